@@ -1,0 +1,1 @@
+"""The pure review core: text and data in, data out. No network, database, clock or environment."""
