@@ -1,0 +1,196 @@
+"""Settings: one typed object, built once at the entry point and passed down.
+
+Names follow ARCHITECTURE.md's interface table; the ones it does not list carry a
+`BACKEND_REVIEW_` prefix. A `.env` file in the working directory is read too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import (
+    AliasChoices,
+    Field,
+    HttpUrl,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from app.errors import ConfigError
+
+_PEM_BEGIN = "-----BEGIN"
+
+
+def _env(name: str) -> AliasChoices:
+    # The environment name, or the field's own name when built in code (tests, CLI).
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        validate_default=True,
+    )
+
+    github_app_id: int | None = Field(None, gt=0, validation_alias=_env("GITHUB_APP_ID"))
+    github_private_key: SecretStr | None = Field(None, validation_alias=_env("GITHUB_PRIVATE_KEY"))
+    github_private_key_path: Path | None = Field(
+        None, validation_alias=_env("GITHUB_PRIVATE_KEY_PATH")
+    )
+    github_webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("GITHUB_WEBHOOK_SECRET")
+    )
+    github_api_url: HttpUrl = Field(
+        HttpUrl("https://api.github.com"), validation_alias=_env("GITHUB_API_URL")
+    )
+
+    anthropic_api_key: SecretStr | None = Field(None, validation_alias=_env("ANTHROPIC_API_KEY"))
+    anthropic_base_url: HttpUrl | None = Field(None, validation_alias=_env("ANTHROPIC_BASE_URL"))
+    model: str = Field(
+        "claude-sonnet-4-5", min_length=1, validation_alias=_env("BACKEND_REVIEW_MODEL")
+    )
+
+    linear_api_key: SecretStr | None = Field(None, validation_alias=_env("LINEAR_API_KEY"))
+    linear_api_url: HttpUrl = Field(
+        HttpUrl("https://api.linear.app/graphql"), validation_alias=_env("LINEAR_API_URL")
+    )
+
+    data_dir: Path = Field(Path("data"), validation_alias=_env("BACKEND_REVIEW_DATA_DIR"))
+    database_url: str | None = Field(None, validation_alias=_env("DATABASE_URL"))
+
+    host: str = Field("127.0.0.1", min_length=1, validation_alias=_env("BACKEND_REVIEW_HOST"))
+    port: int = Field(8000, ge=0, le=65535, validation_alias=_env("BACKEND_REVIEW_PORT"))
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", validation_alias=_env("BACKEND_REVIEW_LOG_FORMAT")
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", validation_alias=_env("BACKEND_REVIEW_LOG_LEVEL")
+    )
+
+    worker_concurrency: int = Field(
+        2, ge=0, le=64, validation_alias=_env("BACKEND_REVIEW_WORKER_CONCURRENCY")
+    )
+    job_lease_seconds: float = Field(
+        300, gt=0, validation_alias=_env("BACKEND_REVIEW_JOB_LEASE_SECONDS")
+    )
+    job_max_attempts: int = Field(5, ge=1, validation_alias=_env("BACKEND_REVIEW_JOB_MAX_ATTEMPTS"))
+    job_poll_seconds: float = Field(
+        1.0, gt=0, validation_alias=_env("BACKEND_REVIEW_JOB_POLL_SECONDS")
+    )
+    drain_seconds: float = Field(25, ge=0, validation_alias=_env("BACKEND_REVIEW_DRAIN_SECONDS"))
+
+    @field_validator("github_private_key", mode="before")
+    @classmethod
+    def _normalise_pem(cls, value: object) -> object:
+        # A PEM pasted into an environment variable often arrives with literal "\n".
+        if isinstance(value, str):
+            value = value.strip().replace("\\n", "\n")
+            if value and not value.startswith(_PEM_BEGIN):
+                raise ValueError(
+                    "is not a PEM private key (expected '-----BEGIN ... PRIVATE KEY-----')"
+                )
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.startswith("postgres://") or value.startswith("postgresql://"):
+            # Accept the common spelling; we always talk to PostgreSQL through asyncpg.
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if not (
+            value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")
+        ):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> Settings:
+        if self.github_private_key is not None and self.github_private_key_path is not None:
+            raise ValueError("set GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH, not both")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'backend-review.db').resolve()}"
+
+    def private_key_pem(self) -> str | None:
+        """The App's private key, read from the variable or the file."""
+        if self.github_private_key is not None:
+            return self.github_private_key.get_secret_value()
+        if self.github_private_key_path is None:
+            return None
+        try:
+            text = self.github_private_key_path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                "GITHUB_PRIVATE_KEY_PATH",
+                f"cannot read {self.github_private_key_path}: {exc.strerror}",
+            ) from None
+        if not text.lstrip().startswith(_PEM_BEGIN):
+            raise ConfigError("GITHUB_PRIVATE_KEY_PATH", "the file is not a PEM private key")
+        return text
+
+    def missing_github_app(self) -> list[str]:
+        """The settings still needed before the App can talk to GitHub, in the order to set them."""
+        missing = []
+        if self.github_app_id is None:
+            missing.append("GITHUB_APP_ID")
+        if self.github_private_key is None and self.github_private_key_path is None:
+            missing.append("GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH")
+        if self.github_webhook_secret is None:
+            missing.append("GITHUB_WEBHOOK_SECRET")
+        return missing
+
+    def secret_values(self) -> list[str]:
+        """Every secret value configured, for the log redactor."""
+        secrets = [
+            self.github_private_key,
+            self.github_webhook_secret,
+            self.anthropic_api_key,
+            self.linear_api_key,
+        ]
+        values = [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
+        if self.database_url:
+            password = make_url(self.database_url).password
+            if password:
+                values.append(str(password))
+        return values
+
+
+def _env_name(name: str) -> str:
+    alias = Settings.model_fields[name].validation_alias
+    first = alias.choices[0] if isinstance(alias, AliasChoices) else name
+    return first if isinstance(first, str) else name
+
+
+_ALIASES = {name: _env_name(name) for name in Settings.model_fields}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings from the environment (and .env), or raise ConfigError naming the setting.
+
+    The message never includes the offending value: it may be a secret.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = first["loc"]
+        setting = _ALIASES.get(str(loc[0]), str(loc[0])) if loc else "settings"
+        raise ConfigError(setting, _clean_message(first["msg"])) from None
+
+
+def _clean_message(msg: str) -> str:
+    return msg.removeprefix("Value error, ")

@@ -1,0 +1,180 @@
+"""Storing webhook deliveries and the jobs they create, with group commit.
+
+Every delivery is stored with its jobs in one transaction before we answer 202. Under load,
+requests that arrive while a commit is in flight wait for the next one and share it, so the
+cost of a durable commit (an fsync on SQLite) is paid once per batch instead of once per
+delivery. A batch is all-or-nothing; within it each delivery is deduplicated on its id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.errors import StoreError
+from app.store.db import is_postgres
+from app.store.jobs import Clock, NewJob, insert_jobs, utcnow
+from app.store.tables import deliveries
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    QUEUED = "queued"  # stored, and it created jobs
+    IGNORED = "ignored"  # stored, nothing to do for it
+    DUPLICATE = "duplicate"  # this delivery id was stored before: nothing new
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    id: str
+    event: str
+    action: str | None
+    installation_id: int | None
+    repository: str | None
+    jobs: tuple[NewJob, ...] = ()
+
+
+async def store_deliveries(
+    conn: AsyncConnection,
+    batch: Sequence[NewDelivery],
+    *,
+    now: datetime,
+    max_attempts: int,
+    postgres: bool,
+) -> list[Outcome]:
+    """Insert new deliveries and their jobs; report each one's outcome, in order."""
+    first_index: dict[str, int] = {}
+    for i, d in enumerate(batch):
+        first_index.setdefault(d.id, i)
+    unique = [batch[i] for i in first_index.values()]
+    dialect_insert = postgresql.insert if postgres else sqlite.insert
+    rows = [
+        {
+            "id": d.id,
+            "event": d.event,
+            "action": d.action,
+            "installation_id": d.installation_id,
+            "repository": d.repository,
+            "outcome": Outcome.QUEUED if d.jobs else Outcome.IGNORED,
+            "received_at": now,
+        }
+        for d in unique
+    ]
+    stmt = (
+        dialect_insert(deliveries)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(deliveries.c.id)
+    )
+    inserted = set((await conn.execute(stmt)).scalars())
+    await insert_jobs(
+        conn,
+        [(d.id, job) for d in unique if d.id in inserted for job in d.jobs],
+        now=now,
+        max_attempts=max_attempts,
+    )
+    outcomes = []
+    for i, d in enumerate(batch):
+        if first_index[d.id] != i or d.id not in inserted:
+            outcomes.append(Outcome.DUPLICATE)
+        else:
+            outcomes.append(Outcome.QUEUED if d.jobs else Outcome.IGNORED)
+    return outcomes
+
+
+_Pending = tuple[NewDelivery, "asyncio.Future[Outcome]"]
+
+
+class DeliveryWriter:
+    """One writer task per process; `submit` returns once the delivery is committed."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        max_attempts: int,
+        clock: Clock = utcnow,
+        max_batch: int = 256,
+        on_jobs: Callable[[], None] | None = None,
+    ) -> None:
+        self._engine = engine
+        self._max_attempts = max_attempts
+        self._clock = clock
+        self._max_batch = max_batch
+        self._on_jobs = on_jobs
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="delivery-writer")
+
+    async def stop(self) -> None:
+        """Commit what is already submitted, then end the writer task."""
+        if self._task is None:
+            return
+        self._queue.put_nowait(None)
+        await self._task
+        self._task = None
+
+    async def submit(self, delivery: NewDelivery) -> Outcome:
+        if self._task is None:
+            raise StoreError("the delivery writer is not running")
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((delivery, future))
+        return await future
+
+    async def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            item = await self._queue.get()
+            batch: list[_Pending] = []
+            if item is None:
+                stopping = True
+            else:
+                batch.append(item)
+            while len(batch) < self._max_batch and not self._queue.empty():
+                more = self._queue.get_nowait()
+                if more is None:
+                    stopping = True
+                else:
+                    batch.append(more)
+            if batch:
+                await self._commit(batch)
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            async with self._engine.begin() as conn:
+                outcomes = await store_deliveries(
+                    conn,
+                    [d for d, _ in batch],
+                    now=self._clock(),
+                    max_attempts=self._max_attempts,
+                    postgres=is_postgres(self._engine),
+                )
+        except Exception as exc:  # noqa: BLE001 - every waiter must hear about it
+            log.error("could not store %d deliveries: %s", len(batch), type(exc).__name__)
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(StoreError("the delivery could not be stored"))
+            return
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            if not future.done():
+                future.set_result(outcome)
+        if self._on_jobs is not None and Outcome.QUEUED in outcomes:
+            self._on_jobs()
+
+
+async def delivery_exists(engine: AsyncEngine, delivery_id: str) -> bool:
+    async with engine.connect() as conn:
+        found = await conn.execute(select(deliveries.c.id).where(deliveries.c.id == delivery_id))
+        return found.first() is not None

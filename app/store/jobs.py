@@ -1,0 +1,274 @@
+"""The durable job queue: enqueue, claim with a lease, heartbeat, complete, fail, release.
+
+A claim is one atomic statement on both dialects:
+
+    UPDATE jobs SET status='running', attempts=attempts+1, locked_by=…, lease_expires_at=…
+    WHERE id = (SELECT id FROM jobs WHERE <claimable> ORDER BY id LIMIT 1 [FOR UPDATE SKIP LOCKED])
+      AND <claimable>
+    RETURNING …
+
+PostgreSQL skips rows other claimers hold; SQLite ignores SKIP LOCKED but runs one writer at a
+time, and the repeated condition makes the UPDATE a no-op if the row was taken meanwhile.
+"claimable" is queued and due, or running with an expired lease (its worker died).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.store.db import is_postgres
+from app.store.tables import jobs
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    DEAD = "dead"
+    SUPERSEDED = "superseded"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class NewJob:
+    kind: str
+    payload: Mapping[str, Any]
+    # Jobs sharing a key coalesce: a new one supersedes the queued older ones (one PR, one review).
+    coalesce_key: str | None = None
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    max_attempts: int
+    delivery_id: str | None
+    lease_expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Backoff:
+    base_seconds: float = 10.0
+    cap_seconds: float = 600.0
+
+    def delay(self, attempts: int) -> timedelta:
+        return timedelta(
+            seconds=min(self.cap_seconds, self.base_seconds * 2 ** max(0, attempts - 1))
+        )
+
+
+async def insert_jobs(
+    conn: AsyncConnection,
+    items: Sequence[tuple[str | None, NewJob]],
+    *,
+    now: datetime,
+    max_attempts: int,
+) -> None:
+    """Insert jobs (each with its delivery id), superseding queued jobs with the same key."""
+    if not items:
+        return
+    keys = {job.coalesce_key for _, job in items if job.coalesce_key}
+    if keys:
+        await conn.execute(
+            update(jobs)
+            .where(jobs.c.coalesce_key.in_(keys), jobs.c.status == JobStatus.QUEUED)
+            .values(status=JobStatus.SUPERSEDED, updated_at=now, finished_at=now)
+        )
+    # Within one batch only the last job per key stays queued.
+    last_for_key = {job.coalesce_key: i for i, (_, job) in enumerate(items) if job.coalesce_key}
+    rows = [
+        {
+            "delivery_id": delivery_id,
+            "kind": job.kind,
+            "status": JobStatus.QUEUED
+            if job.coalesce_key is None or last_for_key[job.coalesce_key] == i
+            else JobStatus.SUPERSEDED,
+            "payload": json.dumps(job.payload, separators=(",", ":")),
+            "coalesce_key": job.coalesce_key,
+            "attempts": 0,
+            "max_attempts": max_attempts,
+            "run_after": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i, (delivery_id, job) in enumerate(items)
+    ]
+    await conn.execute(insert(jobs), rows)
+
+
+@dataclass
+class JobQueue:
+    engine: AsyncEngine
+    worker_id: str
+    lease_seconds: float = 300.0
+    max_attempts: int = 5
+    backoff: Backoff = field(default_factory=Backoff)
+    clock: Clock = utcnow
+
+    async def enqueue(self, new: Sequence[NewJob], *, delivery_id: str | None = None) -> None:
+        async with self.engine.begin() as conn:
+            await insert_jobs(
+                conn,
+                [(delivery_id, job) for job in new],
+                now=self.clock(),
+                max_attempts=self.max_attempts,
+            )
+
+    def _claimable(self, now: datetime) -> ColumnElement[bool]:
+        return or_(
+            and_(jobs.c.status == JobStatus.QUEUED, jobs.c.run_after <= now),
+            and_(jobs.c.status == JobStatus.RUNNING, jobs.c.lease_expires_at < now),
+        )
+
+    async def claim(self) -> ClaimedJob | None:
+        """Take the oldest claimable job, or None. Jobs out of attempts go dead on the way."""
+        while True:
+            now = self.clock()
+            pick = select(jobs.c.id).where(self._claimable(now)).order_by(jobs.c.id).limit(1)
+            if is_postgres(self.engine):
+                pick = pick.with_for_update(skip_locked=True)
+            stmt = (
+                update(jobs)
+                .where(jobs.c.id == pick.scalar_subquery(), self._claimable(now))
+                .values(
+                    status=JobStatus.RUNNING,
+                    attempts=jobs.c.attempts + 1,
+                    locked_by=self.worker_id,
+                    lease_expires_at=now + timedelta(seconds=self.lease_seconds),
+                    updated_at=now,
+                )
+                .returning(
+                    jobs.c.id,
+                    jobs.c.kind,
+                    jobs.c.payload,
+                    jobs.c.attempts,
+                    jobs.c.max_attempts,
+                    jobs.c.delivery_id,
+                    jobs.c.lease_expires_at,
+                )
+            )
+            async with self.engine.begin() as conn:
+                row = (await conn.execute(stmt)).first()
+                if row is None:
+                    return None
+                if row.attempts <= row.max_attempts:
+                    return ClaimedJob(
+                        id=row.id,
+                        kind=row.kind,
+                        payload=json.loads(row.payload),
+                        attempts=row.attempts,
+                        max_attempts=row.max_attempts,
+                        delivery_id=row.delivery_id,
+                        lease_expires_at=row.lease_expires_at,
+                    )
+                # Its workers kept dying mid-run: stop feeding it to new ones.
+                await self._finish(
+                    conn,
+                    row.id,
+                    JobStatus.DEAD,
+                    now,
+                    error=f"lease expired on each of {row.max_attempts} attempts",
+                )
+
+    async def heartbeat(self, job: ClaimedJob) -> bool:
+        """Extend the lease; False if the job is no longer ours."""
+        now = self.clock()
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                self._owned(job.id)
+                .values(
+                    lease_expires_at=now + timedelta(seconds=self.lease_seconds), updated_at=now
+                )
+                .returning(jobs.c.id)
+            )
+            return result.first() is not None
+
+    async def complete(self, job: ClaimedJob) -> bool:
+        async with self.engine.begin() as conn:
+            return await self._finish(conn, job.id, JobStatus.DONE, self.clock(), owned=True)
+
+    async def fail(self, job: ClaimedJob, error: str, *, permanent: bool = False) -> JobStatus:
+        """Record a failed attempt: back to the queue after a backoff, or dead when out of tries
+        (or at once when `permanent`: retrying cannot help)."""
+        now = self.clock()
+        async with self.engine.begin() as conn:
+            if permanent or job.attempts >= job.max_attempts:
+                await self._finish(conn, job.id, JobStatus.DEAD, now, error=error, owned=True)
+                return JobStatus.DEAD
+            await conn.execute(
+                self._owned(job.id).values(
+                    status=JobStatus.QUEUED,
+                    run_after=now + self.backoff.delay(job.attempts),
+                    lease_expires_at=None,
+                    locked_by=None,
+                    last_error=error[:4000],
+                    updated_at=now,
+                )
+            )
+            return JobStatus.QUEUED
+
+    async def release(self, job: ClaimedJob) -> None:
+        """Give a job back untried (shutdown): it keeps its place and does not use up an attempt."""
+        now = self.clock()
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                self._owned(job.id).values(
+                    status=JobStatus.QUEUED,
+                    attempts=jobs.c.attempts - 1,
+                    run_after=now,
+                    lease_expires_at=None,
+                    locked_by=None,
+                    updated_at=now,
+                )
+            )
+
+    async def counts(self) -> dict[str, int]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status))
+            found = {status: count for status, count in rows.tuples()}
+        return {s.value: int(found.get(s.value, 0)) for s in JobStatus}
+
+    def _owned(self, job_id: int) -> Any:
+        return update(jobs).where(
+            jobs.c.id == job_id,
+            jobs.c.status == JobStatus.RUNNING,
+            jobs.c.locked_by == self.worker_id,
+        )
+
+    async def _finish(
+        self,
+        conn: AsyncConnection,
+        job_id: int,
+        status: JobStatus,
+        now: datetime,
+        *,
+        error: str | None = None,
+        owned: bool = False,
+    ) -> bool:
+        stmt = self._owned(job_id) if owned else update(jobs).where(jobs.c.id == job_id)
+        values: dict[str, Any] = {
+            "status": status,
+            "lease_expires_at": None,
+            "updated_at": now,
+            "finished_at": now,
+        }
+        if error is not None:
+            values["last_error"] = error[:4000]
+        result = await conn.execute(stmt.values(**values).returning(jobs.c.id))
+        return result.first() is not None

@@ -1,0 +1,60 @@
+"""Apply and inspect Alembic migrations programmatically, inside a running event loop."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.store.db import is_postgres
+
+log = logging.getLogger(__name__)
+_SCRIPTS = Path(__file__).parent / "migrations"
+# Any constant works; replicas starting together take this lock so one migrates at a time.
+_PG_MIGRATION_LOCK = 0x6272_7276
+
+
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_SCRIPTS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None, "the migrations folder has no revisions"
+    return head
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    async with engine.begin() as conn:
+        if is_postgres(engine):
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+        before = await conn.run_sync(_current)
+        await conn.run_sync(lambda sync: command.upgrade(_config(sync), revision))
+        after = await conn.run_sync(_current)
+    if before != after:
+        log.info("database migrated from %s to %s", before or "empty", after)
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    async with engine.begin() as conn:
+        if is_postgres(engine):
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+        await conn.run_sync(lambda sync: command.downgrade(_config(sync), revision))
+
+
+def _current(sync: Connection) -> str | None:
+    return MigrationContext.configure(sync).get_current_revision()
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as conn:
+        return await conn.run_sync(_current)

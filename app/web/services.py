@@ -1,0 +1,30 @@
+"""What the web app's routes need, built once in the lifespan and kept on `app.state`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.metrics import Metrics
+from app.settings import Settings
+from app.store.deliveries import DeliveryWriter
+from app.store.jobs import JobQueue
+from app.worker import Worker
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    metrics: Metrics
+    writer: DeliveryWriter
+    queue: JobQueue
+    worker: Worker | None
+    head_revision: str
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found

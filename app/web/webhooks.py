@@ -1,0 +1,122 @@
+"""POST /webhooks/github: size cap → signature → headers → JSON → route → store → answer.
+
+Nothing is written unless every check passed; the answer says which one failed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from app.errors import StoreError, WebhookError
+from app.github.webhooks import verify_signature
+from app.logs import log_context
+from app.metrics import event_label
+from app.routing import route
+from app.store.deliveries import NewDelivery, Outcome
+from app.web.services import services
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+MAX_BODY_BYTES = 25 * 1024 * 1024
+_DELIVERY_ID = re.compile(r"^[A-Za-z0-9\-]{1,64}$")
+_EVENT = re.compile(r"^[a-z_]{1,64}$")
+
+
+async def read_capped(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The body, or WebhookError(413) as soon as it is known to exceed `limit`."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise WebhookError(400, "Content-Length is not a number")
+        if int(declared) > limit:
+            raise WebhookError(413, f"body over {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise WebhookError(413, f"body over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _header(request: Request, name: str, pattern: re.Pattern[str]) -> str:
+    value = request.headers.get(name)
+    if value is None:
+        raise WebhookError(400, f"missing {name} header")
+    if not pattern.match(value):
+        raise WebhookError(400, f"malformed {name} header")
+    return value
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise WebhookError(400, "body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise WebhookError(400, "body is not a JSON object")
+    return payload
+
+
+def _get(payload: dict[str, Any], key: str, field: str) -> Any:
+    value = payload.get(key)
+    return value.get(field) if isinstance(value, dict) else None
+
+
+@router.post("/webhooks/github", status_code=202)
+async def receive(request: Request) -> JSONResponse:
+    started = time.perf_counter()
+    svc = services(request)
+    event: str | None = None
+    try:
+        body = await read_capped(request)
+        secret = svc.settings.github_webhook_secret
+        verify_signature(
+            secret.get_secret_value() if secret else "",
+            body,
+            request.headers.get("x-hub-signature-256"),
+        )
+        delivery_id = _header(request, "x-github-delivery", _DELIVERY_ID)
+        event = _header(request, "x-github-event", _EVENT)
+        with log_context(delivery_id=delivery_id):
+            payload = _json_object(body)
+            new_jobs = route(event, payload)
+            installation = _get(payload, "installation", "id")
+            repository = _get(payload, "repository", "full_name")
+            action = payload.get("action")
+            delivery = NewDelivery(
+                id=delivery_id,
+                event=event,
+                action=action if isinstance(action, str) else None,
+                installation_id=installation if isinstance(installation, int) else None,
+                repository=repository if isinstance(repository, str) else None,
+                jobs=new_jobs,
+            )
+            outcome = await svc.writer.submit(delivery)
+            log.info("delivery %s %s: %s", event, delivery.action or "-", outcome.value)
+    except WebhookError as exc:
+        svc.metrics.deliveries.labels(event=_label_for(exc, event), outcome=str(exc.status)).inc()
+        log.warning("webhook refused (%d): %s", exc.status, exc.reason)
+        return JSONResponse({"error": exc.reason}, status_code=exc.status)
+    except StoreError:
+        svc.metrics.deliveries.labels(event=event_label(event), outcome="503").inc()
+        return JSONResponse({"error": "could not store the delivery; retry"}, status_code=503)
+    finally:
+        svc.metrics.webhook_seconds.observe(time.perf_counter() - started)
+    svc.metrics.deliveries.labels(event=event_label(event), outcome=outcome.value).inc()
+    status = 200 if outcome is Outcome.DUPLICATE else 202
+    return JSONResponse({"delivery": delivery_id, "outcome": outcome.value}, status_code=status)
+
+
+def _label_for(exc: WebhookError, event: str | None) -> str:
+    # Before the signature is checked, the event header is anyone's say.
+    return "unverified" if exc.status in (401, 413, 503) else event_label(event)
