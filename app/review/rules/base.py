@@ -1,0 +1,138 @@
+"""What every rule shares: its context, its view of the change, and how it reports.
+
+A rule is a small object with a stable `id` (what users disable in config), a one-line
+`doc`, and a `check(change, ctx)` returning findings. Rules read a `Change`, which wraps the
+diff with each file's classification and ignore status computed once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from app.review.diff import Diff, DiffLine, FileDiff
+from app.review.files import FileKind, classify, ignored_reason, is_code
+from app.review.findings import Category, Finding, FindingType, Severity, Source, Where, fingerprint
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    max_files: int = 15
+    ignore: tuple[str, ...] = ()  # extra ignore globs from the repo config
+    disabled: frozenset[str] = frozenset()  # rule ids switched off by the repo config
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    diff: FileDiff
+    kind: FileKind
+    ignored: str | None  # why it is not reviewed, or None
+
+    @property
+    def path(self) -> str:
+        return self.diff.path
+
+    @property
+    def is_code(self) -> bool:
+        return is_code(self.path)
+
+    @property
+    def is_source(self) -> bool:
+        """Application code: not a test, doc, migration or skipped file."""
+        return (
+            self.ignored is None
+            and self.is_code
+            and self.kind.kind in ("route", "model", "other")
+            and self.diff.status != "removed"
+        )
+
+    @cached_property
+    def visible(self) -> tuple[DiffLine, ...]:
+        """New-side lines the diff shows (added and context), in order.
+
+        For an added file this is the whole file, which is what lets rules parse it.
+        """
+        return tuple(ln for ln in self.diff.lines() if ln.kind != "removed")
+
+    @cached_property
+    def new_text(self) -> str:
+        """The whole new file, for an added file; the visible lines otherwise."""
+        return "\n".join(ln.text for ln in self.visible) + "\n"
+
+
+@dataclass(frozen=True)
+class Change:
+    files: tuple[ChangedFile, ...]
+
+    @classmethod
+    def build(cls, diff: Diff, ignore: Sequence[str] = ()) -> Change:
+        out = []
+        for f in diff.files:
+            reason = ignored_reason(f.path, ignore)
+            if reason is None and f.is_binary:
+                reason = "binary"
+            out.append(ChangedFile(f, classify(f.path), reason))
+        return cls(tuple(out))
+
+    @cached_property
+    def reviewed(self) -> tuple[ChangedFile, ...]:
+        return tuple(f for f in self.files if f.ignored is None)
+
+    def of_kind(self, kind: str) -> list[ChangedFile]:
+        return [f for f in self.reviewed if f.kind.kind == kind]
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a rule says about one place; `Rule.finding` turns it into a Finding."""
+
+    path: str
+    key: str  # content, never a line number: the offending text, a column name
+    title: str
+    evidence: str
+    recommendation: str
+    lines: str | None = None
+    side: str = "RIGHT"
+    severity: Severity | None = None  # None: the rule's default
+    type: FindingType = "evidence"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    doc: str
+    category: Category
+    severity: Severity
+    check: Callable[[Change, RuleContext], Iterable[Report]] = field(repr=False)
+
+    def run(self, change: Change, ctx: RuleContext) -> list[Finding]:
+        return [self.finding(r) for r in self.check(change, ctx)]
+
+    def finding(self, report: Report) -> Finding:
+        return Finding(
+            id=fingerprint(self.id, report.path, report.key),
+            rule=self.id,
+            source=Source.RULE,
+            type=report.type,
+            category=self.category,
+            severity=report.severity or self.severity,
+            title=report.title[:200],
+            where=Where(
+                path=report.path,
+                lines=report.lines,
+                side="LEFT" if report.side == "LEFT" else "RIGHT",
+            ),
+            evidence=report.evidence,
+            recommendation=report.recommendation,
+        )
+
+
+def span(start: int, end: int | None = None) -> str:
+    """The `lines` value for one line or a range."""
+    return str(start) if end is None or end <= start else f"{start}-{end}"
+
+
+def quote(text: str, limit: int = 200) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,28 @@
+"""The list of rules and the one call that runs them."""
+
+from __future__ import annotations
+
+from app.review.diff import Diff
+from app.review.findings import Finding
+from app.review.rules import secrets, size
+from app.review.rules.base import Change, Rule, RuleContext
+
+ALL_RULES: tuple[Rule, ...] = (
+    *secrets.RULES,
+    *size.RULES,
+)
+
+
+def run_rules(diff: Diff, ctx: RuleContext) -> list[Finding]:
+    """Every enabled rule's findings on `diff`, in rule order, each id listed once."""
+    change = Change.build(diff, ctx.ignore)
+    seen: set[str] = set()
+    out: list[Finding] = []
+    for rule in ALL_RULES:
+        if rule.id in ctx.disabled:
+            continue
+        for finding in rule.run(change, ctx):
+            if finding.id not in seen:
+                seen.add(finding.id)
+                out.append(finding)
+    return out

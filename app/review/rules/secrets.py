@@ -1,0 +1,167 @@
+"""Secrets in added lines: provider-specific token formats only, never generic entropy.
+
+A finding never repeats the secret: evidence shows the line with the value redacted.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from app.review.findings import Severity
+from app.review.rules.base import Change, ChangedFile, Report, Rule, RuleContext, quote, span
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    name: str
+    regex: re.Pattern[str]
+    group: int = 0  # the group holding the secret value
+
+
+_PATTERNS = (
+    _Pattern(
+        "AWS access key id",
+        re.compile(r"(?<![A-Z0-9])((?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})(?![A-Z0-9])"),
+        1,
+    ),
+    _Pattern(
+        "AWS secret access key",
+        re.compile(
+            r"aws_?secret_?access_?key\W{0,4}[=:]\s*[\"']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])",
+            re.I,
+        ),
+        1,
+    ),
+    _Pattern("GitHub token", re.compile(r"\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,})\b"), 1),
+    _Pattern("GitHub fine-grained token", re.compile(r"\b(github_pat_[A-Za-z0-9_]{60,})\b"), 1),
+    _Pattern("Slack token", re.compile(r"\b(xox[abposr]-[A-Za-z0-9-]{10,})"), 1),
+    _Pattern(
+        "Slack webhook URL",
+        re.compile(r"(https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{16,})"),
+        1,
+    ),
+    _Pattern("Stripe live key", re.compile(r"\b((?:sk|rk)_live_[A-Za-z0-9]{20,})\b"), 1),
+    _Pattern("Google API key", re.compile(r"\b(AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])"), 1),
+    _Pattern(
+        "Anthropic API key", re.compile(r"\b(sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{40,})"), 1
+    ),
+    _Pattern(
+        "OpenAI API key",
+        re.compile(
+            r"\b(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}T3BlbkFJ[A-Za-z0-9_-]{16,}"
+            r"|sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,})"
+        ),
+        1,
+    ),
+    _Pattern(
+        "private key",
+        re.compile(
+            r"(-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----)"
+        ),
+        1,
+    ),
+)
+# A JWT only counts as a bearer credential when the code says so; fixtures in tests are
+# expected, and the header must really decode to a JWT header.
+_JWT = re.compile(
+    r"(?:bearer\s+|token[\"']?\s*[=:]\s*[\"']|authorization[\"']?\s*[=:]\s*[\"'](?:bearer\s+)?)"
+    r"(eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{16,})",
+    re.I,
+)
+_PLACEHOLDER = re.compile(
+    r"example|xxxx|dummy|placeholder|your[_-]|redacted|changeme|\.\.\.|<|\$\{|\{\{", re.I
+)
+
+
+def _looks_placeholder(value: str) -> bool:
+    body = value.split("_")[-1] if value.startswith(("sk_", "rk_", "gh")) else value
+    return bool(_PLACEHOLDER.search(value)) or len(set(body)) < 8
+
+
+def _jwt_header_ok(token: str) -> bool:
+    head = token.split(".", 1)[0]
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except (ValueError, binascii.Error):
+        return False
+    return isinstance(decoded, dict) and "alg" in decoded
+
+
+def redact(value: str) -> str:
+    return value[:4] + "…"
+
+
+def _pem_has_body(f: ChangedFile, index: int, text: str) -> bool:
+    """A PEM header followed by key material, not a string compared against."""
+    if re.search(r"KEY-----(\\n|\s*\n?)[A-Za-z0-9+/]{40,}", text):
+        return True
+    lines = f.visible
+    for ln in lines[index + 1 : index + 3]:
+        if re.fullmatch(r"[\s\"']*[A-Za-z0-9+/=]{40,}[\s\"',\\n]*", ln.text):
+            return True
+    return False
+
+
+def _scan(f: ChangedFile) -> Iterator[Report]:
+    in_test = f.kind.kind == "test"
+    for index, ln in enumerate(f.visible):
+        if ln.kind != "added" or ln.new_no is None:
+            continue
+        hits: list[tuple[str, str]] = []
+        for pattern in _PATTERNS:
+            for m in pattern.regex.finditer(ln.text):
+                value = m.group(pattern.group)
+                if pattern.name == "private key":
+                    if _pem_has_body(f, index, ln.text):
+                        hits.append((pattern.name, value))
+                elif not _looks_placeholder(value):
+                    hits.append((pattern.name, value))
+        if not in_test:
+            for m in _JWT.finditer(ln.text):
+                if _jwt_header_ok(m.group(1)):
+                    hits.append(("JWT bearer token", m.group(1)))
+        for name, value in hits:
+            shown = ln.text.replace(value, redact(value)) if name != "private key" else ln.text
+            throwaway = in_test and name == "private key"
+            yield Report(
+                path=f.path,
+                key=f"{name}\0{shown.strip()}",
+                title=f"{name} committed in {f.path.rsplit('/', 1)[-1]}"
+                if not throwaway
+                else "Private key in a test: is it a throwaway key?",
+                evidence=f"Line {ln.new_no} adds a {name} ({redact(value)}): `{quote(shown)}`",
+                recommendation=(
+                    "Generate the key in the test (e.g. with `cryptography`) instead of "
+                    "committing one, or confirm it has never been used anywhere."
+                    if throwaway
+                    else "Revoke and rotate it now (it is in the git history even if this line is "
+                    "removed), then load it from the environment or a secret manager."
+                ),
+                lines=span(ln.new_no),
+                severity=Severity.INFO if throwaway else None,
+                type="question" if throwaway else "evidence",
+            )
+
+
+def _check(change: Change, ctx: RuleContext) -> Iterator[Report]:
+    # Skipped files are scanned too: a key in vendored or generated code leaks all the same.
+    for f in change.files:
+        if not f.diff.is_binary and f.ignored != "lock file":
+            yield from _scan(f)
+
+
+HARDCODED_SECRET = Rule(
+    id="hardcoded-secret",
+    doc="A provider credential (AWS, GitHub, Slack, Stripe, Google, Anthropic, OpenAI, "
+    "private key, JWT) in an added line.",
+    category="security",
+    severity=Severity.CRITICAL,
+    check=_check,
+)
+
+RULES = (HARDCODED_SECRET,)

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from app.review.findings import Severity
+from tests.review.rules.builders import added, modified, of, review
+
+# Assembled at runtime so this file never holds a literal that scanners would flag.
+GITHUB = "ghp" + "_" + "R8x2Lq9ZtK3vWm7NcY4bHs6DpF1aJe5GuQ0o"
+AWS = "AKIA" + "Q7ZL3M2XNRV5TYWB"
+STRIPE = "sk" + "_live_" + "51Hx9aQm2Zr7Lp4Kd8Vt3Ny6"
+SLACK = "xoxb" + "-2931846503-9182736450-Zq8Rt5Lm2Xw7Ck4Vb1Np6Hd"
+GOOGLE = "AIza" + "SyD8kq2L9xZt4Vn7Rm1Pb3Wc6Hj0Yf5Gs2A"
+ANTHROPIC = "sk-ant" + "-api03-" + "Zk4" * 30
+OPENAI = "sk-proj-" + "Qw7Er9Ty2Ui4Op6As8Df" + "T3Blbk" + "FJ" + "Gh1Jk3Lz5Xc7Vb9Nm2Qw"
+PEM_HEAD = "-----BEGIN RSA " + "PRIVATE KEY-----"
+PEM_BODY = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun"
+
+
+def _jwt() -> str:
+    def part(obj: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+    head, claims = part({"alg": "HS256", "typ": "JWT"}), part({"sub": "42", "n": "x"})
+    return f"{head}.{claims}.Zm9vYmFyYmF6cXV4MTIzNDU2"
+
+
+@pytest.mark.parametrize(
+    ("line", "secret", "name"),
+    [
+        (f'TOKEN = "{GITHUB}"', GITHUB, "GitHub token"),
+        (f"AWS_ACCESS_KEY_ID = '{AWS}'", AWS, "AWS access key id"),
+        (f'stripe.api_key = "{STRIPE}"', STRIPE, "Stripe live key"),
+        (f'SLACK = "{SLACK}"', SLACK, "Slack token"),
+        (f'MAPS_KEY = "{GOOGLE}"', GOOGLE, "Google API key"),
+        (f'client = Anthropic(api_key="{ANTHROPIC}")', ANTHROPIC, "Anthropic API key"),
+        (f'OPENAI_API_KEY = "{OPENAI}"', OPENAI, "OpenAI API key"),
+        (f'headers = {{"Authorization": "Bearer {_jwt()}"}}', _jwt(), "JWT bearer token"),
+    ],
+)
+def test_provider_tokens_are_found_and_redacted(line: str, secret: str, name: str) -> None:
+    found = of(review(added("app/client.py", f"import os\n{line}\n")), "hardcoded-secret")
+    assert len(found) == 1
+    finding = found[0]
+    assert finding.severity is Severity.CRITICAL
+    assert finding.where.lines == "2"
+    assert name in finding.title
+    text = finding.model_dump_json()
+    assert secret[8:] not in text  # nothing past the redacted prefix leaks
+    assert secret[:4] + "…" in finding.evidence
+
+
+def test_private_key_with_body_is_found() -> None:
+    pem = f"KEY = '''{PEM_HEAD}\n{PEM_BODY}\n'''\n"
+    found = of(review(added("app/keys.py", pem)), "hardcoded-secret")
+    assert [f.severity for f in found] == [Severity.CRITICAL]
+    assert "MIIEow" not in found[0].model_dump_json()
+
+
+def test_private_key_in_a_test_is_a_question() -> None:
+    pem = f"KEY = '''{PEM_HEAD}\n{PEM_BODY}\n'''\n"
+    found = of(review(added("tests/test_auth.py", pem)), "hardcoded-secret")
+    assert [(f.severity, f.type) for f in found] == [(Severity.INFO, "question")]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'AWS_KEY = "AKIAIOSFODNN7EXAMPLE"',  # AWS's documented example key
+        'TOKEN = "ghp_' + "a" * 36 + '"',  # fixture with no variety
+        'STRIPE = "sk_' + 'test_51Hx9aQm2Zr7Lp4Kd8Vt3Ny6"',  # test-mode key
+        'revision = "3f2a9c1b7d4e"',  # Alembic revision id
+        'down_revision = "ae1027a6acf4"',
+        "digest = hashlib.sha256(body).hexdigest()  # SHA-256 of the payload",
+        f'if pem.startswith("{PEM_HEAD}"):',  # a header compared against, no key material
+        'api_key = os.environ["STRIPE_API_KEY"]',
+        f'FAKE_JWT = "{_jwt()}"',  # JWT without a bearer/token context
+    ],
+)
+def test_look_alikes_stay_silent(line: str) -> None:
+    assert of(review(added("app/settings_example.py", line)), "hardcoded-secret") == []
+
+
+def test_jwt_fixture_in_tests_stays_silent() -> None:
+    line = f'headers = {{"Authorization": "Bearer {_jwt()}"}}'
+    assert of(review(added("tests/test_api.py", line)), "hardcoded-secret") == []
+
+
+def test_removed_and_context_lines_are_not_scanned() -> None:
+    diff = modified("app/client.py", f' A = 1\n-TOKEN = "{GITHUB}"\n+TOKEN = os.environ["T"]\n')
+    assert of(review(diff), "hardcoded-secret") == []
+
+
+def test_lock_files_are_skipped_but_vendored_code_is_scanned() -> None:
+    assert of(review(added("vendor/x/client.go", f'const t = "{GITHUB}"')), "hardcoded-secret")
+
+
+def test_id_survives_a_line_shift() -> None:
+    one = of(review(added("app/c.py", f'T = "{GITHUB}"')), "hardcoded-secret")[0]
+    two = of(review(added("app/c.py", f'import os\n\nT = "{GITHUB}"')), "hardcoded-secret")[0]
+    assert one.id == two.id
+    assert one.where.lines != two.where.lines

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import pytest
+
+from app.review.files import FileKind, classify, ignored_reason, is_code, match_glob
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("package-lock.json", "lock file"),
+        ("services/api/poetry.lock", "lock file"),
+        ("go.sum", "lock file"),
+        ("vendor/github.com/x/y.go", "vendored"),
+        ("web/node_modules/left-pad/index.js", "vendored"),
+        ("static/app.min.js", "minified"),
+        ("static/app.js.map", "minified"),
+        ("proto/user_pb2.py", "generated"),
+        ("api/user.pb.go", "generated"),
+        ("src/__generated__/types.ts", "generated"),
+        ("assets/logo.png", "binary"),
+        ("fonts/Inter.woff2", "binary"),
+        ("app/service.py", None),
+        ("app/vendor_client.py", None),
+        ("docs/lockfile-policy.md", None),
+    ],
+)
+def test_default_ignores(path: str, reason: str | None) -> None:
+    assert ignored_reason(path) == reason
+
+
+def test_config_globs_add_and_remove_ignores() -> None:
+    assert ignored_reason("fixtures/big.json", ["fixtures/**"]) == "ignored by config (fixtures/**)"
+    assert ignored_reason("app/fixtures/big.json", ["fixtures/**"]) is None  # anchored: has "/"
+    assert ignored_reason("a/b/snapshot.json", ["*.json"]) == "ignored by config (*.json)"
+    # "!" un-ignores a default ...
+    assert ignored_reason("src/__generated__/types.ts", ["!**/__generated__/**"]) is None
+    # ... or an earlier entry; the last matching entry wins, as in .gitignore.
+    patterns = ["docs/**", "!docs/adr/**"]
+    assert ignored_reason("docs/adr/0001.md", patterns) is None
+    assert ignored_reason("docs/guide.md", patterns) == "ignored by config (docs/**)"
+
+
+@pytest.mark.parametrize(
+    ("path", "pattern", "hit"),
+    [
+        ("a/b/c.py", "*.py", True),
+        ("a/b/c.py", "a/*.py", False),
+        ("a/b/c.py", "a/**/*.py", True),
+        ("a/c.py", "a/**/c.py", True),
+        ("a/b/c.py", "a", True),
+        ("ab/c.py", "a", False),
+    ],
+)
+def test_match_glob(path: str, pattern: str, hit: bool) -> None:
+    assert match_glob(path, pattern) is hit
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("app/store/migrations/versions/3f2a_add_users.py", FileKind("migration", "alembic")),
+        ("alembic/versions/0001_init.py", FileKind("migration", "alembic")),
+        ("shop/migrations/0007_order_status.py", FileKind("migration", "django")),
+        ("db/migrate/20240101120000_add_status.rb", FileKind("migration", "rails")),
+        ("prisma/migrations/20240101_init/migration.sql", FileKind("migration", "prisma")),
+        ("src/main/resources/db/migration/V3__add_status.sql", FileKind("migration", "flyway")),
+        ("db/changelog/db.changelog-master.yaml", FileKind("migration", "liquibase")),
+        ("migrations/20240101120000_add_status.js", FileKind("migration", "knex")),
+        ("migrations/000012_add_status.up.sql", FileKind("migration", "golang-migrate")),
+        ("db/migrations/add_status.sql", FileKind("migration", "sql")),
+        ("app/store/migrations/versions/__init__.py", FileKind("other")),
+        ("shop/migrations/__init__.py", FileKind("other")),
+        ("tests/store/test_migrations.py", FileKind("test")),
+        ("app/api/orders.py", FileKind("route")),
+        ("shop/views.py", FileKind("route")),
+        ("src/orders/orders.controller.ts", FileKind("route")),
+        ("shop/models.py", FileKind("model")),
+        ("app/models/user.py", FileKind("model")),
+        ("prisma/schema.prisma", FileKind("model")),
+        ("src/user.entity.ts", FileKind("model")),
+        ("src/orders/orders.service.spec.ts", FileKind("test")),
+        ("pkg/orders/handler_test.go", FileKind("test")),
+        ("spec/models/user_spec.rb", FileKind("test")),
+        ("README.md", FileKind("docs")),
+        ("docs/architecture.md", FileKind("docs")),
+        ("app/service.py", FileKind("other")),
+    ],
+)
+def test_classify(path: str, kind: FileKind) -> None:
+    assert classify(path) == kind
+
+
+def test_is_code() -> None:
+    assert is_code("app/x.py")
+    assert is_code("src/x.ts")
+    assert not is_code("config/settings.yaml")
+    assert not is_code("Makefile")
