@@ -1,222 +1,95 @@
-"""The diff model: files, hunks, lines, and where GitHub accepts a review comment.
+"""The diff model and its parsers: the one import the rest of the core needs.
 
-Built on unidiff, then copied into small frozen dataclasses so the rest of the core never
-touches unidiff objects (and the PatchSet can be freed early on huge diffs).
-
-Commentable positions follow GitHub's rule: RIGHT = added and context lines, numbered in the
-new file; LEFT = removed lines, numbered in the old file.
+`parse_diff` reads a whole unified diff (git's, or GitHub's diff media type);
+`diff_from_patches` reads the bare `patch` fragments of GitHub's files API. The model itself
+(`Diff`, `FileDiff`, `Hunk`, `DiffLine`) lives in `app.review.diff_model`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
-from unidiff.patch import PatchSet
-from unidiff.errors import UnidiffParseError
+from app.review.diff_model import Diff, DiffLine, FileDiff, FileStatus, Hunk, LineKind, Side
+from app.review.diff_parse import DiffParseError, parse_diff, scan_lines
+from app.review.gitpath import quote_path, unquote_path
 
-LineKind = Literal["added", "removed", "context"]
-Side = Literal["LEFT", "RIGHT"]
-FileStatus = Literal["added", "modified", "removed", "renamed"]
-
-
-class DiffParseError(ValueError):
-    """The text is not a unified diff we can read; says which file and line."""
-
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
-        where = []
-        if path:
-            where.append(f"file {path}")
-        if line is not None:
-            where.append(f"diff line {line}")
-        super().__init__(f"{message} ({', '.join(where)})" if where else message)
-        self.path = path
-        self.line = line
+__all__ = [
+    "Diff",
+    "DiffLine",
+    "DiffParseError",
+    "FileDiff",
+    "FilePatch",
+    "FileStatus",
+    "Hunk",
+    "LineKind",
+    "Side",
+    "diff_from_patches",
+    "parse_diff",
+    "patch_as_diff",
+    "quote_path",
+    "unquote_path",
+]
 
 
 @dataclass(frozen=True, slots=True)
-class DiffLine:
-    kind: LineKind
-    old_no: int | None
-    new_no: int | None
-    text: str  # without the +/-/space marker and without the line ending
+class FilePatch:
+    """One entry of `GET /repos/{o}/{r}/pulls/{n}/files`."""
+
+    path: str  # `filename`
+    patch: str | None  # missing for binary files and for files too large to show
+    status: str = "modified"  # added, removed, modified, renamed, copied, changed, unchanged
+    previous_path: str | None = None  # `previous_filename`, for renames and copies
+    changes: int | None = None  # `changes` (additions + deletions), when known
 
 
-@dataclass(frozen=True, slots=True)
-class Hunk:
-    old_start: int
-    old_len: int
-    new_start: int
-    new_len: int
-    section: str  # the text after the second "@@" (often the enclosing function)
-    lines: tuple[DiffLine, ...]
-
-    def numbers(self, side: Side) -> list[int]:
-        """Line numbers on `side` that a review comment may use, in diff order."""
-        if side == "RIGHT":
-            return [ln.new_no for ln in self.lines if ln.new_no is not None]
-        return [ln.old_no for ln in self.lines if ln.kind == "removed" and ln.old_no is not None]
-
-
-@dataclass(frozen=True, slots=True)
-class FileDiff:
-    path: str  # the new path; for a removed file, the old one
-    old_path: str | None  # the old path when it differs (rename) or the file was removed
-    status: FileStatus
-    is_binary: bool
-    hunks: tuple[Hunk, ...]
-    added: int
-    removed: int
-    mode_only: bool = False  # no content change: only the file mode, or a pure rename
-
-    def lines(self) -> Iterator[DiffLine]:
-        for hunk in self.hunks:
-            yield from hunk.lines
-
-    def added_lines(self) -> Iterator[DiffLine]:
-        return (ln for ln in self.lines() if ln.kind == "added")
-
-    def removed_lines(self) -> Iterator[DiffLine]:
-        return (ln for ln in self.lines() if ln.kind == "removed")
-
-    def commentable(self, side: Side) -> frozenset[int]:
-        return frozenset(n for h in self.hunks for n in h.numbers(side))
-
-    def hunk_at(self, line: int, side: Side = "RIGHT") -> Hunk | None:
-        for hunk in self.hunks:
-            if line in hunk.numbers(side):
-                return hunk
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class Diff:
-    files: tuple[FileDiff, ...]
-    _by_path: dict[str, FileDiff] = field(default_factory=dict, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._by_path.update({f.path: f for f in self.files})
-
-    def file(self, path: str) -> FileDiff | None:
-        return self._by_path.get(path)
-
-    @property
-    def paths(self) -> list[str]:
-        return [f.path for f in self.files]
-
-
-_QUOTED = re.compile(r'^"(.*)"$', re.DOTALL)
-_OCTAL_RUN = re.compile(r"(?:\\[0-7]{3})+")
-_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
-
-
-def unquote_path(path: str) -> str:
-    """Undo git's C-style quoting of paths with non-ASCII or special characters."""
-    match = _QUOTED.match(path)
-    if not match:
-        return path
-    body = match.group(1)
-
-    def octal(m: re.Match[str]) -> str:
-        raw = bytes(int(o, 8) for o in m.group(0).split("\\")[1:])
-        return raw.decode("utf-8", errors="replace")
-
-    body = _OCTAL_RUN.sub(octal, body)
-    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), body)
-
-
-def _strip_prefix(path: str | None) -> str | None:
-    if path is None or path == "/dev/null":
-        return None
-    path = unquote_path(path)
-    if path[:2] in ("a/", "b/"):
-        return path[2:]
-    return path
-
-
-def _status(patched: object) -> FileStatus:
-    if getattr(patched, "is_added_file", False):
-        return "added"
-    if getattr(patched, "is_removed_file", False):
-        return "removed"
-    if getattr(patched, "is_rename", False):
-        return "renamed"
-    return "modified"
-
-
-def _convert_hunk(hunk: object) -> Hunk:
-    lines: list[DiffLine] = []
-    for ln in hunk:  # type: ignore[attr-defined]
-        if ln.is_added:
-            kind: LineKind = "added"
-        elif ln.is_removed:
-            kind = "removed"
-        elif ln.is_context:
-            kind = "context"
-        else:  # "\ No newline at end of file" carries no line number
-            continue
-        lines.append(DiffLine(kind, ln.source_line_no, ln.target_line_no, ln.value.rstrip("\r\n")))
-    return Hunk(
-        old_start=hunk.source_start,  # type: ignore[attr-defined]
-        old_len=hunk.source_length,  # type: ignore[attr-defined]
-        new_start=hunk.target_start,  # type: ignore[attr-defined]
-        new_len=hunk.target_length,  # type: ignore[attr-defined]
-        section=hunk.section_header.strip(),  # type: ignore[attr-defined]
-        lines=tuple(lines),
-    )
-
-
-def _convert_file(patched: object) -> FileDiff:
-    status = _status(patched)
-    source = _strip_prefix(patched.source_file)  # type: ignore[attr-defined]
-    target = _strip_prefix(patched.target_file)  # type: ignore[attr-defined]
-    path = target if status != "removed" else source
-    path = path or source or target or ""
-    hunks = tuple(_convert_hunk(h) for h in patched)  # type: ignore[attr-defined]
-    added = sum(1 for h in hunks for ln in h.lines if ln.kind == "added")
-    removed = sum(1 for h in hunks for ln in h.lines if ln.kind == "removed")
-    binary = bool(getattr(patched, "is_binary_file", False))
-    return FileDiff(
-        path=path,
-        old_path=source if source != path else None,
-        status=status,
-        is_binary=binary,
-        hunks=hunks,
-        added=added,
-        removed=removed,
-        mode_only=not hunks and not binary and status != "added" and status != "removed",
-    )
-
-
-def parse_diff(text: str) -> Diff:
-    """Parse a unified diff (as `git diff` or GitHub's diff media type produce it)."""
-    if not text.strip():
-        return Diff(files=())
-    try:
-        patch = PatchSet.from_string(text)
-    except UnidiffParseError as exc:
-        raise DiffParseError(f"not a unified diff: {exc}", line=_line_of(str(exc))) from exc
-    return Diff(files=tuple(_convert_file(p) for p in patch))
-
-
-def _line_of(message: str) -> int | None:
-    match = re.search(r"line (\d+)", message)
-    return int(match.group(1)) if match else None
-
-
-def patch_as_diff(path: str, patch: str | None, *, previous_path: str | None = None) -> str:
-    """Wrap a bare `patch` from GitHub's files API in the headers unidiff needs."""
-    old = previous_path or path
-    head = f"diff --git a/{old} b/{path}\n--- a/{old}\n+++ b/{path}\n"
+def patch_as_diff(
+    path: str,
+    patch: str | None,
+    *,
+    previous_path: str | None = None,
+    status: str = "modified",
+) -> str:
+    """Wrap a bare `patch` from GitHub's files API in the git headers unidiff needs."""
+    if patch and (patch.startswith("diff --git ") or patch.startswith("--- ")):
+        return patch if patch.endswith("\n") else patch + "\n"
+    new = quote_path(f"b/{path}")
+    old_raw = previous_path if status in ("renamed", "copied") and previous_path else path
+    old = quote_path(f"a/{old_raw}")
+    head = [f"diff --git {old} {new}\n"]
+    minus, plus = old, new
+    if status == "added":
+        head.append("new file mode 100644\n")
+        minus = "/dev/null"
+    elif status == "removed":
+        head.append("deleted file mode 100644\n")
+        plus = "/dev/null"
+    elif old_raw != path:
+        head += [f"rename from {old_raw}\n", f"rename to {path}\n"]
     if not patch:
-        return f"diff --git a/{old} b/{path}\n"
-    return head + (patch if patch.endswith("\n") else patch + "\n")
+        return "".join(head)
+    head += [f"--- {minus}\n", f"+++ {plus}\n"]
+    return "".join(head) + (patch if patch.endswith("\n") else patch + "\n")
 
 
-def diff_from_patches(files: Iterable[tuple[str, str | None, str | None]]) -> Diff:
-    """Build a Diff from (path, previous_path, patch) triples of GitHub's files API."""
-    return parse_diff(
-        "".join(patch_as_diff(p, patch, previous_path=prev) for p, prev, patch in files)
-    )
+def diff_from_patches(files: Iterable[FilePatch]) -> Diff:
+    """Build a Diff from the entries of GitHub's files API, one file at a time."""
+    out: list[FileDiff] = []
+    for entry in files:
+        head = patch_as_diff(
+            entry.path, None, previous_path=entry.previous_path, status=entry.status
+        )
+        text = patch_as_diff(
+            entry.path, entry.patch, previous_path=entry.previous_path, status=entry.status
+        ).replace("\r\n", "\n")
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        # number lines from the start of the patch, as GitHub shows it
+        header_lines = head.count("\n") + (2 if entry.patch else 0)  # plus the ---/+++ lines
+        parsed = scan_lines(lines, first_line=1 - header_lines)
+        for fd in parsed:
+            if entry.patch is None and entry.changes != 0:
+                fd = replace(fd, no_patch=True, mode_only=False)
+            out.append(fd)
+    return Diff(files=tuple(out))
