@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import re
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SEVERITY_RANK = {"critical": 3, "major": 2, "minor": 1, "info": 0}
 
@@ -65,6 +65,12 @@ class Where(BaseModel):
     side: Literal["LEFT", "RIGHT"] = Field(
         default="RIGHT", description="RIGHT: new-file line numbers; LEFT: removed lines, old file"
     )
+
+    @model_validator(mode="after")
+    def _range_in_order(self) -> Where:
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError(f"lines {self.lines!r}: the range ends before it starts")
+        return self
 
     @property
     def start(self) -> int | None:
@@ -134,3 +140,17 @@ def fingerprint(rule: str, path: str, key: str) -> str:
     norm = _SPACE.sub(" ", key).strip()
     digest = hashlib.sha256(f"{rule}\0{path}\0{norm}".encode()).hexdigest()
     return f"br-{digest[:12]}"
+
+
+def findings_schema() -> dict[str, Any]:
+    """JSON Schema of the findings report (what `backend-review schema` prints).
+
+    Plain objects and `$defs` only, no recursive `$ref`: the LLM adapter passes it as a forced
+    tool's input schema with `strict: true`.
+    """
+    return FindingsReport.model_json_schema(mode="validation")
+
+
+def summary_schema() -> dict[str, Any]:
+    """JSON Schema of the structured review summary (camelCase keys, as the persona answers)."""
+    return ReviewSummary.model_json_schema(mode="validation", by_alias=True)
