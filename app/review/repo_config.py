@@ -1,0 +1,150 @@
+"""`.github/backend-review.yml`: the repository's review policy, one pydantic model.
+
+Read from the base branch by the caller (a PR must not switch its own gate off), parsed here.
+Every key has a default, so an empty file is a valid config; an unknown key or a wrong type is
+an error naming the key path, because a typo must never silently disable a check.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.review.files import match_glob
+from app.review.findings import Severity
+from app.review.rules import ALL_RULES, RuleContext
+
+CONFIG_PATH = ".github/backend-review.yml"
+
+
+class RepoConfigError(ValueError):
+    """The config file is not valid; `problems` holds one readable line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+class LinearConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    enabled: bool = Field(default=True, description="read the Linear issues a PR links")
+    require_issue: bool = Field(
+        default=False, description="report a finding when a PR links no Linear issue"
+    )
+
+
+class RepoConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    max_files: int = Field(
+        default=15, ge=1, description="files per change before the size rule suggests a split"
+    )
+    fail_on: Annotated[Severity, Field(strict=False)] = Field(
+        default=Severity.MAJOR, description="lowest severity that fails the check run"
+    )
+    ignore: list[str] = Field(
+        default_factory=list, description="extra globs not to review; '!glob' brings one back"
+    )
+    path_instructions: dict[str, str] = Field(
+        default_factory=dict, description="glob -> extra guidance for the reviewer"
+    )
+    rules: dict[str, bool] = Field(
+        default_factory=dict, description="rule id -> false to switch a rule off"
+    )
+    persona: str | None = Field(default=None, description="persona name or file in the repo")
+    review_drafts: bool = Field(default=False, description="review draft pull requests too")
+    request_changes: bool = Field(
+        default=False, description="request changes (not just comment) when the check fails"
+    )
+    linear: LinearConfig = Field(default_factory=LinearConfig)
+
+    def rule_context(self) -> RuleContext:
+        """What the deterministic rules need from this config."""
+        return RuleContext(
+            max_files=self.max_files,
+            ignore=tuple(self.ignore),
+            disabled=frozenset(rule for rule, on in self.rules.items() if not on),
+        )
+
+    def instructions_for(self, path: str) -> list[str]:
+        """The `path_instructions` whose glob matches `path`, in file order."""
+        return [text for glob, text in self.path_instructions.items() if match_glob(path, glob)]
+
+    def fails(self, severity: Severity) -> bool:
+        """Whether a finding of `severity` fails the check."""
+        return severity.at_least(self.fail_on)
+
+
+def parse_repo_config(text: str, *, known_rules: Collection[str] | None = None) -> RepoConfig:
+    """Parse the YAML text of `.github/backend-review.yml`; raise `RepoConfigError` if invalid.
+
+    `known_rules` defaults to every rule id in `ALL_RULES`; a `rules:` key outside it is an error.
+    """
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        raise RepoConfigError([f"{where}{problem}"]) from exc
+    if data is None:
+        return RepoConfig()
+    if not isinstance(data, dict):
+        raise RepoConfigError(["expected a mapping of settings (key: value) at the top level"])
+    try:
+        config = RepoConfig.model_validate(data)
+    except ValidationError as exc:
+        raise RepoConfigError([_describe(e) for e in exc.errors()]) from exc
+    known = set(known_rules) if known_rules is not None else {r.id for r in ALL_RULES}
+    unknown = [
+        f"rules.{rule}: unknown rule{_did_you_mean(rule, known)}"
+        for rule in config.rules
+        if rule not in known
+    ]
+    if unknown:
+        raise RepoConfigError(unknown)
+    return config
+
+
+_EXPECTED = {
+    "bool_type": "expected true or false",
+    "int_type": "expected a whole number",
+    "string_type": "expected text",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping",
+    "model_type": "expected a mapping",
+    "model_attributes_type": "expected a mapping",
+    "enum": "expected one of " + ", ".join(s.value for s in Severity),
+}
+
+
+def _describe(error: Any) -> str:
+    loc = [str(part) for part in error["loc"]]
+    is_key = bool(loc) and loc[-1] == "[key]"
+    if is_key:
+        loc = loc[:-1]
+    path = ""
+    for i, part in enumerate(loc):
+        in_list = i > 0 and loc[i - 1] == "ignore"
+        path += f"[{part}]" if in_list else (f".{part}" if path else part)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        parent = RepoConfig.model_fields if len(loc) == 1 else LinearConfig.model_fields
+        return f"{path}: unknown key{_did_you_mean(loc[-1], set(parent))}"
+    if kind == "greater_than_equal":
+        message = f"must be at least {error['ctx']['ge']}"
+    else:
+        message = _EXPECTED.get(kind, error["msg"])
+    if is_key:
+        message = f"{message} as the key"
+    return f"{path or '(top level)'}: {message}"
+
+
+def _did_you_mean(word: str, choices: set[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
