@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from app.review.diff import Diff
 from app.review.findings import Finding
-from app.review.rules import secrets, size
+from app.review.rules import migrations, schema_drift, secrets, size
 from app.review.rules.base import Change, Rule, RuleContext
 
 ALL_RULES: tuple[Rule, ...] = (
     *secrets.RULES,
     *size.RULES,
+    *migrations.RULES,
+    *schema_drift.RULES,
 )
 
 

@@ -1,0 +1,63 @@
+"""What a migration file does, the same shape whatever framework wrote it.
+
+Framework readers (SQL, Alembic/Django via `ast`, Rails, Knex) turn a migration into `Op`s
+(forward direction only: a rollback that drops a column is its job) and rollback problems.
+The migration rules then judge `Op`s without knowing which framework they came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+OpKind = Literal[
+    "create_table",
+    "add_column",
+    "drop_column",
+    "rename_column",
+    "alter_type",
+    "create_index",
+    "add_fk",
+    "update",
+]
+
+
+@dataclass(frozen=True)
+class Op:
+    kind: OpKind
+    line: int  # new-file line number of the statement or call
+    text: str  # the code, for evidence
+    table: str | None = None
+    column: str | None = None
+    not_null: bool = False  # add_column
+    has_default: bool = False  # add_column
+    concurrent: bool = False  # create_index
+    not_valid: bool = False  # add_fk
+    filtered: bool = False  # update: has a WHERE (or .filter)
+    batched: bool = False  # update: LIMIT, key ranges, a loop, in_batches…
+    postgres: bool = False  # the statement itself is PostgreSQL-only syntax
+
+
+@dataclass(frozen=True)
+class RollbackIssue:
+    line: int | None
+    text: str
+    problem: str  # "missing" or "empty"
+    what: str  # e.g. "downgrade()", "RunPython without reverse_code"
+
+
+@dataclass
+class MigrationFacts:
+    ops: list[Op] = field(default_factory=list)
+    rollback: list[RollbackIssue] = field(default_factory=list)
+    parsed: bool = True  # False: the file could not be read as its language
+
+    def created_tables(self) -> set[str]:
+        return {norm(op.table) for op in self.ops if op.kind == "create_table" and op.table}
+
+
+def norm(name: str | None) -> str:
+    """A table or column name without quotes, schema or case."""
+    if not name:
+        return ""
+    return name.strip("\"'`[]:").split(".")[-1].strip("\"'`[]").lower()

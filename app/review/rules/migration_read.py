@@ -1,0 +1,70 @@
+"""Pick the reader for a migration file and say whether the change targets PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from app.review.rules.base import Change, ChangedFile
+from app.review.rules.migration_facts import MigrationFacts, RollbackIssue
+from app.review.rules.migration_python import alembic_facts, django_facts
+from app.review.rules.migration_scripts import knex_facts, rails_facts
+from app.review.rules.migration_sql import sql_ops, statements
+
+_SQL_FRAMEWORKS = ("sql", "flyway", "liquibase", "prisma", "golang-migrate")
+
+
+def _is_down(f: ChangedFile) -> bool:
+    name = f.path.rsplit("/", 1)[-1]
+    return name.endswith(".down.sql") or (name.startswith("U") and f.kind.framework == "flyway")
+
+
+@lru_cache(maxsize=256)
+def _read(f: ChangedFile) -> MigrationFacts:
+    framework = f.kind.framework
+    visible = f.visible
+    lines = [ln.text for ln in visible]
+
+    def by_index(i: int) -> int:
+        return visible[min(i, len(visible) - 1)].new_no or 1
+
+    def by_lineno(n: int) -> int:
+        return by_index(n - 1)
+
+    if framework in _SQL_FRAMEWORKS and f.path.endswith(".sql"):
+        if _is_down(f):
+            if not any(True for _ in statements("\n".join(lines))):
+                line = visible[0].new_no if visible else None
+                return MigrationFacts(rollback=[RollbackIssue(line, "", "empty", f.path)])
+            return MigrationFacts()
+        return MigrationFacts(ops=sql_ops("\n".join(lines), by_index, lines))
+    if framework == "alembic":
+        return alembic_facts("\n".join(lines), by_lineno)
+    if framework == "django":
+        return django_facts("\n".join(lines), by_lineno)
+    if framework == "rails":
+        return rails_facts(lines, by_index)
+    if framework == "knex":
+        return knex_facts(lines, by_index)
+    return MigrationFacts()
+
+
+def facts_for(f: ChangedFile) -> MigrationFacts | None:
+    """What an added migration does; None for other files and for edits of existing ones
+    (only an added file shows its whole content)."""
+    if f.kind.kind != "migration" or f.diff.status != "added" or f.ignored is not None:
+        return None
+    return _read(f)
+
+
+_PG_HINT = re.compile(
+    r"postgres|psycopg|asyncpg|\bJSONB\b|TIMESTAMPTZ|CONCURRENTLY|NOT VALID"
+    r"|django\.contrib\.postgres|postgresql_\w+\s*="
+    r"|gen_random_uuid|USING (gin|gist|brin)\b|\bBIGSERIAL\b",
+    re.I,
+)
+
+
+def targets_postgres(change: Change) -> bool:
+    """The change itself shows PostgreSQL (a dialect import, PG-only syntax, a provider line)."""
+    return any(_PG_HINT.search(ln.text) for f in change.reviewed for ln in f.visible)
