@@ -1,0 +1,267 @@
+"""The review plan: everything the GitHub adapter sends, decided here and nowhere else.
+
+`build_plan` merges rule and LLM findings (one per fingerprint), anchors each one, orders them
+by severity, and decides the review event, the inline and file-level comments, the summary
+comment, and the check run (conclusion, title, summary, annotations).
+
+Conclusion: `failure` when a finding at or above `fail_on` is not dismissed (even if the review
+was incomplete: what the rules found still counts), else `neutral` when the caller says the
+review was incomplete, else `success`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.review.anchor import Anchor, Anchorer
+from app.review.diff import Diff, Side
+from app.review.files import ignored_reason
+from app.review.findings import Finding, ReviewSummary, Severity, Source, fingerprint
+from app.review.markers import REVIEW_MARKER
+from app.review.render import Placed, check_summary, comment_body, counts_line, summary_body
+from app.review.repo_config import RepoConfig
+
+MAX_INLINE_COMMENTS = 50  # GitHub fails on very large reviews; the rest stay in the summary
+ANNOTATION_TITLE_LIMIT = 255
+ANNOTATION_MESSAGE_LIMIT = 4_000
+
+_OUR_ID = re.compile(r"^br-[0-9a-f]{12}$")
+
+
+class InlineComment(BaseModel):
+    path: str
+    line: int
+    side: Side
+    start_line: int | None = None
+    start_side: Side | None = None
+    body: str
+    finding_id: str
+
+
+class FileComment(BaseModel):
+    path: str
+    body: str
+    finding_id: str
+
+
+class Annotation(BaseModel):
+    path: str
+    start_line: int
+    end_line: int
+    annotation_level: Literal["notice", "warning", "failure"]
+    title: str = Field(max_length=ANNOTATION_TITLE_LIMIT)
+    message: str
+
+
+class NotReviewed(BaseModel):
+    path: str
+    reason: str
+
+
+class ReviewPlan(BaseModel):
+    event: Literal["COMMENT", "REQUEST_CHANGES"]
+    review_body: str
+    comments: list[InlineComment]
+    file_comments: list[FileComment]
+    summary_body: str
+    conclusion: Literal["success", "failure", "neutral"]
+    check_title: str
+    check_summary: str
+    annotations: list[Annotation]  # all of them: the adapter sends them 50 per request
+    findings: list[Finding]  # merged, ordered, every id filled; dismissed ones included
+    dismissed: list[str]
+    not_reviewed: list[NotReviewed]
+    blocking: int  # findings at or above fail_on, not dismissed
+
+
+def build_plan(
+    diff: Diff,
+    findings: Iterable[Finding],
+    config: RepoConfig,
+    *,
+    summary: ReviewSummary | None = None,
+    dismissed: Collection[str] = frozenset(),
+    incomplete: str | None = None,
+    notices: Sequence[str] = (),
+    not_reviewed: Mapping[str, str] | None = None,
+) -> ReviewPlan:
+    """Plan the review of `diff`.
+
+    `incomplete` is the reason the review is partial (e.g. "the model did not answer"), or None.
+    `notices` are lines shown at the top of the summary (e.g. "rules only: no LLM configured").
+    `not_reviewed` adds files the caller skipped (path -> reason) to those the config ignores.
+    """
+    anchorer = Anchorer(diff)
+    merged = _merge(findings, diff, anchorer)
+    placed = _place(merged, anchorer, frozenset(dismissed))
+    live = [p.finding for p in placed if p.placement != "dismissed"]
+    blocking = sum(1 for f in live if config.fails(f.severity))
+
+    if blocking:
+        conclusion: Literal["success", "failure", "neutral"] = "failure"
+        plural = "s" if blocking != 1 else ""
+        title = f"{blocking} blocking finding{plural} (fail_on: {config.fail_on.value})"
+    elif incomplete:
+        conclusion, title = "neutral", f"Review incomplete: {incomplete}"
+    else:
+        conclusion = "success"
+        title = "No blocking findings" + (f" ({counts_line(live)})" if live else "")
+    headline = f"**{title}**"
+    all_notices = [*notices, *([f"Incomplete: {incomplete}"] if incomplete and blocking else [])]
+
+    skipped = _not_reviewed(diff, config, not_reviewed or {})
+    comments, file_comments = _comments(placed)
+    shown = len(comments) + len(file_comments)
+    return ReviewPlan(
+        event="REQUEST_CHANGES" if blocking and config.request_changes else "COMMENT",
+        review_body=(
+            f"backend-review: {counts_line(live)}; {shown} shown on the diff. "
+            f"The summary comment has the full list.\n\n{REVIEW_MARKER}"
+        ),
+        comments=comments,
+        file_comments=file_comments,
+        summary_body=summary_body(
+            headline=headline,
+            placed=placed,
+            summary=summary,
+            not_reviewed=[(s.path, s.reason) for s in skipped],
+            notices=all_notices,
+        ),
+        conclusion=conclusion,
+        check_title=title[:ANNOTATION_TITLE_LIMIT],
+        check_summary=check_summary(headline=headline, placed=placed, notices=all_notices),
+        annotations=_annotations(placed, diff, config),
+        findings=[p.finding for p in placed],
+        dismissed=[p.finding.id for p in placed if p.placement == "dismissed"],
+        not_reviewed=skipped,
+        blocking=blocking,
+    )
+
+
+def _merge(findings: Iterable[Finding], diff: Diff, anchorer: Anchorer) -> list[Finding]:
+    """Fill missing ids, keep one finding per id (a rule's over the model's), order them."""
+    with_ids: list[Finding] = []
+    for f in findings:
+        if f.source is Source.LLM or not _OUR_ID.match(f.id):
+            f = f.model_copy(update={"id": _fingerprint(f, diff, anchorer)})
+        with_ids.append(f)
+    with_ids.sort(key=lambda f: (-f.severity.rank, f.source is not Source.RULE))
+    seen: set[str] = set()
+    out: list[Finding] = []
+    for f in with_ids:
+        if f.id not in seen:
+            seen.add(f.id)
+            out.append(f)
+    out.sort(key=lambda f: (-f.severity.rank, f.where.path, f.where.start or 0, f.title))
+    return out
+
+
+def _fingerprint(finding: Finding, diff: Diff, anchorer: Anchorer) -> str:
+    """An id from content, not position: the anchored line's text, else the title."""
+    key = finding.title
+    anchor = anchorer.anchor(finding.where)
+    file = diff.file(anchor.path)
+    if anchor.kind == "line" and anchor.line is not None and file is not None:
+        line = file.line_at(anchor.line, anchor.side)
+        if line is not None and line.text.strip():
+            key = line.text
+    return fingerprint(finding.rule, anchor.path, key)
+
+
+def _place(findings: list[Finding], anchorer: Anchorer, dismissed: frozenset[str]) -> list[Placed]:
+    placed: list[Placed] = []
+    inline = 0
+    for f in findings:
+        anchor = anchorer.anchor(f.where)
+        if f.id in dismissed:
+            placed.append(Placed(f, anchor, "dismissed"))
+        elif anchor.kind == "line" and inline < MAX_INLINE_COMMENTS:
+            inline += 1
+            placed.append(Placed(f, anchor, "inline"))
+        elif anchor.kind in ("line", "file"):
+            placed.append(Placed(f, _file_level(anchor), "file"))
+        else:
+            placed.append(Placed(f, anchor, "summary"))
+    return placed
+
+
+def _file_level(anchor: Anchor) -> Anchor:
+    if anchor.kind == "file":
+        return anchor
+    return Anchor("file", anchor.path, anchor.side, note="too many comments for one review")
+
+
+def _comments(placed: list[Placed]) -> tuple[list[InlineComment], list[FileComment]]:
+    inline: list[InlineComment] = []
+    files: list[FileComment] = []
+    for p in placed:
+        a, f = p.anchor, p.finding
+        if p.placement == "inline" and a.line is not None:
+            suggest = a.exact and a.side == "RIGHT" and f.where.start is not None
+            inline.append(
+                InlineComment(
+                    path=a.path,
+                    line=a.line,
+                    side=a.side,
+                    start_line=a.start_line,
+                    start_side=a.side if a.start_line is not None else None,
+                    body=comment_body(f, a, suggest=suggest),
+                    finding_id=f.id,
+                )
+            )
+        elif p.placement == "file":
+            files.append(
+                FileComment(path=a.path, body=comment_body(f, a, suggest=False), finding_id=f.id)
+            )
+    return inline, files
+
+
+def _annotations(placed: list[Placed], diff: Diff, config: RepoConfig) -> list[Annotation]:
+    """Check-run annotations on the head commit: new-side lines only, or line 1 of the file."""
+    out: list[Annotation] = []
+    for p in placed:
+        a, f = p.anchor, p.finding
+        file = diff.file(a.path)
+        if p.placement in ("dismissed", "summary") or file is None or file.status == "removed":
+            continue
+        if a.kind == "line" and a.side == "RIGHT" and a.line is not None:
+            start, end = a.start_line or a.line, a.line
+        elif a.kind == "file" or a.side == "LEFT":
+            start = end = 1
+        else:
+            continue
+        if config.fails(f.severity):
+            level: Literal["notice", "warning", "failure"] = "failure"
+        else:
+            level = "notice" if f.severity is Severity.INFO else "warning"
+        message = f"{f.evidence}\n\nRecommendation: {f.recommendation}".strip()
+        out.append(
+            Annotation(
+                path=a.path,
+                start_line=start,
+                end_line=end,
+                annotation_level=level,
+                title=f"[{f.severity.value}] {f.title}"[:ANNOTATION_TITLE_LIMIT],
+                message=message[:ANNOTATION_MESSAGE_LIMIT],
+            )
+        )
+    return out
+
+
+def _not_reviewed(diff: Diff, config: RepoConfig, extra: Mapping[str, str]) -> list[NotReviewed]:
+    out: list[NotReviewed] = []
+    for file in diff.files:
+        reason = extra.get(file.path) or ignored_reason(file.path, config.ignore)
+        if reason is None and file.no_patch:
+            reason = "GitHub sent no patch (binary or too large)"
+        elif reason is None and file.is_binary:
+            reason = "binary"
+        if reason:
+            out.append(NotReviewed(path=file.path, reason=reason))
+    known = {f.path for f in diff.files}
+    out += [NotReviewed(path=p, reason=r) for p, r in extra.items() if p not in known]
+    return out

@@ -1,0 +1,179 @@
+"""Markdown for GitHub: inline comment bodies, the summary comment, the check-run summary.
+
+Everything a PR author wrote (and anything the model echoed from it) is untrusted: it is
+defused so it cannot forge a marker, and table cells are kept on one line.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from app.review.anchor import Anchor
+from app.review.findings import Finding, ReviewSummary, Severity
+from app.review.markers import SUMMARY_MARKER, defuse, finding_marker
+
+GITHUB_TEXT_LIMIT = 65_535  # check-run output.summary / .text; comment bodies allow one more
+
+Placement = Literal["inline", "file", "summary", "dismissed"]
+
+_ICON = {"critical": "🛑", "major": "🔴", "minor": "🟡", "info": "🔵"}
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A finding, where it is shown, and why it moved (if it did)."""
+
+    finding: Finding
+    anchor: Anchor
+    placement: Placement
+
+
+def truncate(text: str, limit: int = GITHUB_TEXT_LIMIT, *, tail: str = "") -> str:
+    """Cut `text` to at most `limit` characters, at a line break when there is one nearby."""
+    if len(text) <= limit:
+        return text
+    tail = tail or "\n\n… (truncated)"
+    room = max(0, limit - len(tail))
+    cut = text.rfind("\n", max(0, room - 2000), room)
+    return text[: cut if cut > 0 else room] + tail[:limit]
+
+
+def _cell(text: str) -> str:
+    return defuse(" ".join(text.split())).replace("|", "\\|")
+
+
+def _fence(code: str) -> str:
+    """A code fence longer than any run of backticks inside the code."""
+    return "`" * max([3, *(len(run) + 1 for run in _backtick_runs(code))])
+
+
+def _backtick_runs(code: str) -> list[str]:
+    runs, current = [], ""
+    for ch in code:
+        if ch == "`":
+            current += ch
+        elif current:
+            runs.append(current)
+            current = ""
+    if current:
+        runs.append(current)
+    return runs
+
+
+def heading(finding: Finding) -> str:
+    return f"{_ICON[finding.severity.value]} **{finding.severity.value.capitalize()}**"
+
+
+def comment_body(finding: Finding, anchor: Anchor, *, suggest: bool) -> str:
+    """The body of one inline or file-level comment, ending with its fingerprint marker."""
+    parts = [
+        f"{heading(finding)} · {finding.category} · `{finding.rule}`",
+        f"**{defuse(finding.title)}**",
+    ]
+    if finding.evidence.strip():
+        parts.append(defuse(finding.evidence.strip()))
+    if finding.recommendation.strip():
+        parts.append(f"**Recommendation:** {defuse(finding.recommendation.strip())}")
+    if suggest and finding.suggestion is not None:
+        fence = _fence(finding.suggestion)
+        code = finding.suggestion.rstrip("\n")
+        parts.append(f"{fence}suggestion\n{code}\n{fence}")
+    if anchor.note:
+        parts.append(f"<sub>Lines {finding.where.lines or '-'}: {anchor.note}.</sub>")
+    body = truncate("\n\n".join(parts), 60_000)
+    return f"{body}\n\n{finding_marker(finding.id)}"
+
+
+def _where(p: Placed) -> str:
+    lines = p.anchor.lines if p.placement == "inline" else p.finding.where.lines
+    loc = f"{p.finding.where.path}:{lines}" if lines else p.finding.where.path
+    shown = {"inline": "", "file": " (file)", "summary": " (here only)", "dismissed": ""}
+    return f"`{_cell(loc)}`{shown[p.placement]}"
+
+
+def findings_table(placed: Sequence[Placed]) -> str:
+    rows = ["| | Severity | Finding | Where | Rule |", "|---|---|---|---|---|"]
+    for i, p in enumerate(placed, 1):
+        f = p.finding
+        rows.append(
+            f"| {i} | {_ICON[f.severity.value]} {f.severity.value} | {_cell(f.title)} "
+            f"| {_where(p)} | `{_cell(f.rule)}` |"
+        )
+    return "\n".join(rows)
+
+
+def _summary_section(summary: ReviewSummary) -> str:
+    out = [defuse(summary.summary.strip()), f"**Recommendation:** {defuse(summary.recommendation)}"]
+    for title, items in (
+        ("Rationale", summary.rationale),
+        ("Risks", summary.risks),
+        ("Missing context", summary.missing_context),
+    ):
+        if items:
+            out.append(f"**{title}**\n" + "\n".join(f"- {defuse(i)}" for i in items))
+    if summary.next_actions:
+        rows = ["| Next action | Owner | Outcome |", "|---|---|---|"]
+        rows += [
+            f"| {_cell(a.title)} | {_cell(a.owner)} | {_cell(a.outcome)} |"
+            for a in summary.next_actions
+        ]
+        out.append("\n".join(rows))
+    return "\n\n".join(out)
+
+
+def counts_line(findings: Sequence[Finding]) -> str:
+    counts = Counter(f.severity for f in findings)
+    parts = [f"{counts[s]} {s.value}" for s in Severity if counts[s]]
+    return ", ".join(parts) if parts else "no findings"
+
+
+def summary_body(
+    *,
+    headline: str,
+    placed: Sequence[Placed],
+    summary: ReviewSummary | None,
+    not_reviewed: Sequence[tuple[str, str]],
+    notices: Sequence[str],
+) -> str:
+    """The PR summary comment: verdict, structured summary, findings, what was skipped."""
+    shown = [p for p in placed if p.placement != "dismissed"]
+    dismissed = [p for p in placed if p.placement == "dismissed"]
+    parts = ["## backend-review", headline]
+    parts += [f"> {defuse(n)}" for n in notices]
+    if summary is not None:
+        parts.append(_summary_section(summary))
+    if shown:
+        parts += [
+            f"### Findings ({counts_line([p.finding for p in shown])})",
+            findings_table(shown),
+        ]
+    here_only = [p for p in shown if p.placement == "summary"]
+    if here_only:
+        parts.append("#### Not on a line of the diff")
+        for p in here_only:
+            f = p.finding
+            parts.append(
+                f"- **{_cell(f.title)}** (`{_cell(f.where.path)}`): {_cell(f.evidence)} "
+                f"*Recommendation:* {_cell(f.recommendation)}"
+            )
+    if dismissed:
+        parts.append("### Dismissed")
+        parts += [f"- `{p.finding.id}` {_cell(p.finding.title)}" for p in dismissed]
+    if not_reviewed:
+        parts.append("### Files not reviewed")
+        parts += [f"- `{_cell(path)}`: {_cell(reason)}" for path, reason in not_reviewed]
+    body = truncate("\n\n".join(parts), GITHUB_TEXT_LIMIT - len(SUMMARY_MARKER) - 2)
+    return f"{SUMMARY_MARKER}\n\n{body}"
+
+
+def check_summary(*, headline: str, placed: Sequence[Placed], notices: Sequence[str]) -> str:
+    """The check run's `output.summary`: the verdict and the findings table."""
+    shown = [p for p in placed if p.placement != "dismissed"]
+    parts = [headline, *(f"> {defuse(n)}" for n in notices)]
+    if shown:
+        parts.append(findings_table(shown))
+    tail = "\n\n… (truncated: the PR's summary comment lists every finding)"
+    return truncate("\n\n".join(parts), GITHUB_TEXT_LIMIT, tail=tail)
