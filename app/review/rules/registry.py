@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from app.review.diff import Diff
 from app.review.findings import Finding
-from app.review.rules import migrations, schema_drift, secrets, size
+from app.review.rules import (
+    authz,
+    idempotency,
+    migrations,
+    schema_drift,
+    secrets,
+    size,
+    tests_missing,
+)
 from app.review.rules.base import Change, Rule, RuleContext
 
 ALL_RULES: tuple[Rule, ...] = (
@@ -12,6 +20,9 @@ ALL_RULES: tuple[Rule, ...] = (
     *size.RULES,
     *migrations.RULES,
     *schema_drift.RULES,
+    *authz.RULES,
+    *idempotency.RULES,
+    *tests_missing.RULES,
 )
 
 
