@@ -12,6 +12,9 @@ _TRIVIAL = re.compile(r"^\s*(#.*|//.*|/?\*.*|import .*|from \S+ import .*|\"\"\"
 
 
 def _substantive(f: ChangedFile) -> bool:
+    # Schema declarations (.prisma, .sql) are covered by migrations, not unit tests.
+    if f.path.endswith((".prisma", ".sql")):
+        return False
     return any(not _TRIVIAL.match(ln.text) for ln in f.diff.added_lines())
 
 
