@@ -38,6 +38,12 @@ def _code_files(change: Change) -> Iterator[ChangedFile]:
             yield f
 
 
+def _in_string(text: str, pos: int) -> bool:
+    """Whether `pos` sits inside a quoted string on this line (a pattern, a message, a doc)."""
+    before = re.sub(r"\\.", "", text[:pos])
+    return before.count('"') % 2 == 1 or before.count("'") % 2 == 1 or before.count("`") % 2 == 1
+
+
 def _near_public(f: ChangedFile, index: int) -> bool:
     """Whether the handler next to line `index` is a public-by-design one (health, webhook…)."""
     window = f.visible[max(0, index - 3) : index + 7]
@@ -54,7 +60,7 @@ def _opt_out(change: Change, ctx: RuleContext) -> Iterator[Report]:
                 continue
             hard = _OPT_OUT.search(ln.text)
             found = hard or _EMPTY_DEPS.search(ln.text)
-            if found is None or _near_public(f, i):
+            if found is None or _in_string(ln.text, found.start()) or _near_public(f, i):
                 continue
             yield Report(
                 path=f.path,
@@ -77,7 +83,7 @@ def _opt_out(change: Change, ctx: RuleContext) -> Iterator[Report]:
 
 
 def _guard_text(line: str) -> str | None:
-    if m := GUARD.search(line):
+    if (m := GUARD.search(line)) and not _in_string(line, m.start()):
         return m.group(0)
     if (route := EXPRESS_ROUTE.match(line)) and (m := MIDDLEWARE.search(route.group(3))):
         return m.group(0)

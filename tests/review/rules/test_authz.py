@@ -53,6 +53,8 @@ def test_opt_out_on_a_public_endpoint_or_an_import_is_silent() -> None:
     assert of(review(webhook), "authz-opt-out") == []
     imp = modified("app/api/views.py", "+from rest_framework.permissions import AllowAny\n")
     assert of(review(imp), "authz-opt-out") == []
+    pattern = modified("app/lint.py", '+OPT_OUT = re.compile(r"AllowAny|@csrf_exempt")\n')
+    assert of(review(pattern), "authz-opt-out") == []
     in_test = modified("tests/test_views.py", "+    permission_classes = [AllowAny]\n")
     assert of(review(in_test), "authz-opt-out") == []
 
