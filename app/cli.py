@@ -147,12 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_review(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    import importlib
-    import importlib.util
+    from app import local_review
 
-    # TEMPORARY until the local review command lands (issue 3).
-    if importlib.util.find_spec("app.local_review") is not None:
-        importlib.import_module("app.local_review").register(sub)
+    local_review.register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

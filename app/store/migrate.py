@@ -10,9 +10,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.store.db import is_postgres
 
 log = logging.getLogger(__name__)
 _SCRIPTS = Path(__file__).parent / "migrations"
@@ -33,10 +32,19 @@ def head_revision() -> str:
     return head
 
 
+async def _lock(conn: AsyncConnection) -> None:
+    """Serialise migrations across processes and make them one transaction on both dialects."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+    else:
+        # pysqlite would otherwise run each DDL statement on its own; IMMEDIATE takes the write
+        # lock up front, so a second process waits (busy_timeout) instead of racing.
+        await conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     async with engine.begin() as conn:
-        if is_postgres(engine):
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+        await _lock(conn)
         before = await conn.run_sync(_current)
         await conn.run_sync(lambda sync: command.upgrade(_config(sync), revision))
         after = await conn.run_sync(_current)
@@ -46,8 +54,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
     async with engine.begin() as conn:
-        if is_postgres(engine):
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+        await _lock(conn)
         await conn.run_sync(lambda sync: command.downgrade(_config(sync), revision))
 
 
