@@ -12,7 +12,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-
 log = logging.getLogger(__name__)
 _SCRIPTS = Path(__file__).parent / "migrations"
 # Any constant works; replicas starting together take this lock so one migrates at a time.
