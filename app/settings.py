@@ -92,11 +92,14 @@ class Settings(BaseSettings):
     def _normalise_pem(cls, value: object) -> object:
         # A PEM pasted into an environment variable often arrives with literal "\n".
         if isinstance(value, str):
-            value = value.strip().replace("\\n", "\n")
-            if value and not value.startswith(_PEM_BEGIN):
+            value = value.replace("\\n", "\n").strip()
+            if not value:
+                return None
+            if not value.startswith(_PEM_BEGIN):
                 raise ValueError(
                     "is not a PEM private key (expected '-----BEGIN ... PRIVATE KEY-----')"
                 )
+            return value + "\n"
         return value
 
     @field_validator("database_url")

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.errors import ConfigError
+from app.settings import load_settings
+
+PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    for name in (
+        "GITHUB_APP_ID",
+        "GITHUB_PRIVATE_KEY",
+        "GITHUB_PRIVATE_KEY_PATH",
+        "GITHUB_WEBHOOK_SECRET",
+        "DATABASE_URL",
+        "BACKEND_REVIEW_DATA_DIR",
+        "BACKEND_REVIEW_PORT",
+        "ANTHROPIC_API_KEY",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_need_nothing() -> None:
+    settings = load_settings()
+    assert settings.missing_github_app() == [
+        "GITHUB_APP_ID",
+        "GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH",
+        "GITHUB_WEBHOOK_SECRET",
+    ]
+    assert settings.resolved_database_url.startswith("sqlite+aiosqlite:///")
+    assert settings.resolved_database_url.endswith("/data/backend-review.db")
+    assert str(settings.github_api_url) == "https://api.github.com/"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+
+
+def test_environment_names_from_the_interface_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_APP_ID", "1234")
+    monkeypatch.setenv("GITHUB_PRIVATE_KEY", PEM.replace("\n", "\\n"))
+    monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", "s3cret-value")
+    monkeypatch.setenv("GITHUB_API_URL", "https://ghe.example.com/api/v3")
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:pw@db/reviews")
+    monkeypatch.setenv("BACKEND_REVIEW_MODEL", "claude-opus-4-1")
+    settings = load_settings()
+    assert settings.github_app_id == 1234
+    assert settings.private_key_pem() == PEM, "literal \\n in the variable becomes a newline"
+    assert settings.missing_github_app() == []
+    assert settings.resolved_database_url == "postgresql+asyncpg://u:pw@db/reviews"
+    assert settings.model == "claude-opus-4-1"
+    assert {"s3cret-value", "pw"} <= set(settings.secret_values())
+
+
+def test_dotenv_in_working_directory_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("GITHUB_APP_ID=77\nGITHUB_WEBHOOK_SECRET=from-dotenv\n")
+    settings = load_settings()
+    assert settings.github_app_id == 77
+    assert settings.github_webhook_secret is not None
+    assert settings.github_webhook_secret.get_secret_value() == "from-dotenv"
+
+
+def test_key_from_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = tmp_path / "app.pem"
+    key.write_text(PEM)
+    monkeypatch.setenv("GITHUB_PRIVATE_KEY_PATH", str(key))
+    assert load_settings().private_key_pem() == PEM
+
+
+@pytest.mark.parametrize(
+    ("env", "setting"),
+    [
+        ({"GITHUB_APP_ID": "abc"}, "GITHUB_APP_ID"),
+        ({"GITHUB_APP_ID": "-3"}, "GITHUB_APP_ID"),
+        ({"BACKEND_REVIEW_PORT": "99999"}, "BACKEND_REVIEW_PORT"),
+        ({"GITHUB_API_URL": "not a url"}, "GITHUB_API_URL"),
+        ({"DATABASE_URL": "mysql://root@db/x"}, "DATABASE_URL"),
+        ({"GITHUB_PRIVATE_KEY": "hunter2-not-a-pem"}, "GITHUB_PRIVATE_KEY"),
+        ({"BACKEND_REVIEW_WORKER_CONCURRENCY": "many"}, "BACKEND_REVIEW_WORKER_CONCURRENCY"),
+        ({"BACKEND_REVIEW_LOG_FORMAT": "xml"}, "BACKEND_REVIEW_LOG_FORMAT"),
+    ],
+)
+def test_malformed_setting_names_itself_but_not_its_value(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], setting: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert caught.value.setting == setting
+    message = str(caught.value)
+    assert message.startswith(f"{setting}: ")
+    assert "\n" not in message
+    for value in env.values():
+        assert value not in message
+
+
+def test_both_key_sources_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("GITHUB_PRIVATE_KEY", PEM)
+    monkeypatch.setenv("GITHUB_PRIVATE_KEY_PATH", str(tmp_path / "k.pem"))
+    with pytest.raises(ConfigError, match="not both"):
+        load_settings()
+
+
+@pytest.mark.parametrize("content", [None, "just some text"])
+def test_unreadable_or_wrong_key_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, content: str | None
+) -> None:
+    key = tmp_path / "app.pem"
+    if content is not None:
+        key.write_text(content)
+    monkeypatch.setenv("GITHUB_PRIVATE_KEY_PATH", str(key))
+    settings = load_settings()
+    with pytest.raises(ConfigError) as caught:
+        settings.private_key_pem()
+    assert caught.value.setting == "GITHUB_PRIVATE_KEY_PATH"
+    assert "just some text" not in str(caught.value)

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+
+from app.settings import Settings
+from app.store import migrate
+from app.web.app import create_app
+from app.web.services import Services
+from tests.conftest import WEBHOOK_SECRET
+from tests.fakes import github_payloads as gh
+
+Client = tuple[httpx.AsyncClient, FastAPI]
+
+
+async def test_healthz(app_client: Client) -> None:
+    client, _ = app_client
+    response = await client.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+async def test_readyz_follows_the_schema(app_client: Client) -> None:
+    client, app = app_client
+    ready = await client.get("/readyz")
+    assert (ready.status_code, ready.json()["status"]) == (200, "ready")
+    svc: Services = app.state.services
+    await migrate.downgrade(svc.engine, "base")
+    behind = await client.get("/readyz")
+    assert (behind.status_code, behind.json()["status"]) == (503, "database not migrated")
+
+
+async def test_metrics_count_deliveries_and_jobs(app_client: Client) -> None:
+    client, _ = app_client
+    body = gh.encode(gh.pull_request())
+    headers = {
+        "X-GitHub-Event": "pull_request",
+        "X-GitHub-Delivery": "m-1",
+        "X-Hub-Signature-256": gh.sign(WEBHOOK_SECRET, body),
+    }
+    await client.post("/webhooks/github", content=body, headers=headers)
+    await client.post("/webhooks/github", content=body, headers=headers)
+    odd = {"X-GitHub-Event": "made_up_event", "X-GitHub-Delivery": "m-2"}
+    await client.post("/webhooks/github", content=body, headers=headers | odd)
+    text = (await client.get("/metrics")).text
+    assert 'backend_review_deliveries_total{event="pull_request",outcome="queued"} 1.0' in text
+    assert 'backend_review_deliveries_total{event="pull_request",outcome="duplicate"} 1.0' in text
+    assert 'backend_review_jobs{state="queued"} 1.0' in text
+    assert "backend_review_webhook_seconds_bucket" in text
+    assert "backend_review_job_seconds" in text
+    # Header values never become label values: unknown events are counted as "other".
+    assert 'backend_review_deliveries_total{event="other",outcome="ignored"} 1.0' in text
+    assert "made_up_event" not in text
+
+
+async def test_home_page_says_what_to_configure(app_client: Client) -> None:
+    client, _ = app_client
+    page = (await client.get("/")).text
+    assert "Not connected to GitHub yet" in page
+    for name in ("GITHUB_APP_ID", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET"):
+        assert name in page
+    assert "http://testserver/webhooks/github" in page
+    assert WEBHOOK_SECRET not in page
+
+
+async def test_home_page_when_configured(settings: Settings, sqlite_engine: object) -> None:
+    configured = settings.model_copy(
+        update={"github_app_id": 321, "github_private_key_path": "/keys/app.pem"}
+    )
+    app = create_app(configured, engine=sqlite_engine)  # type: ignore[arg-type]
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://x") as client:
+            page = (await client.get("/")).text
+    assert "GitHub App <code>321</code>" in page
+    assert "Not connected" not in page
