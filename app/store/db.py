@@ -17,6 +17,11 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An engine for `url`; on SQLite, WAL with full fsync on commit and a busy timeout."""
     # Bound values (comment text, payload fields) never belong in an error message or log.
     kwargs.setdefault("hide_parameters", True)
+    if url.startswith("sqlite"):
+        # One connection per process: SQLite has one writer anyway, and queueing for the pool
+        # is fair and cheap, where SQLite's own busy handler sleeps in steps of up to 100 ms.
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _prepare_sqlite(engine)

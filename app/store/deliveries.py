@@ -69,13 +69,13 @@ async def store_deliveries(
         }
         for d in unique
     ]
+    # One statement shape for every batch size, so SQLAlchemy compiles it once.
     stmt = (
         dialect_insert(deliveries)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["id"])
         .returning(deliveries.c.id)
     )
-    inserted = set((await conn.execute(stmt)).scalars())
+    inserted = set((await conn.execute(stmt, rows)).scalars())
     await insert_jobs(
         conn,
         [(d.id, job) for d in unique if d.id in inserted for job in d.jobs],

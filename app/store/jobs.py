@@ -241,7 +241,7 @@ class JobQueue:
     async def counts(self) -> dict[str, int]:
         async with self.engine.connect() as conn:
             rows = await conn.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status))
-            found = {status: count for status, count in rows.tuples()}
+            found = {status: count for status, count in rows}
         return {s.value: int(found.get(s.value, 0)) for s in JobStatus}
 
     def _owned(self, job_id: int) -> Any:
