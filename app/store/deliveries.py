@@ -9,18 +9,19 @@ delivery. A batch is all-or-nothing; within it each delivery is deduplicated on 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.errors import StoreError
-from app.store.db import is_postgres
+from app.store.db import is_postgres, run_transaction
 from app.store.jobs import Clock, NewJob, insert_jobs, utcnow
 from app.store.tables import deliveries
 
@@ -43,8 +44,19 @@ class NewDelivery:
     jobs: tuple[NewJob, ...] = ()
 
 
-async def store_deliveries(
-    conn: AsyncConnection,
+@functools.cache
+def _insert_deliveries(postgres: bool) -> Insert:
+    # Built once: one statement shape for every batch size, so SQLAlchemy compiles it once too.
+    dialect_insert = postgresql.insert if postgres else sqlite.insert
+    return (
+        dialect_insert(deliveries)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(deliveries.c.id)
+    )
+
+
+def store_deliveries(
+    conn: Connection,
     batch: Sequence[NewDelivery],
     *,
     now: datetime,
@@ -56,7 +68,6 @@ async def store_deliveries(
     for i, d in enumerate(batch):
         first_index.setdefault(d.id, i)
     unique = [batch[i] for i in first_index.values()]
-    dialect_insert = postgresql.insert if postgres else sqlite.insert
     rows = [
         {
             "id": d.id,
@@ -69,14 +80,8 @@ async def store_deliveries(
         }
         for d in unique
     ]
-    # One statement shape for every batch size, so SQLAlchemy compiles it once.
-    stmt = (
-        dialect_insert(deliveries)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(deliveries.c.id)
-    )
-    inserted = set((await conn.execute(stmt, rows)).scalars())
-    await insert_jobs(
+    inserted = set(conn.execute(_insert_deliveries(postgres), rows).scalars())
+    insert_jobs(
         conn,
         [(d.id, job) for d in unique if d.id in inserted for job in d.jobs],
         now=now,
@@ -152,15 +157,17 @@ class DeliveryWriter:
                 await self._commit(batch)
 
     async def _commit(self, batch: list[_Pending]) -> None:
+        deliveries = [d for d, _ in batch]
+        now = self._clock()
+        postgres = is_postgres(self._engine)
+
+        def work(conn: Connection) -> list[Outcome]:
+            return store_deliveries(
+                conn, deliveries, now=now, max_attempts=self._max_attempts, postgres=postgres
+            )
+
         try:
-            async with self._engine.begin() as conn:
-                outcomes = await store_deliveries(
-                    conn,
-                    [d for d, _ in batch],
-                    now=self._clock(),
-                    max_attempts=self._max_attempts,
-                    postgres=is_postgres(self._engine),
-                )
+            outcomes = await run_transaction(self._engine, work)
         except Exception as exc:  # noqa: BLE001 - every waiter must hear about it
             log.error("could not store %d deliveries: %s", len(batch), type(exc).__name__)
             for _, future in batch:

@@ -14,6 +14,7 @@ time, and the repeated condition makes the UPDATE a no-op if the row was taken m
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,11 +22,23 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import (
+    Connection,
+    Insert,
+    String,
+    Update,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.store.db import is_postgres
-from app.store.tables import jobs
+from app.store.db import is_postgres, run_transaction
+from app.store.tables import UtcDateTime, jobs
 
 Clock = Callable[[], datetime]
 
@@ -73,8 +86,78 @@ class Backoff:
         )
 
 
-async def insert_jobs(
-    conn: AsyncConnection,
+# The hot statements are built once, with named parameters: building a SQLAlchemy expression
+# and its cache key costs far more CPU than running the statement (~0.6 ms for the claim).
+# Parameter names must differ from column names (SQLAlchemy reserves those for SET values).
+def _now() -> Any:
+    return bindparam("p_now", type_=UtcDateTime())
+
+
+_INSERT_JOBS: Insert = insert(jobs)
+
+_SUPERSEDE: Update = (
+    update(jobs)
+    .where(
+        jobs.c.coalesce_key.in_(bindparam("p_keys", expanding=True)),
+        jobs.c.status == JobStatus.QUEUED,
+    )
+    .values(status=JobStatus.SUPERSEDED, updated_at=_now(), finished_at=_now())
+)
+
+
+@functools.cache
+def _claim_statement(postgres: bool) -> Update:
+    now = _now()
+    claimable = or_(
+        and_(jobs.c.status == JobStatus.QUEUED, jobs.c.run_after <= now),
+        and_(jobs.c.status == JobStatus.RUNNING, jobs.c.lease_expires_at < now),
+    )
+    pick = select(jobs.c.id).where(claimable).order_by(jobs.c.id).limit(1)
+    if postgres:
+        pick = pick.with_for_update(skip_locked=True)
+    return (
+        update(jobs)
+        .where(jobs.c.id == pick.scalar_subquery(), claimable)
+        .values(
+            status=JobStatus.RUNNING,
+            attempts=jobs.c.attempts + 1,
+            locked_by=bindparam("p_worker", type_=String()),
+            lease_expires_at=bindparam("p_lease", type_=UtcDateTime()),
+            updated_at=now,
+        )
+        .returning(
+            jobs.c.id,
+            jobs.c.kind,
+            jobs.c.payload,
+            jobs.c.attempts,
+            jobs.c.max_attempts,
+            jobs.c.delivery_id,
+            jobs.c.lease_expires_at,
+        )
+    )
+
+
+@functools.cache
+def _finish_statement(owned: bool, with_error: bool) -> Update:
+    stmt = update(jobs).where(jobs.c.id == bindparam("p_job"))
+    if owned:
+        stmt = stmt.where(
+            jobs.c.status == JobStatus.RUNNING,
+            jobs.c.locked_by == bindparam("p_worker", type_=String()),
+        )
+    values: dict[str, Any] = {
+        "status": bindparam("p_status", type_=String()),
+        "lease_expires_at": None,
+        "updated_at": _now(),
+        "finished_at": _now(),
+    }
+    if with_error:
+        values["last_error"] = bindparam("p_error", type_=String())
+    return stmt.values(**values).returning(jobs.c.id)
+
+
+def insert_jobs(
+    conn: Connection,
     items: Sequence[tuple[str | None, NewJob]],
     *,
     now: datetime,
@@ -85,11 +168,7 @@ async def insert_jobs(
         return
     keys = {job.coalesce_key for _, job in items if job.coalesce_key}
     if keys:
-        await conn.execute(
-            update(jobs)
-            .where(jobs.c.coalesce_key.in_(keys), jobs.c.status == JobStatus.QUEUED)
-            .values(status=JobStatus.SUPERSEDED, updated_at=now, finished_at=now)
-        )
+        conn.execute(_SUPERSEDE, {"p_keys": sorted(keys), "p_now": now})
     # Within one batch only the last job per key stays queued.
     last_for_key = {job.coalesce_key: i for i, (_, job) in enumerate(items) if job.coalesce_key}
     rows = [
@@ -109,7 +188,7 @@ async def insert_jobs(
         }
         for i, (delivery_id, job) in enumerate(items)
     ]
-    await conn.execute(insert(jobs), rows)
+    conn.execute(_INSERT_JOBS, rows)
 
 
 @dataclass
@@ -122,121 +201,104 @@ class JobQueue:
     clock: Clock = utcnow
 
     async def enqueue(self, new: Sequence[NewJob], *, delivery_id: str | None = None) -> None:
-        async with self.engine.begin() as conn:
-            await insert_jobs(
-                conn,
-                [(delivery_id, job) for job in new],
-                now=self.clock(),
-                max_attempts=self.max_attempts,
-            )
+        now = self.clock()
+        items = [(delivery_id, job) for job in new]
 
-    def _claimable(self, now: datetime) -> ColumnElement[bool]:
-        return or_(
-            and_(jobs.c.status == JobStatus.QUEUED, jobs.c.run_after <= now),
-            and_(jobs.c.status == JobStatus.RUNNING, jobs.c.lease_expires_at < now),
-        )
+        def work(conn: Connection) -> None:
+            insert_jobs(conn, items, now=now, max_attempts=self.max_attempts)
+
+        await run_transaction(self.engine, work)
 
     async def claim(self) -> ClaimedJob | None:
         """Take the oldest claimable job, or None. Jobs out of attempts go dead on the way."""
+        now = self.clock()
+        postgres = is_postgres(self.engine)
+        return await run_transaction(self.engine, lambda conn: self._claim(conn, now, postgres))
+
+    def _claim(self, conn: Connection, now: datetime, postgres: bool) -> ClaimedJob | None:
+        stmt = _claim_statement(postgres)
+        params = {
+            "p_now": now,
+            "p_lease": now + timedelta(seconds=self.lease_seconds),
+            "p_worker": self.worker_id,
+        }
         while True:
-            now = self.clock()
-            pick = select(jobs.c.id).where(self._claimable(now)).order_by(jobs.c.id).limit(1)
-            if is_postgres(self.engine):
-                pick = pick.with_for_update(skip_locked=True)
-            stmt = (
-                update(jobs)
-                .where(jobs.c.id == pick.scalar_subquery(), self._claimable(now))
-                .values(
-                    status=JobStatus.RUNNING,
-                    attempts=jobs.c.attempts + 1,
-                    locked_by=self.worker_id,
-                    lease_expires_at=now + timedelta(seconds=self.lease_seconds),
-                    updated_at=now,
+            row = conn.execute(stmt, params).first()
+            if row is None:
+                return None
+            if row.attempts <= row.max_attempts:
+                return ClaimedJob(
+                    id=row.id,
+                    kind=row.kind,
+                    payload=json.loads(row.payload),
+                    attempts=row.attempts,
+                    max_attempts=row.max_attempts,
+                    delivery_id=row.delivery_id,
+                    lease_expires_at=row.lease_expires_at,
                 )
-                .returning(
-                    jobs.c.id,
-                    jobs.c.kind,
-                    jobs.c.payload,
-                    jobs.c.attempts,
-                    jobs.c.max_attempts,
-                    jobs.c.delivery_id,
-                    jobs.c.lease_expires_at,
-                )
+            # Its workers kept dying mid-run: stop feeding it to new ones.
+            self._finish(
+                conn,
+                row.id,
+                JobStatus.DEAD,
+                now,
+                error=f"lease expired on each of {row.max_attempts} attempts",
             )
-            async with self.engine.begin() as conn:
-                row = (await conn.execute(stmt)).first()
-                if row is None:
-                    return None
-                if row.attempts <= row.max_attempts:
-                    return ClaimedJob(
-                        id=row.id,
-                        kind=row.kind,
-                        payload=json.loads(row.payload),
-                        attempts=row.attempts,
-                        max_attempts=row.max_attempts,
-                        delivery_id=row.delivery_id,
-                        lease_expires_at=row.lease_expires_at,
-                    )
-                # Its workers kept dying mid-run: stop feeding it to new ones.
-                await self._finish(
-                    conn,
-                    row.id,
-                    JobStatus.DEAD,
-                    now,
-                    error=f"lease expired on each of {row.max_attempts} attempts",
-                )
 
     async def heartbeat(self, job: ClaimedJob) -> bool:
         """Extend the lease; False if the job is no longer ours."""
         now = self.clock()
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                self._owned(job.id)
-                .values(
-                    lease_expires_at=now + timedelta(seconds=self.lease_seconds), updated_at=now
-                )
-                .returning(jobs.c.id)
-            )
-            return result.first() is not None
+        stmt = (
+            self._owned(job.id)
+            .values(lease_expires_at=now + timedelta(seconds=self.lease_seconds), updated_at=now)
+            .returning(jobs.c.id)
+        )
+        return await run_transaction(
+            self.engine, lambda conn: conn.execute(stmt).first() is not None
+        )
 
     async def complete(self, job: ClaimedJob) -> bool:
-        async with self.engine.begin() as conn:
-            return await self._finish(conn, job.id, JobStatus.DONE, self.clock(), owned=True)
+        now = self.clock()
+        return await run_transaction(
+            self.engine,
+            lambda conn: self._finish(conn, job.id, JobStatus.DONE, now, owned=True),
+        )
 
     async def fail(self, job: ClaimedJob, error: str, *, permanent: bool = False) -> JobStatus:
         """Record a failed attempt: back to the queue after a backoff, or dead when out of tries
         (or at once when `permanent`: retrying cannot help)."""
         now = self.clock()
-        async with self.engine.begin() as conn:
-            if permanent or job.attempts >= job.max_attempts:
-                await self._finish(conn, job.id, JobStatus.DEAD, now, error=error, owned=True)
-                return JobStatus.DEAD
-            await conn.execute(
-                self._owned(job.id).values(
-                    status=JobStatus.QUEUED,
-                    run_after=now + self.backoff.delay(job.attempts),
-                    lease_expires_at=None,
-                    locked_by=None,
-                    last_error=error[:4000],
-                    updated_at=now,
-                )
+        if permanent or job.attempts >= job.max_attempts:
+            await run_transaction(
+                self.engine,
+                lambda conn: self._finish(
+                    conn, job.id, JobStatus.DEAD, now, error=error, owned=True
+                ),
             )
-            return JobStatus.QUEUED
+            return JobStatus.DEAD
+        stmt = self._owned(job.id).values(
+            status=JobStatus.QUEUED,
+            run_after=now + self.backoff.delay(job.attempts),
+            lease_expires_at=None,
+            locked_by=None,
+            last_error=error[:4000],
+            updated_at=now,
+        )
+        await run_transaction(self.engine, lambda conn: conn.execute(stmt))
+        return JobStatus.QUEUED
 
     async def release(self, job: ClaimedJob) -> None:
         """Give a job back untried (shutdown): it keeps its place and does not use up an attempt."""
         now = self.clock()
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                self._owned(job.id).values(
-                    status=JobStatus.QUEUED,
-                    attempts=jobs.c.attempts - 1,
-                    run_after=now,
-                    lease_expires_at=None,
-                    locked_by=None,
-                    updated_at=now,
-                )
-            )
+        stmt = self._owned(job.id).values(
+            status=JobStatus.QUEUED,
+            attempts=jobs.c.attempts - 1,
+            run_after=now,
+            lease_expires_at=None,
+            locked_by=None,
+            updated_at=now,
+        )
+        await run_transaction(self.engine, lambda conn: conn.execute(stmt))
 
     async def counts(self) -> dict[str, int]:
         async with self.engine.connect() as conn:
@@ -251,9 +313,9 @@ class JobQueue:
             jobs.c.locked_by == self.worker_id,
         )
 
-    async def _finish(
+    def _finish(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         job_id: int,
         status: JobStatus,
         now: datetime,
@@ -261,14 +323,10 @@ class JobQueue:
         error: str | None = None,
         owned: bool = False,
     ) -> bool:
-        stmt = self._owned(job_id) if owned else update(jobs).where(jobs.c.id == job_id)
-        values: dict[str, Any] = {
-            "status": status,
-            "lease_expires_at": None,
-            "updated_at": now,
-            "finished_at": now,
-        }
+        params: dict[str, Any] = {"p_job": job_id, "p_status": status, "p_now": now}
+        if owned:
+            params["p_worker"] = self.worker_id
         if error is not None:
-            values["last_error"] = error[:4000]
-        result = await conn.execute(stmt.values(**values).returning(jobs.c.id))
+            params["p_error"] = error[:4000]
+        result = conn.execute(_finish_statement(owned, error is not None), params)
         return result.first() is not None
