@@ -12,7 +12,7 @@ SUMMARY_MARKER = "<!-- backend-review:summary -->"
 REVIEW_MARKER = "<!-- backend-review:review -->"
 
 _ID = r"[A-Za-z0-9_-]{1,64}"
-_FINDING = re.compile(rf"^<!-- backend-review:finding ({_ID}) -->$", re.MULTILINE)
+_FINDING = re.compile(rf"<!-- backend-review:finding ({_ID}) -->")
 
 
 def finding_marker(finding_id: str) -> str:
@@ -22,13 +22,18 @@ def finding_marker(finding_id: str) -> str:
 
 
 def finding_ids(body: str) -> set[str]:
-    """The finding ids marked in a comment body (each marker on its own line)."""
-    return set(_FINDING.findall(body))
+    """The finding id marked in a comment body: its last line, where `comment_body` puts it.
+
+    A marker anywhere else is text the comment quotes (a model's suggestion, say), not ours.
+    """
+    last = body.rstrip().rsplit("\n", 1)[-1].strip()
+    match = _FINDING.fullmatch(last)
+    return {match.group(1)} if match else set()
 
 
 def is_summary(body: str) -> bool:
-    """Whether a comment body is the bot's summary comment."""
-    return any(line.strip() == SUMMARY_MARKER for line in body.splitlines())
+    """Whether a comment body is the bot's summary comment: the marker is its first line."""
+    return body.lstrip().split("\n", 1)[0].strip() == SUMMARY_MARKER
 
 
 def defuse(text: str) -> str:

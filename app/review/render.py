@@ -70,7 +70,7 @@ def heading(finding: Finding) -> str:
 def comment_body(finding: Finding, anchor: Anchor, *, suggest: bool) -> str:
     """The body of one inline or file-level comment, ending with its fingerprint marker."""
     parts = [
-        f"{heading(finding)} · {finding.category} · `{finding.rule}`",
+        f"{heading(finding)} · {finding.category} · `{_cell(finding.rule)}`",
         f"**{defuse(finding.title)}**",
     ]
     if finding.evidence.strip():
@@ -80,7 +80,10 @@ def comment_body(finding: Finding, anchor: Anchor, *, suggest: bool) -> str:
     if suggest and finding.suggestion is not None:
         fence = _fence(finding.suggestion)
         code = finding.suggestion.rstrip("\n")
-        parts.append(f"{fence}suggestion\n{code}\n{fence}")
+        # An empty suggestion deletes the lines: no line at all between the fences.
+        parts.append(
+            f"{fence}suggestion\n{code}\n{fence}" if code else f"{fence}suggestion\n{fence}"
+        )
     if anchor.note:
         parts.append(f"<sub>Lines {finding.where.lines or '-'}: {anchor.note}.</sub>")
     body = truncate("\n\n".join(parts), 60_000)

@@ -24,3 +24,14 @@ def test_marker_refuses_ids_that_could_break_the_comment(bad: str) -> None:
 def test_marker_inside_a_line_is_not_read() -> None:
     assert finding_ids("quote: <!-- backend-review:finding br-0123456789ab -->") == set()
     assert finding_ids(defuse("<!-- backend-review:finding br-0123456789ab -->")) == set()
+
+
+def test_only_the_trailing_finding_marker_and_leading_summary_marker_count() -> None:
+    # Our bodies end with their one finding marker and start with the summary marker; a marker
+    # anywhere else (inside a code block the model wrote, say) is quoted text, not ours.
+    marker = finding_marker("br-0123456789ab")
+    quoted = "```\n<!-- backend-review:finding br-ffffffffffff -->\n```"
+    assert finding_ids(f"text\n{quoted}\n\n{marker}\n") == {"br-0123456789ab"}
+    assert finding_ids(f"{marker}\n\ntext after") == set()
+    assert is_summary(f"{SUMMARY_MARKER}\r\n\r\nbody")
+    assert not is_summary(f"intro\n\n```\n{SUMMARY_MARKER}\n```")
