@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from typing import Any, Literal
+from urllib.parse import quote
 
 from app.review.findings import Finding, FindingsReport, Severity
 from app.review.plan import ReviewPlan
@@ -120,7 +121,8 @@ def _result(f: Finding, rule_index: int, fail_on: Severity) -> dict[str, Any]:
         level = "error"
     else:
         level = "note" if f.severity is Severity.INFO else "warning"
-    location: dict[str, Any] = {"artifactLocation": {"uri": f.where.path}}
+    # A URI reference, not a path: spaces, '#', '%' and non-ASCII are percent-encoded.
+    location: dict[str, Any] = {"artifactLocation": {"uri": quote(f.where.path, safe="/")}}
     if f.where.start is not None and f.where.end is not None and f.where.side == "RIGHT":
         location["region"] = {"startLine": f.where.start, "endLine": f.where.end}
     text = f.title
