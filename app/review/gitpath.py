@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 _QUOTED = re.compile(r'^"(.*)"$', re.DOTALL)
-_OCTAL_RUN = re.compile(r"(?:\\[0-7]{3})+")
+# One token at a time, left to right: an octal byte, another escape, or a run of plain text.
+# (Two passes would read the `\\303` of an escaped backslash followed by digits as a byte.)
+_TOKEN = re.compile(r"\\([0-7]{3})|\\(.)|([^\\]+|\\$)", re.DOTALL)
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
 _QUOTE_ESCAPES = {v: k for k, v in _ESCAPES.items()}
 
@@ -15,14 +17,15 @@ def unquote_path(path: str) -> str:
     match = _QUOTED.match(path)
     if not match:
         return path
-    body = match.group(1)
-
-    def octal(m: re.Match[str]) -> str:
-        raw = bytes(int(o, 8) & 0xFF for o in m.group(0).split("\\")[1:])
-        return raw.decode("utf-8", errors="replace")
-
-    body = _OCTAL_RUN.sub(octal, body)
-    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), body)
+    raw = bytearray()
+    for octal, escaped, plain in _TOKEN.findall(match.group(1)):
+        if octal:
+            raw.append(int(octal, 8) & 0xFF)
+        else:
+            raw += (_ESCAPES.get(escaped, escaped) if escaped else plain).encode(
+                "utf-8", "surrogatepass"
+            )
+    return raw.decode("utf-8", errors="replace")
 
 
 def quote_path(path: str) -> str:

@@ -313,3 +313,19 @@ def test_patch_error_counts_lines_from_the_patch() -> None:
 def test_patch_as_diff_quotes_awkward_paths() -> None:
     text = patch_as_diff('we"ird.py', "@@ -1 +1 @@\n-a\n+b\n")
     assert parse_diff(text).paths == ['we"ird.py']
+
+
+def test_quoted_path_with_a_backslash_before_digits_round_trips() -> None:
+    # git writes the path `a\303.py` as "a\\303.py": an escaped backslash, then digits, which
+    # are not an octal escape.
+    from app.review.gitpath import quote_path, unquote_path
+
+    for path in ["a\\303.py", "x\\\\\\101\t\u00e9.py", "caf\u00e9.py"]:
+        assert unquote_path(quote_path(path)) == path
+    assert unquote_path('"a\\\\303.py"') == "a\\303.py"
+    assert unquote_path('"caf\\303\\251 \\\\\\303\\251.py"') == "caf\u00e9 \\\u00e9.py"
+    diff = parse_diff(
+        'diff --git "a/a\\\\303.py" "b/a\\\\303.py"\n--- "a/a\\\\303.py"\n'
+        '+++ "b/a\\\\303.py"\n@@ -1 +1 @@\n-x\n+y\n'
+    )
+    assert diff.paths == ["a\\303.py"]
