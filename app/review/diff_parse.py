@@ -225,8 +225,8 @@ def _finish(record: _Record) -> list[FileDiff]:
         if record.hunks:
             raise DiffParseError("hunk without a file header", line=record.first_line)
         return []  # a preamble such as a commit message: not part of any file
-    files = [_file(p, ()) for p in patched[:-1]]
     try:
+        files = [_file(p, ()) for p in patched[:-1]]
         files.append(_file(patched[-1], tuple(record.hunks), record.added, record.removed))
     except ValueError as exc:
         raise DiffParseError(str(exc), path=_path_of(record), line=record.first_line) from exc

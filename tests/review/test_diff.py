@@ -329,3 +329,9 @@ def test_quoted_path_with_a_backslash_before_digits_round_trips() -> None:
         '+++ "b/a\\\\303.py"\n@@ -1 +1 @@\n-x\n+y\n'
     )
     assert diff.paths == ["a\\303.py"]
+
+
+def test_header_without_a_path_before_a_binary_line_is_a_parse_error() -> None:
+    # Found by the garbage fuzz test: unidiff reads two files here, the first with no path.
+    with pytest.raises(DiffParseError, match="file header without a path"):
+        parse_diff("--- /dev/null\n+++ \nBinary files a/x and b/x differ\n")
