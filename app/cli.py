@@ -162,6 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - one line, exit 2: 1 means "the check would fail"
+        first_line = (str(exc).strip().splitlines() or [""])[0][:300]
+        print(f"backend-review: error: {type(exc).__name__}: {first_line}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -77,6 +77,8 @@ class ReviewJob(_Lenient):
     repository: str
     repository_id: int
     number: int
+    # The head when the event fired. A review always fetches the PR's current head, so a job
+    # from an older event (a re-run check) that supersedes a newer one still reviews new code.
     head_sha: str
     base_sha: str | None = None
     before_sha: str | None = None  # synchronize: the head we may have reviewed already
@@ -85,6 +87,9 @@ class ReviewJob(_Lenient):
 
 
 class CommandJob(_Lenient):
+    """A `/backend-review` comment. Who may run it is decided when it runs (collaborator
+    permission through the API), not here: the webhook's author_association is not enough."""
+
     kind: Literal["command"] = "command"
     installation_id: int
     repository: str

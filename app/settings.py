@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote
 
 from pydantic import (
     AliasChoices,
@@ -168,7 +169,8 @@ class Settings(BaseSettings):
         if self.database_url:
             password = make_url(self.database_url).password
             if password:
-                values.append(str(password))
+                # As typed in the URL (percent-encoded) and as the driver sees it.
+                values += [str(password), quote(str(password), safe="")]
         return values
 
 

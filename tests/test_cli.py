@@ -74,3 +74,14 @@ def test_version() -> None:
         [sys.executable, "-m", "app", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.startswith("backend-review ")
+
+
+def test_unreachable_database_is_one_line_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://nobody:pw-123@127.0.0.1:1/none")
+    assert main(["db", "current"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("backend-review: error: ")
+    assert err.count("\n") == 1
+    assert "pw-123" not in err

@@ -118,3 +118,8 @@ def test_unreadable_or_wrong_key_file(
         settings.private_key_pem()
     assert caught.value.setting == "GITHUB_PRIVATE_KEY_PATH"
     assert "just some text" not in str(caught.value)
+
+
+def test_database_password_is_a_secret_in_both_spellings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://app:p%40ss%2Fword@db/reviews")
+    assert {"p@ss/word", "p%40ss%2Fword"} <= set(load_settings().secret_values())
