@@ -1,8 +1,11 @@
 """The worker: claims jobs, runs them with a heartbeat on the lease, records the outcome.
 
-`concurrency` slots each loop claim → run → complete/fail. Stopping drains: no new claims,
-in-flight jobs get `drain_seconds` to finish, and any still running are released back to the
-queue untried, so another worker (or this one after a restart) picks them up.
+`concurrency` slots each loop claim → run → complete/fail. A slot that completes a job claims
+the next one in the same transaction, and keeps going until the queue is empty; then it waits
+for `wake()` (one call per job queued in this process wakes one idle slot) or for the next poll.
+Stopping drains: no new claims, in-flight jobs get `drain_seconds` to finish, and any still
+running are released back to the queue untried, so another worker (or this one after a
+restart) picks them up.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
 
 from app.logs import log_context
 from app.metrics import Metrics
@@ -19,6 +24,8 @@ from app.pipeline import JobHandler, PermanentJobError
 from app.store.jobs import ClaimedJob, JobQueue, JobStatus
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class Worker:
@@ -38,13 +45,20 @@ class Worker:
         self._poll = poll_seconds
         self._drain = drain_seconds
         self._metrics = metrics
-        self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._slots: list[asyncio.Task[None]] = []
+        self._idle: deque[asyncio.Future[None]] = deque()
+        self._missed_wakes = 0  # wakes that found every slot busy
 
     def wake(self) -> None:
-        """New jobs were queued in this process: look now rather than at the next poll."""
-        self._wake.set()
+        """A job was queued in this process: one idle slot looks now rather than at the next
+        poll. With no slot idle, the next slot to run out of work looks once more first."""
+        while self._idle:
+            waiter = self._idle.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._missed_wakes = min(self._missed_wakes + 1, self._concurrency)
 
     def start(self) -> None:
         self._slots = [
@@ -57,7 +71,10 @@ class Worker:
         if not self._slots:
             return
         self._stopping.set()
-        self._wake.set()
+        while self._idle:
+            waiter = self._idle.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
         _, pending = await asyncio.wait(self._slots, timeout=self._drain)
         for task in pending:
             task.cancel()
@@ -70,28 +87,52 @@ class Worker:
         await self._stopping.wait()
 
     async def _slot(self) -> None:
+        job: ClaimedJob | None = None
         while not self._stopping.is_set():
-            try:
-                job = await self._queue.claim()
-            except Exception as exc:  # noqa: BLE001 - the database may be back soon
-                log.warning("could not claim a job: %s", type(exc).__name__)
-                job = None
             if job is None:
-                await self._idle()
-                continue
-            await self._run(job)
+                try:
+                    job = await self._claiming(self._queue.claim(), lambda claimed: claimed)
+                except Exception as exc:  # noqa: BLE001 - the database may be back soon
+                    log.warning("could not claim a job: %s", type(exc).__name__)
+                if job is None:
+                    await self._idle_wait()
+                    continue
+            # A job in hand answers a wake that found every slot busy, if there was one.
+            self._missed_wakes = max(0, self._missed_wakes - 1)
+            job = await self._run(job)
 
-    async def _idle(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
-        self._wake.clear()
+    async def _idle_wait(self) -> None:
+        if self._missed_wakes:
+            self._missed_wakes -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._idle.append(waiter)
+        try:
+            await asyncio.wait_for(waiter, timeout=self._poll)
+        except TimeoutError:
+            with contextlib.suppress(ValueError):
+                self._idle.remove(waiter)
 
-    async def _run(self, job: ClaimedJob) -> None:
+    async def _claiming(self, step: Awaitable[T], claimed: Callable[[T], ClaimedJob | None]) -> T:
+        """Await a step that may claim a job. Its transaction runs to the end even if we are
+        cancelled meanwhile (drain timeout); a job it claimed then goes straight back."""
+        task = asyncio.ensure_future(step)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                job = claimed(await task)
+                if job is not None:
+                    await self._queue.release(job)
+            raise
+
+    async def _run(self, job: ClaimedJob) -> ClaimedJob | None:
+        """Run `job` and record its outcome; the next job, when claimed on the way."""
         with log_context(delivery_id=job.delivery_id, job_id=job.id):
             started = time.perf_counter()
             heartbeat = asyncio.create_task(self._heartbeat(job))
             try:
-                outcome = await self._execute(job)
+                outcome, following = await self._execute(job)
             except asyncio.CancelledError:
                 # Drain timed out mid-job: hand it back untried and let the cancel proceed.
                 await asyncio.shield(self._queue.release(job))
@@ -103,8 +144,9 @@ class Worker:
                 self._metrics.job_seconds.labels(kind=job.kind, outcome=outcome).observe(
                     time.perf_counter() - started
                 )
+        return following
 
-    async def _execute(self, job: ClaimedJob) -> str:
+    async def _execute(self, job: ClaimedJob) -> tuple[str, ClaimedJob | None]:
         handler = self._handlers.get(job.kind)
         try:
             if handler is None:
@@ -113,7 +155,7 @@ class Worker:
         except PermanentJobError as exc:
             await self._queue.fail(job, str(exc), permanent=True)
             log.error("job %d (%s) is dead: %s", job.id, job.kind, exc)
-            return JobStatus.DEAD
+            return JobStatus.DEAD, None
         except Exception as exc:  # noqa: BLE001 - a job's failure must not end the worker
             status = await self._queue.fail(job, f"{type(exc).__name__}: {exc}")
             log.warning(
@@ -125,12 +167,19 @@ class Worker:
                 status,
                 type(exc).__name__,
             )
-            return "retry" if status == JobStatus.QUEUED else JobStatus.DEAD
-        if not await self._queue.complete(job):
+            return ("retry" if status == JobStatus.QUEUED else JobStatus.DEAD), None
+        following: ClaimedJob | None = None
+        if self._stopping.is_set():
+            ours = await self._queue.complete(job)
+        else:
+            ours, following = await self._claiming(
+                self._queue.complete_and_claim(job), lambda done: done[1]
+            )
+        if not ours:
             log.warning("job %d finished after its lease was taken over", job.id)
-            return "lost"
+            return "lost", following
         log.info("job %d (%s) done", job.id, job.kind)
-        return JobStatus.DONE
+        return JobStatus.DONE, following
 
     async def _heartbeat(self, job: ClaimedJob) -> None:
         interval = max(0.05, self._queue.lease_seconds / 3)

@@ -117,12 +117,14 @@ def _sqlite_store(engine: AsyncEngine) -> _SqliteStore | None:
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         return None
+    if not event.contains(sync_engine, "engine_disposed", _on_disposed):
+        event.listen(sync_engine, "engine_disposed", _on_disposed)
     store = _stores[sync_engine] = _SqliteStore(engine)
-
-    @event.listens_for(sync_engine, "engine_disposed")
-    def _disposed(_engine: Engine) -> None:
-        if _stores.get(sync_engine) is store:
-            del _stores[sync_engine]
-        store.close()
-
     return store
+
+
+def _on_disposed(sync_engine: Engine) -> None:
+    # The async engine let go of its connections: so does its store (a new one starts on use).
+    store = _stores.pop(sync_engine, None)
+    if store is not None:
+        store.close()

@@ -177,8 +177,12 @@ class DeliveryWriter:
         for (_, future), outcome in zip(batch, outcomes, strict=True):
             if not future.done():
                 future.set_result(outcome)
-        if self._on_jobs is not None and Outcome.QUEUED in outcomes:
-            self._on_jobs()
+        if self._on_jobs is not None:
+            # One call per job queued: each may wake one idle worker slot.
+            for (delivery, _), outcome in zip(batch, outcomes, strict=True):
+                if outcome is Outcome.QUEUED:
+                    for _job in delivery.jobs:
+                        self._on_jobs()
 
 
 async def delivery_exists(engine: AsyncEngine, delivery_id: str) -> bool:

@@ -264,6 +264,18 @@ class JobQueue:
             lambda conn: self._finish(conn, job.id, JobStatus.DONE, now, owned=True),
         )
 
+    async def complete_and_claim(self, job: ClaimedJob) -> tuple[bool, ClaimedJob | None]:
+        """`complete(job)`, then `claim()`, in one transaction: a busy worker pays one commit
+        per job instead of two. The claim is the same atomic statement as in `claim`."""
+        now = self.clock()
+        postgres = is_postgres(self.engine)
+
+        def work(conn: Connection) -> tuple[bool, ClaimedJob | None]:
+            ours = self._finish(conn, job.id, JobStatus.DONE, now, owned=True)
+            return ours, self._claim(conn, now, postgres)
+
+        return await run_transaction(self.engine, work)
+
     async def fail(self, job: ClaimedJob, error: str, *, permanent: bool = False) -> JobStatus:
         """Record a failed attempt: back to the queue after a backoff, or dead when out of tries
         (or at once when `permanent`: retrying cannot help)."""
