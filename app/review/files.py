@@ -235,19 +235,25 @@ _MODEL = re.compile(
 )
 
 
+_MIGRATION_CHECKS: tuple[tuple[re.Pattern[str], MigrationFramework], ...] = (
+    (_GOLANG_MIGRATE, "golang-migrate"),
+    (_FLYWAY, "flyway"),
+    (_RAILS, "rails"),
+    (_PRISMA, "prisma"),
+    (_DJANGO, "django"),
+    (_ALEMBIC, "alembic"),
+    (_LIQUIBASE, "liquibase"),
+    (_JS_MIGRATION, "knex"),
+    (_SQL_MIGRATION, "sql"),
+)
+# Every pattern above needs one of these in the path: most paths skip the nine regexes.
+_MIGRATION_HINTS = ("migrat", "versions/", "changelog", ".sql")
+
+
 def _migration_framework(path: str) -> MigrationFramework | None:
-    checks: tuple[tuple[re.Pattern[str], MigrationFramework], ...] = (
-        (_GOLANG_MIGRATE, "golang-migrate"),
-        (_FLYWAY, "flyway"),
-        (_RAILS, "rails"),
-        (_PRISMA, "prisma"),
-        (_DJANGO, "django"),
-        (_ALEMBIC, "alembic"),
-        (_LIQUIBASE, "liquibase"),
-        (_JS_MIGRATION, "knex"),
-        (_SQL_MIGRATION, "sql"),
-    )
-    for pattern, framework in checks:
+    if not any(hint in path for hint in _MIGRATION_HINTS):
+        return None
+    for pattern, framework in _MIGRATION_CHECKS:
         if pattern.search(path):
             return framework
     return None

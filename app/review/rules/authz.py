@@ -6,14 +6,15 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
+from app.review.diff import DiffLine, Hunk
 from app.review.findings import Severity
 from app.review.rules.base import Change, ChangedFile, Report, Rule, RuleContext, quote, span
+from app.review.rules.hints import hinted
 from app.review.rules.routes import (
     EXPRESS_ROUTE,
     GUARD,
     MIDDLEWARE,
     PUBLIC,
-    find_endpoints,
     is_route_line,
 )
 
@@ -28,6 +29,29 @@ _OPT_OUT = re.compile(
     r"|\ballow_unauthenticated_access\b"
 )
 _EMPTY_DEPS = re.compile(r"\bdependencies\s*=\s*\[\s*\]")
+# Every match of _OPT_OUT or _EMPTY_DEPS contains one of these.
+_OPT_OUT_HINTS = (
+    "@",
+    "AllowAny",
+    "csrf",
+    "_classes",
+    "SetMetadata",
+    "skip_before_action",
+    "allow_unauthenticated_access",
+    "dependencies",
+)
+# Every line `_guard_text` accepts contains one of these: "@" (the decorator forms of GUARD),
+# the words of its other forms (GUARD is case-insensitive), or an Express route's `.get('/`.
+_GUARD_HINTS = ("@",)
+_GUARD_FOLDED = (
+    "depends(",
+    "security(",
+    "permission_classes",
+    "isauthenticated",
+    "loginrequiredmixin",
+    "permissionrequiredmixin",
+)
+_EXPRESS_HINT = re.compile(r"\.(?:get|post|put|patch|delete|all)\(\s*['\"`]/")
 _IMPORT = re.compile(r"^\s*(from\s+\S+\s+import|import\s|const\s+\{?[^=]*\}?\s*=\s*require\()")
 _NAMES = re.compile(r"(?:def|class|function)\s+(\w+)|['\"`](/[^'\"`]*)['\"`]")
 
@@ -53,8 +77,12 @@ def _near_public(f: ChangedFile, index: int) -> bool:
 
 def _opt_out(change: Change, ctx: RuleContext) -> Iterator[Report]:
     for f in _code_files(change):
+        if not hinted(f.added_text, _OPT_OUT_HINTS):
+            continue
         for i, ln in enumerate(f.visible):
-            if ln.kind != "added" or ln.new_no is None or _IMPORT.match(ln.text):
+            if ln.kind != "added" or ln.new_no is None or not hinted(ln.text, _OPT_OUT_HINTS):
+                continue
+            if _IMPORT.match(ln.text):
                 continue
             if ln.text.lstrip().startswith(("#", "//", "*")):
                 continue
@@ -82,7 +110,13 @@ def _opt_out(change: Change, ctx: RuleContext) -> Iterator[Report]:
             )
 
 
+def _may_guard(text: str) -> bool:
+    return hinted(text, _GUARD_HINTS, _EXPRESS_HINT, _GUARD_FOLDED)
+
+
 def _guard_text(line: str) -> str | None:
+    if not _may_guard(line):
+        return None
     if (m := GUARD.search(line)) and not _in_string(line, m.start()):
         return m.group(0)
     if (route := EXPRESS_ROUTE.match(line)) and (m := MIDDLEWARE.search(route.group(3))):
@@ -90,12 +124,26 @@ def _guard_text(line: str) -> str | None:
     return None
 
 
+def _removed_guards(hunk: Hunk) -> list[tuple[DiffLine, int, str]]:
+    """The removed lines of `hunk` that hold an auth guard: (line, old number, guard)."""
+    found = []
+    for ln in hunk.lines:
+        if ln.kind != "removed" or ln.old_no is None or _IMPORT.match(ln.text):
+            continue
+        if (guard := _guard_text(ln.text)) is not None:
+            found.append((ln, ln.old_no, guard))
+    return found
+
+
 def _guard_removed(change: Change, ctx: RuleContext) -> Iterator[Report]:
     for f in _code_files(change):
-        if f.diff.status == "removed":
+        if f.diff.status == "removed" or not _may_guard(f.removed_text):
             continue
-        added_text = " ".join(" ".join(ln.text.split()) for ln in f.diff.added_lines())
+        added_text: str | None = None  # whitespace-normalised added lines, when needed
         for hunk in f.diff.hunks:
+            guards = _removed_guards(hunk)
+            if not guards:
+                continue
             removed_routes = sum(
                 1 for ln in hunk.lines if ln.kind == "removed" and is_route_line(ln.text)
             )
@@ -104,28 +152,27 @@ def _guard_removed(change: Change, ctx: RuleContext) -> Iterator[Report]:
             )
             if removed_routes > added_routes:
                 continue  # the endpoint itself is deleted, not unguarded
-            for ln in hunk.lines:
-                if ln.kind != "removed" or ln.old_no is None or _IMPORT.match(ln.text):
-                    continue
-                guard = _guard_text(ln.text)
-                if guard is None or " ".join(guard.split()) in added_text:
+            if added_text is None:
+                added_text = " ".join(" ".join(ln.text.split()) for ln in f.diff.added_lines())
+            for ln, old_no, guard in guards:
+                if " ".join(guard.split()) in added_text:
                     continue
                 yield Report(
                     path=f.path,
                     key=ln.text,
                     title=f"Auth guard removed: `{quote(guard, 60)}`",
-                    evidence=f"Removed line {ln.old_no}: `{quote(ln.text)}`; the change adds no "
+                    evidence=f"Removed line {old_no}: `{quote(ln.text)}`; the change adds no "
                     "equivalent guard in this file.",
                     recommendation="Restore the guard, or move it somewhere that still covers "
                     "this endpoint (router, middleware) and point to it in the PR.",
-                    lines=span(ln.old_no),
+                    lines=span(old_no),
                     side="LEFT",
                 )
 
 
 def _unguarded(change: Change, ctx: RuleContext) -> Iterator[Report]:
     for f in _code_files(change):
-        endpoints = [e for e in find_endpoints(f) if e.framework != "drf-method"]
+        endpoints = [e for e in f.endpoints if e.framework != "drf-method"]
         for e in endpoints:
             if not e.is_new or e.guards or e.public or _OPT_OUT.search(e.head):
                 continue

@@ -14,6 +14,7 @@ from functools import cached_property
 from app.review.diff import Diff, DiffLine, FileDiff
 from app.review.files import FileKind, classify, ignored_reason, is_code
 from app.review.findings import Category, Finding, FindingType, Severity, Source, Where, fingerprint
+from app.review.rules.routes import Endpoint, find_endpoints
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,36 @@ class ChangedFile:
 
         For an added file this is the whole file, which is what lets rules parse it.
         """
-        return tuple(ln for ln in self.diff.lines() if ln.kind != "removed")
+        return tuple([ln for h in self.diff.hunks for ln in h.lines if ln.kind != "removed"])
 
     @cached_property
     def new_text(self) -> str:
         """The whole new file, for an added file; the visible lines otherwise."""
-        return "\n".join(ln.text for ln in self.visible) + "\n"
+        hunks = self.diff.hunks
+        return "\n".join([ln.text for h in hunks for ln in h.lines if ln.kind != "removed"]) + "\n"
+
+    @cached_property
+    def added_text(self) -> str:
+        """The added lines joined by newlines.
+
+        Rules test this once per file (a substring, a cheap regex) before reading any line, so
+        a large diff costs them a few scans of C-level string search rather than a Python loop
+        with a dozen regexes per line. Such a test must be implied by every line that could
+        match (see `app.review.rules.hints`): then skipping a file on it changes no result.
+        """
+        return "\n".join([ln.text for h in self.diff.hunks for ln in h.lines if ln.kind == "added"])
+
+    @cached_property
+    def removed_text(self) -> str:
+        """The removed lines joined by newlines (see `added_text`)."""
+        return "\n".join(
+            [ln.text for h in self.diff.hunks for ln in h.lines if ln.kind == "removed"]
+        )
+
+    @cached_property
+    def endpoints(self) -> tuple[Endpoint, ...]:
+        """The HTTP endpoints the visible lines declare, found once for every rule."""
+        return tuple(find_endpoints(self))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from app.review.findings import FindingType, Severity
 from app.review.rules.base import Change, Report, Rule, RuleContext, quote, span
-from app.review.rules.routes import find_endpoints
 
 _PROVIDER = re.compile(
     r"stripe\.(PaymentIntent|Charge|Refund|Transfer|Payout|Subscription|Invoice)\.create\("
@@ -33,7 +32,7 @@ _MUTATING = frozenset({"POST", "PUT", "PATCH"})
 def _check(change: Change, ctx: RuleContext) -> Iterator[Report]:
     code = [f for f in change.reviewed if f.is_code and f.kind.kind not in ("test", "docs")]
     for f in code:
-        for e in find_endpoints(f):
+        for e in f.endpoints:
             if not e.is_new or not (e.methods & _MUTATING):
                 continue
             body = [ln for ln in e.body if ln.kind == "added"]
@@ -48,6 +47,7 @@ def _check(change: Change, ctx: RuleContext) -> Iterator[Report]:
                 (
                     (g.path, ln)
                     for g in code
+                    if _KEY.search(g.new_text)  # a key on any line matches the joined text too
                     for ln in g.visible
                     if _KEY.search(ln.text) and ln not in e.body
                 ),

@@ -67,4 +67,6 @@ _PG_HINT = re.compile(
 
 def targets_postgres(change: Change) -> bool:
     """The change itself shows PostgreSQL (a dialect import, PG-only syntax, a provider line)."""
-    return any(_PG_HINT.search(ln.text) for f in change.reviewed for ln in f.visible)
+    # The joined text matches exactly when one of its lines does: no alternative of _PG_HINT
+    # can span a line break without containing a match that does not.
+    return any(_PG_HINT.search(f.new_text) for f in change.reviewed)

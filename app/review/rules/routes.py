@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from app.review.diff import DiffLine
-from app.review.rules.base import ChangedFile
+from app.review.rules.hints import hinted
+
+if TYPE_CHECKING:  # base builds a file's endpoints once, with find_endpoints
+    from app.review.rules.base import ChangedFile
 
 _PY_ROUTE = re.compile(
     r"^\s*@[\w.]+\.(get|post|put|patch|delete|route|api_route)\(\s*(?:(?:path|rule)\s*=\s*)?"
@@ -68,7 +73,7 @@ class Endpoint:
     def public(self) -> bool:
         return bool(PUBLIC.search(self.path) or PUBLIC.search(self.name))
 
-    @property
+    @cached_property
     def guards(self) -> list[str]:
         found = [m.group(0) for m in GUARD.finditer(self.head)]
         if self.framework == "express":
@@ -108,12 +113,25 @@ def _python_block_end(lines: tuple[DiffLine, ...], head_end: int, end: int, inde
     return end
 
 
+# What a line declaring an endpoint must contain: "@" (a decorator), or for Python the
+# "(self," of a DRF method and elsewhere the `.get('/` of an Express route.
+_PY_HINTS = ("@", "(self,")
+_JS_HINT = re.compile(r"\.(?:get|post|put|patch|delete|all)\(\s*['\"`]/")
+
+
 def find_endpoints(f: ChangedFile) -> list[Endpoint]:
+    """The endpoints `f` declares in its visible lines; `ChangedFile.endpoints` caches this."""
     lines = f.visible
     starts: list[tuple[int, str, str, str]] = []  # (index, framework, kind, path)
     python = f.path.endswith(".py")
+    js_hint = None if python else _JS_HINT
+    words = _PY_HINTS if python else ("@",)
+    if not hinted(f.new_text, words, js_hint):
+        return []
     for i, ln in enumerate(lines):
         text = ln.text
+        if not hinted(text, words, js_hint):
+            continue
         if python:
             if m := _PY_ROUTE.match(text):
                 starts.append((i, "python", m.group(1), m.group(2)))

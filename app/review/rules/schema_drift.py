@@ -19,19 +19,28 @@ _PRISMA_FIELD = re.compile(
 )
 
 
+def _changed(f: ChangedFile) -> list[DiffLine]:
+    return [ln for ln in f.diff.lines() if ln.kind != "context"]
+
+
+def _maybe_django(f: ChangedFile) -> bool:
+    """Whether a changed line may declare a Django field (every such line has "models.")."""
+    return "models." in f.added_text or "models." in f.removed_text
+
+
 def _field_lines(f: ChangedFile) -> tuple[str, list[DiffLine]]:
     """(framework, changed field lines) for an ORM model file; moved lines cancel out."""
-    changed = [ln for ln in f.diff.lines() if ln.kind != "context"]
     if f.path.endswith(".prisma"):
         framework, pattern = "prisma", _PRISMA_FIELD
     elif not f.path.endswith(".py"):
         return "", []
-    elif any(_DJANGO_FIELD.match(ln.text) for ln in changed):
+    elif _maybe_django(f) and any(_DJANGO_FIELD.match(ln.text) for ln in _changed(f)):
         framework, pattern = "django", _DJANGO_FIELD
     elif f.kind.kind == "model":
         framework, pattern = "sqlalchemy", _SQLA_FIELD
     else:
         return "", []
+    changed = _changed(f)
     changed = [ln for ln in changed if pattern.match(ln.text)]
     added = {" ".join(ln.text.split()) for ln in changed if ln.kind == "added"}
     removed = {" ".join(ln.text.split()) for ln in changed if ln.kind == "removed"}
