@@ -86,6 +86,21 @@ class _Scanner:
     def __init__(self, lines: list[str], first_line: int) -> None:
         self._lines = lines
         self._first = first_line
+        self._seen: set[str] = set()
+
+    def _unique(self, new: list[FileDiff], record: _Record) -> list[FileDiff]:
+        # A series of patches (format-patch of several commits, `git log -p`) names a file once
+        # per commit, each numbered against a different parent: no one set of anchors fits all.
+        for f in new:
+            if f.path in self._seen:
+                raise DiffParseError(
+                    "the same file appears twice: this looks like several commits' patches; "
+                    "review one combined diff instead (git diff BASE...HEAD)",
+                    path=f.path,
+                    line=record.first_line,
+                )
+            self._seen.add(f.path)
+        return new
 
     def files(self) -> list[FileDiff]:
         out: list[FileDiff] = []
@@ -94,7 +109,7 @@ class _Scanner:
         for number, line in it:
             if line.startswith("diff --git "):
                 if record is not None:
-                    out.extend(_finish(record))
+                    out.extend(self._unique(_finish(record), record))
                 record = _Record(number, is_git=True)
                 record.headers.append(line + "\n")
             elif line.startswith("@@ "):
@@ -113,7 +128,7 @@ class _Scanner:
                     record is None or record.hunks or record.has_minus or not record.is_git
                 ):
                     if record is not None:
-                        out.extend(_finish(record))
+                        out.extend(self._unique(_finish(record), record))
                     record = _Record(number, is_git=False)
                 if record is None:
                     record = _Record(number, is_git=False)  # preamble (e.g. a commit message)
@@ -121,7 +136,7 @@ class _Scanner:
                     record.has_minus = True
                 record.headers.append(line + "\n")
         if record is not None:
-            out.extend(_finish(record))
+            out.extend(self._unique(_finish(record), record))
         return out
 
     def _hunk(

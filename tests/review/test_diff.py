@@ -335,3 +335,12 @@ def test_header_without_a_path_before_a_binary_line_is_a_parse_error() -> None:
     # Found by the garbage fuzz test: unidiff reads two files here, the first with no path.
     with pytest.raises(DiffParseError, match="file header without a path"):
         parse_diff("--- /dev/null\n+++ \nBinary files a/x and b/x differ\n")
+
+
+def test_a_series_of_patches_touching_one_file_twice_is_refused() -> None:
+    one = "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-x\n+y\n"
+    two = "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-y\n+z\n"
+    with pytest.raises(DiffParseError) as caught:
+        parse_diff(one + two)
+    assert caught.value.path == "a.py"
+    assert "git diff BASE...HEAD" in str(caught.value)
