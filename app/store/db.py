@@ -17,10 +17,11 @@ probes.
 from __future__ import annotations
 
 import asyncio
+import threading
 import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from queue import SimpleQueue
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -79,7 +80,8 @@ async def run_transaction(engine: AsyncEngine, work: Work[T]) -> T:
 
 
 class _SqliteStore:
-    """One thread and one synchronous connection that run a SQLite file's transactions."""
+    """One thread and one synchronous connection that run a SQLite file's transactions, in
+    submission order."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = create_engine(
@@ -87,23 +89,62 @@ class _SqliteStore:
             hide_parameters=True,
             pool_size=1,
             max_overflow=0,
-            # Only this store's thread uses the connection; it may be closed from elsewhere.
+            # Only the store's thread uses the connection; `close` may come from elsewhere.
             connect_args={"check_same_thread": False},
         )
         _prepare_sqlite(self.engine)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
+        # Kept open between transactions: a pool checkout, reset and return per transaction
+        # cost about a third of a small one.
+        self._conn: Connection | None = None
+        self._calls: SimpleQueue[Callable[[], None] | None] = SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="sqlite-store", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while (call := self._calls.get()) is not None:
+            call()
+        if self._conn is not None:
+            self._conn.close()
+        self.engine.dispose()
 
     def _transaction(self, work: Work[T]) -> T:
-        with self.engine.begin() as conn:
-            return work(conn)
+        conn = self._conn
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._conn = self.engine.connect()
+        try:
+            with conn.begin():
+                return work(conn)
+        finally:
+            if conn.closed or conn.invalidated:
+                self._conn = None
 
     async def run(self, work: Work[T]) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._transaction, work)
+        future: asyncio.Future[T] = loop.create_future()
+
+        def call() -> None:
+            try:
+                result = self._transaction(work)
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting coroutine
+                loop.call_soon_threadsafe(_settle, future, None, exc)
+            else:
+                loop.call_soon_threadsafe(_settle, future, result, None)
+
+        self._calls.put(call)
+        return await future
 
     def close(self) -> None:
-        self._executor.submit(self.engine.dispose)
-        self._executor.shutdown(wait=False)
+        """Finish what was submitted, then close the connection and end the thread."""
+        self._calls.put(None)
+
+
+def _settle(future: asyncio.Future[T], result: T | None, exc: BaseException | None) -> None:
+    if future.done():  # the waiter was cancelled; the transaction ran to its end anyway
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)  # type: ignore[arg-type]
 
 
 _stores: weakref.WeakKeyDictionary[Engine, _SqliteStore] = weakref.WeakKeyDictionary()
