@@ -104,6 +104,18 @@ def redact(value: str) -> str:
     return value[:4] + "…"
 
 
+def _redact_line(text: str, hits: list[tuple[str, str]]) -> str:
+    """The line as evidence may quote it: every secret on it cut short, not only one."""
+    for name, value in hits:
+        if name == "private key":
+            # Key material may follow the header on the same line (a "\n"-joined PEM).
+            head, _, _ = text.partition(value)
+            text = f"{head}{value}…"
+        else:
+            text = text.replace(value, redact(value))
+    return text
+
+
 def _pem_has_body(f: ChangedFile, index: int, text: str) -> bool:
     """A PEM header followed by key material, not a string compared against."""
     if re.search(r"KEY-----(\\n|\s*\n?)[A-Za-z0-9+/]{40,}", text):
@@ -139,8 +151,8 @@ def _scan(f: ChangedFile) -> Iterator[Report]:
             for m in _JWT.finditer(ln.text):
                 if _jwt_header_ok(m.group(1)):
                     hits.append(("JWT bearer token", m.group(1)))
+        shown = _redact_line(ln.text, hits)
         for name, value in hits:
-            shown = ln.text.replace(value, redact(value)) if name != "private key" else ln.text
             throwaway = in_test and name == "private key"
             yield Report(
                 path=f.path,

@@ -60,6 +60,24 @@ def test_private_key_with_body_is_found() -> None:
     assert "MIIEow" not in found[0].model_dump_json()
 
 
+def test_two_secrets_on_one_line_are_both_redacted_in_every_finding() -> None:
+    line = f'CREDS = {{"aws": "{AWS}", "gh": "{GITHUB}"}}'
+    found = of(review(added("app/creds.py", f"{line}\n")), "hardcoded-secret")
+    assert len(found) == 2
+    for finding in found:
+        text = finding.model_dump_json()
+        assert AWS[8:] not in text
+        assert GITHUB[8:] not in text
+
+
+def test_key_material_after_a_pem_header_on_one_line_is_not_quoted() -> None:
+    line = f'KEY = "{PEM_HEAD}\\n{PEM_BODY}\\n-----END RSA PRIVATE KEY-----"'
+    found = of(review(added("app/keys.py", f"{line}\n")), "hardcoded-secret")
+    assert found
+    for finding in found:
+        assert PEM_BODY[:20] not in finding.model_dump_json()
+
+
 def test_private_key_in_a_test_is_a_question() -> None:
     pem = f"KEY = '''{PEM_HEAD}\n{PEM_BODY}\n'''\n"
     found = of(review(added("tests/test_auth.py", pem)), "hardcoded-secret")
