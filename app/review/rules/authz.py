@@ -135,6 +135,16 @@ def _removed_guards(hunk: Hunk) -> list[tuple[DiffLine, int, str]]:
     return found
 
 
+def _swapped_for_opt_out(hunk: Hunk) -> bool:
+    """The hunk replaces a guard with an explicit opt-out (`IsAuthenticated` → `AllowAny`)."""
+    for ln in hunk.lines:
+        if ln.kind == "added" and hinted(ln.text, _OPT_OUT_HINTS):
+            found = _OPT_OUT.search(ln.text)
+            if found is not None and not _in_string(ln.text, found.start()):
+                return True
+    return False
+
+
 def _guard_removed(change: Change, ctx: RuleContext) -> Iterator[Report]:
     for f in _code_files(change):
         if f.diff.status == "removed" or not _may_guard(f.removed_text):
@@ -152,6 +162,8 @@ def _guard_removed(change: Change, ctx: RuleContext) -> Iterator[Report]:
             )
             if removed_routes > added_routes:
                 continue  # the endpoint itself is deleted, not unguarded
+            if _swapped_for_opt_out(hunk):
+                continue  # authz-opt-out reports this edit once; two findings would be noise
             if added_text is None:
                 added_text = " ".join(" ".join(ln.text.split()) for ln in f.diff.added_lines())
             for ln, old_no, guard in guards:

@@ -150,3 +150,15 @@ export class OrdersController {
 """
     found = of(review(added("src/orders/orders.controller.ts", nest)), "authz-unguarded-route")
     assert [f.where.lines for f in found] == ["11"]
+
+
+def test_guard_swapped_for_an_opt_out_is_reported_once() -> None:
+    diff = modified(
+        "shop/api/views.py",
+        " class RefundView(APIView):\n"
+        "-    permission_classes = [IsAuthenticated]\n"
+        "+    permission_classes = [AllowAny]\n",
+        old_start=40,
+    )
+    findings = review(diff)
+    assert [f.rule for f in findings if f.rule.startswith("authz-")] == ["authz-opt-out"]
