@@ -48,17 +48,32 @@ class Worker:
         self._stopping = asyncio.Event()
         self._slots: list[asyncio.Task[None]] = []
         self._idle: deque[asyncio.Future[None]] = deque()
-        self._missed_wakes = 0  # wakes that found every slot busy
+        self._missed_wakes = 0  # wakes kept for later (see `wake`)
+        self._claims_in_flight = 0
 
     def wake(self) -> None:
         """A job was queued in this process: one idle slot looks now rather than at the next
-        poll. With no slot idle, the next slot to run out of work looks once more first."""
+        poll. While a slot's claim is on its way it may well take the job, so the wake is kept
+        for later instead: that slot looks again before it idles, or passes the wake on to an
+        idle slot once it has a job in hand."""
+        if self._claims_in_flight == 0 and self._wake_idle_slot():
+            return
+        self._missed_wakes = min(self._missed_wakes + 1, self._concurrency)
+
+    def _wake_idle_slot(self) -> bool:
         while self._idle:
             waiter = self._idle.popleft()
             if not waiter.done():
                 waiter.set_result(None)
-                return
-        self._missed_wakes = min(self._missed_wakes + 1, self._concurrency)
+                return True
+        return False
+
+    def _got_job(self, *, continuing: bool) -> None:
+        if continuing:
+            # Taken without being woken: it answers a kept wake, if there was one.
+            self._missed_wakes = max(0, self._missed_wakes - 1)
+        if self._missed_wakes and self._wake_idle_slot():
+            self._missed_wakes -= 1
 
     def start(self) -> None:
         self._slots = [
@@ -97,9 +112,13 @@ class Worker:
                 if job is None:
                     await self._idle_wait()
                     continue
-            # A job in hand answers a wake that found every slot busy, if there was one.
-            self._missed_wakes = max(0, self._missed_wakes - 1)
-            job = await self._run(job)
+                self._got_job(continuing=False)
+            job, looked = await self._run(job)
+            if job is not None:
+                self._got_job(continuing=True)
+            elif looked:
+                # Completing it found the queue empty: no need to claim again before idling.
+                await self._idle_wait()
 
     async def _idle_wait(self) -> None:
         if self._missed_wakes:
@@ -117,6 +136,8 @@ class Worker:
         """Await a step that may claim a job. Its transaction runs to the end even if we are
         cancelled meanwhile (drain timeout); a job it claimed then goes straight back."""
         task = asyncio.ensure_future(step)
+        self._claims_in_flight += 1
+        task.add_done_callback(lambda _: self._claim_landed())
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
@@ -126,13 +147,17 @@ class Worker:
                     await self._queue.release(job)
             raise
 
-    async def _run(self, job: ClaimedJob) -> ClaimedJob | None:
-        """Run `job` and record its outcome; the next job, when claimed on the way."""
+    def _claim_landed(self) -> None:
+        self._claims_in_flight -= 1
+
+    async def _run(self, job: ClaimedJob) -> tuple[ClaimedJob | None, bool]:
+        """Run `job` and record its outcome; the next job, when claimed on the way, and
+        whether the queue was looked at on the way."""
         with log_context(delivery_id=job.delivery_id, job_id=job.id):
             started = time.perf_counter()
             heartbeat = asyncio.create_task(self._heartbeat(job))
             try:
-                outcome, following = await self._execute(job)
+                outcome, following, looked = await self._execute(job)
             except asyncio.CancelledError:
                 # Drain timed out mid-job: hand it back untried and let the cancel proceed.
                 await asyncio.shield(self._queue.release(job))
@@ -144,9 +169,9 @@ class Worker:
                 self._metrics.job_seconds.labels(kind=job.kind, outcome=outcome).observe(
                     time.perf_counter() - started
                 )
-        return following
+        return following, looked
 
-    async def _execute(self, job: ClaimedJob) -> tuple[str, ClaimedJob | None]:
+    async def _execute(self, job: ClaimedJob) -> tuple[str, ClaimedJob | None, bool]:
         handler = self._handlers.get(job.kind)
         try:
             if handler is None:
@@ -155,7 +180,7 @@ class Worker:
         except PermanentJobError as exc:
             await self._queue.fail(job, str(exc), permanent=True)
             log.error("job %d (%s) is dead: %s", job.id, job.kind, exc)
-            return JobStatus.DEAD, None
+            return JobStatus.DEAD, None, False
         except Exception as exc:  # noqa: BLE001 - a job's failure must not end the worker
             status = await self._queue.fail(job, f"{type(exc).__name__}: {exc}")
             log.warning(
@@ -167,9 +192,10 @@ class Worker:
                 status,
                 type(exc).__name__,
             )
-            return ("retry" if status == JobStatus.QUEUED else JobStatus.DEAD), None
+            return ("retry" if status == JobStatus.QUEUED else JobStatus.DEAD), None, False
         following: ClaimedJob | None = None
-        if self._stopping.is_set():
+        looked = not self._stopping.is_set()
+        if not looked:
             ours = await self._queue.complete(job)
         else:
             ours, following = await self._claiming(
@@ -177,9 +203,9 @@ class Worker:
             )
         if not ours:
             log.warning("job %d finished after its lease was taken over", job.id)
-            return "lost", following
+            return "lost", following, looked
         log.info("job %d (%s) done", job.id, job.kind)
-        return JobStatus.DONE, following
+        return JobStatus.DONE, following, looked
 
     async def _heartbeat(self, job: ClaimedJob) -> None:
         interval = max(0.05, self._queue.lease_seconds / 3)
