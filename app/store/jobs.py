@@ -98,7 +98,7 @@ _INSERT_JOBS: Insert = insert(jobs)
 _SUPERSEDE: Update = (
     update(jobs)
     .where(
-        jobs.c.coalesce_key.in_(bindparam("p_keys", expanding=True)),
+        jobs.c.coalesce_key == bindparam("p_key", type_=String()),
         jobs.c.status == JobStatus.QUEUED,
     )
     .values(status=JobStatus.SUPERSEDED, updated_at=_now(), finished_at=_now())
@@ -168,7 +168,9 @@ def insert_jobs(
         return
     keys = {job.coalesce_key for _, job in items if job.coalesce_key}
     if keys:
-        conn.execute(_SUPERSEDE, {"p_keys": sorted(keys), "p_now": now})
+        # One key per execution (executemany for several): an expanding IN would re-render
+        # the SQL on every call.
+        conn.execute(_SUPERSEDE, [{"p_key": key, "p_now": now} for key in sorted(keys)])
     # Within one batch only the last job per key stays queued.
     last_for_key = {job.coalesce_key: i for i, (_, job) in enumerate(items) if job.coalesce_key}
     rows = [
