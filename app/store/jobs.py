@@ -95,14 +95,19 @@ def _now() -> Any:
 
 _INSERT_JOBS: Insert = insert(jobs)
 
-_SUPERSEDE: Update = (
-    update(jobs)
-    .where(
-        jobs.c.coalesce_key == bindparam("p_key", type_=String()),
-        jobs.c.status == JobStatus.QUEUED,
+
+def _supersede(match: Any) -> Update:
+    return (
+        update(jobs)
+        .where(match, jobs.c.status == JobStatus.QUEUED)
+        .values(status=JobStatus.SUPERSEDED, updated_at=_now(), finished_at=_now())
     )
-    .values(status=JobStatus.SUPERSEDED, updated_at=_now(), finished_at=_now())
-)
+
+
+# One key (a delivery at a time, below saturation): `=`, whose SQL is fixed. Several keys (a
+# batch): an expanding IN, re-rendered per call but one statement for the whole batch.
+_SUPERSEDE_ONE: Update = _supersede(jobs.c.coalesce_key == bindparam("p_key", type_=String()))
+_SUPERSEDE_MANY: Update = _supersede(jobs.c.coalesce_key.in_(bindparam("p_keys", expanding=True)))
 
 
 @functools.cache
@@ -168,9 +173,10 @@ def insert_jobs(
         return
     keys = {job.coalesce_key for _, job in items if job.coalesce_key}
     if keys:
-        # One key per execution (executemany for several): an expanding IN would re-render
-        # the SQL on every call.
-        conn.execute(_SUPERSEDE, [{"p_key": key, "p_now": now} for key in sorted(keys)])
+        if len(keys) == 1:
+            conn.execute(_SUPERSEDE_ONE, {"p_key": next(iter(keys)), "p_now": now})
+        else:
+            conn.execute(_SUPERSEDE_MANY, {"p_keys": sorted(keys), "p_now": now})
     # Within one batch only the last job per key stays queued.
     last_for_key = {job.coalesce_key: i for i, (_, job) in enumerate(items) if job.coalesce_key}
     rows = [

@@ -50,3 +50,26 @@ async def test_complete_and_claim_after_losing_the_lease(
     assert await states(engine) == ["running"]
     assert await other.complete(taken)
     assert await states(engine) == ["done"]
+
+
+async def test_one_batch_supersedes_queued_jobs_for_several_keys(
+    engine: AsyncEngine, clock: FakeClock
+) -> None:
+    q = JobQueue(engine, worker_id="w1", lease_seconds=60, clock=clock)
+    await q.enqueue([NewJob("review", {"pr": 1}, "o/r#1"), NewJob("review", {"pr": 2}, "o/r#2")])
+    await q.enqueue([NewJob("review", {"pr": 1}, "o/r#1")])  # one key: the `=` statement
+    await q.enqueue(
+        [
+            NewJob("review", {"pr": 1}, "o/r#1"),
+            NewJob("review", {"pr": 2}, "o/r#2"),
+            NewJob("review", {"pr": 3}, "o/r#3"),
+        ]
+    )  # several keys: the IN statement
+    assert await states(engine) == [
+        "superseded",
+        "superseded",
+        "superseded",
+        "queued",
+        "queued",
+        "queued",
+    ]
