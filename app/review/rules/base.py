@@ -14,6 +14,7 @@ from functools import cached_property
 from app.review.diff import Diff, DiffLine, FileDiff
 from app.review.files import FileKind, classify, ignored_reason, is_code
 from app.review.findings import Category, Finding, FindingType, Severity, Source, Where, fingerprint
+from app.review.rules.migration_facts import MigrationFacts
 from app.review.rules.routes import Endpoint, find_endpoints
 
 
@@ -84,6 +85,14 @@ class ChangedFile:
     def endpoints(self) -> tuple[Endpoint, ...]:
         """The HTTP endpoints the visible lines declare, found once for every rule."""
         return tuple(find_endpoints(self))
+
+    @cached_property
+    def migration(self) -> MigrationFacts | None:
+        """What an added migration does, read once for every rule (None for other files)."""
+        # Imported here: the migration readers take a ChangedFile themselves.
+        from app.review.rules.migration_read import facts_for
+
+        return facts_for(self)
 
 
 @dataclass(frozen=True)

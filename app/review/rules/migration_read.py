@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from app.review.rules.base import Change, ChangedFile
 from app.review.rules.migration_facts import MigrationFacts, RollbackIssue
@@ -19,7 +18,6 @@ def _is_down(f: ChangedFile) -> bool:
     return name.endswith(".down.sql") or (name.startswith("U") and f.kind.framework == "flyway")
 
 
-@lru_cache(maxsize=256)
 def _read(f: ChangedFile) -> MigrationFacts:
     framework = f.kind.framework
     visible = f.visible
@@ -51,7 +49,8 @@ def _read(f: ChangedFile) -> MigrationFacts:
 
 def facts_for(f: ChangedFile) -> MigrationFacts | None:
     """What an added migration does; None for other files and for edits of existing ones
-    (only an added file shows its whole content)."""
+    (only an added file shows its whole content). Rules read it as `ChangedFile.migration`,
+    which keeps the result with the file."""
     if f.kind.kind != "migration" or f.diff.status != "added" or f.ignored is not None:
         return None
     return _read(f)

@@ -12,14 +12,14 @@ from collections.abc import Callable, Iterable, Iterator
 from app.review.findings import Severity
 from app.review.rules.base import Change, ChangedFile, Report, Rule, RuleContext, quote, span
 from app.review.rules.migration_facts import MigrationFacts, Op, norm
-from app.review.rules.migration_read import facts_for, targets_postgres
+from app.review.rules.migration_read import targets_postgres
 
 Check = Callable[[Change, RuleContext], Iterable[Report]]
 
 
 def _migrations(change: Change) -> Iterator[tuple[ChangedFile, MigrationFacts]]:
     for f in change.reviewed:
-        facts = facts_for(f)
+        facts = f.migration
         if facts is not None:
             yield f, facts
 

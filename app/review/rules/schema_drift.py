@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from app.review.diff import DiffLine
 from app.review.findings import Severity
 from app.review.rules.base import Change, ChangedFile, Report, Rule, RuleContext, quote, span
-from app.review.rules.migration_read import facts_for
 
 _DJANGO_FIELD = re.compile(r"^\s*\w+\s*=\s*models\.\w+(Field|Key)\(")
 _SQLA_FIELD = re.compile(
@@ -93,7 +92,7 @@ def _migration_without_model(change: Change, ctx: RuleContext) -> Iterator[Repor
     for f in change.reviewed:
         if f.kind.framework not in ("alembic", "django", "prisma"):
             continue
-        facts = facts_for(f)
+        facts = f.migration
         if facts is None:
             continue
         additive = [op for op in facts.ops if op.kind in ("add_column", "create_table")]
