@@ -97,10 +97,6 @@ class Worker:
         self._slots = []
         log.info("worker %s stopped", self._queue.worker_id)
 
-    async def run_until_stopped(self) -> None:
-        self.start()
-        await self._stopping.wait()
-
     async def _slot(self) -> None:
         job: ClaimedJob | None = None
         while not self._stopping.is_set():

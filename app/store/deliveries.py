@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Connection, Insert, select
+from sqlalchemy import Connection, Insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -183,9 +183,3 @@ class DeliveryWriter:
                 if outcome is Outcome.QUEUED:
                     for _job in delivery.jobs:
                         self._on_jobs()
-
-
-async def delivery_exists(engine: AsyncEngine, delivery_id: str) -> bool:
-    async with engine.connect() as conn:
-        found = await conn.execute(select(deliveries.c.id).where(deliveries.c.id == delivery_id))
-        return found.first() is not None

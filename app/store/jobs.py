@@ -53,7 +53,6 @@ class JobStatus(StrEnum):
     DONE = "done"
     DEAD = "dead"
     SUPERSEDED = "superseded"
-    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ jobs = Table(
     Column("id", JobId, primary_key=True, autoincrement=True),
     Column("delivery_id", String(64), ForeignKey("deliveries.id", ondelete="SET NULL")),
     Column("kind", String(32), nullable=False),
-    # queued | running | done | dead | superseded | cancelled
+    # queued | running | done | dead | superseded
     Column("status", String(16), nullable=False),
     Column("payload", Text, nullable=False),  # JSON
     Column("coalesce_key", String(255)),
