@@ -163,8 +163,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - one line, exit 2: 1 means "the check would fail"
+        from app.logs import Redactor
+
         first_line = (str(exc).strip().splitlines() or [""])[0][:300]
-        print(f"backend-review: error: {type(exc).__name__}: {first_line}", file=sys.stderr)
+        # A library's message may quote a token or key; the log redactor's shapes apply here too.
+        shown = Redactor().redact(first_line)
+        print(f"backend-review: error: {type(exc).__name__}: {shown}", file=sys.stderr)
         return 2
 
 

@@ -85,3 +85,17 @@ def test_unreachable_database_is_one_line_exit_2(
     assert err.startswith("backend-review: error: ")
     assert err.count("\n") == 1
     assert "pw-123" not in err
+
+
+def test_unexpected_error_text_is_redacted(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    token = "ghs_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6"
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    # The data directory cannot be created under a file; the OS error quotes the path.
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{blocker}/{token}/x.db")
+    assert main(["db", "current"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("backend-review: error: ")
+    assert token not in err
