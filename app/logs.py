@@ -119,6 +119,9 @@ def setup_logging(
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     # Alembic announces its context on every revision check (/readyz); we log migrations ourselves.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # At DEBUG the SDK and its HTTP client log whole request bodies: prompts, diffs, PR text.
+    for name in ("anthropic", "httpx2", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     return redactor
 
 

@@ -56,8 +56,42 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = Field(None, validation_alias=_env("ANTHROPIC_API_KEY"))
     anthropic_base_url: HttpUrl | None = Field(None, validation_alias=_env("ANTHROPIC_BASE_URL"))
     model: str = Field(
-        "claude-sonnet-4-5", min_length=1, validation_alias=_env("BACKEND_REVIEW_MODEL")
+        "claude-sonnet-4-6", min_length=1, validation_alias=_env("BACKEND_REVIEW_MODEL")
     )
+
+    llm_provider: Literal["anthropic", "bedrock", "vertex"] = Field(
+        "anthropic", validation_alias=_env("BACKEND_REVIEW_LLM_PROVIDER")
+    )
+    llm_max_output_tokens: int = Field(
+        8192, ge=256, le=16384, validation_alias=_env("BACKEND_REVIEW_LLM_MAX_OUTPUT_TOKENS")
+    )
+    llm_timeout_seconds: float = Field(
+        120, gt=0, le=600, validation_alias=_env("BACKEND_REVIEW_LLM_TIMEOUT_SECONDS")
+    )
+    llm_deadline_seconds: float = Field(
+        600, gt=0, validation_alias=_env("BACKEND_REVIEW_LLM_DEADLINE_SECONDS")
+    )
+    llm_max_attempts: int = Field(
+        3, ge=1, le=10, validation_alias=_env("BACKEND_REVIEW_LLM_MAX_ATTEMPTS")
+    )
+    llm_concurrency: int = Field(
+        3, ge=1, le=16, validation_alias=_env("BACKEND_REVIEW_LLM_CONCURRENCY")
+    )
+    llm_call_input_tokens: int = Field(
+        60_000, ge=4_000, validation_alias=_env("BACKEND_REVIEW_LLM_CALL_INPUT_TOKENS")
+    )
+    llm_review_tokens: int = Field(
+        400_000, ge=0, validation_alias=_env("BACKEND_REVIEW_LLM_REVIEW_TOKENS")
+    )
+    llm_daily_tokens: int = Field(
+        5_000_000, ge=0, validation_alias=_env("BACKEND_REVIEW_LLM_DAILY_TOKENS")
+    )
+    aws_region: str | None = Field(None, validation_alias=_env("AWS_REGION"))
+    vertex_region: str | None = Field(None, validation_alias=_env("CLOUD_ML_REGION"))
+    vertex_project_id: str | None = Field(
+        None, validation_alias=_env("ANTHROPIC_VERTEX_PROJECT_ID")
+    )
+    personas_dir: Path | None = Field(None, validation_alias=_env("BACKEND_REVIEW_PERSONAS_DIR"))
 
     linear_api_key: SecretStr | None = Field(None, validation_alias=_env("LINEAR_API_KEY"))
     linear_api_url: HttpUrl = Field(
@@ -156,6 +190,16 @@ class Settings(BaseSettings):
         if self.github_webhook_secret is None:
             missing.append("GITHUB_WEBHOOK_SECRET")
         return missing
+
+    def llm_missing(self) -> str | None:
+        """Why the model cannot be called with these settings, or None when it can."""
+        if self.llm_provider == "anthropic" and self.anthropic_api_key is None:
+            return "ANTHROPIC_API_KEY is not set"
+        if self.llm_provider == "bedrock" and not self.aws_region:
+            return "AWS_REGION is not set (BACKEND_REVIEW_LLM_PROVIDER=bedrock)"
+        if self.llm_provider == "vertex" and not self.vertex_region:
+            return "CLOUD_ML_REGION is not set (BACKEND_REVIEW_LLM_PROVIDER=vertex)"
+        return None
 
     def secret_values(self) -> list[str]:
         """Every secret value configured, for the log redactor."""

@@ -14,6 +14,8 @@ from fastapi import FastAPI
 from app.logs import REDACTED, log_context, setup_logging
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakes import github_payloads as gh
+from tests.fakes.anthropic_api import FakeAnthropic, tool_answer
+from tests.llm import ANSWER, Timeline, make_model, review_request
 
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAsecretbytes\n-----END RSA PRIVATE KEY-----"
 SECRETS = [WEBHOOK_SECRET, "sk-ant-api03-abcdefghijklmnop", "lin_api_0123456789abcdef", PEM]
@@ -69,6 +71,19 @@ def test_context_ids_are_on_each_line(log_stream: io.StringIO) -> None:
     first, second = lines(log_stream)
     assert (first["delivery_id"], first["job_id"], first["msg"]) == ("d-1", 7, "working")
     assert "delivery_id" not in second
+
+
+async def test_model_prompts_stay_out_of_debug_logs(log_stream: io.StringIO) -> None:
+    """The SDK logs request bodies at DEBUG: even at level debug they must not reach us."""
+    fake = FakeAnthropic()
+    fake.enqueue(tool_answer(ANSWER))
+    await make_model(fake, Timeline()).review(review_request())
+
+    assert fake.requests
+    out = log_stream.getvalue()
+    assert "def refund()" in review_request().user
+    assert "def refund()" not in out
+    assert "Request options" not in out
 
 
 async def test_webhook_refusals_log_no_signature_or_secret(
