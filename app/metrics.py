@@ -38,6 +38,20 @@ def event_label(event: str | None) -> str:
     return event if event in KNOWN_EVENTS else "other"
 
 
+LLM_TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
+# One model call: answered first time, answered after a retry, gave up on the provider, refused
+# by the provider (4xx), or answered with nothing we could use.
+LLM_CALL_OUTCOMES = frozenset({"ok", "retried", "unavailable", "rejected", "unusable"})
+# One review, as recorded in the llm_usage table.
+LLM_REVIEW_OUTCOMES = frozenset(
+    {"complete", "partial", "unusable", "unavailable", "over-budget", "rules-only"}
+)
+
+
+def outcome_label(outcome: str, known: frozenset[str]) -> str:
+    return outcome if outcome in known else "other"
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -66,6 +80,51 @@ class Metrics:
             buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
             registry=self.registry,
         )
+        self.llm_tokens = Counter(
+            "backend_review_llm_tokens",
+            "Tokens the model used, by kind",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.llm_calls = Counter(
+            "backend_review_llm_calls",
+            "Model calls, by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.llm_reviews = Counter(
+            "backend_review_llm_reviews",
+            "Reviews, by what the model contributed",
+            ["outcome"],
+            registry=self.registry,
+        )
+        # Every series from the start at 0, so a rate over the first event is not lost.
+        for kind in LLM_TOKEN_KINDS:
+            self.llm_tokens.labels(kind=kind)
+        for outcome in (*LLM_CALL_OUTCOMES, "other"):
+            self.llm_calls.labels(outcome=outcome)
+        for outcome in (*LLM_REVIEW_OUTCOMES, "other"):
+            self.llm_reviews.labels(outcome=outcome)
+
+    def count_llm_tokens(
+        self,
+        *,
+        input_tokens: int,
+        output_tokens: int,
+        cache_read_tokens: int,
+        cache_write_tokens: int,
+    ) -> None:
+        amounts = (input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
+        if any(amount < 0 for amount in amounts):
+            raise ValueError("token counts must not be negative")
+        for kind, amount in zip(LLM_TOKEN_KINDS, amounts, strict=True):
+            self.llm_tokens.labels(kind=kind).inc(amount)
+
+    def count_llm_call(self, outcome: str) -> None:
+        self.llm_calls.labels(outcome=outcome_label(outcome, LLM_CALL_OUTCOMES)).inc()
+
+    def count_llm_review(self, outcome: str) -> None:
+        self.llm_reviews.labels(outcome=outcome_label(outcome, LLM_REVIEW_OUTCOMES)).inc()
 
     def set_job_counts(self, counts: dict[str, int]) -> None:
         for state, count in counts.items():

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
+from app.store import migrate
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +23,7 @@ def test_db_upgrade_current_downgrade(capsys: pytest.CaptureFixture[str], tmp_pa
     assert main(["db", "current"]) == 0
     assert "base (empty)" in capsys.readouterr().out
     assert main(["db", "upgrade"]) == 0
-    assert "database at revision 0001" in capsys.readouterr().out
+    assert f"database at revision {migrate.head_revision()}" in capsys.readouterr().out
     assert (tmp_path / "data" / "backend-review.db").exists()
     assert main(["db", "downgrade", "base"]) == 0
     assert "base (empty)" in capsys.readouterr().out

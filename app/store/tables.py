@@ -47,7 +47,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
-JobId = BigInteger().with_variant(Integer(), "sqlite")
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+JobId = RowId  # the name migration 0001 uses
 
 metadata = MetaData(
     naming_convention={
@@ -92,4 +93,28 @@ jobs = Table(
     Index("ix_jobs_status_run_after", "status", "run_after"),
     Index("ix_jobs_coalesce_key_status", "coalesce_key", "status"),
     Index("ix_jobs_delivery_id", "delivery_id"),
+)
+
+# One row per review that called the model, or was kept from calling it (over budget, model
+# unavailable): what the daily token cap of an installation is counted from.
+llm_usage = Table(
+    "llm_usage",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("installation_id", BigInteger),  # none for the CLI
+    Column("repository", String(255)),  # owner/name
+    Column("number", Integer),
+    Column("head_sha", String(64)),
+    # No foreign key: jobs rows may be pruned, their usage must stay counted.
+    Column("job_id", BigInteger),
+    Column("model", Text, nullable=False),  # provider ids and ARNs vary in length
+    Column("calls", Integer, nullable=False, default=0),
+    Column("input_tokens", BigInteger, nullable=False, default=0),
+    Column("output_tokens", BigInteger, nullable=False, default=0),
+    Column("cache_read_tokens", BigInteger, nullable=False, default=0),
+    Column("cache_write_tokens", BigInteger, nullable=False, default=0),
+    # complete | partial | unusable | unavailable | over-budget | rules-only
+    Column("outcome", String(32), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_llm_usage_installation_id_created_at", "installation_id", "created_at"),
 )
