@@ -1,0 +1,346 @@
+"""The Anthropic adapter: one forced-tool Messages call, with our retries, deadline and errors.
+
+What is sent: the system blocks (the last one marked `cache_control: ephemeral`, so the stable
+prefix is cached), the user text, one strict tool whose schema went through
+`anthropic.transform_schema`, and `tool_choice` forcing that tool. No sampling parameters: API
+version 2026-10-21 rejects them. A repair replays the earlier answer and sends the problems
+back as an error `tool_result`.
+
+Retries are ours, not the SDK's (clients are built with `max_retries=0`): the SDK obeys a
+`retry-after` of an hour. We retry 408, 409, 429, 5xx and 529, timeouts and lost connections,
+waiting what `retry-after` asks or an exponential backoff with jitter, never longer than
+`max_wait_seconds` and never past the caller's deadline. Every attempt also runs under
+`asyncio.timeout`, so a server that never answers cannot hold a review.
+
+Every SDK exception is translated here into `LLMUnavailable` or `LLMRejected`, whose reasons
+pass through the secret scrubber first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import anthropic
+import httpx2
+from anthropic import AsyncAnthropic, AsyncAnthropicBedrock, AsyncAnthropicVertex
+from anthropic.types import (
+    ContentBlockParam,
+    Message,
+    MessageParam,
+    TextBlock,
+    TextBlockParam,
+    ToolChoiceToolParam,
+    ToolParam,
+    ToolUseBlock,
+)
+
+from app.llm.errors import LLMRejected, LLMUnavailable
+from app.llm.model import ModelReply, ModelRequest, Repair, Usage
+from app.logs import Redactor
+
+Client = AsyncAnthropic | AsyncAnthropicBedrock | AsyncAnthropicVertex
+
+_log = logging.getLogger(__name__)
+
+_BACKOFF_SECONDS = 1.0
+# Our outer bound sits a little above the SDK's own timeout, so the SDK's clearer error wins.
+_TIMEOUT_GRACE_SECONDS = 5.0
+# An attempt is not started with less time than this left before the deadline.
+_MIN_ATTEMPT_SECONDS = 10.0
+_DETAIL_CHARS = 300
+
+_PERMANENT = {
+    400: "invalid request",
+    401: "authentication failed",
+    402: "billing problem",
+    403: "permission denied",
+    404: "not found",
+    405: "method not allowed",
+    413: "request too large",
+    422: "unprocessable request",
+}
+_TRANSIENT = {408: "request timeout", 409: "conflict", 429: "rate limited", 529: "overloaded"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    what: str  # e.g. "rate limited (429 rate_limit_error)"
+    detail: str = ""  # the API's message or a hint
+    transient: bool = False
+    retry_after: float | None = None
+
+
+class AnthropicModel:
+    """A `ReviewModel` on Anthropic's Messages API (direct, Bedrock or Vertex client)."""
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        model: str,
+        max_output_tokens: int,
+        timeout_seconds: float,
+        max_attempts: int,
+        max_wait_seconds: float = 30.0,
+        secrets: Sequence[str] = (),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        # A client with SDK retries would sleep on `retry-after` uncapped behind our back.
+        self._client = client if client.max_retries == 0 else client.with_options(max_retries=0)
+        self.model = model
+        self._max_output_tokens = max_output_tokens
+        self._timeout_seconds = timeout_seconds
+        self._max_attempts = max(1, max_attempts)
+        self._max_wait_seconds = max_wait_seconds
+        self._redactor = Redactor(secrets)
+        self._sleep = sleep
+        self._clock = clock
+
+    async def review(self, request: ModelRequest, *, deadline: float | None = None) -> ModelReply:
+        """Call the model until it answers, the attempts run out, or the deadline is near."""
+        call = _call(request)
+        min_attempt = min(self._timeout_seconds, _MIN_ATTEMPT_SECONDS)
+        attempt = 0
+        while True:
+            left = None if deadline is None else deadline - self._clock()
+            if left is not None and left < min_attempt:
+                raise LLMUnavailable(self._scrub("the deadline left no time for a model call"))
+            budget = self._timeout_seconds + _TIMEOUT_GRACE_SECONDS
+            budget = budget if left is None else min(budget, left)
+            attempt += 1
+            try:
+                async with asyncio.timeout(budget):
+                    message = await self._create(call)
+            except TimeoutError:
+                failure = _Failure(f"no answer within {budget:.1f}s", transient=True)
+            except anthropic.AnthropicError as exc:
+                failure = self._failure(exc)
+            except (ImportError, RuntimeError, ValueError) as exc:
+                # The Bedrock and Vertex clients raise these while signing or routing a request.
+                failure = _Failure("the client could not prepare the request", _first_line(exc))
+            else:
+                return _reply(message, request.tool_name, attempt)
+
+            if not failure.transient:
+                raise LLMRejected(self._scrub(_join(failure.what, failure.detail)))
+            tried = f"{failure.what} after {attempt} attempt{'s' if attempt > 1 else ''}"
+            if attempt >= self._max_attempts:
+                raise LLMUnavailable(self._scrub(_join(tried, failure.detail)))
+            wait = self._wait(attempt, failure.retry_after)
+            if deadline is not None and self._clock() + wait + min_attempt > deadline:
+                reason = f"{tried}; the deadline leaves no time to retry"
+                raise LLMUnavailable(self._scrub(_join(reason, failure.detail)))
+            _log.warning(
+                "model call failed: %s; retrying in %.1fs (attempt %d of %d)",
+                self._scrub(failure.what),
+                wait,
+                attempt + 1,
+                self._max_attempts,
+            )
+            await self._sleep(wait)
+
+    async def _create(self, call: _Call) -> Message:
+        return await self._client.messages.create(
+            model=self.model,
+            max_tokens=self._max_output_tokens,
+            system=call.system or anthropic.omit,
+            messages=call.messages,
+            tools=[call.tool],
+            tool_choice=call.tool_choice,
+            timeout=self._timeout_seconds,
+        )
+
+    def _failure(self, exc: anthropic.AnthropicError) -> _Failure:
+        if isinstance(exc, anthropic.APIStatusError):
+            return self._status_failure(exc)
+        if isinstance(exc, anthropic.APITimeoutError):
+            return _Failure(f"timed out ({self._timeout_seconds:g}s timeout)", transient=True)
+        if isinstance(exc, anthropic.APIConnectionError):
+            cause = type(exc.__cause__).__name__ if exc.__cause__ else "unknown cause"
+            return _Failure(f"connection failed ({cause})", transient=True)
+        return _Failure(f"the SDK refused the call ({type(exc).__name__})", _first_line(exc))
+
+    def _status_failure(self, exc: anthropic.APIStatusError) -> _Failure:
+        status = exc.status_code
+        error_type = exc.type if isinstance(exc.type, str) else "no error type"
+        message = " ".join(str(exc.api_message or "").split())[:_DETAIL_CHARS]
+        if status in _TRANSIENT or status >= 500:
+            label = _TRANSIENT.get(status, "server error")
+            retry_after = _retry_after(exc.response.headers)
+            return _Failure(f"{label} ({status} {error_type})", message, True, retry_after)
+        what = f"{_PERMANENT.get(status, 'refused')} ({status} {error_type})"
+        if status == 401:
+            return _Failure(what, f"check {self._credentials_name()}")
+        if status == 404:
+            said = f" The API said: {message}" if message else ""
+            return _Failure(what, f"is the model {self.model!r} available here?{said}")
+        return _Failure(what, message)
+
+    def _credentials_name(self) -> str:
+        if isinstance(self._client, AsyncAnthropicBedrock):
+            return "the AWS credentials (or AWS_BEARER_TOKEN_BEDROCK)"
+        if isinstance(self._client, AsyncAnthropicVertex):
+            return "the Google Cloud credentials"
+        return "ANTHROPIC_API_KEY"
+
+    def _wait(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is None:
+            # Equal jitter: between half and all of the exponential step.
+            retry_after = _BACKOFF_SECONDS * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)
+        return min(max(retry_after, 0.0), self._max_wait_seconds)
+
+    def _scrub(self, text: str) -> str:
+        return self._redactor.redact(text)
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """The request-specific part of one Messages call, built once and sent on every attempt."""
+
+    system: list[TextBlockParam]
+    messages: list[MessageParam]
+    tool: ToolParam
+    tool_choice: ToolChoiceToolParam
+
+
+def _call(request: ModelRequest) -> _Call:
+    return _Call(
+        system=_system(request.system),
+        messages=_messages(request),
+        tool={
+            "name": request.tool_name,
+            "description": request.tool_description,
+            "input_schema": anthropic.transform_schema(request.input_schema),
+            "strict": True,
+        },
+        tool_choice={"type": "tool", "name": request.tool_name, "disable_parallel_tool_use": True},
+    )
+
+
+def _system(blocks: Sequence[str]) -> list[TextBlockParam]:
+    system: list[TextBlockParam] = [{"type": "text", "text": b} for b in blocks if b]
+    if system:
+        # One breakpoint after the stable prefix: everything up to it is cached.
+        system[-1]["cache_control"] = {"type": "ephemeral"}
+    return system
+
+
+def _messages(request: ModelRequest) -> list[MessageParam]:
+    repair = request.repair
+    if repair is None:
+        return [{"role": "user", "content": request.user}]
+    replay = _replay(repair.previous, request.tool_name)
+    if not replay:
+        # Nothing came back to replay (an empty, truncated answer): ask again in one user turn.
+        content: list[ContentBlockParam] = [
+            {"type": "text", "text": request.user},
+            {"type": "text", "text": _text_only_feedback(request.tool_name, repair.problems)},
+        ]
+        return [{"role": "user", "content": content}]
+    return [
+        {"role": "user", "content": request.user},
+        {"role": "assistant", "content": replay},
+        {"role": "user", "content": [_feedback(repair, request.tool_name)]},
+    ]
+
+
+def _replay(previous: ModelReply, tool_name: str) -> list[ContentBlockParam]:
+    blocks: list[ContentBlockParam] = []
+    if previous.text:
+        blocks.append({"type": "text", "text": previous.text})
+    if previous.tool_input is not None and previous.tool_use_id:
+        blocks.append(
+            {
+                "type": "tool_use",
+                "id": previous.tool_use_id,
+                "name": tool_name,
+                "input": previous.tool_input,
+            }
+        )
+    return blocks
+
+
+def _feedback(repair: Repair, tool_name: str) -> ContentBlockParam:
+    previous = repair.previous
+    if previous.tool_input is not None and previous.tool_use_id:
+        problems = repair.problems.strip() or "The answer was not accepted."
+        return {
+            "type": "tool_result",
+            "tool_use_id": previous.tool_use_id,
+            "is_error": True,
+            "content": f"{problems}\n\nCall {tool_name} again with a corrected, complete answer.",
+        }
+    return {"type": "text", "text": _text_only_feedback(tool_name, repair.problems)}
+
+
+def _text_only_feedback(tool_name: str, problems: str) -> str:
+    return (
+        f"Your answer must come through the {tool_name} tool, not as text.\n\n"
+        f"{problems.strip()}\n\nCall {tool_name} now with a complete answer."
+    )
+
+
+def _reply(message: Message, tool_name: str, attempts: int) -> ModelReply:
+    tool = next(
+        (b for b in message.content if isinstance(b, ToolUseBlock) and b.name == tool_name), None
+    )
+    usage = message.usage
+    return ModelReply(
+        tool_input=dict(tool.input) if tool is not None else None,
+        tool_use_id=tool.id if tool is not None else None,
+        text="\n".join(b.text for b in message.content if isinstance(b, TextBlock)),
+        stop_reason=message.stop_reason,
+        usage=Usage(
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_read_tokens=usage.cache_read_input_tokens or 0,
+            cache_write_tokens=usage.cache_creation_input_tokens or 0,
+        ),
+        model=message.model,
+        attempts=attempts,
+    )
+
+
+def _retry_after(headers: httpx2.Headers) -> float | None:
+    """Seconds the server asks us to wait: `retry-after-ms`, or `retry-after` in seconds or as
+    an HTTP date (measured against the response's own `date` when it has one)."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        try:
+            seconds = float(headers.get(name, "")) * scale
+        except ValueError:
+            continue
+        if math.isfinite(seconds):
+            return seconds
+    when = _http_date(headers.get("retry-after"))
+    if when is None:
+        return None
+    now = _http_date(headers.get("date")) or datetime.now(UTC)
+    return (when - now).total_seconds()
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _join(head: str, detail: str) -> str:
+    return f"{head}: {detail}" if detail else head
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return " ".join(lines[:2])[:_DETAIL_CHARS]

@@ -1,0 +1,35 @@
+"""The LLM adapter's errors: every failure of a model call ends as one of these.
+
+    BackendReviewError                 (app.errors)
+    └── LLMError                       the model could not give an answer; `reason` says why
+        ├── LLMUnavailable             transient trouble that outlasted our attempts or the
+        │                              deadline: 429, 5xx, 529 overloaded, timeouts, lost
+        │                              connections
+        └── LLMRejected                retrying cannot help: 400 invalid request, 401 bad key,
+                                       403, 404 (unknown model), 413 too large, 422, missing
+                                       provider packages or credentials
+
+`reason` is short, human and safe to show on a PR or in a log: it carries the HTTP status and
+the API's error type, never the key or the prompt. The SDK's own exceptions never get past
+`app.llm`.
+"""
+
+from __future__ import annotations
+
+from app.errors import BackendReviewError
+
+
+class LLMError(BackendReviewError):
+    """A model call that produced no reply."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class LLMUnavailable(LLMError):
+    """The provider kept failing in ways that may pass; a later run may succeed."""
+
+
+class LLMRejected(LLMError):
+    """The provider refused the request itself; the same request will fail again."""
