@@ -161,8 +161,12 @@ def _merge(findings: Iterable[Finding], diff: Diff, anchorer: Anchorer) -> list[
 
 
 def _fingerprint(finding: Finding, diff: Diff, anchorer: Anchorer) -> str:
-    """An id from content, not position: the anchored line's text, else the title."""
-    key = finding.title
+    """An id from content, not position: the anchored line's text, else the title.
+
+    A model words its titles afresh on every run, so a model finding off any line is keyed on
+    its rule and file alone: the same concern about the same file keeps its id across pushes.
+    """
+    key = "" if finding.source is Source.LLM else finding.title
     anchor = anchorer.anchor(finding.where)
     file = diff.file(anchor.path)
     if anchor.kind == "line" and anchor.line is not None and file is not None:

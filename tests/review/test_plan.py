@@ -123,6 +123,17 @@ def test_llm_findings_get_content_ids_that_survive_line_shifts() -> None:
     assert len(twice.findings) == 1
 
 
+def test_a_model_finding_about_a_whole_file_keeps_its_id_when_reworded() -> None:
+    first = _f(source="llm", id="", rule="ops.logs", where={"path": "app/api.py"})
+    reworded = first.model_copy(update={"title": "No structured log on the charge path"})
+    other_rule = first.model_copy(update={"rule": "api.idempotency"})
+
+    ids = [_plan(f).findings[0].id for f in (first, reworded, other_rule)]
+
+    assert ids[0] == ids[1] == fingerprint("ops.logs", "app/api.py", "")
+    assert ids[2] != ids[0]
+
+
 def test_suggestion_only_when_the_anchor_kept_the_range() -> None:
     exact = _plan(_f(suggestion="    charge(order, idempotency_key=order.id)\n"))
     assert (
