@@ -1,0 +1,86 @@
+"""Putting the model's answers together with the rules' findings (pure).
+
+The model adds judgement; it never removes a rule finding. What it says is filtered for noise:
+a finding about a file the pull request does not change is dropped (the model invented it),
+and a finding on the lines a rule finding of the same category already covers is dropped as
+a repeat. Summaries from several parts of one review become one summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from app.review.diff import Diff
+from app.review.findings import Finding, NextAction, ReviewSummary, Source
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    findings: tuple[Finding, ...]  # the model's findings that survived
+    invented_paths: tuple[str, ...]  # paths the model named that the diff does not change
+    repeats: int  # model findings dropped because a rule finding already covers them
+
+
+def merge_model_findings(
+    diff: Diff, rule_findings: Sequence[Finding], model_findings: Sequence[Finding]
+) -> Merged:
+    known = set(diff.paths) | {f.old_path for f in diff.files if f.old_path}
+    kept: list[Finding] = []
+    invented: list[str] = []
+    repeats = 0
+    for finding in model_findings:
+        if finding.source is not Source.LLM:
+            raise ValueError("merge_model_findings takes the model's findings only")
+        if finding.where.path not in known:
+            invented.append(finding.where.path)
+        elif any(_covers(rule, finding) for rule in rule_findings):
+            repeats += 1
+        else:
+            kept.append(finding)
+    return Merged(tuple(kept), tuple(dict.fromkeys(invented)), repeats)
+
+
+def _covers(rule: Finding, model: Finding) -> bool:
+    if rule.where.path != model.where.path or rule.category != model.category:
+        return False
+    if rule.where.start is None or model.where.start is None:
+        return rule.where.start is None and model.where.start is None
+    rule_end = rule.where.end or rule.where.start
+    model_end = model.where.end or model.where.start
+    return rule.where.side == model.where.side and (
+        rule.where.start <= model_end and model.where.start <= rule_end
+    )
+
+
+def merge_summaries(summaries: Sequence[ReviewSummary]) -> ReviewSummary | None:
+    """One summary from the parts of a review, in part order; None when there is none."""
+    if not summaries:
+        return None
+    if len(summaries) == 1:
+        return summaries[0]
+    n = len(summaries)
+    actions: dict[str, NextAction] = {}
+    for s in summaries:
+        for action in s.next_actions:
+            actions.setdefault(action.title.strip().lower(), action)
+    return ReviewSummary(
+        summary="\n\n".join(
+            f"Part {i}/{n}: {s.summary.strip()}" for i, s in enumerate(summaries, 1)
+        ),
+        recommendation=" · ".join(
+            dict.fromkeys(s.recommendation.strip() for s in summaries if s.recommendation.strip())
+        ),
+        rationale=_union(s.rationale for s in summaries),
+        risks=_union(s.risks for s in summaries),
+        next_actions=list(actions.values()),
+        missing_context=_union(s.missing_context for s in summaries),
+    )
+
+
+def _union(lists: Iterable[Sequence[str]]) -> list[str]:
+    out: dict[str, str] = {}
+    for items in lists:
+        for item in items:
+            out.setdefault(item.strip().lower(), item)
+    return list(out.values())

@@ -1,0 +1,363 @@
+"""One review, diff to plan: the rules, then the model over the diff's parts, then the plan.
+
+Used by the CLI and by the worker's review job. The decisions (what goes in a prompt, how
+answers are checked and merged, what the check concludes) are the core's; this module only
+runs the model calls: concurrently with a bound, under one deadline, with one repair turn per
+part. Whatever the model does, the result is a plan: at worst the rules' findings with a note
+saying what the model could not do and a `neutral` check instead of `success`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from app.llm import LLMError, LLMRejected, ModelReply, ModelRequest, Repair, ReviewModel, Usage
+from app.review.chunking import Chunk, ChunkPlan, estimate_tokens, plan_chunks
+from app.review.diff import Diff
+from app.review.files import ignored_reason
+from app.review.findings import Finding
+from app.review.model_answer import (
+    TOOL_DESCRIPTION,
+    TOOL_NAME,
+    AnswerError,
+    ModelAnswer,
+    answer_schema,
+    parse_answer,
+)
+from app.review.model_merge import merge_model_findings, merge_summaries
+from app.review.persona import Checklist, Persona
+from app.review.plan import ReviewPlan, build_plan
+from app.review.prompt import (
+    PullRequestText,
+    TicketText,
+    render_part,
+    system_blocks,
+    user_message,
+)
+from app.review.repo_config import RepoConfig
+from app.review.rules import run_rules
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["complete", "partial", "unusable", "unavailable", "over-budget", "rules-only"]
+MIN_DIFF_TOKENS = 2_000  # a call with less room than this for the diff is not worth making
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRequest:
+    diff: Diff
+    config: RepoConfig
+    persona: Persona
+    checklists: tuple[Checklist, ...]  # the persona's, or the default persona's if it has none
+    pr: PullRequestText | None = None
+    tickets: tuple[TicketText, ...] = ()
+    dismissed: frozenset[str] = frozenset()
+    not_reviewed: Mapping[str, str] = field(default_factory=dict)  # the caller could not fetch
+    notices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ModelLimits:
+    call_input_tokens: int
+    review_tokens: int
+    max_output_tokens: int
+    concurrency: int
+    deadline_seconds: float
+    tokens_left_today: int | None = None  # None: no daily cap applies (the CLI)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewResult:
+    plan: ReviewPlan
+    outcome: Outcome
+    usage: Usage
+    calls: int
+    model: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _PartResult:
+    answer: ModelAnswer | None
+    failure: str | None  # why the part gave nothing usable
+    kind: Literal["ok", "unusable", "unavailable", "rejected"]
+    usage: Usage
+    calls: int
+
+
+async def run_review(
+    request: ReviewRequest,
+    model: ReviewModel | None,
+    limits: ModelLimits,
+    *,
+    rules_only_reason: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> ReviewResult:
+    """Review `request.diff`; with `model` None, on rules alone (saying `rules_only_reason`)."""
+    rules = run_rules(request.diff, request.config.rule_context())
+    if model is None:
+        note = f"Rules only: {rules_only_reason}" if rules_only_reason else "Rules only"
+        return _rules_only(request, rules, note=note, incomplete=None, outcome="rules-only")
+    if limits.tokens_left_today is not None and limits.tokens_left_today <= 0:
+        reason = "the installation's daily model budget is spent"
+        return _rules_only(request, rules, note=None, incomplete=reason, outcome="over-budget")
+
+    tool = TOOL_NAME
+    system = system_blocks(request.persona, request.checklists, request.config, tool=tool)
+    rule_ids = [item.id for c in request.checklists for item in c.items]
+    chunks, over_budget = _plan(request, rules, system, limits)
+    if not chunks.chunks:
+        reason = over_budget or "no file of the diff could be given to the model"
+        outcome: Outcome = "over-budget" if over_budget else "rules-only"
+        return _rules_only(request, rules, note=None, incomplete=reason, outcome=outcome)
+
+    schema = answer_schema(rule_ids)
+    all_paths = sorted({p for c in chunks.chunks for p in c.paths})
+    requests = [
+        ModelRequest(
+            system=system,
+            user=user_message(
+                parts=chunk.parts,
+                pr=request.pr,
+                tickets=request.tickets,
+                rule_findings=rules,
+                part=i,
+                parts_total=len(chunks.chunks),
+                all_paths=all_paths if len(chunks.chunks) > 1 else (),
+                tool=tool,
+            ),
+            tool_name=tool,
+            tool_description=TOOL_DESCRIPTION,
+            input_schema=schema,
+        )
+        for i, chunk in enumerate(chunks.chunks, 1)
+    ]
+    results = await _run_parts(model, requests, rule_ids, limits, progress, clock)
+    return _finish(request, rules, chunks, results, over_budget, model.model)
+
+
+def _plan(
+    request: ReviewRequest, rules: Sequence[Finding], system: Sequence[str], limits: ModelLimits
+) -> tuple[ChunkPlan, str | None]:
+    """Chunks that fit one call each and, together, the review's budget."""
+    overhead = sum(estimate_tokens(block) for block in system)
+    overhead += estimate_tokens(
+        user_message(parts=(), pr=request.pr, tickets=request.tickets, rule_findings=rules, tool="")
+    )
+    call_diff = limits.call_input_tokens - overhead
+    review = limits.review_tokens
+    if limits.tokens_left_today is not None:
+        review = min(review, limits.tokens_left_today)
+    skip = {
+        f.path: reason
+        for f in request.diff.files
+        if (
+            reason := request.not_reviewed.get(f.path)
+            or ignored_reason(f.path, request.config.ignore)
+        )
+    }
+    if call_diff < MIN_DIFF_TOKENS:
+        empty = ChunkPlan(chunks=(), not_reviewed={}, tokens=0)
+        return empty, "the persona and the pull request text leave no room for the diff in one call"
+    per_call = overhead + limits.max_output_tokens
+    first = plan_chunks(
+        request.diff, render=render_part, call_tokens=call_diff, review_tokens=10**12, skip=skip
+    )
+    diff_budget = review - len(first.chunks) * per_call
+    if diff_budget >= first.tokens:
+        return first, None
+    if diff_budget <= 0:
+        empty = ChunkPlan(chunks=(), not_reviewed={}, tokens=0)
+        return empty, "the review's token budget is too small for one model call"
+    plan = plan_chunks(
+        request.diff,
+        render=render_part,
+        call_tokens=call_diff,
+        review_tokens=diff_budget,
+        skip=skip,
+    )
+    dropped = len(plan.not_reviewed) - len(first.not_reviewed)
+    return plan, f"over the review's token budget: {dropped} file(s) not given to the model"
+
+
+async def _run_parts(
+    model: ReviewModel,
+    requests: Sequence[ModelRequest],
+    rule_ids: Sequence[str],
+    limits: ModelLimits,
+    progress: Callable[[str], None] | None,
+    clock: Callable[[], float],
+) -> list[_PartResult]:
+    deadline = clock() + limits.deadline_seconds
+    gate = asyncio.Semaphore(limits.concurrency)
+    rejected: list[str] = []  # once the API refuses us (bad key, bad model), stop asking
+    done = 0
+
+    async def one(req: ModelRequest) -> _PartResult:
+        nonlocal done
+        async with gate:
+            if rejected:
+                return _PartResult(None, rejected[0], "unavailable", Usage(), 0)
+            result = await _review_part(model, req, rule_ids, deadline)
+        if result.kind == "rejected" and result.failure:
+            rejected.append(result.failure)
+        done += 1
+        if progress is not None:
+            progress(f"model: {done}/{len(requests)} part(s) reviewed")
+        return result
+
+    tasks = [asyncio.create_task(one(req)) for req in requests]
+    # The adapter keeps to the deadline; this is the backstop if anything does not.
+    finished, pending = await asyncio.wait(tasks, timeout=limits.deadline_seconds + 10)
+    for task in pending:
+        task.cancel()
+    results: list[_PartResult] = []
+    for task in tasks:
+        if task in finished and not task.cancelled() and task.exception() is None:
+            results.append(task.result())
+        elif task in finished and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]  # a bug of ours: let it be seen
+        else:
+            results.append(
+                _PartResult(None, "the review's deadline passed", "unavailable", Usage(), 0)
+            )
+    return results
+
+
+async def _review_part(
+    model: ReviewModel, request: ModelRequest, rule_ids: Sequence[str], deadline: float
+) -> _PartResult:
+    usage, calls = Usage(), 0
+    repair: Repair | None = None
+    for _ in range(2):  # the answer, then at most one repair turn
+        try:
+            reply = await model.review(
+                ModelRequest(
+                    system=request.system,
+                    user=request.user,
+                    tool_name=request.tool_name,
+                    tool_description=request.tool_description,
+                    input_schema=request.input_schema,
+                    repair=repair,
+                ),
+                deadline=deadline,
+            )
+        except LLMRejected as exc:
+            failure = f"the model API refused the request: {exc.reason}"
+            return _PartResult(None, failure, "rejected", usage, calls)
+        except LLMError as exc:
+            failure = f"the model was unavailable: {exc.reason}"
+            return _PartResult(None, failure, "unavailable", usage, calls)
+        usage, calls = usage + reply.usage, calls + reply.attempts
+        problems = _problems(reply, rule_ids)
+        if isinstance(problems, ModelAnswer):
+            return _PartResult(problems, None, "ok", usage, calls)
+        again = " after the repair turn" if repair else ""
+        log.warning("model answer unusable%s: %d problem(s)", again, len(problems))
+        repair = Repair(previous=reply, problems="\n".join(problems))
+    return _PartResult(None, "the model's answer was unusable", "unusable", usage, calls)
+
+
+def _problems(reply: ModelReply, rule_ids: Sequence[str]) -> ModelAnswer | list[str]:
+    if reply.stop_reason == "max_tokens":
+        return [
+            "the answer was cut off at the output limit: report fewer findings, "
+            "with shorter evidence"
+        ]
+    if reply.tool_input is None:
+        return [f"no call to {TOOL_NAME}: the review must be submitted through the tool"]
+    try:
+        return parse_answer(reply.tool_input, rule_ids=rule_ids)
+    except AnswerError as exc:
+        return exc.problems[:30]
+
+
+def _finish(
+    request: ReviewRequest,
+    rules: Sequence[Finding],
+    chunks: ChunkPlan,
+    results: Sequence[_PartResult],
+    over_budget: str | None,
+    model_name: str,
+) -> ReviewResult:
+    usage = sum((r.usage for r in results), Usage())
+    calls = sum(r.calls for r in results)
+    answers = [r.answer for r in results if r.answer is not None]
+    not_reviewed = dict(chunks.not_reviewed)
+    failures: list[str] = []
+    for chunk, result in zip(chunks.chunks, results, strict=True):
+        if result.failure is not None:
+            failures.append(result.failure)
+            _mark_unreviewed(not_reviewed, chunk, result.failure, chunks)
+
+    model_findings = [f for a in answers for f in a.findings]
+    merged = merge_model_findings(request.diff, rules, model_findings)
+    notices = list(request.notices)
+    if merged.invented_paths:
+        notices.append(
+            f"{len(merged.invented_paths)} model finding(s) named files this pull request "
+            "does not change and were dropped"
+        )
+    failed = len(failures)
+    if failed == 0:
+        outcome: Outcome = "over-budget" if over_budget else "complete"
+        incomplete = over_budget
+    elif failed == len(results):
+        kinds = {r.kind for r in results}
+        outcome = "unusable" if kinds == {"unusable"} else "unavailable"
+        incomplete = f"{failures[0]}; the rules' findings are shown"
+    else:
+        outcome = "partial"
+        incomplete = (
+            f"{failed} of {len(results)} part(s) were not reviewed by the model ({failures[0]})"
+        )
+        if over_budget:
+            incomplete += f"; {over_budget}"
+    plan = build_plan(
+        request.diff,
+        [*rules, *merged.findings],
+        request.config,
+        summary=merge_summaries([a.summary for a in answers]),
+        dismissed=request.dismissed,
+        incomplete=incomplete,
+        notices=notices,
+        not_reviewed={**request.not_reviewed, **not_reviewed},
+    )
+    return ReviewResult(plan=plan, outcome=outcome, usage=usage, calls=calls, model=model_name)
+
+
+def _mark_unreviewed(
+    not_reviewed: dict[str, str], chunk: Chunk, failure: str, chunks: ChunkPlan
+) -> None:
+    for part in chunk.parts:
+        path = part.file.path
+        if part.parts > 1:
+            not_reviewed[path] = f"partly reviewed: part {part.part} of {part.parts}: {failure}"
+        else:
+            not_reviewed[path] = failure
+
+
+def _rules_only(
+    request: ReviewRequest,
+    rules: Sequence[Finding],
+    *,
+    note: str | None,
+    incomplete: str | None,
+    outcome: Outcome,
+) -> ReviewResult:
+    notices = [*request.notices, *([note] if note else [])]
+    plan = build_plan(
+        request.diff,
+        rules,
+        request.config,
+        dismissed=request.dismissed,
+        incomplete=incomplete,
+        notices=notices,
+        not_reviewed=request.not_reviewed,
+    )
+    return ReviewResult(plan=plan, outcome=outcome, usage=Usage(), calls=0, model=None)
