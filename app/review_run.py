@@ -168,21 +168,56 @@ def _plan(
     first = plan_chunks(
         request.diff, render=render_part, call_tokens=call_diff, review_tokens=10**12, skip=skip
     )
-    diff_budget = review - len(first.chunks) * per_call
-    if diff_budget >= first.tokens:
+    if review - len(first.chunks) * per_call >= first.tokens:
         return first, None
-    if diff_budget <= 0:
+    plan = _fit_review_budget(request, skip, call_diff, review, per_call, len(first.chunks))
+    if plan is None:
         empty = ChunkPlan(chunks=(), not_reviewed={}, tokens=0)
         return empty, "the review's token budget is too small for one model call"
-    plan = plan_chunks(
-        request.diff,
-        render=render_part,
-        call_tokens=call_diff,
-        review_tokens=diff_budget,
-        skip=skip,
-    )
     dropped = len(plan.not_reviewed) - len(first.not_reviewed)
     return plan, f"over the review's token budget: {dropped} file(s) not given to the model"
+
+
+def _fit_review_budget(
+    request: ReviewRequest,
+    skip: Mapping[str, str],
+    call_diff: int,
+    review: int,
+    per_call: int,
+    most_calls: int,
+) -> ChunkPlan | None:
+    """The largest plan whose calls, each with its fixed cost, fit the review's budget.
+
+    Assuming k calls leaves `review - k * per_call` tokens for the diff; a plan within that
+    budget is usable when it needs at most k calls. Fewer diff tokens never need more calls,
+    so the smallest usable k (the most diff) is found by bisection.
+    """
+
+    def attempt(calls: int) -> ChunkPlan | None:
+        budget = review - calls * per_call
+        if budget <= 0:
+            return None
+        plan = plan_chunks(
+            request.diff,
+            render=render_part,
+            call_tokens=call_diff,
+            review_tokens=budget,
+            skip=skip,
+        )
+        return plan if len(plan.chunks) <= calls else None
+
+    lo, hi = 1, max(1, min(most_calls, (review - 1) // per_call))
+    best = attempt(hi)
+    if best is None:
+        return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        plan = attempt(mid)
+        if plan is None:
+            lo = mid + 1
+        else:
+            best, hi = plan, mid
+    return best if best.chunks else None
 
 
 async def _run_parts(
