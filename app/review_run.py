@@ -76,8 +76,11 @@ class ReviewResult:
     plan: ReviewPlan
     outcome: Outcome
     usage: Usage
-    calls: int
+    calls: int  # HTTP attempts, retries and repair turns included
     model: str | None
+    # One per part sent to the model: ok, retried (answered after a retry or a repair turn),
+    # unusable, unavailable or rejected; what the call counter in /metrics is labelled by.
+    part_outcomes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,10 +287,10 @@ async def _review_part(
             )
         except LLMRejected as exc:
             failure = f"the model API refused the request: {exc.reason}"
-            return _PartResult(None, failure, "rejected", usage, calls)
+            return _PartResult(None, failure, "rejected", usage, calls + exc.attempts)
         except LLMError as exc:
             failure = f"the model was unavailable: {exc.reason}"
-            return _PartResult(None, failure, "unavailable", usage, calls)
+            return _PartResult(None, failure, "unavailable", usage, calls + exc.attempts)
         usage, calls = usage + reply.usage, calls + reply.attempts
         problems = _problems(reply, rule_ids)
         if isinstance(problems, ModelAnswer):
@@ -363,7 +366,20 @@ def _finish(
         notices=notices,
         not_reviewed={**request.not_reviewed, **not_reviewed},
     )
-    return ReviewResult(plan=plan, outcome=outcome, usage=usage, calls=calls, model=model_name)
+    return ReviewResult(
+        plan=plan,
+        outcome=outcome,
+        usage=usage,
+        calls=calls,
+        model=model_name,
+        part_outcomes=tuple(_part_outcome(r) for r in results),
+    )
+
+
+def _part_outcome(result: _PartResult) -> str:
+    if result.kind == "ok":
+        return "retried" if result.calls > 1 else "ok"
+    return result.kind
 
 
 def _mark_unreviewed(

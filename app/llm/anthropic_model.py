@@ -113,7 +113,9 @@ class AnthropicModel:
         while True:
             left = None if deadline is None else deadline - self._clock()
             if left is not None and left < min_attempt:
-                raise LLMUnavailable(self._scrub("the deadline left no time for a model call"))
+                raise LLMUnavailable(
+                    self._scrub("the deadline left no time for a model call"), attempts=attempt
+                )
             budget = self._timeout_seconds + _TIMEOUT_GRACE_SECONDS
             budget = budget if left is None else min(budget, left)
             attempt += 1
@@ -131,14 +133,16 @@ class AnthropicModel:
                 return _reply(message, request.tool_name, attempt)
 
             if not failure.transient:
-                raise LLMRejected(self._scrub(_join(failure.what, failure.detail)))
+                raise LLMRejected(
+                    self._scrub(_join(failure.what, failure.detail)), attempts=attempt
+                )
             tried = f"{failure.what} after {attempt} attempt{'s' if attempt > 1 else ''}"
             if attempt >= self._max_attempts:
-                raise LLMUnavailable(self._scrub(_join(tried, failure.detail)))
+                raise LLMUnavailable(self._scrub(_join(tried, failure.detail)), attempts=attempt)
             wait = self._wait(attempt, failure.retry_after)
             if deadline is not None and self._clock() + wait + min_attempt > deadline:
                 reason = f"{tried}; the deadline leaves no time to retry"
-                raise LLMUnavailable(self._scrub(_join(reason, failure.detail)))
+                raise LLMUnavailable(self._scrub(_join(reason, failure.detail)), attempts=attempt)
             _log.warning(
                 "model call failed: %s; retrying in %.1fs (attempt %d of %d)",
                 self._scrub(failure.what),

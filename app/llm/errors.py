@@ -22,9 +22,10 @@ from app.errors import BackendReviewError
 class LLMError(BackendReviewError):
     """A model call that produced no reply."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, attempts: int = 0) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.attempts = attempts  # HTTP attempts made before giving up (what usage counts)
 
 
 class LLMUnavailable(LLMError):

@@ -115,6 +115,7 @@ async def test_401_bad_key_stops_every_part_and_the_key_is_nowhere() -> None:
     assert len(fake.requests) == 1
     assert result.outcome == "unavailable"
     assert len(result.plan.not_reviewed) == 12
+    assert result.calls == 1  # the refused attempt counts, the parts never sent do not
     assert wrong_key not in _text(result)
     assert fake.api_key not in _text(result)
     assert "authentication" in result.plan.check_title
