@@ -51,7 +51,7 @@ def answer_schema(rule_ids: Sequence[str]) -> dict[str, Any]:
         finding["properties"].pop(key, None)
     finding["required"] = [k for k in finding["required"] if k not in _CORE_OWNED]
     finding["properties"]["rule"] = {
-        "enum": [*dict.fromkeys(rule_ids), GENERAL_RULE],
+        "enum": list(dict.fromkeys([*rule_ids, GENERAL_RULE])),  # a checklist may say general
         "description": "the checklist item this finding is about; general when none fits",
         "type": "string",
     }

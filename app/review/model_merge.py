@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from app.review.diff import Diff
+from app.review.diff import Diff, quote_path
 from app.review.findings import Finding, NextAction, ReviewSummary, Source
 
 
@@ -25,20 +25,47 @@ class Merged:
 def merge_model_findings(
     diff: Diff, rule_findings: Sequence[Finding], model_findings: Sequence[Finding]
 ) -> Merged:
-    known = set(diff.paths) | {f.old_path for f in diff.files if f.old_path}
+    """The model's findings minus invented files and repeats of rule findings.
+
+    A finding naming a renamed file by its old path, or a path as the prompt quotes it, is
+    kept under the file's path in the diff.
+    """
+    paths = _paths(diff)
+    rules = [_on(paths, f) for f in rule_findings]
     kept: list[Finding] = []
     invented: list[str] = []
     repeats = 0
     for finding in model_findings:
         if finding.source is not Source.LLM:
             raise ValueError("merge_model_findings takes the model's findings only")
-        if finding.where.path not in known:
+        if finding.where.path not in paths:
             invented.append(finding.where.path)
-        elif any(_covers(rule, finding) for rule in rule_findings):
+            continue
+        # A renamed file's old name, or the quoted form the prompt shows: one file, one path.
+        finding = _on(paths, finding)
+        if any(_covers(rule, finding) for rule in rules):
             repeats += 1
         else:
             kept.append(finding)
     return Merged(tuple(kept), tuple(dict.fromkeys(invented)), repeats)
+
+
+def _paths(diff: Diff) -> dict[str, str]:
+    """Every name a finding may give a changed file (as is, or as git quotes it), to its path."""
+    # Old names first, so a file's own path wins where another file was renamed from it.
+    pairs = [(f.old_path, f.path) for f in diff.files if f.old_path]
+    pairs += [(f.path, f.path) for f in diff.files]
+    out: dict[str, str] = {}
+    for name, path in pairs:
+        out[quote_path(name)] = out[name] = path
+    return out
+
+
+def _on(paths: dict[str, str], finding: Finding) -> Finding:
+    path = paths.get(finding.where.path, finding.where.path)
+    if path == finding.where.path:
+        return finding
+    return finding.model_copy(update={"where": finding.where.model_copy(update={"path": path})})
 
 
 def _covers(rule: Finding, model: Finding) -> bool:

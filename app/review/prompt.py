@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.review.chunking import ChunkPart
-from app.review.diff import DiffLine, FileDiff
+from app.review.diff import DiffLine, FileDiff, quote_path
 from app.review.findings import Finding
 from app.review.persona import Checklist, Persona
 from app.review.prompt_text import CLOSING, FRAMING, PART_NOTE, UNTRUSTED_NOTE
@@ -88,8 +88,9 @@ def user_message(
     """The user message of one call: notes, then the data blocks, then the request."""
     out = [UNTRUSTED_NOTE]
     if parts_total > 1:
-        paths = ", ".join(all_paths)
-        out.append(PART_NOTE.format(part=part, parts=parts_total, paths=paths))
+        # File names come from the pull request: listed in a block, never in the note itself.
+        out.append(PART_NOTE.format(part=part, parts=parts_total))
+        out.append(data_block("FILES", "\n".join(quote_path(p) for p in all_paths)))
     if pr is not None:
         out.append(data_block("PULL_REQUEST", _pr_text(pr)))
     for ticket in tickets:
@@ -123,9 +124,10 @@ def render_part(part: ChunkPart) -> str:
 def _file_line(file: FileDiff, part: ChunkPart) -> str:
     status: str = file.status
     if file.old_path and file.status == "renamed":
-        status = f"renamed from {file.old_path}"
+        status = f"renamed from {quote_path(file.old_path)}"
     split = f", part {part.part} of {part.parts}" if part.parts > 1 else ""
-    return f"FILE {file.path} ({status}{split})\n  OLD   NEW"
+    # A path may hold a newline; git's quoting keeps it on its line, so it cannot forge lines.
+    return f"FILE {quote_path(file.path)} ({status}{split})\n  OLD   NEW"
 
 
 _MARK = {"added": "+", "removed": "-", "context": " "}
@@ -154,7 +156,9 @@ def _pr_text(pr: PullRequestText) -> str:
     lines += ["Description:", _clip(pr.body) or "(none)"]
     if pr.commits:
         lines.append("Commit messages:")
-        lines += [f"- {_clip(message).splitlines()[0]}" for message in pr.commits if message]
+        lines += [
+            f"- {_clip(message).splitlines()[0]}" for message in pr.commits if message.strip()
+        ]
     return "\n".join(lines)
 
 
@@ -166,10 +170,11 @@ def _ticket_text(ticket: TicketText) -> str:
     ]
     if ticket.criteria:
         lines.append("Acceptance criteria:")
-        lines += [f"{i}. {c}" for i, c in enumerate(ticket.criteria, 1)]
+        lines += [f"{i}. {_clip(c)}" for i, c in enumerate(ticket.criteria, 1)]
     return "\n".join(lines)
 
 
 def _fact(finding: Finding) -> str:
-    where = finding.where.path + (f":{finding.where.lines}" if finding.where.lines else "")
+    where = quote_path(finding.where.path)
+    where += f":{finding.where.lines}" if finding.where.lines else ""
     return f"- [{finding.severity.value}] {finding.rule} at {where}: {finding.title}"

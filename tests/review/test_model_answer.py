@@ -1,0 +1,281 @@
+"""The submit_review tool: its schema (as the strict API takes it) and the answer's validation."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import anthropic
+import jsonschema
+import pytest
+
+from app.llm import ModelRequest
+from app.review.findings import Source, findings_schema
+from app.review.model_answer import (
+    GENERAL_RULE,
+    MAX_FINDINGS,
+    TOOL_DESCRIPTION,
+    TOOL_NAME,
+    AnswerError,
+    answer_schema,
+    parse_answer,
+)
+from tests.fakes.anthropic_api import FakeAnthropic, request_problem, tool_answer
+from tests.llm import Timeline, make_model
+
+RULES = ["authz-boundary", "migration-rollback"]
+
+
+def finding(**over: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "rule": "authz-boundary",
+        "type": "evidence",
+        "category": "security",
+        "severity": "critical",
+        "title": "POST /refunds has no permission check",
+        "where": {"path": "app/refunds.py", "lines": "12-30"},
+        "evidence": "`def refund(order_id)` reads no user.",
+        "recommendation": "Require payments:refund.",
+    }
+    data.update(over)
+    return data
+
+
+def answer(*findings: dict[str, Any], **over: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "findings": list(findings),
+        "summary": {
+            "summary": "Adds a refunds endpoint without an authorization check.",
+            "recommendation": "request changes: the endpoint is open",
+            "rationale": ["anyone can refund"],
+            "risks": ["money leaves"],
+            "nextActions": [{"title": "Add the check", "owner": "author", "outcome": "403"}],
+            "missingContext": ["the permission model"],
+        },
+    }
+    data.update(over)
+    return data
+
+
+def problems(data: object, rule_ids: list[str] = RULES) -> list[str]:
+    with pytest.raises(AnswerError) as caught:
+        parse_answer(data, rule_ids=rule_ids)
+    assert str(caught.value) == "; ".join(caught.value.problems)
+    return caught.value.problems
+
+
+def refs(schema: Any) -> set[str]:
+    if isinstance(schema, dict):
+        own = {schema["$ref"]} if isinstance(schema.get("$ref"), str) else set()
+        return own.union(*(refs(v) for v in schema.values()))
+    if isinstance(schema, list):
+        return set().union(*(refs(v) for v in schema))
+    return set()
+
+
+# --- the schema ------------------------------------------------------------------------------
+
+
+def test_the_finding_schema_leaves_id_and_source_to_the_core() -> None:
+    schema = answer_schema(RULES)
+    finding_def = schema["$defs"]["Finding"]
+    assert not {"id", "source"} & finding_def["properties"].keys()
+    assert not {"id", "source"} & set(finding_def["required"])
+    assert "Source" not in schema["$defs"]
+    # Everything else of the one findings definition is still there.
+    full = findings_schema()["$defs"]["Finding"]
+    assert finding_def["properties"].keys() == full["properties"].keys() - {"id", "source"}
+
+
+def test_rule_is_a_checklist_item_or_general() -> None:
+    schema = answer_schema(["b", "a", "b"])
+    rule = schema["$defs"]["Finding"]["properties"]["rule"]
+    assert rule["enum"] == ["b", "a", GENERAL_RULE]
+    assert rule["type"] == "string"
+
+
+def test_general_is_listed_once_when_a_checklist_uses_it_too() -> None:
+    rule = answer_schema([GENERAL_RULE, "a"])["$defs"]["Finding"]["properties"]["rule"]
+    assert rule["enum"] == [GENERAL_RULE, "a"]
+
+
+def test_the_answer_is_findings_and_a_summary_under_defs() -> None:
+    schema = answer_schema(RULES)
+    assert schema["required"] == ["findings", "summary"]
+    assert schema["additionalProperties"] is False
+    assert schema["properties"]["summary"] == {"$ref": "#/$defs/ReviewSummary"}
+    summary = schema["$defs"]["ReviewSummary"]
+    assert "$defs" not in summary
+    assert {"nextActions", "missingContext"} <= summary["properties"].keys()
+    # Every reference resolves, and nothing is defined that nothing uses.
+    assert refs(schema) == {f"#/$defs/{name}" for name in schema["$defs"]}
+
+
+def test_answer_schema_does_not_change_the_shared_definition() -> None:
+    before = findings_schema()
+    answer_schema(RULES)
+    assert findings_schema() == before
+
+
+def test_the_schema_accepts_what_parse_answer_accepts() -> None:
+    validator = jsonschema.Draft202012Validator(answer_schema(RULES))
+    good = answer(finding(), finding(rule=GENERAL_RULE, where={"path": "a.py"}))
+    validator.validate(good)
+    parse_answer(good, rule_ids=RULES)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        answer(finding(severity="blocker")),
+        answer(finding(rule="made-up")),
+        answer(finding(type="nit")),
+        answer(finding(where={"path": "a.py", "lines": "0"})),
+        answer(finding(confidence=2)),
+        answer(finding(title="")),
+        answer(finding(), summary=None),
+        {"findings": []},
+        answer(extra=1),
+    ],
+)
+def test_the_schema_and_parse_answer_refuse_the_same_answers(bad: dict[str, Any]) -> None:
+    validator = jsonschema.Draft202012Validator(answer_schema(RULES))
+    assert not validator.is_valid(bad)
+    assert problems(bad)
+
+
+async def test_the_strict_api_takes_the_tool_schema() -> None:
+    fake = FakeAnthropic()
+    sent_answer = answer(finding())
+    fake.enqueue(tool_answer(sent_answer))
+    schema = answer_schema(RULES)
+    request = ModelRequest(
+        system=("framing", "persona"),
+        user="<<<BEGIN DIFF 0>>>\n+x\n<<<END DIFF 0>>>",
+        tool_name=TOOL_NAME,
+        tool_description=TOOL_DESCRIPTION,
+        input_schema=schema,
+    )
+
+    reply = await make_model(fake, Timeline()).review(request)
+
+    [sent] = fake.requests
+    [tool] = sent.json["tools"]
+    assert (tool["name"], tool["strict"]) == (TOOL_NAME, True)
+    assert tool["input_schema"] == anthropic.transform_schema(schema)
+    assert parse_answer(reply.tool_input, rule_ids=RULES).findings[0].rule == "authz-boundary"
+    # The fake is strict: the same request with one object left open is refused.
+    opened = copy.deepcopy(sent.json)
+    del opened["tools"][0]["input_schema"]["$defs"]["Where"]["additionalProperties"]
+    assert request_problem(sent.json) is None
+    assert "additionalProperties" in (request_problem(opened) or "")
+
+
+# --- parsing the answer ----------------------------------------------------------------------
+
+
+def test_a_valid_answer() -> None:
+    got = parse_answer(
+        answer(finding(), finding(rule=GENERAL_RULE, severity="minor")), rule_ids=RULES
+    )
+    assert [(f.rule, f.severity.value, f.source) for f in got.findings] == [
+        ("authz-boundary", "critical", Source.LLM),
+        (GENERAL_RULE, "minor", Source.LLM),
+    ]
+    assert got.findings[0].where.start == 12
+    assert got.findings[0].where.end == 30
+    assert got.summary.next_actions[0].title == "Add the check"
+    assert got.summary.missing_context == ["the permission model"]
+
+
+def test_no_findings_is_an_answer() -> None:
+    assert parse_answer(answer(), rule_ids=[]).findings == ()
+
+
+def test_the_model_cannot_set_id_or_source() -> None:
+    got = parse_answer(answer(finding(id="br-000000000000", source="rule")), rule_ids=RULES)
+    [only] = got.findings
+    assert (only.id, only.source) == ("", Source.LLM)
+
+
+@pytest.mark.parametrize("data", [None, [], "findings: []", 3])
+def test_not_an_object(data: object) -> None:
+    assert problems(data) == ["the tool input must be an object with findings and summary"]
+
+
+def test_unexpected_top_level_keys_are_named_in_order() -> None:
+    assert problems(answer(verdict="approve", approve=True)) == [
+        "unexpected top-level keys: approve, verdict"
+    ]
+
+
+def test_missing_summary() -> None:
+    assert problems({"findings": []}) == ["summary: missing"]
+
+
+@pytest.mark.parametrize("findings", [None, {"0": {}}, "none"])
+def test_findings_not_a_list(findings: object) -> None:
+    assert problems(answer(findings=findings)) == ["findings: missing or not a list"]
+
+
+def test_missing_findings() -> None:
+    data = answer()
+    del data["findings"]
+    assert problems(data) == ["findings: missing or not a list"]
+
+
+def test_each_problem_says_where_it_is() -> None:
+    got = problems(
+        answer(
+            finding(),
+            finding(severity="blocker"),
+            "not a finding",
+            finding(type="nit", where={"path": "a.py", "lines": "9-3"}),
+        )
+    )
+    assert len(got) == 4
+    assert got[0].startswith("findings[1].severity: Input should be 'critical'")
+    assert got[1] == "findings[2]: must be an object"
+    assert got[2].startswith("findings[3].type: Input should be 'evidence'")
+    assert got[3].startswith("findings[3].where: ")
+    assert "ends before it starts" in got[3]
+
+
+def test_a_missing_field_is_named() -> None:
+    incomplete = finding()
+    del incomplete["evidence"]
+    assert problems(answer(incomplete)) == ["findings[0].evidence: Field required"]
+
+
+def test_summary_problems_are_specific_too() -> None:
+    data = answer()
+    data["summary"]["nextActions"] = [{"title": "Add the check"}]
+    del data["summary"]["recommendation"]
+    assert sorted(problems(data)) == [
+        "summary.nextActions[0].outcome: Field required",
+        "summary.nextActions[0].owner: Field required",
+        "summary.recommendation: Field required",
+    ]
+
+
+def test_summary_and_finding_problems_are_reported_together() -> None:
+    got = problems(answer(finding(rule="nope"), summary="fine"))
+    assert len(got) == 2
+    assert got[0].startswith("summary: ")
+    assert got[1] == "findings[0].rule: 'nope' is not a checklist item id"
+
+
+def test_an_unknown_rule_id_is_a_problem() -> None:
+    assert problems(answer(finding(rule="migration-rollback")), rule_ids=["authz-boundary"]) == [
+        "findings[0].rule: 'migration-rollback' is not a checklist item id"
+    ]
+
+
+def test_at_most_max_findings() -> None:
+    many = [finding(title=f"problem {i}") for i in range(MAX_FINDINGS)]
+    assert len(parse_answer(answer(*many), rule_ids=RULES).findings) == MAX_FINDINGS
+    # What lies past the limit is not checked: the repair turn asks for fewer, not for fixes.
+    too_many = [*many, finding(severity="blocker")]
+    assert problems(answer(*too_many)) == [
+        f"findings: {MAX_FINDINGS + 1} given, at most {MAX_FINDINGS}: keep the important"
+    ]
