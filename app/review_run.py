@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from app.llm import LLMError, LLMRejected, ModelReply, ModelRequest, Repair, ReviewModel, Usage
-from app.review.chunking import Chunk, ChunkPlan, estimate_tokens, plan_chunks
+from app.review.chunking import (
+    Chunk,
+    ChunkPart,
+    ChunkPlan,
+    estimate_tokens,
+    plan_chunks,
+    review_priority,
+)
 from app.review.diff import Diff
 from app.review.files import ignored_reason
 from app.review.findings import Finding
@@ -46,6 +53,10 @@ log = logging.getLogger(__name__)
 
 Outcome = Literal["complete", "partial", "unusable", "unavailable", "over-budget", "rules-only"]
 MIN_DIFF_TOKENS = 2_000  # a call with less room than this for the diff is not worth making
+# Per call: the rule findings given as facts, and the files listed when a PR is split. Both are
+# bounded so that a PR of thousands of files does not spend each call's budget on lists.
+MAX_FACTS = 50
+MAX_LISTED_PATHS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +131,7 @@ async def run_review(
         return _rules_only(request, rules, note=None, incomplete=reason, outcome=outcome)
 
     schema = answer_schema(rule_ids)
-    all_paths = sorted({p for c in chunks.chunks for p in c.paths})
+    listed = _listed_paths(chunks) if len(chunks.chunks) > 1 else ()
     requests = [
         ModelRequest(
             system=system,
@@ -128,10 +139,10 @@ async def run_review(
                 parts=chunk.parts,
                 pr=request.pr,
                 tickets=request.tickets,
-                rule_findings=rules,
+                rule_findings=_facts(rules, request.diff, chunk.paths),
                 part=i,
                 parts_total=len(chunks.chunks),
-                all_paths=all_paths if len(chunks.chunks) > 1 else (),
+                all_paths=listed,
                 tool=tool,
             ),
             tool_name=tool,
@@ -144,13 +155,40 @@ async def run_review(
     return _finish(request, rules, chunks, results, over_budget, model.model)
 
 
+def _by_severity(findings: Sequence[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: -f.severity.rank)
+
+
+def _facts(rules: Sequence[Finding], diff: Diff, shown: Sequence[str]) -> list[Finding]:
+    """The rule findings one call is told about: on its files, or on no file of the diff."""
+    here = set(shown)
+    relevant = [f for f in rules if f.where.path in here or diff.file(f.where.path) is None]
+    return _by_severity(relevant)[:MAX_FACTS]
+
+
+def _listed_paths(chunks: ChunkPlan) -> list[str]:
+    """The files the review sends to the model, most important first, at most MAX_LISTED_PATHS."""
+    seen = dict.fromkeys(p for c in chunks.chunks for p in c.paths)
+    return list(seen)[:MAX_LISTED_PATHS]
+
+
 def _plan(
     request: ReviewRequest, rules: Sequence[Finding], system: Sequence[str], limits: ModelLimits
 ) -> tuple[ChunkPlan, str | None]:
     """Chunks that fit one call each and, together, the review's budget."""
     overhead = sum(estimate_tokens(block) for block in system)
     overhead += estimate_tokens(
-        user_message(parts=(), pr=request.pr, tickets=request.tickets, rule_findings=rules, tool="")
+        user_message(
+            parts=(),
+            pr=request.pr,
+            tickets=request.tickets,
+            # The most a call can carry: facts capped, the file list capped, the part note.
+            rule_findings=_by_severity(rules)[:MAX_FACTS],
+            part=1,
+            parts_total=2,
+            all_paths=sorted(request.diff.paths, key=len, reverse=True)[:MAX_LISTED_PATHS],
+            tool=TOOL_NAME,
+        )
     )
     call_diff = limits.call_input_tokens - overhead
     review = limits.review_tokens
@@ -168,12 +206,11 @@ def _plan(
         empty = ChunkPlan(chunks=(), not_reviewed={}, tokens=0)
         return empty, "the persona and the pull request text leave no room for the diff in one call"
     per_call = overhead + limits.max_output_tokens
-    first = plan_chunks(
-        request.diff, render=render_part, call_tokens=call_diff, review_tokens=10**12, skip=skip
-    )
+    planner = _Planner(request.diff, skip, call_diff)
+    first = planner.plan(10**12)
     if review - len(first.chunks) * per_call >= first.tokens:
         return first, None
-    plan = _fit_review_budget(request, skip, call_diff, review, per_call, len(first.chunks))
+    plan = _fit_review_budget(planner, review, per_call, len(first.chunks))
     if plan is None:
         empty = ChunkPlan(chunks=(), not_reviewed={}, tokens=0)
         return empty, "the review's token budget is too small for one model call"
@@ -181,13 +218,39 @@ def _plan(
     return plan, f"over the review's token budget: {dropped} file(s) not given to the model"
 
 
+class _Planner:
+    """`plan_chunks` for one diff under several review budgets, rendering and ranking once."""
+
+    def __init__(self, diff: Diff, skip: Mapping[str, str], call_tokens: int) -> None:
+        self._diff = diff
+        self._skip = skip
+        self._call_tokens = call_tokens
+        self._rendered: dict[tuple[int, int, int, int], str] = {}
+        self._priority = {f.path: review_priority(f) for f in diff.files}
+
+    def _render(self, part: ChunkPart) -> str:
+        # Identity of the part's objects, not equality: hashing a FileDiff walks every line.
+        first = id(part.hunks[0]) if part.hunks else 0
+        key = (id(part.file), first, len(part.hunks), part.parts)
+        text = self._rendered.get(key)
+        if text is None:
+            # With the newline that joins it to the next part in the DIFF block.
+            text = self._rendered[key] = render_part(part) + "\n"
+        return text
+
+    def plan(self, review_tokens: int) -> ChunkPlan:
+        return plan_chunks(
+            self._diff,
+            render=self._render,
+            call_tokens=self._call_tokens,
+            review_tokens=review_tokens,
+            skip=self._skip,
+            priority=lambda f: self._priority[f.path],
+        )
+
+
 def _fit_review_budget(
-    request: ReviewRequest,
-    skip: Mapping[str, str],
-    call_diff: int,
-    review: int,
-    per_call: int,
-    most_calls: int,
+    planner: _Planner, review: int, per_call: int, most_calls: int
 ) -> ChunkPlan | None:
     """The largest plan whose calls, each with its fixed cost, fit the review's budget.
 
@@ -200,13 +263,7 @@ def _fit_review_budget(
         budget = review - calls * per_call
         if budget <= 0:
             return None
-        plan = plan_chunks(
-            request.diff,
-            render=render_part,
-            call_tokens=call_diff,
-            review_tokens=budget,
-            skip=skip,
-        )
+        plan = planner.plan(budget)
         return plan if len(plan.chunks) <= calls else None
 
     lo, hi = 1, max(1, min(most_calls, (review - 1) // per_call))

@@ -244,6 +244,7 @@ def plan_chunks(
     call_tokens: int,
     review_tokens: int,
     skip: Mapping[str, str] = _NO_SKIP,
+    priority: Callable[[FileDiff], int] = review_priority,
 ) -> ChunkPlan:
     """Plan the model calls for `diff`: chunks of at most `call_tokens` diff tokens each, at
     most `review_tokens` in all, and every file with hunks either sent or in `not_reviewed`.
@@ -253,6 +254,8 @@ def plan_chunks(
     lists them) and files without hunks (binary, mode-only, no patch) are neither sent nor
     listed. Once a part would take the review over `review_tokens`, it and every later file
     are listed as over budget: files come in priority order, so tests and docs go first.
+    `priority` is `review_priority` unless a caller planning the same diff repeatedly passes
+    a memoised one.
     """
     if call_tokens <= 0:
         raise ValueError(f"call_tokens must be positive, got {call_tokens}")
@@ -260,7 +263,7 @@ def plan_chunks(
         raise ValueError(f"review_tokens must be positive, got {review_tokens}")
     files = sorted(
         (f for f in diff.files if f.hunks and f.path not in skip),
-        key=lambda f: (review_priority(f), f.path),
+        key=lambda f: (priority(f), f.path),
     )
     packer = _Packer(call_tokens)
     missed: dict[str, _Missed] = {}

@@ -6,7 +6,9 @@ from typing import Any
 
 import httpx2
 
+from app.review.chunking import estimate_tokens
 from app.review.findings import Source
+from app.review_run import MAX_LISTED_PATHS
 from tests.fakes.anthropic_api import Answer, FakeAnthropic, tool_answer
 from tests.review_run import answer, files_in, finding, many_files, request, review, small_persona
 
@@ -133,3 +135,29 @@ async def test_parts_run_concurrently_up_to_the_bound() -> None:
 
 def _delayed(answer: Answer) -> Answer:
     return Answer(status=answer.status, body=answer.body, headers=answer.headers, delay=0.05)
+
+
+async def test_every_call_stays_within_its_budget_on_a_pr_of_many_files() -> None:
+    fake = FakeAnthropic()
+    fake.respond_with(lambda _: tool_answer(answer()))
+    call_tokens = 8_000
+
+    result = await review(
+        fake,
+        request(many_files(400, lines=3), persona=small_persona()),
+        call_input_tokens=call_tokens,
+    )
+
+    assert result.outcome == "complete"
+    assert len(fake.bodies) > 5
+    for body in fake.bodies:
+        text = "".join(b["text"] for b in body["system"]) + body["messages"][0]["content"]
+        assert estimate_tokens(text) <= call_tokens
+        listed = text.split("<<<BEGIN FILES ")[1].split("<<<END FILES")[0].splitlines()[1:]
+        assert 0 < len(listed) <= MAX_LISTED_PATHS
+        # Rule facts name only this call's files (tests-missing is on one of them, or none).
+        shown = set(files_in(body))
+        facts = text.split("<<<BEGIN RULE_FINDINGS ")
+        if len(facts) > 1:
+            for line in facts[1].split("<<<END RULE_FINDINGS")[0].splitlines()[1:]:
+                assert line.split(" at ")[1].split(":")[0].rstrip() in shown
