@@ -1,30 +1,48 @@
 """`backend-review review` and `backend-review schema`: the review core on a local diff.
 
 This module is the I/O edge of the local review: it reads the diff (a file, stdin, or a git
-range through a `git` subprocess), the repo config and the environment (NO_COLOR), runs the
-pure core, and writes the chosen formats. Exit codes: 0 pass, 1 the check would fail,
-2 usage or input error (one line on stderr, no traceback).
+range through a `git` subprocess), the repo config, the persona, the settings and the
+environment (NO_COLOR), runs `app.review_run.run_review` (with the model when one is
+configured and `--no-llm` is not given), and writes the chosen formats. Progress, notices about
+the model and the tokens used go to stderr; a rules-only run writes nothing there.
+Exit codes: 0 pass, 1 the check would fail, 2 usage or input error (one line on stderr, no
+traceback). What the model does never changes them: without it, the rules decide.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
 from app import __version__
+from app.errors import ConfigError
+from app.logs import Redactor
+from app.persona_files import bundled_personas_dir, load_persona_file, resolve_persona
 from app.review.diff import DiffParseError, parse_diff
 from app.review.findings import findings_schema, summary_schema
-from app.review.plan import ReviewPlan, build_plan
+from app.review.persona import DEFAULT_PERSONA, Checklist, Persona, PersonaError
+from app.review.plan import ReviewPlan
 from app.review.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
 from app.review.report import as_json, as_markdown, as_sarif, as_text
-from app.review.rules import ALL_RULES, run_rules
+from app.review.rules import ALL_RULES
+from app.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from app.llm.model import ModelReply, ModelRequest, ReviewModel
+    from app.review_run import ModelLimits, ReviewRequest, ReviewResult
+
+# `app.review_run` and `app.llm` load the Anthropic SDK (over a second): they are imported where
+# a review runs, not when the `backend-review` parser is built for every command.
 
 FORMATS = ("text", "json", "sarif", "markdown")
 DEFAULT_BRANCHES = ("main", "master", "origin/main", "origin/master")
@@ -61,9 +79,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="comma list of text, json, sarif, markdown; FORMAT=PATH writes to a file "
         "(at most one format goes to stdout), e.g. text,sarif=review.sarif",
     )
-    review.add_argument("--persona", metavar="FILE", help="persona file (used by the LLM step)")
+    review.add_argument(
+        "--persona",
+        metavar="FILE",
+        help="persona file for the model (default: the repo config's persona, else "
+        f"{DEFAULT_PERSONA})",
+    )
     review.add_argument("--config", metavar="FILE", help=f"repo config (default: {CONFIG_PATH})")
-    review.add_argument("--no-llm", action="store_true", help="run the deterministic rules only")
+    review.add_argument(
+        "--no-llm", action="store_true", help="run the deterministic rules only, with no model call"
+    )
     review.set_defaults(func=cmd_review)
 
     schema = subparsers.add_parser("schema", help="print the findings JSON Schema")
@@ -82,7 +107,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_review(args: argparse.Namespace) -> int:
     try:
         return _review(args)
-    except (InputError, DiffParseError, RepoConfigError) as exc:
+    except (InputError, DiffParseError, RepoConfigError, PersonaError) as exc:
         sys.stderr.write(f"backend-review: error: {_one_line(str(exc))}\n")
         return 2
 
@@ -93,14 +118,20 @@ def _review(args: argparse.Namespace) -> int:
         raise InputError("give either DIFF_FILE or --base, not both")
     if args.persona is not None and not Path(args.persona).is_file():
         raise InputError(f"persona file not found: {args.persona}")
-    config = _load_config(args.config)
+    settings = load_settings()  # a bad setting: ConfigError, one line and exit 2 in app.cli
+    root = _git_toplevel() or Path.cwd()
+    config = _load_config(args.config, root)
+    rules_only = "--no-llm" if args.no_llm else settings.llm_missing()
+    persona, checklists = _persona(args.persona, config, root, settings, needed=not rules_only)
     diff = parse_diff(_read_diff(args.diff_file, args.base))
 
-    findings = run_rules(diff, config.rule_context())
-    mode = "rules only" if args.no_llm else "rules only: no LLM step is available yet"
-    plan = build_plan(diff, findings, config, notices=[mode.capitalize()])
-    status: Literal["ready", "partial"] = "ready" if args.no_llm else "partial"
+    from app.review_run import ReviewRequest
 
+    request = ReviewRequest(diff=diff, config=config, persona=persona, checklists=checklists)
+    result, mode = asyncio.run(_run(request, settings, rules_only))
+    plan = result.plan
+    complete = args.no_llm or result.outcome == "complete"
+    status: Literal["ready", "partial"] = "ready" if complete else "partial"
     for out in outputs:
         text = _render(out.format, plan, config, mode=mode, status=status, to_tty=out.path is None)
         if out.path is None:
@@ -111,6 +142,182 @@ def _review(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise InputError(f"cannot write {out.path}: {exc.strerror}") from exc
     return 1 if plan.conclusion == "failure" else 0
+
+
+# run_review reads no persona without a model: a rules-only run needs no persona file at all.
+_NO_PERSONA = Persona(
+    name=DEFAULT_PERSONA,
+    description="",
+    version=None,
+    model=None,
+    checklists=(),
+    instructions="",
+    source="(none: rules only)",
+    kind="text",
+)
+
+
+def _persona(
+    path: str | None, config: RepoConfig, root: Path, settings: Settings, *, needed: bool
+) -> tuple[Persona, tuple[Checklist, ...]]:
+    """`--persona FILE`, else the repo config's `persona`, else the default persona.
+
+    A persona named on the command line or in the config is always loaded, so a mistake in it
+    is reported even on a rules-only run. One without checklists gets the default persona's.
+    """
+    bundled = bundled_personas_dir(settings.personas_dir)
+    if path is not None:
+        persona = load_persona_file(Path(path))
+    elif config.persona is not None or needed:
+        persona = resolve_persona(config.persona, repo_root=root, bundled_dir=bundled)
+    else:
+        return _NO_PERSONA, ()
+    if persona.checklists:
+        return persona, persona.checklists
+    default = resolve_persona(None, repo_root=root, bundled_dir=bundled)
+    return persona, default.checklists
+
+
+async def _run(
+    request: ReviewRequest, settings: Settings, rules_only: str | None
+) -> tuple[ReviewResult, str]:
+    """The review and the text report's mode line ("rules only...", "rules + <model>...")."""
+    from app.review_run import ModelLimits, run_review
+
+    limits = ModelLimits(
+        call_input_tokens=settings.llm_call_input_tokens,
+        review_tokens=settings.llm_review_tokens,
+        max_output_tokens=settings.llm_max_output_tokens,
+        concurrency=settings.llm_concurrency,
+        deadline_seconds=settings.llm_deadline_seconds,
+        tokens_left_today=None,  # no daily cap on a developer's own key
+    )
+    if rules_only is None:
+        # Imported here: the SDK takes a while to import, and a rules-only run needs none of it.
+        from anthropic import DefaultAsyncHttpxClient
+
+        from app.llm import model_from_settings
+
+        # Our HTTP client (with the SDK's defaults), so it is closed when the review ends.
+        async with DefaultAsyncHttpxClient() as http:
+            try:
+                model = model_from_settings(
+                    settings, http_client=http, persona_model=request.persona.model
+                )
+            except ConfigError as exc:
+                # An empty key (a CI secret a fork cannot read) or a provider's missing extra:
+                # the rules still run.
+                rules_only = str(exc)
+            else:
+                if model is not None:
+                    say = _Stderr(settings.secret_values())
+                    return await _review_with_model(request, model, limits, say)
+                rules_only = settings.llm_missing() or "no model is configured"
+    result = await run_review(request, None, limits, rules_only_reason=rules_only)
+    return result, "rules only" if rules_only == "--no-llm" else f"rules only: {rules_only}"
+
+
+async def _review_with_model(
+    request: ReviewRequest, model: ReviewModel, limits: ModelLimits, say: _Stderr
+) -> tuple[ReviewResult, str]:
+    from app.review_run import run_review
+
+    watched = _Watched(model)
+    for persona_note in request.persona.notes:
+        say(f"persona {request.persona.source}: {persona_note}")
+    say(f"model: reviewing {len(request.diff.files)} file(s) with {model.model}")
+    ticker = asyncio.create_task(_heartbeat(say, model.model))
+    handler = _LogToStderr(say)
+    logging.getLogger("app").addHandler(handler)  # the adapter's retry warnings are progress too
+    try:
+        result = await run_review(request, watched, limits, progress=say)
+    finally:
+        logging.getLogger("app").removeHandler(handler)
+        ticker.cancel()
+    answered = result.model is not None and result.outcome in ("complete", "partial", "over-budget")
+    note = _model_note(result, watched.failure)
+    if note is not None:
+        say(f"model: {note}" + ("" if answered else "; the rules' findings are shown"))
+    u = result.usage
+    say(
+        f"tokens: {result.calls} call(s), input {u.input_tokens}, output {u.output_tokens}, "
+        f"cache read {u.cache_read_tokens}, cache write {u.cache_write_tokens}, "
+        f"model {result.model or model.model}"
+    )
+    mode = f"rules + {result.model}" if answered else "rules only"
+    return result, f"{mode}: {note}" if note else mode
+
+
+def _model_note(result: ReviewResult, failure: str | None) -> str | None:
+    """What the model did not do, in a few words; None when it reviewed everything."""
+    if result.outcome == "complete":
+        return None
+    if result.outcome == "unavailable":
+        return failure or "the model did not answer before the review's deadline"
+    if result.outcome == "unusable":
+        return "the model's answer was unusable, also after a repair turn"
+    if result.outcome == "partial":
+        why = failure or "unusable answers"
+        return f"some parts were not reviewed by the model ({why}); see 'not reviewed'"
+    if result.outcome == "over-budget" and result.model is not None:
+        return "over the review's token budget: some files were not given to the model"
+    if result.outcome == "over-budget":
+        return "the review's token budget is too small for one model call"
+    return "no file of the diff could be given to the model"
+
+
+class _Watched:
+    """The review model, remembering the first reason a call failed, for the notice."""
+
+    def __init__(self, model: ReviewModel) -> None:
+        self.model = model.model
+        self.failure: str | None = None
+        self._model = model
+
+    async def review(self, request: ModelRequest, *, deadline: float | None = None) -> ModelReply:
+        from app.llm import LLMError, LLMRejected
+
+        try:
+            return await self._model.review(request, deadline=deadline)
+        except LLMError as exc:
+            if self.failure is None:
+                refused = isinstance(exc, LLMRejected)
+                what = (
+                    "the model API refused the request" if refused else "the model was unavailable"
+                )
+                self.failure = f"{what}: {exc.reason}"
+            raise
+
+
+class _Stderr:
+    """One `backend-review: ...` line on stderr per call, secrets removed."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        self._redactor = Redactor(secrets)
+
+    def __call__(self, text: str) -> None:
+        sys.stderr.write(f"backend-review: {self._redactor.redact(_one_line(text))}\n")
+        sys.stderr.flush()
+
+
+class _LogToStderr(logging.Handler):
+    def __init__(self, say: _Stderr) -> None:
+        super().__init__(logging.WARNING)
+        self._say = say
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._say(record.getMessage())
+
+
+HEARTBEAT_SECONDS = 20.0
+
+
+async def _heartbeat(say: _Stderr, model: str) -> None:
+    """A line now and then while a long call runs, so a quiet terminal is not taken for a hang."""
+    started = time.monotonic()
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        say(f"model: still waiting for {model} ({time.monotonic() - started:.0f}s)")
 
 
 def _render(
@@ -159,13 +366,12 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _load_config(path: str | None) -> RepoConfig:
+def _load_config(path: str | None, root: Path) -> RepoConfig:
     if path is not None:
         file = Path(path)
         if not file.is_file():
             raise InputError(f"config file not found: {path}")
     else:
-        root = _git_toplevel() or Path.cwd()
         file = root / CONFIG_PATH
         if not file.is_file():
             return RepoConfig()
