@@ -205,8 +205,7 @@ async def _run(
                     settings, http_client=http, persona_model=request.persona.model
                 )
             except ConfigError as exc:
-                # An empty key (a CI secret a fork cannot read) or a provider's missing extra:
-                # the rules still run.
+                # A provider's missing extra or credentials: the rules still run.
                 rules_only = str(exc)
             else:
                 if model is not None:

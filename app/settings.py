@@ -193,7 +193,9 @@ class Settings(BaseSettings):
 
     def llm_missing(self) -> str | None:
         """Why the model cannot be called with these settings, or None when it can."""
-        if self.llm_provider == "anthropic" and self.anthropic_api_key is None:
+        key = self.anthropic_api_key
+        # An empty key is what a CI secret becomes on a fork's pull request: not a key.
+        if self.llm_provider == "anthropic" and (key is None or not key.get_secret_value()):
             return "ANTHROPIC_API_KEY is not set"
         if self.llm_provider == "bedrock" and not self.aws_region:
             return "AWS_REGION is not set (BACKEND_REVIEW_LLM_PROVIDER=bedrock)"

@@ -105,6 +105,10 @@ class AnthropicModel:
         self._sleep = sleep
         self._clock = clock
 
+    async def aclose(self) -> None:
+        """Close the SDK client and its connections (a caller-owned http_client too)."""
+        await self._client.close()
+
     async def review(self, request: ModelRequest, *, deadline: float | None = None) -> ModelReply:
         """Call the model until it answers, the attempts run out, or the deadline is near."""
         call = _call(request)

@@ -55,9 +55,8 @@ def make_client(settings: Settings, *, http_client: httpx2.AsyncClient | None = 
             timeout=timeout,
             http_client=http_client,
         )
+    # llm_missing() above has refused a missing or empty key.
     key = settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key else ""
-    if not key:
-        raise ConfigError("ANTHROPIC_API_KEY", "is empty")
     base_url = settings.anthropic_base_url
     return AsyncAnthropic(
         # Explicit, so the SDK never falls back to profiles on disk (GITHUB-FACTS).

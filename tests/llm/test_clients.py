@@ -111,9 +111,27 @@ def test_no_key_means_no_model(settings: Any) -> None:
     assert str(caught.value) == "ANTHROPIC_API_KEY: is not set"
 
 
-def test_an_empty_key_is_a_config_error(settings: Any) -> None:
-    with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY: is empty"):
-        model_from_settings(settings(anthropic_api_key=""))
+def test_an_empty_key_means_no_model(settings: Any) -> None:
+    config = settings(anthropic_api_key="")
+
+    assert config.llm_missing() == "ANTHROPIC_API_KEY is not set"
+    assert model_from_settings(config) is None
+    with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY: is not set"):
+        make_client(config)
+
+
+async def test_aclose_closes_the_sdk_client(settings: Any) -> None:
+    fake = FakeAnthropic()
+    http_client = fake.http_client()
+    model = model_from_settings(
+        settings(anthropic_api_key=fake.api_key, anthropic_base_url=BASE_URL),
+        http_client=http_client,
+    )
+    assert model is not None
+
+    await model.aclose()
+
+    assert http_client.is_closed
 
 
 @pytest.mark.skipif(_installed("boto3"), reason="boto3 is installed: the AWS extra is present")

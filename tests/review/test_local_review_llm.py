@@ -183,7 +183,7 @@ def test_an_empty_key_is_no_key(
     monkeypatch.setenv("ANTHROPIC_API_KEY", "")
     code, out, err = run(capsys, str(refunds))
     assert (code, err) == (0, "")
-    assert out.startswith("backend-review (rules only: ANTHROPIC_API_KEY: is empty)\n")
+    assert out.startswith("backend-review (rules only: ANTHROPIC_API_KEY is not set)\n")
     assert server.fake.requests == []
 
 
