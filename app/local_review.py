@@ -2,7 +2,7 @@
 
 This module is the I/O edge of the local review: it reads the diff (a file, stdin, or a git
 range through a `git` subprocess), the repo config, the persona, the settings and the
-environment (NO_COLOR), runs `app.review_run.run_review` (with the model when one is
+environment (NO_COLOR), runs the review (`app.local_model`: with the model when one is
 configured and `--no-llm` is not given), and writes the chosen formats. Progress, notices about
 the model and the tokens used go to stderr; a rules-only run writes nothing there.
 Exit codes: 0 pass, 1 the check would fail, 2 usage or input error (one line on stderr, no
@@ -14,19 +14,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TextIO
+from typing import Literal, TextIO
 
 from app import __version__
-from app.errors import ConfigError
-from app.logs import Redactor
 from app.persona_files import bundled_personas_dir, load_persona_file, resolve_persona
 from app.review.diff import DiffParseError, parse_diff
 from app.review.findings import findings_schema, summary_schema
@@ -37,12 +33,8 @@ from app.review.report import as_json, as_markdown, as_sarif, as_text
 from app.review.rules import ALL_RULES
 from app.settings import Settings, load_settings
 
-if TYPE_CHECKING:
-    from app.llm.model import ModelReply, ModelRequest, ReviewModel
-    from app.review_run import ModelLimits, ReviewRequest, ReviewResult
-
-# `app.review_run` and `app.llm` load the Anthropic SDK (over a second): they are imported where
-# a review runs, not when the `backend-review` parser is built for every command.
+# `app.local_model` and `app.review_run` load the Anthropic SDK (over a second): they are
+# imported where a review runs, not when the `backend-review` parser is built for every command.
 
 FORMATS = ("text", "json", "sarif", "markdown")
 DEFAULT_BRANCHES = ("main", "master", "origin/main", "origin/master")
@@ -125,10 +117,11 @@ def _review(args: argparse.Namespace) -> int:
     persona, checklists = _persona(args.persona, config, root, settings, needed=not rules_only)
     diff = parse_diff(_read_diff(args.diff_file, args.base))
 
+    from app.local_model import run_local_review
     from app.review_run import ReviewRequest
 
     request = ReviewRequest(diff=diff, config=config, persona=persona, checklists=checklists)
-    result, mode = asyncio.run(_run(request, settings, rules_only))
+    result, mode = asyncio.run(run_local_review(request, settings, rules_only))
     plan = result.plan
     complete = args.no_llm or result.outcome == "complete"
     status: Literal["ready", "partial"] = "ready" if complete else "partial"
@@ -176,147 +169,6 @@ def _persona(
         return persona, persona.checklists
     default = resolve_persona(None, repo_root=root, bundled_dir=bundled)
     return persona, default.checklists
-
-
-async def _run(
-    request: ReviewRequest, settings: Settings, rules_only: str | None
-) -> tuple[ReviewResult, str]:
-    """The review and the text report's mode line ("rules only...", "rules + <model>...")."""
-    from app.review_run import ModelLimits, run_review
-
-    limits = ModelLimits(
-        call_input_tokens=settings.llm_call_input_tokens,
-        review_tokens=settings.llm_review_tokens,
-        max_output_tokens=settings.llm_max_output_tokens,
-        concurrency=settings.llm_concurrency,
-        deadline_seconds=settings.llm_deadline_seconds,
-        tokens_left_today=None,  # no daily cap on a developer's own key
-    )
-    if rules_only is None:
-        # Imported here: the SDK takes a while to import, and a rules-only run needs none of it.
-        from anthropic import DefaultAsyncHttpxClient
-
-        from app.llm import model_from_settings
-
-        # Our HTTP client (with the SDK's defaults), so it is closed when the review ends.
-        async with DefaultAsyncHttpxClient() as http:
-            try:
-                model = model_from_settings(
-                    settings, http_client=http, persona_model=request.persona.model
-                )
-            except ConfigError as exc:
-                # A provider's missing extra or credentials: the rules still run.
-                rules_only = str(exc)
-            else:
-                if model is not None:
-                    say = _Stderr(settings.secret_values())
-                    return await _review_with_model(request, model, limits, say)
-                rules_only = settings.llm_missing() or "no model is configured"
-    result = await run_review(request, None, limits, rules_only_reason=rules_only)
-    return result, "rules only" if rules_only == "--no-llm" else f"rules only: {rules_only}"
-
-
-async def _review_with_model(
-    request: ReviewRequest, model: ReviewModel, limits: ModelLimits, say: _Stderr
-) -> tuple[ReviewResult, str]:
-    from app.review_run import run_review
-
-    watched = _Watched(model)
-    for persona_note in request.persona.notes:
-        say(f"persona {request.persona.source}: {persona_note}")
-    say(f"model: reviewing {len(request.diff.files)} file(s) with {model.model}")
-    ticker = asyncio.create_task(_heartbeat(say, model.model))
-    handler = _LogToStderr(say)
-    logging.getLogger("app").addHandler(handler)  # the adapter's retry warnings are progress too
-    try:
-        result = await run_review(request, watched, limits, progress=say)
-    finally:
-        logging.getLogger("app").removeHandler(handler)
-        ticker.cancel()
-    answered = result.model is not None and result.outcome in ("complete", "partial", "over-budget")
-    note = _model_note(result, watched.failure)
-    if note is not None:
-        say(f"model: {note}" + ("" if answered else "; the rules' findings are shown"))
-    u = result.usage
-    say(
-        f"tokens: {result.calls} call(s), input {u.input_tokens}, output {u.output_tokens}, "
-        f"cache read {u.cache_read_tokens}, cache write {u.cache_write_tokens}, "
-        f"model {result.model or model.model}"
-    )
-    mode = f"rules + {result.model}" if answered else "rules only"
-    return result, f"{mode}: {note}" if note else mode
-
-
-def _model_note(result: ReviewResult, failure: str | None) -> str | None:
-    """What the model did not do, in a few words; None when it reviewed everything."""
-    if result.outcome == "complete":
-        return None
-    if result.outcome == "unavailable":
-        return failure or "the model did not answer before the review's deadline"
-    if result.outcome == "unusable":
-        return "the model's answer was unusable, also after a repair turn"
-    if result.outcome == "partial":
-        why = failure or "unusable answers"
-        return f"some parts were not reviewed by the model ({why}); see 'not reviewed'"
-    if result.outcome == "over-budget" and result.model is not None:
-        return "over the review's token budget: some files were not given to the model"
-    if result.outcome == "over-budget":
-        return "the review's token budget is too small for one model call"
-    return "no file of the diff could be given to the model"
-
-
-class _Watched:
-    """The review model, remembering the first reason a call failed, for the notice."""
-
-    def __init__(self, model: ReviewModel) -> None:
-        self.model = model.model
-        self.failure: str | None = None
-        self._model = model
-
-    async def review(self, request: ModelRequest, *, deadline: float | None = None) -> ModelReply:
-        from app.llm import LLMError, LLMRejected
-
-        try:
-            return await self._model.review(request, deadline=deadline)
-        except LLMError as exc:
-            if self.failure is None:
-                refused = isinstance(exc, LLMRejected)
-                what = (
-                    "the model API refused the request" if refused else "the model was unavailable"
-                )
-                self.failure = f"{what}: {exc.reason}"
-            raise
-
-
-class _Stderr:
-    """One `backend-review: ...` line on stderr per call, secrets removed."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        self._redactor = Redactor(secrets)
-
-    def __call__(self, text: str) -> None:
-        sys.stderr.write(f"backend-review: {self._redactor.redact(_one_line(text))}\n")
-        sys.stderr.flush()
-
-
-class _LogToStderr(logging.Handler):
-    def __init__(self, say: _Stderr) -> None:
-        super().__init__(logging.WARNING)
-        self._say = say
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self._say(record.getMessage())
-
-
-HEARTBEAT_SECONDS = 20.0
-
-
-async def _heartbeat(say: _Stderr, model: str) -> None:
-    """A line now and then while a long call runs, so a quiet terminal is not taken for a hang."""
-    started = time.monotonic()
-    while True:
-        await asyncio.sleep(HEARTBEAT_SECONDS)
-        say(f"model: still waiting for {model} ({time.monotonic() - started:.0f}s)")
 
 
 def _render(

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from app import local_review
+from app import local_model
 from app.cli import main
 from app.review.findings import FindingsReport
 from tests.fakes.anthropic_api import error, hang, tool_answer
@@ -287,7 +287,7 @@ def test_a_long_call_prints_a_heartbeat(
     monkeypatch: pytest.MonkeyPatch,
     refunds: Path,
 ) -> None:
-    monkeypatch.setattr(local_review, "HEARTBEAT_SECONDS", 0.1)
+    monkeypatch.setattr(local_model, "HEARTBEAT_SECONDS", 0.1)
     server.fake.enqueue(hang(0.6, then=tool_answer(answer())))
     code, _, err = run(capsys, str(refunds))
     assert code == 0
