@@ -100,15 +100,6 @@ class Finding(BaseModel):
     confidence: float | None = Field(default=None, ge=0, le=1)
 
 
-class FindingsReport(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    tool: str = "backend-review"
-    version: str
-    status: Literal["ready", "partial", "failed"]
-    findings: list[Finding]
-
-
 class NextAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -126,6 +117,16 @@ class ReviewSummary(BaseModel):
     risks: list[str] = Field(default_factory=list)
     next_actions: list[NextAction] = Field(default_factory=list, alias="nextActions")
     missing_context: list[str] = Field(default_factory=list, alias="missingContext")
+
+
+class FindingsReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tool: str = "backend-review"
+    version: str
+    status: Literal["ready", "partial", "failed"]
+    findings: list[Finding]
+    summary: ReviewSummary | None = None  # the model's, when it reviewed; absent on rules only
 
 
 _SPACE = re.compile(r"\s+")

@@ -76,6 +76,7 @@ class ReviewPlan(BaseModel):
     dismissed: list[str]
     not_reviewed: list[NotReviewed]
     blocking: int  # findings at or above fail_on, not dismissed
+    summary: ReviewSummary | None = None  # the model's structured summary, when it gave one
 
 
 def build_plan(
@@ -139,6 +140,7 @@ def build_plan(
         dismissed=[p.finding.id for p in placed if p.placement == "dismissed"],
         not_reviewed=skipped,
         blocking=blocking,
+        summary=summary,
     )
 
 

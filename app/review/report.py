@@ -30,8 +30,9 @@ _RESET, _BOLD, _DIM, _GREEN, _RED = "\x1b[0m", "\x1b[1m", "\x1b[2m", "\x1b[32m",
 def as_json(plan: ReviewPlan, *, version: str, status: Literal["ready", "partial"]) -> str:
     """The findings JSON (the persona's contract), dismissed findings left out."""
     live = [f for f in plan.findings if f.id not in set(plan.dismissed)]
-    report = FindingsReport(version=version, status=status, findings=live)
-    return report.model_dump_json(indent=2) + "\n"
+    report = FindingsReport(version=version, status=status, findings=live, summary=plan.summary)
+    omit = {"summary"} if plan.summary is None else None  # rules-only output stays as it was
+    return report.model_dump_json(indent=2, exclude=omit) + "\n"
 
 
 def as_markdown(plan: ReviewPlan) -> str:
@@ -47,6 +48,11 @@ def as_text(plan: ReviewPlan, *, mode: str, color: bool) -> str:
 
     where = _where_by_id(plan)
     out = [paint(_BOLD, f"backend-review ({mode})"), ""]
+    if plan.summary is not None:
+        out += [f"  {line}" for line in plan.summary.summary.strip().splitlines() if line.strip()]
+        if plan.summary.recommendation.strip():
+            out.append(f"  Recommendation: {plan.summary.recommendation.strip()}")
+        out.append("")
     live = [f for f in plan.findings if f.id not in set(plan.dismissed)]
     for f in live:
         label = paint(_COLOURS[f.severity], f"{f.severity.value.upper():<8}")

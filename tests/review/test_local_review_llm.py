@@ -128,11 +128,16 @@ def test_a_model_finding_on_a_diff_line_is_reported_in_text_and_json(
     code, out, err = run(capsys, str(refunds), "--format", f"text,json={json_path}")
 
     assert code == 1  # the model's major finding fails the check, as it would on the PR
-    assert out.startswith("backend-review (rules + claude-sonnet-4-6)\n")
+    assert out.startswith(
+        "backend-review (rules + claude-sonnet-4-6)\n\n"
+        "  Adds a refunds endpoint.\n  Recommendation: fix the amount\n\n"
+    )
     assert f"MAJOR    {ENDPOINT}:9  Refund amount is not checked against the order" in out
     assert f"INFO     {ENDPOINT}:7  Is `POST /refunds` safe to retry?" in out  # the rules' too
     report = FindingsReport.model_validate_json(json_path.read_text(encoding="utf-8"))
     assert report.status == "ready"
+    assert report.summary is not None
+    assert report.summary.summary == "Adds a refunds endpoint."
     [llm] = [f for f in report.findings if f.source.value == "llm"]
     assert (llm.where.path, llm.where.lines, llm.rule) == (ENDPOINT, "9", "general")
     assert {f.rule for f in report.findings} >= {"tests-missing", "idempotency-key-missing"}
@@ -169,6 +174,7 @@ def test_without_a_key_the_rules_decide_and_stderr_stays_empty(
     assert (code, err) == (1, "")
     report = FindingsReport.model_validate_json(out)
     assert report.status == "partial"  # a model was wanted and none ran
+    assert '"summary"' not in out  # no model, no summary key at all
     assert "hardcoded-secret" in {f.rule for f in report.findings}
     assert server.fake.requests == []
 
