@@ -7,12 +7,14 @@ comments to skip findings already on the PR and to find the summary comment to u
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 SUMMARY_MARKER = "<!-- backend-review:summary -->"
 REVIEW_MARKER = "<!-- backend-review:review -->"
 
 _ID = r"[A-Za-z0-9_-]{1,64}"
 _FINDING = re.compile(rf"<!-- backend-review:finding ({_ID}) -->")
+_FINDINGS = re.compile(rf"<!-- backend-review:findings ({_ID}(?: {_ID})*) -->")
 
 
 def finding_marker(finding_id: str) -> str:
@@ -21,14 +23,26 @@ def finding_marker(finding_id: str) -> str:
     return f"<!-- backend-review:finding {finding_id} -->"
 
 
+def findings_marker(finding_ids: Iterable[str]) -> str:
+    """One marker for several findings (the review body lists the file-level ones)."""
+    ids = list(finding_ids)
+    for finding_id in ids:
+        if not re.fullmatch(_ID, finding_id):
+            raise ValueError(f"not a finding id: {finding_id!r}")
+    return f"<!-- backend-review:findings {' '.join(ids)} -->"
+
+
 def finding_ids(body: str) -> set[str]:
-    """The finding id marked in a comment body: its last line, where `comment_body` puts it.
+    """The finding ids marked in a comment body: its last line, where the renderer puts them.
 
     A marker anywhere else is text the comment quotes (a model's suggestion, say), not ours.
     """
     last = body.rstrip().rsplit("\n", 1)[-1].strip()
     match = _FINDING.fullmatch(last)
-    return {match.group(1)} if match else set()
+    if match:
+        return {match.group(1)}
+    many = _FINDINGS.fullmatch(last)
+    return set(many.group(1).split()) if many else set()
 
 
 def is_summary(body: str) -> bool:

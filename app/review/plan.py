@@ -21,8 +21,14 @@ from app.review.anchor import Anchor, Anchorer
 from app.review.diff import Diff, Side
 from app.review.files import ignored_reason
 from app.review.findings import Finding, ReviewSummary, Severity, Source, fingerprint
-from app.review.markers import REVIEW_MARKER
-from app.review.render import Placed, check_summary, comment_body, counts_line, summary_body
+from app.review.render import (
+    Placed,
+    check_summary,
+    comment_body,
+    counts_line,
+    review_body,
+    summary_body,
+)
 from app.review.repo_config import RepoConfig
 
 MAX_INLINE_COMMENTS = 50  # GitHub fails on very large reviews; the rest stay in the summary
@@ -85,20 +91,28 @@ def build_plan(
     config: RepoConfig,
     *,
     summary: ReviewSummary | None = None,
-    dismissed: Collection[str] = frozenset(),
+    dismissed: Collection[str] | Mapping[str, str] = frozenset(),
     incomplete: str | None = None,
     notices: Sequence[str] = (),
     not_reviewed: Mapping[str, str] | None = None,
+    posted: Collection[str] = frozenset(),
+    resolved: Sequence[tuple[str, str]] = (),
+    resolved_in: str | None = None,
 ) -> ReviewPlan:
     """Plan the review of `diff`.
 
     `incomplete` is the reason the review is partial (e.g. "the model did not answer"), or None.
     `notices` are lines shown at the top of the summary (e.g. "rules only: no LLM configured").
     `not_reviewed` adds files the caller skipped (path -> reason) to those the config ignores.
+    `dismissed` may map each id to who dismissed it and why, shown in the summary.
+    `posted` are finding ids already on the pull request (read back from the markers): they get
+    no new comment, but still count and are listed in the summary. `resolved` are (id, title)
+    of findings posted earlier and gone now, said in the summary as resolved in `resolved_in`.
     """
     anchorer = Anchorer(diff)
     merged = _merge(findings, diff, anchorer)
-    placed = _place(merged, anchorer, frozenset(dismissed))
+    dismissal = dict(dismissed) if isinstance(dismissed, Mapping) else dict.fromkeys(dismissed, "")
+    placed = _place(merged, anchorer, frozenset(dismissal))
     live = [p.finding for p in placed if p.placement != "dismissed"]
     blocking = sum(1 for f in live if config.fails(f.severity))
 
@@ -115,14 +129,10 @@ def build_plan(
     all_notices = [*notices, *([f"Incomplete: {incomplete}"] if incomplete and blocking else [])]
 
     skipped = _not_reviewed(diff, config, not_reviewed or {})
-    comments, file_comments = _comments(placed)
-    shown = len(comments) + len(file_comments)
+    comments, file_comments = _comments([p for p in placed if p.finding.id not in posted])
     return ReviewPlan(
         event="REQUEST_CHANGES" if blocking and config.request_changes else "COMMENT",
-        review_body=(
-            f"backend-review: {counts_line(live)}; {shown} shown on the diff. "
-            f"The summary comment has the full list.\n\n{REVIEW_MARKER}"
-        ),
+        review_body=review_body(live, file_comments),
         comments=comments,
         file_comments=file_comments,
         summary_body=summary_body(
@@ -131,6 +141,9 @@ def build_plan(
             summary=summary,
             not_reviewed=[(s.path, s.reason) for s in skipped],
             notices=all_notices,
+            dismissal=dismissal,
+            resolved=resolved,
+            resolved_in=resolved_in,
         ),
         conclusion=conclusion,
         check_title=title[:ANNOTATION_TITLE_LIMIT],

@@ -7,19 +7,38 @@ defused so it cannot forge a marker, and table cells are kept on one line.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from app.review.anchor import Anchor
 from app.review.findings import Finding, ReviewSummary, Severity
-from app.review.markers import SUMMARY_MARKER, defuse, finding_marker
+from app.review.markers import (
+    REVIEW_MARKER,
+    SUMMARY_MARKER,
+    defuse,
+    finding_ids,
+    finding_marker,
+    findings_marker,
+)
 
 GITHUB_TEXT_LIMIT = 65_535  # check-run output.summary / .text; comment bodies allow one more
+MAX_FILE_FINDINGS_IN_REVIEW = 20  # more stay in the summary's table
 
 Placement = Literal["inline", "file", "summary", "dismissed"]
 
 _ICON = {"critical": "🛑", "major": "🔴", "minor": "🟡", "info": "🔵"}
+
+
+class FileLevel(Protocol):
+    """A file-level comment as the plan has it."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def finding_id(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +152,40 @@ def counts_line(findings: Sequence[Finding]) -> str:
     return ", ".join(parts) if parts else "no findings"
 
 
+def review_body(live: Sequence[Finding], file_comments: Sequence[FileLevel]) -> str:
+    """The pull-request review's own text: the counts, then the file-level findings.
+
+    File-level findings ride in the review's body instead of one API call each; their ids are
+    on the body's last line, so a later run reads them back like any comment's marker.
+    """
+    head = (
+        f"backend-review: {counts_line(live)}. The summary comment has the full list."
+        f"\n\n{REVIEW_MARKER}"
+    )
+    if not file_comments:
+        return head
+    kept: list[FileLevel] = []
+    items: list[str] = []
+    room = GITHUB_TEXT_LIMIT - 2_000 - len(head)
+    for c in file_comments[:MAX_FILE_FINDINGS_IN_REVIEW]:
+        text = f"`{_cell(c.path)}`\n\n{_strip_marker(c.body)}"
+        if len(text) + 10 > room:
+            break
+        room -= len(text) + 10
+        items.append(text)
+        kept.append(c)
+    if not kept:
+        return head
+    files = "\n\n---\n\n".join(items)
+    marker = findings_marker(c.finding_id for c in kept)
+    return f"{head}\n\n### On whole files\n\n{files}\n\n{marker}"
+
+
+def _strip_marker(body: str) -> str:
+    text, _, last = body.rstrip().rpartition("\n")
+    return text.rstrip() if finding_ids(last) else body
+
+
 def summary_body(
     *,
     headline: str,
@@ -140,6 +193,9 @@ def summary_body(
     summary: ReviewSummary | None,
     not_reviewed: Sequence[tuple[str, str]],
     notices: Sequence[str],
+    dismissal: Mapping[str, str] | None = None,
+    resolved: Sequence[tuple[str, str]] = (),
+    resolved_in: str | None = None,
 ) -> str:
     """The PR summary comment: verdict, structured summary, findings, what was skipped."""
     shown = [p for p in placed if p.placement != "dismissed"]
@@ -163,8 +219,17 @@ def summary_body(
                 f"*Recommendation:* {_cell(f.recommendation)}"
             )
     if dismissed:
+        why = dismissal or {}
         parts.append("### Dismissed")
-        parts += [f"- `{p.finding.id}` {_cell(p.finding.title)}" for p in dismissed]
+        parts += [
+            f"- `{p.finding.id}` {_cell(p.finding.title)}"
+            + (f" — {_cell(why[p.finding.id])}" if why.get(p.finding.id) else "")
+            for p in dismissed
+        ]
+    if resolved:
+        where = f" in `{_cell(resolved_in[:12])}`" if resolved_in else ""
+        parts.append(f"### Resolved{where}")
+        parts += [f"- `{_cell(i)}` {_cell(title)}" for i, title in resolved]
     if not_reviewed:
         parts.append("### Files not reviewed")
         parts += [f"- `{_cell(path)}`: {_cell(reason)}" for path, reason in not_reviewed]

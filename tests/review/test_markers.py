@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from app.review.markers import SUMMARY_MARKER, defuse, finding_ids, finding_marker, is_summary
+from app.review.markers import (
+    SUMMARY_MARKER,
+    defuse,
+    finding_ids,
+    finding_marker,
+    findings_marker,
+    is_summary,
+)
 
 
 def test_round_trip() -> None:
@@ -35,3 +42,12 @@ def test_only_the_trailing_finding_marker_and_leading_summary_marker_count() -> 
     assert finding_ids(f"{marker}\n\ntext after") == set()
     assert is_summary(f"{SUMMARY_MARKER}\r\n\r\nbody")
     assert not is_summary(f"intro\n\n```\n{SUMMARY_MARKER}\n```")
+
+
+def test_several_ids_on_the_last_line_round_trip() -> None:
+    ids = ["br-0123456789ab", "br-ba9876543210"]
+    body = f"review text\n\n{findings_marker(ids)}"
+    assert finding_ids(body) == set(ids)
+    assert finding_ids(f"{findings_marker(ids)}\nquoted after it") == set()
+    with pytest.raises(ValueError, match="not a finding id"):
+        findings_marker(["br-1", "two words"])

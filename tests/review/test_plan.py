@@ -277,3 +277,53 @@ def test_model_text_in_rule_or_suggestion_cannot_forge_a_marker() -> None:
 def test_empty_suggestion_deletes_the_lines() -> None:
     plan = _plan(_f(suggestion=""))
     assert "```suggestion\n```" in plan.comments[0].body
+
+
+def test_findings_already_on_the_pr_get_no_new_comment_but_still_count() -> None:
+    inline = _f()
+    whole_file = _f(rule="r2", title="No tests for the charge path", where={"path": "app/api.py"})
+    first = _plan(inline, whole_file)
+    posted = {c.finding_id for c in first.comments} | finding_ids(first.review_body)
+
+    again = _plan(inline, whole_file, posted=posted)
+
+    assert len(posted) == 2
+    assert again.comments == []
+    assert again.file_comments == []
+    assert again.conclusion == first.conclusion == "failure"
+    assert again.blocking == first.blocking == 2
+    assert "No tests for the charge path" in again.summary_body  # the summary keeps the list
+    assert finding_ids(again.review_body) == set()
+
+
+def test_file_level_findings_ride_in_the_review_body_with_their_ids() -> None:
+    a = _f(rule="r1", title="First file-level", where={"path": "app/api.py"})
+    b = _f(rule="r2", title="Second file-level", where={"path": "app/api.py", "lines": "90"})
+
+    plan = _plan(a, b)
+
+    ids = {c.finding_id for c in plan.file_comments}
+    assert len(ids) == 2
+    assert finding_ids(plan.review_body) == ids
+    assert "**First file-level**" in plan.review_body
+    assert "**Second file-level**" in plan.review_body
+    assert plan.review_body.count("<!-- backend-review:finding ") == 0  # one marker line only
+
+
+def test_dismissals_say_who_and_why_and_resolved_findings_are_listed() -> None:
+    finding = _f()
+    fid = _plan(finding).findings[0].id
+
+    plan = _plan(
+        finding,
+        dismissed={fid: "by @alice: retries are idempotent upstream"},
+        resolved=[("br-aaaaaaaaaaaa", "Secret in config.py")],
+        resolved_in="0123456789abcdef0123",
+    )
+
+    assert plan.conclusion == "success"
+    assert f"- `{fid}` charge() without an idempotency key — by @alice: retries" in (
+        plan.summary_body
+    )
+    assert "### Resolved in `0123456789ab`" in plan.summary_body
+    assert "- `br-aaaaaaaaaaaa` Secret in config.py" in plan.summary_body
