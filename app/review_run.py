@@ -67,9 +67,15 @@ class ReviewRequest:
     checklists: tuple[Checklist, ...]  # the persona's, or the default persona's if it has none
     pr: PullRequestText | None = None
     tickets: tuple[TicketText, ...] = ()
-    dismissed: frozenset[str] = frozenset()
+    dismissed: Mapping[str, str] = field(default_factory=dict)  # id -> who and why
     not_reviewed: Mapping[str, str] = field(default_factory=dict)  # the caller could not fetch
     notices: tuple[str, ...] = ()
+    previous: Mapping[str, str] = field(default_factory=dict)  # ids on the PR -> their titles
+    resolved_in: str | None = None  # the head commit, for "resolved in"
+    # Incremental re-review: only these paths go to the model (None: all), and the model's
+    # findings of the last review on the other files are kept as they were.
+    model_scope: frozenset[str] | None = None
+    carried: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +131,12 @@ async def run_review(
     system = system_blocks(request.persona, request.checklists, request.config, tool=tool)
     rule_ids = [item.id for c in request.checklists for item in c.items]
     chunks, over_budget = _plan(request, rules, system, limits)
+    if not chunks.chunks and over_budget:
+        return _rules_only(request, rules, note=None, incomplete=over_budget, outcome="over-budget")
     if not chunks.chunks:
-        reason = over_budget or "no file of the diff could be given to the model"
-        outcome: Outcome = "over-budget" if over_budget else "rules-only"
-        return _rules_only(request, rules, note=None, incomplete=reason, outcome=outcome)
+        # Nothing for the model: every file is binary, ignored, or unchanged since the last
+        # review (whose findings are carried). The review is complete as it is.
+        return _finish(request, rules, chunks, [], None, model.model)
 
     schema = answer_schema(rule_ids)
     listed = _listed_paths(chunks) if len(chunks.chunks) > 1 else ()
@@ -202,6 +210,10 @@ def _plan(
             or ignored_reason(f.path, request.config.ignore)
         )
     }
+    if request.model_scope is not None:
+        # Unchanged since the last review: its findings are carried, not asked for again.
+        unchanged = "unchanged since the last review"
+        skip |= {f.path: unchanged for f in request.diff.files if f.path not in request.model_scope}
     if call_diff < MIN_DIFF_TOKENS:
         empty = ChunkPlan(chunks=(), not_reviewed={}, tokens=0)
         return empty, "the persona and the pull request text leave no room for the diff in one call"
@@ -415,13 +427,15 @@ def _finish(
             incomplete += f"; {over_budget}"
     plan = build_plan(
         request.diff,
-        [*rules, *merged.findings],
+        [*rules, *_carried(request), *merged.findings],
         request.config,
         summary=merge_summaries([a.summary for a in answers]),
         dismissed=request.dismissed,
         incomplete=incomplete,
         notices=notices,
         not_reviewed={**request.not_reviewed, **not_reviewed},
+        previous=request.previous,
+        resolved_in=request.resolved_in,
     )
     return ReviewResult(
         plan=plan,
@@ -450,6 +464,18 @@ def _mark_unreviewed(
             not_reviewed[path] = failure
 
 
+def _carried(request: ReviewRequest) -> list[Finding]:
+    """The last review's model findings on files this review does not send to the model."""
+    scope = request.model_scope
+    if scope is None:
+        return []
+    return [
+        f
+        for f in request.carried
+        if f.where.path not in scope and request.diff.file(f.where.path) is not None
+    ]
+
+
 def _rules_only(
     request: ReviewRequest,
     rules: Sequence[Finding],
@@ -467,5 +493,7 @@ def _rules_only(
         incomplete=incomplete,
         notices=notices,
         not_reviewed=request.not_reviewed,
+        previous=request.previous,
+        resolved_in=request.resolved_in,
     )
     return ReviewResult(plan=plan, outcome=outcome, usage=Usage(), calls=0, model=None)

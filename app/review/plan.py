@@ -95,8 +95,7 @@ def build_plan(
     incomplete: str | None = None,
     notices: Sequence[str] = (),
     not_reviewed: Mapping[str, str] | None = None,
-    posted: Collection[str] = frozenset(),
-    resolved: Sequence[tuple[str, str]] = (),
+    previous: Mapping[str, str] | None = None,
     resolved_in: str | None = None,
 ) -> ReviewPlan:
     """Plan the review of `diff`.
@@ -105,9 +104,10 @@ def build_plan(
     `notices` are lines shown at the top of the summary (e.g. "rules only: no LLM configured").
     `not_reviewed` adds files the caller skipped (path -> reason) to those the config ignores.
     `dismissed` may map each id to who dismissed it and why, shown in the summary.
-    `posted` are finding ids already on the pull request (read back from the markers): they get
-    no new comment, but still count and are listed in the summary. `resolved` are (id, title)
-    of findings posted earlier and gone now, said in the summary as resolved in `resolved_in`.
+    `previous` maps the ids of findings already on the pull request (read back from the
+    markers) to their titles: they get no new comment but still count and are listed in the
+    summary; those this review no longer finds are listed as resolved in `resolved_in` — only
+    when the review was complete, since a model that did not answer finds nothing.
     """
     anchorer = Anchorer(diff)
     merged = _merge(findings, diff, anchorer)
@@ -129,7 +129,10 @@ def build_plan(
     all_notices = [*notices, *([f"Incomplete: {incomplete}"] if incomplete and blocking else [])]
 
     skipped = _not_reviewed(diff, config, not_reviewed or {})
+    posted = previous or {}
     comments, file_comments = _comments([p for p in placed if p.finding.id not in posted])
+    current = {p.finding.id for p in placed}
+    resolved = [] if incomplete else [(i, title) for i, title in posted.items() if i not in current]
     return ReviewPlan(
         event="REQUEST_CHANGES" if blocking and config.request_changes else "COMMENT",
         review_body=review_body(live, file_comments),

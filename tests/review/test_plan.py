@@ -285,7 +285,7 @@ def test_findings_already_on_the_pr_get_no_new_comment_but_still_count() -> None
     first = _plan(inline, whole_file)
     posted = {c.finding_id for c in first.comments} | finding_ids(first.review_body)
 
-    again = _plan(inline, whole_file, posted=posted)
+    again = _plan(inline, whole_file, previous=dict.fromkeys(posted, "t"))
 
     assert len(posted) == 2
     assert again.comments == []
@@ -317,8 +317,11 @@ def test_dismissals_say_who_and_why_and_resolved_findings_are_listed() -> None:
     plan = _plan(
         finding,
         dismissed={fid: "by @alice: retries are idempotent upstream"},
-        resolved=[("br-aaaaaaaaaaaa", "Secret in config.py")],
+        previous={fid: "x", "br-aaaaaaaaaaaa": "Secret in config.py"},
         resolved_in="0123456789abcdef0123",
+    )
+    incomplete = _plan(
+        finding, previous={"br-aaaaaaaaaaaa": "Secret in config.py"}, incomplete="model down"
     )
 
     assert plan.conclusion == "success"
@@ -327,3 +330,5 @@ def test_dismissals_say_who_and_why_and_resolved_findings_are_listed() -> None:
     )
     assert "### Resolved in `0123456789ab`" in plan.summary_body
     assert "- `br-aaaaaaaaaaaa` Secret in config.py" in plan.summary_body
+    assert f"`{fid}` charge" not in plan.summary_body.split("### Resolved")[1]
+    assert "### Resolved" not in incomplete.summary_body  # a silent model resolves nothing
