@@ -21,6 +21,7 @@ KNOWN_EVENTS = frozenset(
         "issue_comment",
         "check_run",
         "check_suite",
+        "merge_group",
         "installation",
         "installation_repositories",
         "installation_target",

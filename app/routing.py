@@ -106,7 +106,41 @@ class InstallationJob(_Lenient):
     action: str | None
 
 
-JobPayload = ReviewJob | CommandJob | InstallationJob
+class ClosedJob(_Lenient):
+    """A pull request closed: its key supersedes queued reviews, and running ones see it."""
+
+    kind: Literal["closed"] = "closed"
+    installation_id: int
+    repository: str
+    repository_id: int
+    number: int
+
+
+class RerunJob(_Lenient):
+    """A re-run of our check on a commit whose event named no pull request (one from a fork):
+    the pull requests are looked up by the commit when the job runs."""
+
+    kind: Literal["rerun"] = "rerun"
+    installation_id: int
+    repository: str
+    repository_id: int
+    head_sha: str
+    trigger: str
+
+
+class MergeGroupJob(_Lenient):
+    """A merge queue asks for our check on the merge group's head commit."""
+
+    kind: Literal["merge_group"] = "merge_group"
+    installation_id: int
+    repository: str
+    repository_id: int
+    head_sha: str
+    head_ref: str
+    base_ref: str
+
+
+JobPayload = ReviewJob | CommandJob | InstallationJob | ClosedJob | RerunJob | MergeGroupJob
 
 
 def review_key(repository_id: int, number: int) -> str:
@@ -131,6 +165,8 @@ class _PullRequestEvent(_Lenient):
 
 
 def on_pull_request(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
+    if payload.get("action") == "closed":
+        return _closed(_parse(_PullRequestEvent, payload))
     if payload.get("action") not in REVIEW_ACTIONS:
         return ()
     event = _parse(_PullRequestEvent, payload)
@@ -150,6 +186,18 @@ def on_pull_request(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
             )
         ),
     )
+
+
+def _closed(event: _PullRequestEvent) -> tuple[NewJob, ...]:
+    job = ClosedJob(
+        installation_id=event.installation.id,
+        repository=event.repository.full_name,
+        repository_id=event.repository.id,
+        number=event.pull_request.number,
+    )
+    # Same key as the PR's reviews: queuing it supersedes any review still waiting.
+    key = review_key(job.repository_id, job.number)
+    return (NewJob("closed", job.model_dump(), coalesce_key=key),)
 
 
 class _IssueCommentEvent(_Lenient):
@@ -198,6 +246,16 @@ class _CheckSuiteEvent(_Lenient):
 def _rerequested(
     target: _CheckTarget, repo: Repo, inst: Installation, trigger: str
 ) -> tuple[NewJob, ...]:
+    if not target.pull_requests:
+        # GitHub leaves pull_requests empty for a PR from a fork: find it by the commit later.
+        rerun = RerunJob(
+            installation_id=inst.id,
+            repository=repo.full_name,
+            repository_id=repo.id,
+            head_sha=target.head_sha,
+            trigger=trigger,
+        )
+        return (NewJob("rerun", rerun.model_dump()),)
     return tuple(
         _review(
             ReviewJob(
@@ -231,6 +289,35 @@ def on_check_suite(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
     )
 
 
+class _MergeGroup(_Lenient):
+    head_sha: str
+    head_ref: str
+    base_ref: str
+
+
+class _MergeGroupEvent(_Lenient):
+    action: str
+    merge_group: _MergeGroup
+    repository: Repo
+    installation: Installation
+
+
+def on_merge_group(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
+    if payload.get("action") != "checks_requested":
+        return ()
+    event = _parse(_MergeGroupEvent, payload)
+    group = event.merge_group
+    job = MergeGroupJob(
+        installation_id=event.installation.id,
+        repository=event.repository.full_name,
+        repository_id=event.repository.id,
+        head_sha=group.head_sha,
+        head_ref=group.head_ref,
+        base_ref=group.base_ref,
+    )
+    return (NewJob("merge_group", job.model_dump()),)
+
+
 class _InstallationEvent(_Lenient):
     action: str | None = None
     installation: Installation
@@ -253,6 +340,7 @@ HANDLERS: Mapping[str, Handler] = {
     "issue_comment": on_issue_comment,
     "check_run": on_check_run,
     "check_suite": on_check_suite,
+    "merge_group": on_merge_group,
     "installation": on_installation,
     "installation_repositories": on_installation,
     "installation_target": on_installation,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from app.errors import WebhookError
-from app.routing import CommandJob, ReviewJob, route
+from app.routing import ClosedJob, CommandJob, MergeGroupJob, RerunJob, ReviewJob, route
 from tests.fakes import github_payloads as gh
 
 
@@ -19,7 +19,7 @@ def test_pull_request_actions_that_review(action: str) -> None:
     assert review.before_sha == ("c" * 40 if action == "synchronize" else None)
 
 
-@pytest.mark.parametrize("action", ["closed", "labeled", "edited", "converted_to_draft", None])
+@pytest.mark.parametrize("action", ["labeled", "edited", "converted_to_draft", None])
 def test_pull_request_actions_that_do_not(action: str | None) -> None:
     assert route("pull_request", gh.pull_request(action or "")) == ()
 
@@ -53,8 +53,31 @@ def test_edited_comment_is_not_a_command() -> None:
     assert route("issue_comment", payload) == ()
 
 
-def test_rerequested_check_without_pull_requests_queues_nothing() -> None:
-    assert route("check_run", gh.check_run_rerequested(())) == ()
+def test_a_closed_pull_request_supersedes_its_queued_reviews() -> None:
+    [review] = route("pull_request", gh.pull_request("opened"))
+    [closed] = route("pull_request", gh.pull_request("closed"))
+    assert closed.kind == "closed"
+    assert closed.coalesce_key == review.coalesce_key
+    assert ClosedJob.model_validate(closed.payload).number == 7
+
+
+@pytest.mark.parametrize("event", ["check_run", "check_suite"])
+def test_a_rerun_without_pull_requests_is_looked_up_by_commit(event: str) -> None:
+    payload = (
+        gh.check_run_rerequested(()) if event == "check_run" else gh.check_suite_rerequested(())
+    )
+    [job] = route(event, payload)
+    rerun = RerunJob.model_validate(job.payload)
+    assert (job.kind, rerun.trigger) == ("rerun", f"{event}.rerequested")
+    assert rerun.head_sha == (("d" if event == "check_run" else "e") * 40)
+
+
+def test_merge_group_checks_requested() -> None:
+    [job] = route("merge_group", gh.merge_group())
+    group = MergeGroupJob.model_validate(job.payload)
+    assert (job.kind, group.head_sha) == ("merge_group", "f" * 40)
+    assert group.head_ref.endswith(f"pr-7-{'a' * 40}")
+    assert route("merge_group", gh.merge_group("destroyed")) == ()
 
 
 def test_unknown_event_queues_nothing() -> None:

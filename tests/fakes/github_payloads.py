@@ -126,6 +126,23 @@ def check_suite_rerequested(numbers: tuple[int, ...] = (7,)) -> dict[str, Any]:
     }
 
 
+def merge_group(action: str = "checks_requested", number: int = 7) -> dict[str, Any]:
+    head = "f" * 40
+    return {
+        "action": action,
+        "merge_group": {
+            "head_sha": head,
+            "head_ref": f"refs/heads/gh-readonly-queue/main/pr-{number}-{'a' * 40}",
+            "base_sha": "b" * 40,
+            "base_ref": "refs/heads/main",
+            "head_commit": {"id": head, "message": "Merge pull request", "tree_id": "0" * 40},
+        },
+        "repository": REPO,
+        "sender": USER,
+        "installation": INSTALLATION,
+    }
+
+
 def installation(action: str = "created") -> dict[str, Any]:
     return {"action": action, "installation": {**INSTALLATION, "account": OWNER}, "sender": USER}
 

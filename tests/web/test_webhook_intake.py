@@ -100,7 +100,7 @@ async def test_unknown_event_is_accepted_and_ignored(app_client: Client) -> None
 
 async def test_unhandled_action_is_ignored(app_client: Client) -> None:
     client, app = app_client
-    body = gh.encode(gh.pull_request("closed"))
+    body = gh.encode(gh.pull_request("labeled"))
     response = await post(client, body, headers(body))
     assert (response.status_code, response.json()["outcome"]) == (202, "ignored")
     assert await counts(app) == (1, 0)
