@@ -21,6 +21,7 @@ from app.review.anchor import Anchor, Anchorer
 from app.review.diff import Diff, Side
 from app.review.files import ignored_reason
 from app.review.findings import Finding, ReviewSummary, Severity, Source, fingerprint
+from app.review.markers import finding_ids
 from app.review.render import (
     Placed,
     check_summary,
@@ -133,9 +134,16 @@ def build_plan(
     comments, file_comments = _comments([p for p in placed if p.finding.id not in posted])
     current = {p.finding.id for p in placed}
     resolved = [] if incomplete else [(i, title) for i, title in posted.items() if i not in current]
+    body = review_body(live, file_comments)
+    in_body = finding_ids(body)
+    file_level_posted = [
+        p.finding.id
+        for p in placed
+        if p.placement == "file" and (p.finding.id in posted or p.finding.id in in_body)
+    ]
     return ReviewPlan(
         event="REQUEST_CHANGES" if blocking and config.request_changes else "COMMENT",
-        review_body=review_body(live, file_comments),
+        review_body=body,
         comments=comments,
         file_comments=file_comments,
         summary_body=summary_body(
@@ -147,6 +155,7 @@ def build_plan(
             dismissal=dismissal,
             resolved=resolved,
             resolved_in=resolved_in,
+            file_level_posted=file_level_posted,
         ),
         conclusion=conclusion,
         check_title=title[:ANNOTATION_TITLE_LIMIT],

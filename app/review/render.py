@@ -196,8 +196,14 @@ def summary_body(
     dismissal: Mapping[str, str] | None = None,
     resolved: Sequence[tuple[str, str]] = (),
     resolved_in: str | None = None,
+    file_level_posted: Sequence[str] = (),
 ) -> str:
-    """The PR summary comment: verdict, structured summary, findings, what was skipped."""
+    """The PR summary comment: verdict, structured summary, findings, what was skipped.
+
+    `file_level_posted` are the ids of file-level findings that are in a review body on the PR:
+    they go on the last line, the only place a later run can read them back from without
+    listing the reviews.
+    """
     shown = [p for p in placed if p.placement != "dismissed"]
     dismissed = [p for p in placed if p.placement == "dismissed"]
     parts = ["## backend-review", headline]
@@ -229,12 +235,14 @@ def summary_body(
     if resolved:
         where = f" in `{_cell(resolved_in[:12])}`" if resolved_in else ""
         parts.append(f"### Resolved{where}")
-        parts += [f"- `{_cell(i)}` {_cell(title)}" for i, title in resolved]
+        parts += [f"- `{_cell(i)}` {_cell(title)}".rstrip() for i, title in resolved]
     if not_reviewed:
         parts.append("### Files not reviewed")
         parts += [f"- `{_cell(path)}`: {_cell(reason)}" for path, reason in not_reviewed]
-    body = truncate("\n\n".join(parts), GITHUB_TEXT_LIMIT - len(SUMMARY_MARKER) - 2)
-    return f"{SUMMARY_MARKER}\n\n{body}"
+    marker = findings_marker(file_level_posted) if file_level_posted else ""
+    room = GITHUB_TEXT_LIMIT - len(SUMMARY_MARKER) - len(marker) - 4
+    body = truncate("\n\n".join(parts), room)
+    return f"{SUMMARY_MARKER}\n\n{body}" + (f"\n\n{marker}" if marker else "")
 
 
 def check_summary(*, headline: str, placed: Sequence[Placed], notices: Sequence[str]) -> str:

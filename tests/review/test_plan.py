@@ -332,3 +332,17 @@ def test_dismissals_say_who_and_why_and_resolved_findings_are_listed() -> None:
     assert "- `br-aaaaaaaaaaaa` Secret in config.py" in plan.summary_body
     assert f"`{fid}` charge" not in plan.summary_body.split("### Resolved")[1]
     assert "### Resolved" not in incomplete.summary_body  # a silent model resolves nothing
+
+
+def test_the_summary_remembers_which_file_level_findings_are_in_a_review_body() -> None:
+    whole_file = _f(rule="r2", title="No tests for the charge path", where={"path": "app/api.py"})
+    first = _plan(whole_file, _f())
+    [fid] = finding_ids(first.review_body)
+
+    assert finding_ids(first.summary_body) == {fid}
+    again = _plan(whole_file, _f(), previous={fid: ""})
+    assert finding_ids(again.review_body) == set()  # not posted twice
+    assert finding_ids(again.summary_body) == {fid}  # and still remembered
+    gone = _plan(_f(), previous={fid: ""})
+    assert finding_ids(gone.summary_body) == set()
+    assert f"- `{fid}`\n" in gone.summary_body + "\n"  # resolved, title unknown
