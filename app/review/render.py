@@ -109,6 +109,17 @@ def comment_body(finding: Finding, anchor: Anchor, *, suggest: bool) -> str:
     return f"{body}\n\n{finding_marker(finding.id)}"
 
 
+def posted_title(body: str) -> str:
+    """The title of a finding comment `comment_body` wrote ("" when it is not one of ours)."""
+    parts = body.split("\n\n", 2)
+    if len(parts) < 2 or not finding_ids(body):
+        return ""
+    title = parts[1].strip()
+    if len(title) > 4 and title.startswith("**") and title.endswith("**"):
+        return title[2:-2]
+    return ""
+
+
 def _where(p: Placed) -> str:
     lines = p.anchor.lines if p.placement == "inline" else p.finding.where.lines
     loc = f"{p.finding.where.path}:{lines}" if lines else p.finding.where.path

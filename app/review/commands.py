@@ -1,0 +1,129 @@
+"""`/backend-review` slash commands: what a comment asks for, and the texts we answer with.
+
+Pure: the command job reads the comment, checks who wrote it, and acts; parsing and wording
+live here so they can be tested on their own and stay the same everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import yaml
+
+from app.review.markers import defuse
+from app.review.persona import Persona
+from app.review.repo_config import CONFIG_PATH, RepoConfig
+
+PREFIX = "/backend-review"
+ALLOWED_PERMISSIONS = frozenset({"admin", "maintain", "write"})
+MAX_REASON_CHARS = 500
+
+CommandKind = Literal["review", "help", "config", "ignore", "unknown"]
+
+_FINDING_ID = re.compile(r"^br-[0-9a-f]{12}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    kind: CommandKind
+    finding_id: str | None = None
+    reason: str | None = None
+    problem: str | None = None  # why an `ignore` or an unknown word could not be taken
+
+
+def parse_command(body: str) -> Command:
+    """The command in a comment whose first word is `/backend-review` (only its first line)."""
+    first = body.strip().splitlines()[0] if body.strip() else ""
+    words = first.split()
+    if not words or words[0] != PREFIX:
+        return Command("unknown", problem="not a /backend-review command")
+    if len(words) == 1 or words[1] in ("review", "run"):
+        return Command("review")
+    verb = words[1].lower()
+    if verb == "help":
+        return Command("help")
+    if verb == "config":
+        return Command("config")
+    if verb == "ignore":
+        return _ignore(words[2:])
+    return Command("unknown", problem=f"unknown command `{_code(words[1])}`")
+
+
+def _ignore(args: list[str]) -> Command:
+    if not args:
+        return Command("ignore", problem="give the finding id and a reason")
+    finding_id = args[0].strip("`")
+    if not _FINDING_ID.match(finding_id):
+        return Command(
+            "ignore",
+            problem=f"`{_code(finding_id)}` is not a finding id (they look like `br-1a2b3c4d5e6f`)",
+        )
+    reason = " ".join(args[1:]).strip()
+    if not reason:
+        return Command("ignore", finding_id=finding_id, problem="say why it can be ignored")
+    return Command("ignore", finding_id=finding_id, reason=reason[:MAX_REASON_CHARS])
+
+
+def _code(text: str) -> str:
+    return defuse(text.replace("`", "'"))[:80]
+
+
+HELP = f"""\
+**backend-review** commands (anyone with write access to this repository):
+
+| command | what it does |
+|---|---|
+| `{PREFIX}` | review the pull request again now |
+| `{PREFIX} help` | this text |
+| `{PREFIX} config` | the configuration and persona this pull request is reviewed with |
+| `{PREFIX} ignore <finding-id> <reason>` | dismiss a finding: it stops counting for the check \
+(who and why are shown in the summary) |
+
+Finding ids are in each comment's footer and in the summary's table (`br-…`). The configuration \
+is read from `{CONFIG_PATH}` on the base branch."""
+
+
+def help_text(problem: str | None = None) -> str:
+    return f"{problem.rstrip('.')}.\n\n{HELP}" if problem else HELP
+
+
+def refusal(login: str) -> str:
+    return (
+        f"Sorry @{_code(login)}, `{PREFIX}` commands can only be run by people with write "
+        "access to this repository. A maintainer can run it for you."
+    )
+
+
+def dismissed_text(finding_id: str, login: str, reason: str) -> str:
+    return (
+        f"Dismissed `{finding_id}` for @{_code(login)}: {defuse(reason)}\n\n"
+        "It no longer counts for the check; the summary and the check are being updated."
+    )
+
+
+def dismissal_note(login: str, reason: str) -> str:
+    """How a dismissal is shown in the summary."""
+    return f"by @{login}: {reason}"
+
+
+def config_text(
+    config: RepoConfig, persona: Persona, *, config_problem: str | None, base_ref: str
+) -> str:
+    """The effective configuration and persona, as the review uses them."""
+    data = config.model_dump(mode="json")
+    dumped = yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip()
+    source = f"`{CONFIG_PATH}` on `{_code(base_ref)}`"
+    lines = [f"**Effective configuration** (from {source}, defaults filled in):"]
+    if config_problem:
+        lines.append(
+            f"> The file could not be used, so the defaults apply: {defuse(config_problem)}"
+        )
+    lines += ["```yaml", dumped.replace("```", "'''"), "```"]
+    items = sum(len(c.items) for c in persona.checklists)
+    lines.append(
+        f"**Persona:** `{_code(persona.name)}` from `{_code(persona.source)}` "
+        f"({len(persona.checklists)} checklists, {items} items)"
+    )
+    return "\n".join(lines)
