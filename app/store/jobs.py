@@ -349,3 +349,25 @@ class JobQueue:
             params["p_error"] = error[:4000]
         result = conn.execute(_finish_statement(owned, error is not None), params)
         return result.first() is not None
+
+
+# A newer job with the key is still to run (queued, or retrying after a failure) or is running.
+_NEWER_PENDING = (
+    select(jobs.c.id)
+    .where(
+        jobs.c.coalesce_key == bindparam("p_key", type_=String()),
+        jobs.c.id > bindparam("p_job"),
+        jobs.c.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+    )
+    .limit(1)
+)
+
+
+async def newer_review_queued(engine: AsyncEngine, coalesce_key: str, *, than_job_id: int) -> bool:
+    """Whether a job newer than `than_job_id` with the same key is queued or running: the review
+    of job `than_job_id` is then out of date (a newer push), and publishing it would only be
+    overwritten. Superseded, done and dead jobs do not count."""
+    params = {"p_key": coalesce_key, "p_job": than_job_id}
+    return await run_transaction(
+        engine, lambda conn: conn.execute(_NEWER_PENDING, params).first() is not None
+    )

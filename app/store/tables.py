@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 
 
@@ -117,4 +118,36 @@ llm_usage = Table(
     Column("outcome", String(32), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Index("ix_llm_usage_installation_id_created_at", "installation_id", "created_at"),
+)
+
+# The last review published on each pull request: what an incremental re-review compares
+# against, and where it finds the model's findings on files the new push did not touch.
+pull_reviews = Table(
+    "pull_reviews",
+    metadata,
+    Column("repository_id", BigInteger, primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("repository", String(255), nullable=False),  # owner/name
+    Column("head_sha", String(64), nullable=False),
+    Column("base_sha", String(64), nullable=False),
+    Column("model_findings", Text, nullable=False),  # JSON list of findings
+    Column("conclusion", String(16), nullable=False),  # the check run's
+    Column("check_run_id", BigInteger),
+    Column("summary_comment_id", BigInteger),
+    Column("reviewed_at", UtcDateTime(), nullable=False),
+)
+
+# Findings dismissed on a pull request (`/backend-review ignore <id> <reason>`): one row per
+# finding id, kept across pushes because the id is a content fingerprint, not a position.
+dismissals = Table(
+    "dismissals",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("repository_id", BigInteger, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("finding_id", String(64), nullable=False),
+    Column("by_login", String(255), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("repository_id", "number", "finding_id"),
 )
