@@ -25,13 +25,23 @@ class GitHubError(BackendReviewError):
 
     `transient`: a later attempt may succeed (5xx, timeouts, rate limits): the job is retried.
     Otherwise (401 after a token refresh, 403, 404, 422) retrying the job cannot help.
+    `retry_after`: seconds GitHub asked us to wait (rate limits), when it said; a requeue should
+    not come back sooner.
     """
 
-    def __init__(self, reason: str, *, status: int | None = None, transient: bool = False) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        status: int | None = None,
+        transient: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
         self.transient = transient
+        self.retry_after = retry_after
 
 
 class ReviewRejected(GitHubError):
@@ -74,6 +84,8 @@ class Comparison:
     ahead_by: int
     behind_by: int
     files: tuple[str, ...]  # paths changed between the two commits (new paths for renames)
+    # GitHub lists at most 300 files in a comparison: when True, `files` may be incomplete.
+    files_truncated: bool = False
 
 
 @dataclass(frozen=True, slots=True)

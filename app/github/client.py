@@ -1,0 +1,151 @@
+"""The GitHub App: authentication, one connection pool, and our retry policy around each call.
+
+    async with GitHubApp(settings) as github:
+        login = await github.bot_login()                  # "<app slug>[bot]"
+        repo = github.repo(installation_id, "acme/payments")
+        pr = await repo.pull(7)
+
+Authentication is githubkit's `AppAuthStrategy`: a JWT signed with the App's key (cached 8 min)
+for `/app` routes, an installation token (cached until a minute before it expires) for the rest.
+The cache is this instance's own `MemCacheStrategy`, never githubkit's process-global one. When
+GitHub refuses an installation token (401: revoked, or expired early), the token is dropped and
+the call made once more with a fresh one; a second 401 is a GitHubError.
+
+Connections: githubkit opens an httpx client per call unless one was entered in the same task,
+which a worker running jobs in many tasks cannot arrange. Every githubkit client we make shares
+one transport (one connection pool), closed when this object is.
+
+Every call has a timeout, no HTTP cache (hishel's has no expiry) and the retry policy of
+`app.github.retry`; whatever still fails leaves as a GitHubError (`app.github.errors`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.request
+from types import TracebackType
+from typing import Self
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from githubkit import AppAuthStrategy, AppInstallationAuthStrategy, GitHub
+from githubkit.cache import MemCacheStrategy
+
+from app import __version__
+from app.errors import ConfigError
+from app.github.caller import Caller, Sleep, TokenDropper
+from app.github.parse import read
+from app.github.repo import RepoClient
+from app.github.retry import RetryPolicy, normalise_retry_after
+from app.settings import Settings
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+USER_AGENT = f"backend-review/{__version__}"
+
+
+class GitHubApp:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = asyncio.sleep,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        if settings.github_app_id is None:
+            raise ConfigError("GITHUB_APP_ID", "is not set")
+        pem = settings.private_key_pem()
+        if pem is None:
+            raise ConfigError("GITHUB_PRIVATE_KEY", "is not set (or GITHUB_PRIVATE_KEY_PATH)")
+        _check_key(
+            pem,
+            "GITHUB_PRIVATE_KEY_PATH" if settings.github_private_key_path else "GITHUB_PRIVATE_KEY",
+        )
+        base_url = str(settings.github_api_url)
+        self._transport = async_transport or _pool_for(httpx.URL(base_url))
+        self._cache = MemCacheStrategy()
+        self._caller = Caller(policy or RetryPolicy(), sleep)
+        self._gh = GitHub(
+            AppAuthStrategy(settings.github_app_id, pem),
+            base_url=base_url,
+            user_agent=USER_AGENT,
+            timeout=timeout,
+            async_transport=_SharedTransport(self._transport),
+            async_event_hooks={"response": [normalise_retry_after]},
+            cache_strategy=self._cache,
+            http_cache=False,
+            auto_retry=False,  # our loop applies the policy, see Caller
+        )
+        self._installations: dict[int, GitHub[AppInstallationAuthStrategy]] = {}
+        self._bot_login: str | None = None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
+
+    async def bot_login(self) -> str:
+        """The App's user on GitHub, "<slug>[bot]", as its comments are signed (cached)."""
+        if self._bot_login is None:
+            response = await self._caller(self._gh.rest.apps.async_get_authenticated)
+            slug = read("the App", lambda data: str(data["slug"]), response)
+            self._bot_login = f"{slug}[bot]"
+        return self._bot_login
+
+    def repo(self, installation_id: int, full_name: str) -> RepoClient:
+        owner, sep, name = full_name.partition("/")
+        if not (sep and owner and name) or "/" in name:
+            raise ValueError(f"expected 'owner/name', got {full_name!r}")
+        gh = self._installations.get(installation_id)
+        if gh is None:
+            gh = self._gh.with_auth(self._gh.auth.as_installation(installation_id))
+            self._installations[installation_id] = gh
+        caller = self._caller.with_token_refresh(TokenDropper(gh))
+        return RepoClient(gh, owner, name, caller)
+
+
+class _SharedTransport(httpx.AsyncBaseTransport):
+    """The pool every githubkit client uses; they close their client after each call, not this."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        pass  # GitHubApp.aclose closes the pool
+
+
+def _pool_for(api_url: httpx.URL) -> httpx.AsyncHTTPTransport:
+    """Our pool, through the proxy the environment names for the API's host.
+
+    httpx reads HTTPS_PROXY / NO_PROXY only for a client without a transport of its own; ours
+    has one, so we read them here the same way (a GHES behind a corporate proxy).
+    """
+    proxy = None
+    if not urllib.request.proxy_bypass(api_url.host):
+        proxies = urllib.request.getproxies()
+        proxy = proxies.get(api_url.scheme) or proxies.get("all")
+    return httpx.AsyncHTTPTransport(proxy=proxy, retries=0)
+
+
+def _check_key(pem: str, setting: str) -> None:
+    """Refuse a key the JWT cannot be signed with now, rather than on the first call."""
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        raise ConfigError(setting, "is not a readable, unencrypted PEM private key") from None
+    if not isinstance(key, RSAPrivateKey):
+        raise ConfigError(setting, "is not an RSA key (GitHub Apps sign with RS256)")

@@ -1,0 +1,41 @@
+"""What every RepoClient verb shares: the repository, githubkit's client for the installation,
+the call loop, and paging."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from githubkit import AppInstallationAuthStrategy, GitHub
+from githubkit.rest import Paginator
+
+from app.github.caller import Caller
+
+T = TypeVar("T")
+
+PER_PAGE = 100
+
+
+class RepoBase:
+    def __init__(
+        self, gh: GitHub[AppInstallationAuthStrategy], owner: str, name: str, call: Caller
+    ) -> None:
+        self._gh = gh  # a strong reference: githubkit's namespaces only hold a weak one
+        self._rest = gh.rest
+        self.owner = owner
+        self.name = name
+        self._call = call
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    async def _collect(self, pages: Paginator[T], *, limit: int | None = None) -> list[T]:
+        """Every item of every page, each page under the retry policy (a retried page is
+        fetched again from where it failed: githubkit's paginator only moves on success)."""
+        out: list[T] = []
+        while limit is None or len(out) < limit:
+            try:
+                out.append(await self._call(pages.__anext__))
+            except StopAsyncIteration:
+                break
+        return out

@@ -1,0 +1,183 @@
+"""RepoClient's reads: pull requests, diffs, comparisons, files, comments, check runs,
+permissions. Each is retried by the policy of `app.github.retry`."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import quote
+
+from app.github import parse
+from app.github.files_diff import FILES_LIST_LIMIT, diff_from_files
+from app.github.parse import items, read, read_data
+from app.github.repo_base import PER_PAGE, RepoBase
+from app.github.types import (
+    CHECK_NAME,
+    CheckRun,
+    Comment,
+    Comparison,
+    GitHubError,
+    Permission,
+    PullDiff,
+    PullRequest,
+)
+
+DIFF_MEDIA_TYPE = "application/vnd.github.diff"
+MAX_FILE_BYTES = 1_000_000  # the contents API inlines files up to 1 MB
+
+
+class RepoReads(RepoBase):
+    async def pull(self, number: int) -> PullRequest:
+        response = await self._call(
+            lambda: self._rest.pulls.async_get(self.owner, self.name, number)
+        )
+        return read(f"pull request #{number}", parse.pull_request, response)
+
+    async def pull_diff(self, number: int) -> PullDiff:
+        """The diff media type; when GitHub refuses it (406, too large), the files list."""
+        try:
+            response = await self._call(
+                lambda: self._rest.pulls.async_get(
+                    self.owner, self.name, number, headers={"Accept": DIFF_MEDIA_TYPE}
+                )
+            )
+        except GitHubError as exc:
+            if exc.status != 406:
+                raise
+        else:
+            return PullDiff(text=response.text, source="diff")
+        pages = self._rest.paginate(
+            self._rest.pulls.async_list_files,
+            map_func=lambda r: read(f"the files of #{number}", items(), r),
+            owner=self.owner,
+            repo=self.name,
+            pull_number=number,
+            per_page=PER_PAGE,
+        )
+        entries = await self._collect(pages, limit=FILES_LIST_LIMIT)
+        return read_data(
+            f"the files of #{number}",
+            lambda data: diff_from_files(data, refused="406: too large for the diff media type"),
+            entries,
+        )
+
+    async def compare(self, base: str, head: str) -> Comparison:
+        """`base...head`. An unknown commit is a 404 GitHubError (not transient)."""
+        response = await self._call(
+            lambda: self._rest.repos.async_compare_commits(
+                self.owner, self.name, f"{base}...{head}"
+            )
+        )
+        return read(f"the comparison {base[:12]}...{head[:12]}", parse.comparison, response)
+
+    async def file_text(
+        self, ref: str, path: str, *, max_bytes: int = MAX_FILE_BYTES
+    ) -> str | None:
+        """The file's text at `ref`, or None when there is no file there (404, a directory,
+        a symlink or submodule). A file over `max_bytes`, or not UTF-8 text, raises a
+        non-transient GitHubError: a config file we cannot read must be reported, not taken for
+        absent.
+        """
+        if "?" in path or "#" in path:
+            # githubkit's App auth rebuilds the decoded path as a URL and fails on these.
+            raise GitHubError(f"cannot read {path!r}: '?' and '#' in paths are not supported")
+        try:
+            response = await self._call(
+                lambda: self._rest.repos.async_get_content(
+                    self.owner, self.name, quote(path.lstrip("/"), safe="/"), ref=ref
+                )
+            )
+        except GitHubError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        data = read(path, lambda d: d, response)
+        if not isinstance(data, dict) or data.get("type") != "file":
+            return None
+        size = data.get("size")
+        encoding = data.get("encoding")
+        if (isinstance(size, int) and size > max_bytes) or encoding == "none":
+            raise GitHubError(f"{path} at {ref[:12]} is too large to read ({size} bytes)")
+        try:
+            raw = base64.b64decode(str(data["content"]))
+            if b"\x00" in raw:
+                raise UnicodeDecodeError("utf-8", raw, 0, 1, "NUL byte")
+            return raw.decode("utf-8")
+        except (KeyError, binascii.Error):
+            raise GitHubError(f"unexpected answer from GitHub for {path}") from None
+        except UnicodeDecodeError:
+            raise GitHubError(f"{path} at {ref[:12]} is not UTF-8 text") from None
+
+    async def comments(self, number: int) -> list[Comment]:
+        """The pull request's issue comments, then its review comments, every page of both."""
+        issue_pages = self._rest.paginate(
+            self._rest.issues.async_list_comments,
+            map_func=lambda r: read(f"the comments of #{number}", items(), r),
+            owner=self.owner,
+            repo=self.name,
+            issue_number=number,
+            per_page=PER_PAGE,
+        )
+        review_pages = self._rest.paginate(
+            self._rest.pulls.async_list_review_comments,
+            map_func=lambda r: read(f"the review comments of #{number}", items(), r),
+            owner=self.owner,
+            repo=self.name,
+            pull_number=number,
+            per_page=PER_PAGE,
+        )
+        issue = await self._collect(issue_pages)
+        review = await self._collect(review_pages)
+        return read_data(
+            f"the comments of #{number}",
+            lambda d: (
+                [parse.comment(c, "issue") for c in d[0]]
+                + [parse.comment(c, "review") for c in d[1]]
+            ),
+            [issue, review],
+        )
+
+    async def check_runs(self, ref: str) -> list[CheckRun]:
+        """Our check runs (named CHECK_NAME) on `ref`."""
+        pages = self._rest.paginate(
+            self._rest.checks.async_list_for_ref,
+            map_func=lambda r: read(f"the check runs of {ref[:12]}", items("check_runs"), r),
+            owner=self.owner,
+            repo=self.name,
+            ref=quote(ref, safe="/"),
+            check_name=CHECK_NAME,
+            per_page=PER_PAGE,
+        )
+        runs = await self._collect(pages)
+        return read_data(
+            f"the check runs of {ref[:12]}",
+            lambda d: [parse.check_run(r) for r in d if r.get("name") == CHECK_NAME],
+            runs,
+        )
+
+    async def permission(self, login: str) -> Permission:
+        """The user's role on the repository; "none" for someone GitHub does not know here."""
+        try:
+            response = await self._call(
+                lambda: self._rest.repos.async_get_collaborator_permission_level(
+                    self.owner, self.name, quote(login, safe="")
+                )
+            )
+        except GitHubError as exc:
+            if exc.status == 404:
+                return "none"
+            raise
+        return read(f"the permission of {login}", parse.permission, response)
+
+    async def pulls_for_commit(self, sha: str) -> list[int]:
+        """Numbers of the pull requests that contain the commit, open or closed."""
+        pages = self._rest.paginate(
+            self._rest.repos.async_list_pull_requests_associated_with_commit,
+            map_func=lambda r: read(f"the pulls of {sha[:12]}", items(), r),
+            owner=self.owner,
+            repo=self.name,
+            commit_sha=sha,
+            per_page=PER_PAGE,
+        )
+        pulls = await self._collect(pages)
+        return read_data(f"the pulls of {sha[:12]}", lambda d: [int(p["number"]) for p in d], pulls)
