@@ -66,8 +66,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 async def _run_worker(settings: Settings) -> None:
+    from app.jobs.context import build_context
     from app.metrics import Metrics
-    from app.pipeline import default_handlers
+    from app.pipeline import build_handlers
     from app.store import migrate
     from app.store.db import make_engine
     from app.web.app import build_queue
@@ -76,14 +77,19 @@ async def _run_worker(settings: Settings) -> None:
     engine = make_engine(settings.resolved_database_url)
     try:
         await migrate.upgrade(engine)
+        metrics = Metrics()
+        queue = build_queue(settings, engine)
+        context = build_context(settings, engine, metrics, queue)
         worker = Worker(
-            build_queue(settings, engine),
-            default_handlers(),
+            queue,
+            build_handlers(context),
             concurrency=max(1, settings.worker_concurrency),
             poll_seconds=settings.job_poll_seconds,
             drain_seconds=settings.drain_seconds,
-            metrics=Metrics(),
+            metrics=metrics,
         )
+        if context is not None:
+            context.wake = worker.wake
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -92,6 +98,8 @@ async def _run_worker(settings: Settings) -> None:
         await stop.wait()
         log.info("draining: no new jobs, waiting up to %.0fs", settings.drain_seconds)
         await worker.stop()
+        if context is not None:
+            await context.github.aclose()
     finally:
         await engine.dispose()
 

@@ -98,6 +98,7 @@ class ReviewResult:
     # One per part sent to the model: ok, retried (answered after a retry or a repair turn),
     # unusable, unavailable or rejected; what the call counter in /metrics is labelled by.
     part_outcomes: tuple[str, ...] = ()
+    incomplete: str | None = None  # why the review is not complete (the check's reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,6 +445,7 @@ def _finish(
         calls=calls,
         model=model_name,
         part_outcomes=tuple(_part_outcome(r) for r in results),
+        incomplete=incomplete,
     )
 
 
@@ -496,4 +498,6 @@ def _rules_only(
         previous=request.previous,
         resolved_in=request.resolved_in,
     )
-    return ReviewResult(plan=plan, outcome=outcome, usage=Usage(), calls=0, model=None)
+    return ReviewResult(
+        plan=plan, outcome=outcome, usage=Usage(), calls=0, model=None, incomplete=incomplete
+    )

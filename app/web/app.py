@@ -13,8 +13,9 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import __version__
+from app.jobs.context import build_context
 from app.metrics import Metrics
-from app.pipeline import JobHandler, default_handlers
+from app.pipeline import JobHandler, build_handlers
 from app.settings import Settings
 from app.store import migrate
 from app.store.db import make_engine
@@ -57,10 +58,13 @@ def create_app(
         metrics = Metrics()
         queue = build_queue(settings, db, clock)
         worker = None
+        context = None
         if settings.worker_concurrency > 0:
+            if handlers is None:
+                context = build_context(settings, db, metrics, queue)
             worker = Worker(
                 queue,
-                handlers if handlers is not None else default_handlers(),
+                handlers if handlers is not None else build_handlers(context),
                 concurrency=settings.worker_concurrency,
                 poll_seconds=settings.job_poll_seconds,
                 drain_seconds=settings.drain_seconds,
@@ -74,6 +78,8 @@ def create_app(
         )
         writer.start()
         if worker:
+            if context is not None:
+                context.wake = worker.wake
             worker.start()
         app.state.services = Services(
             settings=settings,
@@ -94,6 +100,8 @@ def create_app(
             await writer.stop()
             if worker:
                 await worker.stop()
+            if context is not None:
+                await context.github.aclose()
             if engine is None:
                 await db.dispose()
 

@@ -1,0 +1,79 @@
+"""Everything a job needs from outside the core, built once per process and passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.github.client import GitHubApp
+from app.llm import ReviewModel, model_from_settings
+from app.metrics import Metrics
+from app.persona_files import bundled_personas_dir
+from app.settings import Settings
+from app.store.jobs import JobQueue, NewJob, utcnow
+
+
+class ClosableModel(ReviewModel, Protocol):
+    async def aclose(self) -> None: ...
+
+
+# The review model for a persona's `model` (None: the settings' model), or None without one.
+ModelFactory = Callable[[str | None], ClosableModel | None]
+
+
+@dataclass
+class JobContext:
+    settings: Settings
+    engine: AsyncEngine
+    metrics: Metrics
+    github: GitHubApp
+    queue: JobQueue
+    models: ModelFactory
+    now: Callable[[], datetime] = utcnow
+    wake: Callable[[], None] | None = None  # tell this process's worker a job was queued
+    personas_dir: Path = field(default_factory=bundled_personas_dir)
+
+    async def enqueue(self, jobs: Sequence[NewJob]) -> None:
+        await self.queue.enqueue(jobs)
+        if self.wake is not None:
+            for _ in jobs:
+                self.wake()
+
+
+def build_context(
+    settings: Settings,
+    engine: AsyncEngine,
+    metrics: Metrics,
+    queue: JobQueue,
+    *,
+    wake: Callable[[], None] | None = None,
+    github: GitHubApp | None = None,
+    models: ModelFactory | None = None,
+) -> JobContext | None:
+    """The jobs' context from the settings; None while no GitHub App is configured."""
+    if github is None:
+        if settings.missing_github_app():
+            return None
+        github = GitHubApp(settings)
+    return JobContext(
+        settings=settings,
+        engine=engine,
+        metrics=metrics,
+        github=github,
+        queue=queue,
+        models=models or _models_from(settings),
+        wake=wake,
+        personas_dir=bundled_personas_dir(settings.personas_dir),
+    )
+
+
+def _models_from(settings: Settings) -> ModelFactory:
+    def factory(persona_model: str | None) -> ClosableModel | None:
+        return model_from_settings(settings, persona_model=persona_model)
+
+    return factory

@@ -1,0 +1,258 @@
+"""The review job: gather from GitHub, review (rules, then the model), publish, remember.
+
+    pull request ─► config + persona (base commit) ─► check run in_progress ─► diff
+      ─► what we already said (markers) ─► incremental scope ─► run_review ─► publish
+      ─► pull_reviews row + usage
+
+What can go wrong and what the user sees:
+- a newer push arrived while this review ran: nothing is published, the check run says it was
+  superseded, the newer job publishes;
+- GitHub fails transiently: the job is retried (the steps already done are found again);
+- the job cannot finish (a permanent error, or its last attempt failed): the check run is
+  completed `neutral` with the reason, never left spinning, and the error is kept on the job.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from app.github.repo import RepoClient
+from app.github.types import GitHubError, PullRequest
+from app.jobs.context import JobContext
+from app.jobs.gather import LoadedConfig, load_config, load_persona, read_our_comments
+from app.jobs.publish import Published, publish
+from app.review.diff import DiffParseError, parse_diff
+from app.review.findings import Finding, Source
+from app.review.plan import ReviewPlan, build_plan
+from app.review.prompt import PullRequestText
+from app.review_run import ModelLimits, ReviewRequest, ReviewResult, run_review
+from app.review_usage import ReviewSubject, record_review_usage, tokens_left_today
+from app.routing import ReviewJob, review_key
+from app.store.jobs import ClaimedJob, newer_review_queued
+from app.store.reviews import StoredReview, dismissals, last_review, save_review
+
+log = logging.getLogger(__name__)
+
+
+class PermanentReviewError(Exception):
+    """Retrying the job cannot help (a diff we cannot parse, a PR we may not read)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which files the model sees this time, and the last review's findings to keep."""
+
+    files: frozenset[str] | None  # None: all (a full review)
+    carried: tuple[Finding, ...]
+    why: str  # for the log
+
+
+async def review_pull_request(ctx: JobContext, job: ClaimedJob, request: ReviewJob) -> None:
+    repo = ctx.github.repo(request.installation_id, request.repository)
+    pr = await repo.pull(request.number)
+    if pr.state != "open":
+        log.info("#%d is %s: not reviewed", pr.number, pr.state)
+        return
+    loaded = await load_config(repo, pr.base_sha)
+    asked = request.trigger.startswith("command.")  # someone asked for this review by name
+    if pr.draft and not loaded.config.review_drafts and not asked:
+        log.info("#%d is a draft and review_drafts is off: not reviewed", pr.number)
+        return
+    check_id = await repo.create_check_run(
+        pr.head_sha,
+        title="Reviewing…",
+        summary=f"backend-review is reviewing {pr.head_sha[:12]}.",
+        external_id=str(job.id),
+    )
+    try:
+        await _review_and_publish(ctx, job, request, repo, pr, loaded, check_id)
+    except BaseException as exc:
+        if _gives_up(job, exc):
+            await _close_check(repo, check_id, exc)
+        raise
+
+
+def _gives_up(job: ClaimedJob, exc: BaseException) -> bool:
+    """Whether this failure ends the job (so the check run must not stay in progress)."""
+    if isinstance(exc, PermanentReviewError):
+        return True
+    if isinstance(exc, GitHubError):
+        return not exc.transient or job.attempts >= job.max_attempts
+    return isinstance(exc, Exception) and job.attempts >= job.max_attempts
+
+
+async def _close_check(repo: RepoClient, check_id: int, exc: BaseException) -> None:
+    reason = getattr(exc, "reason", None) or type(exc).__name__
+    try:
+        await repo.complete_check_run(
+            check_id,
+            conclusion="neutral",
+            title="Review could not finish",
+            summary=f"backend-review could not finish this review: {reason}. "
+            "Re-run the check, or comment `/backend-review`, to try again.",
+        )
+    except GitHubError as close_error:
+        log.error("could not close check run %d: %s", check_id, close_error.reason)
+
+
+async def _review_and_publish(
+    ctx: JobContext,
+    job: ClaimedJob,
+    request: ReviewJob,
+    repo: RepoClient,
+    pr: PullRequest,
+    loaded: LoadedConfig,
+    check_id: int,
+) -> None:
+    config = loaded.config
+    persona = await load_persona(repo, pr.base_sha, config.persona, ctx.personas_dir)
+    pull_diff = await repo.pull_diff(pr.number)
+    try:
+        diff = parse_diff(pull_diff.text)
+    except DiffParseError as exc:
+        raise PermanentReviewError(f"the diff GitHub sent could not be read: {exc}") from None
+    on_pr = read_our_comments(await repo.comments(pr.number), await ctx.github.bot_login())
+    stored = await last_review(ctx.engine, request.repository_id, pr.number)
+    scope = await _scope(repo, pr, stored)
+    notices = tuple(n for n in (loaded.problem, persona.problem, pull_diff.note) if n is not None)
+    review_request = ReviewRequest(
+        diff=diff,
+        config=config,
+        persona=persona.persona,
+        checklists=persona.checklists,
+        pr=PullRequestText(title=pr.title, body=pr.body, branch=pr.head_ref),
+        dismissed=await dismissals(ctx.engine, request.repository_id, pr.number),
+        not_reviewed=dict(pull_diff.unseen),
+        notices=notices,
+        previous=on_pr.previous,
+        resolved_in=pr.head_sha,
+        model_scope=scope.files,
+        carried=scope.carried,
+    )
+    log.info("reviewing #%d at %s (%s)", pr.number, pr.head_sha[:12], scope.why)
+    result = await _run_model_review(ctx, request, review_request)
+
+    if await newer_review_queued(
+        ctx.engine, review_key(request.repository_id, pr.number), than_job_id=job.id
+    ):
+        log.info("#%d: a newer review is queued; this one is not published", pr.number)
+        await repo.complete_check_run(
+            check_id,
+            conclusion="cancelled",
+            title="Superseded by a newer review",
+            summary="A newer push or command started another review of this pull request.",
+        )
+        return
+    published = await publish(
+        repo,
+        result.plan,
+        number=pr.number,
+        head_sha=pr.head_sha,
+        check_run_id=check_id,
+        summary_comment_id=on_pr.summary_comment_id,
+        replan=lambda notice: _replan(review_request, result, notice),
+    )
+    await _remember(ctx, job, request, pr, check_id, result, published)
+
+
+async def _scope(repo: RepoClient, pr: PullRequest, stored: StoredReview | None) -> Scope:
+    """Full review unless the last one was of an ancestor of this head (a plain push)."""
+    if stored is None:
+        return Scope(None, (), "full review: none before")
+    if stored.head_sha == pr.head_sha:
+        return Scope(frozenset(), stored.model_findings, "same head: the model is not asked")
+    try:
+        comparison = await repo.compare(stored.head_sha, pr.head_sha)
+    except GitHubError as exc:
+        if exc.transient:
+            raise
+        return Scope(None, (), f"full review: {stored.head_sha[:12]} is gone ({exc.reason})")
+    if comparison.status != "ahead":
+        why = f"full review: {comparison.status} from {stored.head_sha[:12]} (force-push or rebase)"
+        return Scope(None, (), why)
+    files = frozenset(comparison.files)
+    why = f"incremental: {len(files)} file(s) changed since {stored.head_sha[:12]}"
+    return Scope(files, stored.model_findings, why)
+
+
+async def _run_model_review(
+    ctx: JobContext, request: ReviewJob, review_request: ReviewRequest
+) -> ReviewResult:
+    settings = ctx.settings
+    left = await tokens_left_today(
+        ctx.engine, request.installation_id, daily_cap=settings.llm_daily_tokens, now=ctx.now()
+    )
+    limits = ModelLimits(
+        call_input_tokens=settings.llm_call_input_tokens,
+        review_tokens=settings.llm_review_tokens,
+        max_output_tokens=settings.llm_max_output_tokens,
+        concurrency=settings.llm_concurrency,
+        deadline_seconds=settings.llm_deadline_seconds,
+        tokens_left_today=left,
+    )
+    model = ctx.models(review_request.persona.model)
+    if model is None:
+        reason = settings.llm_missing() or "no model is configured"
+        return await run_review(review_request, None, limits, rules_only_reason=reason)
+    try:
+        return await run_review(review_request, model, limits)
+    finally:
+        await model.aclose()
+
+
+def _replan(request: ReviewRequest, result: ReviewResult, notice: str) -> ReviewPlan:
+    plan = result.plan
+    return build_plan(
+        request.diff,
+        plan.findings,
+        request.config,
+        summary=plan.summary,
+        dismissed=request.dismissed,
+        incomplete=result.incomplete,
+        notices=[*request.notices, notice],
+        not_reviewed={n.path: n.reason for n in plan.not_reviewed},
+        previous=request.previous,
+        resolved_in=request.resolved_in,
+    )
+
+
+async def _remember(
+    ctx: JobContext,
+    job: ClaimedJob,
+    request: ReviewJob,
+    pr: PullRequest,
+    check_id: int,
+    result: ReviewResult,
+    published: Published,
+) -> None:
+    now = ctx.now()
+    await save_review(
+        ctx.engine,
+        StoredReview(
+            repository_id=request.repository_id,
+            number=pr.number,
+            repository=request.repository,
+            head_sha=pr.head_sha,
+            base_sha=pr.base_sha,
+            model_findings=tuple(f for f in result.plan.findings if f.source is Source.LLM),
+            conclusion=published.plan.conclusion,
+            check_run_id=check_id,
+            summary_comment_id=published.summary_comment_id,
+            reviewed_at=now,
+        ),
+    )
+    await record_review_usage(
+        ctx.engine,
+        ctx.metrics,
+        result,
+        ReviewSubject(
+            installation_id=request.installation_id,
+            repository=request.repository,
+            number=pr.number,
+            head_sha=pr.head_sha,
+            job_id=job.id,
+        ),
+        configured_model=ctx.settings.model,
+        now=now,
+    )

@@ -1,0 +1,210 @@
+"""The review job end to end in-process: fake GitHub, fake Messages API, a real database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.pipeline import PermanentJobError, build_handlers
+from app.review.markers import finding_ids, is_summary
+from app.store.reviews import last_review
+from app.store.tables import llm_usage
+from tests.fakes.anthropic_api import Answer, overloaded, tool_answer
+from tests.jobs import ENDPOINT, LEDGER, REFUNDS, World, world
+from tests.review_run import answer, files_in, finding
+
+LEDGER_ONLY = REFUNDS[REFUNDS.index("diff --git a/app/services/ledger.py") :]
+# The same PR one commit later: the endpoint also logs (one more line at the end).
+REFUNDS_V2 = REFUNDS.replace("@@ -0,0 +1,14 @@", "@@ -0,0 +1,15 @@").replace(
+    "+    return refund\n+\n", "+    return refund\n+\n+log.info('refund created')\n"
+)
+DELTA_V2 = (
+    "diff --git a/app/api/refunds.py b/app/api/refunds.py\nindex 1111111..1111112 100644\n"
+    "--- a/app/api/refunds.py\n+++ b/app/api/refunds.py\n@@ -13,2 +13,3 @@\n"
+    "     return refund\n \n+log.info('refund created')\n"
+)
+
+
+def _model_finding_on_first_file(body: dict[str, Any]) -> Answer:
+    first = files_in(body)[0]
+    lines = "11" if first == ENDPOINT else "12"
+    title = f"Unchecked input in {first}"
+    return tool_answer(answer(finding(path=first, lines=lines, rule="general", title=title)))
+
+
+@pytest.fixture
+async def w(engine: AsyncEngine, tmp_path: Path) -> Any:
+    async with world(engine, tmp_path) as built:
+        built.llm.respond_with(_model_finding_on_first_file)
+        yield built
+
+
+def _summaries(w: World, number: int) -> list[Any]:
+    return [c for c in w.github.issue_comments_on(w.repo, number) if is_summary(c.body)]
+
+
+async def test_an_opened_pr_gets_one_review_one_summary_and_a_completed_check(w: World) -> None:
+    pr = w.pull()
+
+    await w.run(w.review_job(pr))
+
+    [review] = w.github.reviews_on(w.repo, pr.number)
+    assert (review.state, review.commit_id) == ("COMMENTED", pr.head_sha)
+    lines = {(c.path, c.line) for c in review.comments}
+    assert (ENDPOINT, 4) in lines  # the secret, on its line
+    assert (ENDPOINT, 11) in lines  # the model's finding, on the line it named
+    [summary] = _summaries(w, pr.number)
+    assert "Stripe live key" in summary.body
+    [check] = w.github.check_runs_for(w.repo, pr.head_sha, "backend-review")
+    assert (check.status, check.conclusion) == ("completed", "failure")
+    assert check.annotations
+    stored = await last_review(w.ctx.engine, w.repo.id, pr.number)
+    assert stored is not None
+    assert stored.head_sha == pr.head_sha
+    assert [f.where.path for f in stored.model_findings] == [ENDPOINT]
+    async with w.ctx.engine.connect() as conn:
+        [usage] = (await conn.execute(select(llm_usage))).mappings().all()
+    assert (usage["outcome"], usage["number"]) == ("complete", pr.number)
+
+
+async def test_the_same_head_again_posts_nothing_new_and_edits_the_summary(w: World) -> None:
+    pr = w.pull()
+    await w.run(w.review_job(pr))
+    calls_to_model = len(w.llm.requests)
+
+    await w.run(w.review_job(pr, trigger="check_run.rerequested"))
+
+    assert len(w.github.reviews_on(w.repo, pr.number)) == 1
+    [summary] = _summaries(w, pr.number)
+    assert len(summary.edits) == 1  # edited in place, not posted again
+    assert len(w.llm.requests) == calls_to_model  # same head: the model is not asked again
+    checks = w.github.check_runs_for(w.repo, pr.head_sha, "backend-review")
+    assert [c.conclusion for c in checks] == ["failure", "failure"]
+
+
+async def test_a_push_reviews_only_the_changed_file_and_posts_only_new_findings(
+    w: World,
+) -> None:
+    pr = w.pull()
+    await w.run(w.review_job(pr))
+    first_ids = {
+        i for c in w.github.review_comments_on(w.repo, pr.number) for i in finding_ids(c.body)
+    }
+    w.llm.requests.clear()
+
+    w.github.push(pr, REFUNDS_V2, delta=DELTA_V2)
+    await w.run(w.review_job(pr, trigger="pull_request.synchronize"))
+
+    [body] = w.llm.bodies
+    assert files_in(body) == [ENDPOINT]  # the ledger did not change: not sent again
+    reviews = w.github.reviews_on(w.repo, pr.number)
+    assert len(reviews) <= 2
+    new_ids = {i for r in reviews[1:] for c in r.comments for i in finding_ids(c.body)}
+    assert not new_ids & first_ids  # nothing posted twice
+    [summary] = _summaries(w, pr.number)
+    assert len(summary.edits) == 1
+    [check] = w.github.check_runs_for(w.repo, pr.head_sha, "backend-review")
+    assert check.conclusion == "failure"
+
+
+async def test_a_force_push_gets_a_full_review(w: World) -> None:
+    pr = w.pull()
+    await w.run(w.review_job(pr))
+    w.llm.requests.clear()
+
+    w.github.force_push(pr, REFUNDS_V2)
+    await w.run(w.review_job(pr, trigger="pull_request.synchronize"))
+
+    shown = sorted(p for body in w.llm.bodies for p in files_in(body))
+    assert shown == [ENDPOINT, LEDGER]
+
+
+async def test_a_fixed_finding_is_marked_resolved_in_the_summary(w: World) -> None:
+    pr = w.pull()
+    await w.run(w.review_job(pr))
+    without_secret = REFUNDS.replace(
+        '+STRIPE_KEY = "sk_live_51HqLyjWDarjtT1zdp7dcXAMPLEkeyABCDEF"', '+STRIPE_KEY = env("KEY")'
+    )
+    w.github.force_push(pr, without_secret)
+
+    await w.run(w.review_job(pr, trigger="pull_request.synchronize"))
+
+    [summary] = _summaries(w, pr.number)
+    assert f"### Resolved in `{pr.head_sha[:12]}`" in summary.body
+    assert "Stripe live key" in summary.body.split("### Resolved")[1]
+
+
+async def test_model_down_leaves_the_rule_findings_and_a_neutral_check(w: World) -> None:
+    w.llm.respond_with(lambda _: overloaded())
+    pr = w.pull(LEDGER_ONLY)
+
+    await w.run(w.review_job(pr))
+
+    [check] = w.github.check_runs_for(w.repo, pr.head_sha, "backend-review")
+    assert check.conclusion == "neutral"
+    assert "the model was unavailable" in check.output["title"]
+    [summary] = _summaries(w, pr.number)
+    assert "tests-missing" in summary.body or "Source changes without a test" in summary.body
+
+
+async def test_drafts_wait_unless_configured(w: World) -> None:
+    pr = w.pull(draft=True)
+
+    await w.run(w.review_job(pr))
+
+    assert w.github.check_runs_for(w.repo, pr.head_sha) == []
+    w.github.set_file(w.repo, "main", ".github/backend-review.yml", "review_drafts: true\n")
+    draft2 = w.pull(draft=True, number=pr.number + 1)
+    await w.run(w.review_job(draft2))
+    assert w.github.check_runs_for(w.repo, draft2.head_sha, "backend-review")
+
+
+async def test_a_review_overtaken_by_a_newer_push_is_not_published(w: World) -> None:
+    pr = w.pull()
+    await w.queue.enqueue([w.review_job(pr)])
+    older = await w.queue.claim()
+    assert older is not None
+    # A newer push arrives while the older review runs.
+    w.github.push(pr, REFUNDS_V2, delta=DELTA_V2)
+    await w.queue.enqueue([w.review_job(pr, trigger="pull_request.synchronize")])
+
+    await build_handlers(w.ctx)["review"](older)
+
+    assert w.github.reviews_on(w.repo, pr.number) == []
+    assert _summaries(w, pr.number) == []
+    [check] = w.github.check_runs_for(w.repo, name="backend-review")
+    assert check.conclusion == "cancelled"
+
+
+async def test_a_refused_review_is_posted_without_inline_comments(w: World) -> None:
+    pr = w.pull()
+    w.github.fail_next(
+        "POST",
+        r"/pulls/\d+/reviews$",
+        422,
+        {"message": "Unprocessable Entity", "errors": ["Line could not be resolved"]},
+    )
+
+    await w.run(w.review_job(pr))
+
+    [review] = w.github.reviews_on(w.repo, pr.number)
+    assert review.comments == []
+    [summary] = _summaries(w, pr.number)
+    assert "GitHub refused the" in summary.body
+    assert "Stripe live key" in summary.body
+
+
+async def test_a_job_that_cannot_finish_closes_its_check_as_neutral(w: World) -> None:
+    pr = w.pull()
+    w.github.fail_next("GET", rf"/issues/{pr.number}/comments$", 403)  # permanent
+
+    with pytest.raises(PermanentJobError, match="GitHub"):
+        await w.run(w.review_job(pr))
+
+    [check] = w.github.check_runs_for(w.repo, pr.head_sha, "backend-review")
+    assert (check.status, check.conclusion) == ("completed", "neutral")
+    assert check.output["title"] == "Review could not finish"
