@@ -91,7 +91,7 @@ def job_states(data: Path) -> list[str]:
 
 def tried(data: Path) -> list[tuple[str, str]]:
     with sqlite3.connect(data / "backend-review.db") as db:
-        query = "SELECT status, last_error FROM jobs WHERE attempts > 0 ORDER BY id"
+        query = "SELECT status, last_error FROM jobs WHERE last_error IS NOT NULL ORDER BY id"
         return [(row[0], row[1] or "") for row in db.execute(query)]
 
 
