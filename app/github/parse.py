@@ -109,6 +109,7 @@ def check_run(data: Any) -> CheckRun:
         status=status,
         conclusion=data.get("conclusion"),
         title=output.get("title"),
+        external_id=data.get("external_id"),
     )
 
 

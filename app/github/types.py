@@ -108,3 +108,4 @@ class CheckRun:
     status: Literal["queued", "in_progress", "completed", "waiting", "requested", "pending"]
     conclusion: str | None
     title: str | None
+    external_id: str | None = None  # ours: the id of the job that created it

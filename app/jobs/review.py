@@ -59,18 +59,28 @@ async def review_pull_request(ctx: JobContext, job: ClaimedJob, request: ReviewJ
     if pr.draft and not loaded.config.review_drafts and not asked:
         log.info("#%d is a draft and review_drafts is off: not reviewed", pr.number)
         return
-    check_id = await repo.create_check_run(
-        pr.head_sha,
-        title="Reviewing…",
-        summary=f"backend-review is reviewing {pr.head_sha[:12]}.",
-        external_id=str(job.id),
-    )
+    check_id = await _open_check(repo, job, pr.head_sha)
     try:
         await _review_and_publish(ctx, job, request, repo, pr, loaded, check_id)
     except BaseException as exc:
         if _gives_up(job, exc):
             await _close_check(repo, check_id, exc)
         raise
+
+
+async def _open_check(repo: RepoClient, job: ClaimedJob, head_sha: str) -> int:
+    """The check run in progress for this job: a new one, or on a retry the one an earlier
+    attempt opened (a worker killed mid-review leaves it spinning otherwise)."""
+    if job.attempts > 1:
+        for run in await repo.check_runs(head_sha):
+            if run.external_id == str(job.id) and run.status != "completed":
+                return run.id
+    return await repo.create_check_run(
+        head_sha,
+        title="Reviewing…",
+        summary=f"backend-review is reviewing {head_sha[:12]}.",
+        external_id=str(job.id),
+    )
 
 
 def _gives_up(job: ClaimedJob, exc: BaseException) -> bool:
