@@ -27,7 +27,7 @@ from app.review.chunking import (
 )
 from app.review.diff import Diff
 from app.review.files import ignored_reason
-from app.review.findings import Finding
+from app.review.findings import Finding, ReviewSummary
 from app.review.model_answer import (
     TOOL_DESCRIPTION,
     TOOL_NAME,
@@ -47,6 +47,13 @@ from app.review.prompt import (
     user_message,
 )
 from app.review.repo_config import RepoConfig
+from app.review.requirements import (
+    Criteria,
+    combine,
+    criteria_table,
+    missing_issue_finding,
+    unmet_findings,
+)
 from app.review.rules import run_rules
 
 log = logging.getLogger(__name__)
@@ -76,6 +83,10 @@ class ReviewRequest:
     # findings of the last review on the other files are kept as they were.
     model_scope: frozenset[str] | None = None
     carried: tuple[Finding, ...] = ()
+    # Linked issues: what could not be read (for the summary's missing context), and whether
+    # the repository requires a link and the pull request has none.
+    missing_context: tuple[str, ...] = ()
+    missing_issue: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +113,14 @@ class ReviewResult:
 
 
 @dataclass(frozen=True, slots=True)
+class _Expect:
+    """What a valid answer may contain: the rule ids, and whether criteria verdicts are due."""
+
+    rule_ids: tuple[str, ...]
+    criteria: bool
+
+
+@dataclass(frozen=True, slots=True)
 class _PartResult:
     answer: ModelAnswer | None
     failure: str | None  # why the part gave nothing usable
@@ -121,6 +140,8 @@ async def run_review(
 ) -> ReviewResult:
     """Review `request.diff`; with `model` None, on rules alone (saying `rules_only_reason`)."""
     rules = run_rules(request.diff, request.config.rule_context())
+    if request.missing_issue:
+        rules.append(missing_issue_finding())
     if model is None:
         note = f"Rules only: {rules_only_reason}" if rules_only_reason else "Rules only"
         return _rules_only(request, rules, note=note, incomplete=None, outcome="rules-only")
@@ -139,7 +160,9 @@ async def run_review(
         # review (whose findings are carried). The review is complete as it is.
         return _finish(request, rules, chunks, [], None, model.model)
 
-    schema = answer_schema(rule_ids)
+    criteria = _criteria_of(request)
+    schema = answer_schema(rule_ids, criteria=bool(criteria))
+    expect = _Expect(tuple(rule_ids), criteria=bool(criteria))
     listed = _listed_paths(chunks) if len(chunks.chunks) > 1 else ()
     requests = [
         ModelRequest(
@@ -160,7 +183,7 @@ async def run_review(
         )
         for i, chunk in enumerate(chunks.chunks, 1)
     ]
-    results = await _run_parts(model, requests, rule_ids, limits, progress, clock)
+    results = await _run_parts(model, requests, expect, limits, progress, clock)
     return _finish(request, rules, chunks, results, over_budget, model.model)
 
 
@@ -296,7 +319,7 @@ def _fit_review_budget(
 async def _run_parts(
     model: ReviewModel,
     requests: Sequence[ModelRequest],
-    rule_ids: Sequence[str],
+    expect: _Expect,
     limits: ModelLimits,
     progress: Callable[[str], None] | None,
     clock: Callable[[], float],
@@ -311,7 +334,7 @@ async def _run_parts(
         async with gate:
             if rejected:
                 return _PartResult(None, rejected[0], "unavailable", Usage(), 0)
-            result = await _review_part(model, req, rule_ids, deadline)
+            result = await _review_part(model, req, expect, deadline)
         if result.kind == "rejected" and result.failure:
             rejected.append(result.failure)
         done += 1
@@ -338,7 +361,7 @@ async def _run_parts(
 
 
 async def _review_part(
-    model: ReviewModel, request: ModelRequest, rule_ids: Sequence[str], deadline: float
+    model: ReviewModel, request: ModelRequest, expect: _Expect, deadline: float
 ) -> _PartResult:
     usage, calls = Usage(), 0
     repair: Repair | None = None
@@ -362,7 +385,7 @@ async def _review_part(
             failure = f"the model was unavailable: {exc.reason}"
             return _PartResult(None, failure, "unavailable", usage, calls + exc.attempts)
         usage, calls = usage + reply.usage, calls + reply.attempts
-        problems = _problems(reply, rule_ids)
+        problems = _problems(reply, expect)
         if isinstance(problems, ModelAnswer):
             return _PartResult(problems, None, "ok", usage, calls)
         again = " after the repair turn" if repair else ""
@@ -371,7 +394,7 @@ async def _review_part(
     return _PartResult(None, "the model's answer was unusable", "unusable", usage, calls)
 
 
-def _problems(reply: ModelReply, rule_ids: Sequence[str]) -> ModelAnswer | list[str]:
+def _problems(reply: ModelReply, expect: _Expect) -> ModelAnswer | list[str]:
     if reply.stop_reason == "max_tokens":
         return [
             "the answer was cut off at the output limit: report fewer findings, "
@@ -380,7 +403,7 @@ def _problems(reply: ModelReply, rule_ids: Sequence[str]) -> ModelAnswer | list[
     if reply.tool_input is None:
         return [f"no call to {TOOL_NAME}: the review must be submitted through the tool"]
     try:
-        return parse_answer(reply.tool_input, rule_ids=rule_ids)
+        return parse_answer(reply.tool_input, rule_ids=expect.rule_ids, criteria=expect.criteria)
     except AnswerError as exc:
         return exc.problems[:30]
 
@@ -405,6 +428,9 @@ def _finish(
 
     model_findings = [f for a in answers for f in a.findings]
     merged = merge_model_findings(request.diff, rules, model_findings)
+    criteria = _criteria_of(request)
+    verdicts = combine(criteria, [v for a in answers for v in a.criteria])
+    unmet = unmet_findings(criteria, verdicts)
     notices = list(request.notices)
     if merged.invented_paths:
         notices.append(
@@ -428,15 +454,16 @@ def _finish(
             incomplete += f"; {over_budget}"
     plan = build_plan(
         request.diff,
-        [*rules, *_carried(request), *merged.findings],
+        [*rules, *_carried(request), *merged.findings, *unmet],
         request.config,
-        summary=merge_summaries([a.summary for a in answers]),
+        summary=_with_missing_context(merge_summaries([a.summary for a in answers]), request),
         dismissed=request.dismissed,
         incomplete=incomplete,
-        notices=notices,
+        notices=_context_notices(notices, request, has_summary=bool(answers)),
         not_reviewed={**request.not_reviewed, **not_reviewed},
         previous=request.previous,
         resolved_in=request.resolved_in,
+        requirements=criteria_table(criteria, verdicts) if criteria else None,
     )
     return ReviewResult(
         plan=plan,
@@ -478,6 +505,33 @@ def _carried(request: ReviewRequest) -> list[Finding]:
     ]
 
 
+def _criteria_of(request: ReviewRequest) -> list[Criteria]:
+    return [
+        Criteria(ticket=t.identifier, title=t.title, url=t.url, items=t.criteria)
+        for t in request.tickets
+        if t.criteria
+    ]
+
+
+def _with_missing_context(
+    summary: ReviewSummary | None, request: ReviewRequest
+) -> ReviewSummary | None:
+    """The model's summary with what we could not give it (unread issues) added."""
+    if summary is None or not request.missing_context:
+        return summary
+    missing = [*request.missing_context, *summary.missing_context]
+    return summary.model_copy(update={"missing_context": missing})
+
+
+def _context_notices(
+    notices: Sequence[str], request: ReviewRequest, *, has_summary: bool
+) -> list[str]:
+    """Without a model summary, what could not be read goes at the top of the summary."""
+    if has_summary:
+        return list(notices)
+    return [*notices, *(f"Missing context: {m}" for m in request.missing_context)]
+
+
 def _rules_only(
     request: ReviewRequest,
     rules: Sequence[Finding],
@@ -487,16 +541,18 @@ def _rules_only(
     outcome: Outcome,
 ) -> ReviewResult:
     notices = [*request.notices, *([note] if note else [])]
+    criteria = _criteria_of(request)
     plan = build_plan(
         request.diff,
         rules,
         request.config,
         dismissed=request.dismissed,
         incomplete=incomplete,
-        notices=notices,
+        notices=_context_notices(notices, request, has_summary=False),
         not_reviewed=request.not_reviewed,
         previous=request.previous,
         resolved_in=request.resolved_in,
+        requirements=criteria_table(criteria, {}) if criteria else None,
     )
     return ReviewResult(
         plan=plan, outcome=outcome, usage=Usage(), calls=0, model=None, incomplete=incomplete

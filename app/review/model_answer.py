@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.review.findings import Finding, ReviewSummary, Source, findings_schema, summary_schema
+from app.review.requirements import CriterionVerdict
 
 TOOL_NAME = "submit_review"
 TOOL_DESCRIPTION = (
@@ -40,10 +41,15 @@ class AnswerError(ValueError):
 class ModelAnswer:
     findings: tuple[Finding, ...]
     summary: ReviewSummary
+    criteria: tuple[CriterionVerdict, ...] = ()
 
 
-def answer_schema(rule_ids: Sequence[str]) -> dict[str, Any]:
-    """JSON Schema of the tool input, derived from the one findings and summary definition."""
+def answer_schema(rule_ids: Sequence[str], *, criteria: bool = False) -> dict[str, Any]:
+    """JSON Schema of the tool input, derived from the one findings and summary definition.
+
+    With `criteria` (the prompt lists linked issues' acceptance criteria), the answer also
+    carries a verdict per criterion.
+    """
     report = findings_schema()
     defs: dict[str, Any] = copy.deepcopy(report["$defs"])
     finding = defs["Finding"]
@@ -59,7 +65,7 @@ def answer_schema(rule_ids: Sequence[str]) -> dict[str, Any]:
     summary = summary_schema()
     defs.update(summary.pop("$defs", {}))
     defs["ReviewSummary"] = summary
-    return {
+    schema: dict[str, Any] = {
         "type": "object",
         "additionalProperties": False,
         "properties": {
@@ -73,21 +79,49 @@ def answer_schema(rule_ids: Sequence[str]) -> dict[str, Any]:
         "required": ["findings", "summary"],
         "$defs": defs,
     }
+    if criteria:
+        verdict = CriterionVerdict.model_json_schema()
+        verdict["additionalProperties"] = False
+        defs["CriterionVerdict"] = verdict
+        schema["properties"]["criteria"] = {
+            "type": "array",
+            "items": {"$ref": "#/$defs/CriterionVerdict"},
+            "description": "one verdict per acceptance criterion of each TICKET block",
+        }
+        schema["required"].append("criteria")
+    return schema
 
 
-def parse_answer(data: object, *, rule_ids: Sequence[str]) -> ModelAnswer:
+def parse_answer(data: object, *, rule_ids: Sequence[str], criteria: bool = False) -> ModelAnswer:
     """Validate the tool input; raise `AnswerError` listing every problem (for the repair turn)."""
     if not isinstance(data, dict):
         raise AnswerError(["the tool input must be an object with findings and summary"])
     problems: list[str] = []
-    extra = sorted(set(data) - {"findings", "summary"})
+    allowed = {"findings", "summary", *(["criteria"] if criteria else [])}
+    extra = sorted(set(data) - allowed)
     if extra:
         problems.append(f"unexpected top-level keys: {', '.join(extra)}")
     summary = _summary(data.get("summary"), problems)
     findings = _findings(data.get("findings"), set(rule_ids) | {GENERAL_RULE}, problems)
+    verdicts = _criteria(data.get("criteria"), problems) if criteria else []
     if problems or summary is None:
         raise AnswerError(problems or ["summary: missing"])
-    return ModelAnswer(findings=tuple(findings), summary=summary)
+    return ModelAnswer(findings=tuple(findings), summary=summary, criteria=tuple(verdicts))
+
+
+def _criteria(raw: object, problems: list[str]) -> list[CriterionVerdict]:
+    if raw is None:
+        return []  # no verdicts: the table says the model gave none
+    if not isinstance(raw, list):
+        problems.append("criteria: must be a list")
+        return []
+    out: list[CriterionVerdict] = []
+    for i, item in enumerate(raw[:200]):
+        try:
+            out.append(CriterionVerdict.model_validate(item))
+        except ValidationError as exc:
+            problems += [_problem(f"criteria[{i}]", e) for e in exc.errors()]
+    return out
 
 
 def _summary(raw: object, problems: list[str]) -> ReviewSummary | None:

@@ -98,6 +98,7 @@ def build_plan(
     not_reviewed: Mapping[str, str] | None = None,
     previous: Mapping[str, str] | None = None,
     resolved_in: str | None = None,
+    requirements: str | None = None,
 ) -> ReviewPlan:
     """Plan the review of `diff`.
 
@@ -109,6 +110,7 @@ def build_plan(
     markers) to their titles: they get no new comment but still count and are listed in the
     summary; those this review no longer finds are listed as resolved in `resolved_in` — only
     when the review was complete, since a model that did not answer finds nothing.
+    `requirements` is the acceptance-criteria table of the linked issues, when there are any.
     """
     anchorer = Anchorer(diff)
     merged = _merge(findings, diff, anchorer)
@@ -156,6 +158,7 @@ def build_plan(
             resolved=resolved,
             resolved_in=resolved_in,
             file_level_posted=file_level_posted,
+            requirements=requirements,
         ),
         conclusion=conclusion,
         check_title=title[:ANNOTATION_TITLE_LIMIT],

@@ -16,7 +16,7 @@ from app.review.chunking import ChunkPart
 from app.review.diff import DiffLine, FileDiff, quote_path
 from app.review.findings import Finding
 from app.review.persona import Checklist, Persona
-from app.review.prompt_text import CLOSING, FRAMING, PART_NOTE, UNTRUSTED_NOTE
+from app.review.prompt_text import CLOSING, CRITERIA_NOTE, FRAMING, PART_NOTE, UNTRUSTED_NOTE
 from app.review.repo_config import RepoConfig
 
 MAX_LINE_CHARS = 1_000  # minified or generated lines: the start says enough
@@ -101,6 +101,8 @@ def user_message(
         out.append("Findings the rules already reported (facts; do not repeat them):")
         out.append(data_block("RULE_FINDINGS", "\n".join(_fact(f) for f in facts)))
     out.append(data_block("DIFF", "\n".join(render_part(p) for p in parts)))
+    if any(t.criteria for t in tickets):
+        out.append(CRITERIA_NOTE)
     out.append(CLOSING.replace("{tool}", tool))
     return "\n\n".join(out)
 

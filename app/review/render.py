@@ -208,6 +208,7 @@ def summary_body(
     resolved: Sequence[tuple[str, str]] = (),
     resolved_in: str | None = None,
     file_level_posted: Sequence[str] = (),
+    requirements: str | None = None,
 ) -> str:
     """The PR summary comment: verdict, structured summary, findings, what was skipped.
 
@@ -221,6 +222,8 @@ def summary_body(
     parts += [f"> {defuse(n)}" for n in notices]
     if summary is not None:
         parts.append(_summary_section(summary))
+    if requirements:
+        parts += ["### Acceptance criteria", requirements]
     if shown:
         parts += [
             f"### Findings ({counts_line([p.finding for p in shown])})",
