@@ -99,7 +99,7 @@ async def _run_worker(settings: Settings) -> None:
         log.info("draining: no new jobs, waiting up to %.0fs", settings.drain_seconds)
         await worker.stop()
         if context is not None:
-            await context.github.aclose()
+            await context.aclose()
     finally:
         await engine.dispose()
 

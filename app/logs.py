@@ -119,8 +119,9 @@ def setup_logging(
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     # Alembic announces its context on every revision check (/readyz); we log migrations ourselves.
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    # At DEBUG the SDK and its HTTP client log whole request bodies: prompts, diffs, PR text.
-    for name in ("anthropic", "httpx2", "httpcore"):
+    # At DEBUG the Anthropic SDK and its HTTP client log whole request bodies (prompts, diffs,
+    # PR text); at INFO httpx logs a line per GitHub or Linear request. Neither is ours to say.
+    for name in ("anthropic", "httpx2", "httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
     return redactor
 

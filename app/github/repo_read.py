@@ -137,6 +137,23 @@ class RepoReads(RepoBase):
             [issue, review],
         )
 
+    async def commit_messages(self, number: int, *, limit: int = 250) -> list[str]:
+        """The messages of the pull request's commits, oldest first (GitHub lists 250 at most)."""
+        pages = self._rest.paginate(
+            self._rest.pulls.async_list_commits,
+            map_func=lambda r: read(f"the commits of #{number}", items(), r),
+            owner=self.owner,
+            repo=self.name,
+            pull_number=number,
+            per_page=PER_PAGE,
+        )
+        commits = await self._collect(pages, limit=limit)
+        return read_data(
+            f"the commits of #{number}",
+            lambda data: [str(c["commit"]["message"]) for c in data],
+            commits,
+        )
+
     async def check_runs(self, ref: str) -> list[CheckRun]:
         """Our check runs (named CHECK_NAME) on `ref`."""
         pages = self._rest.paginate(

@@ -11,6 +11,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.github.client import GitHubApp
+from app.linear.client import LinearClient
 from app.llm import ReviewModel, model_from_settings
 from app.metrics import Metrics
 from app.persona_files import bundled_personas_dir
@@ -37,6 +38,12 @@ class JobContext:
     now: Callable[[], datetime] = utcnow
     wake: Callable[[], None] | None = None  # tell this process's worker a job was queued
     personas_dir: Path = field(default_factory=bundled_personas_dir)
+    linear: LinearClient | None = None  # None: linked issues are not read
+
+    async def aclose(self) -> None:
+        await self.github.aclose()
+        if self.linear is not None:
+            await self.linear.aclose()
 
     async def enqueue(self, jobs: Sequence[NewJob]) -> None:
         await self.queue.enqueue(jobs)
@@ -69,7 +76,15 @@ def build_context(
         models=models or _models_from(settings),
         wake=wake,
         personas_dir=bundled_personas_dir(settings.personas_dir),
+        linear=_linear_from(settings),
     )
+
+
+def _linear_from(settings: Settings) -> LinearClient | None:
+    key = settings.linear_api_key.get_secret_value() if settings.linear_api_key else ""
+    if not key:
+        return None
+    return LinearClient(key, str(settings.linear_api_url))
 
 
 def _models_from(settings: Settings) -> ModelFactory:

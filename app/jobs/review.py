@@ -22,6 +22,7 @@ from app.github.types import GitHubError, PullRequest
 from app.jobs.context import JobContext
 from app.jobs.gather import LoadedConfig, load_config, load_persona, read_our_comments
 from app.jobs.publish import Published, publish
+from app.jobs.tickets import linked_issues
 from app.review.diff import DiffParseError, parse_diff
 from app.review.findings import Finding, Source
 from app.review.plan import ReviewPlan, build_plan
@@ -123,15 +124,25 @@ async def _review_and_publish(
     except DiffParseError as exc:
         raise PermanentReviewError(f"the diff GitHub sent could not be read: {exc}") from None
     on_pr = read_our_comments(await repo.comments(pr.number), await ctx.github.bot_login())
+    linked = await linked_issues(ctx.linear, config.linear, repo, pr)
     stored = await last_review(ctx.engine, request.repository_id, pr.number)
-    scope = await _scope(repo, pr, stored)
+    if any(t.criteria for t in linked.tickets):
+        # Acceptance criteria are judged on the whole change, not on the last push alone.
+        scope = Scope(None, (), "full review: linked issues have acceptance criteria")
+    else:
+        scope = await _scope(repo, pr, stored)
     notices = tuple(n for n in (loaded.problem, persona.problem, pull_diff.note) if n is not None)
     review_request = ReviewRequest(
         diff=diff,
         config=config,
         persona=persona.persona,
         checklists=persona.checklists,
-        pr=PullRequestText(title=pr.title, body=pr.body, branch=pr.head_ref),
+        pr=PullRequestText(
+            title=pr.title, body=pr.body, branch=pr.head_ref, commits=linked.commit_messages
+        ),
+        tickets=linked.tickets,
+        missing_context=linked.missing_context,
+        missing_issue=linked.missing_issue,
         dismissed=await dismissals(ctx.engine, request.repository_id, pr.number),
         not_reviewed=dict(pull_diff.unseen),
         notices=notices,

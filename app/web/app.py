@@ -101,7 +101,7 @@ def create_app(
             if worker:
                 await worker.stop()
             if context is not None:
-                await context.github.aclose()
+                await context.aclose()
             if engine is None:
                 await db.dispose()
 

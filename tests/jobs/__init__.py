@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.github.client import GitHubApp
 from app.jobs.context import ClosableModel, JobContext
+from app.linear.client import LinearClient
 from app.llm import AnthropicModel
 from app.metrics import Metrics
 from app.pipeline import PermanentJobError, build_handlers
@@ -26,6 +28,9 @@ from app.store.jobs import ClaimedJob, JobQueue, NewJob
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.github_server import FakeGitHub
 from tests.fakes.github_state import Pull, Repo
+from tests.fakes.linear_api import KEY as LINEAR_KEY
+from tests.fakes.linear_api import URL as LINEAR_URL
+from tests.fakes.linear_api import FakeLinear
 from tests.llm import MODEL
 
 REFUNDS = (Path(__file__).parent.parent / "diffs" / "refunds.diff").read_text(encoding="utf-8")
@@ -45,6 +50,7 @@ class World:
     ctx: JobContext
     queue: JobQueue
     repo: Repo
+    linear: FakeLinear
     model_on: bool = True
 
     def pull(self, diff: str = REFUNDS, **kwargs: Any) -> Pull:
@@ -133,12 +139,21 @@ async def world(
             sleep=_no_sleep,
         )
 
+    linear = FakeLinear()
+    linear_http = httpx.AsyncClient(transport=httpx.MockTransport(linear))
     ctx = JobContext(
-        settings=settings, engine=engine, metrics=Metrics(), github=app, queue=queue, models=models
+        settings=settings,
+        engine=engine,
+        metrics=Metrics(),
+        github=app,
+        queue=queue,
+        models=models,
+        linear=LinearClient(LINEAR_KEY, LINEAR_URL, http_client=linear_http),
     )
-    state["world"] = World(github=github, llm=llm, ctx=ctx, queue=queue, repo=repo)
+    state["world"] = World(github=github, llm=llm, ctx=ctx, queue=queue, repo=repo, linear=linear)
     try:
         yield state["world"]
     finally:
-        await app.aclose()
+        await ctx.aclose()
+        await linear_http.aclose()
     assert github.errors == []

@@ -16,7 +16,7 @@ import respx
 from app.errors import BackendReviewError
 from app.linear import LinearClient, LinearError, LinearIssue
 from app.linear.client import MAX_IDENTIFIERS
-from tests.linear.fake_linear import KEY, URL, FakeLinear, issue_json, not_found
+from tests.fakes.linear_api import KEY, URL, FakeLinear, issue_json, not_found
 
 
 class Clock:

@@ -15,7 +15,7 @@ from graphql.execution.values import get_variable_values
 
 from app.linear import LinearClient
 from app.linear.documents import DOCUMENTS, issues_query
-from tests.linear.fake_linear import KEY, URL, FakeLinear
+from tests.fakes.linear_api import KEY, URL, FakeLinear
 
 SCHEMA_ENV = "BACKEND_REVIEW_LINEAR_SCHEMA"
 DEFAULT_SCHEMA = (
