@@ -21,7 +21,13 @@ from app.linear.errors import LinearError
 from app.linear.types import LinearIssue
 from app.review.prompt import TicketText
 from app.review.repo_config import LinearConfig
-from app.review.tickets import accept_refs, acceptance_criteria, candidate_refs, find_issue_refs
+from app.review.tickets import (
+    MAX_ISSUES_PER_PR,
+    accept_refs,
+    acceptance_criteria,
+    candidate_refs,
+    find_issue_refs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +45,10 @@ async def linked_issues(
 ) -> LinkedIssues:
     if not config.enabled:
         return LinkedIssues()
-    # Commit messages cost a call: read only when Linear can be asked about what they name.
-    commits = await _commit_messages(repo, pr.number) if linear is not None else ()
+    # Commit messages cost a call: read them when Linear can be asked about what they name, or
+    # when a link is required (one named only in a commit still counts).
+    wanted = linear is not None or config.require_issue
+    commits = await _commit_messages(repo, pr.number) if wanted else ()
     refs = candidate_refs(
         find_issue_refs(branch=pr.head_ref, title=pr.title, body=pr.body, commits=commits)
     )
@@ -51,7 +59,7 @@ async def linked_issues(
             commit_messages=commits,
         )
     if linear is None:
-        names = ", ".join(r.identifier for r in refs[:5])
+        names = ", ".join(r.identifier for r in refs[:MAX_ISSUES_PER_PR])
         return LinkedIssues(
             missing_context=(f"Linked issues not read ({names}): LINEAR_API_KEY is not set.",),
             commit_messages=commits,
@@ -59,7 +67,7 @@ async def linked_issues(
     try:
         teams = await linear.team_keys()
     except LinearError as exc:
-        names = ", ".join(r.identifier for r in refs[:5])
+        names = ", ".join(r.identifier for r in refs[:MAX_ISSUES_PER_PR])
         return LinkedIssues(
             missing_context=(f"Linked issues not read ({names}): {exc.reason}.",),
             commit_messages=commits,

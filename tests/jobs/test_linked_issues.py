@@ -132,3 +132,22 @@ async def test_a_repository_can_switch_linear_off(w: World) -> None:
 
     assert w.linear.requests == []
     assert "Acceptance criteria" not in summary(w, pr.number)
+
+
+async def test_a_required_link_named_only_in_a_commit_counts_without_a_linear_key(
+    w: World,
+) -> None:
+    w.github.set_file(
+        w.repo, "main", ".github/backend-review.yml", "linear:\n  require_issue: true\n"
+    )
+    linear, w.ctx.linear = w.ctx.linear, None
+    try:
+        pr = w.pull(LEDGER_ONLY, commits=("Write the ledger entry\n\nFixes ENG-123",))
+        await w.run(w.review_job(pr))
+    finally:
+        w.ctx.linear = linear
+
+    body = summary(w, pr.number)
+    assert "No Linear issue linked" not in body
+    assert "Linked issues not read (ENG-123): LINEAR_API_KEY is not set." in body
+    assert w.linear.requests == []
