@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.llm import Usage
 from app.metrics import Metrics
 from app.review_run import ReviewResult
 from app.store.usage import UsageRecord, record_usage, start_of_utc_day, tokens_used_since
@@ -43,8 +44,12 @@ async def record_review_usage(
     *,
     configured_model: str,
     now: datetime,
+    prices: tuple[float, float, float, float] | None = None,
 ) -> int:
-    """Store the review's usage row and count it in the metrics; returns the row id."""
+    """Store the review's usage row and count it in the metrics; returns the row id.
+
+    `prices` (dollars per million input, output, cache-read, cache-write tokens) adds the
+    estimated cost to the cost counter."""
     usage = result.usage
     row_id = await record_usage(
         engine,
@@ -72,7 +77,20 @@ async def record_review_usage(
         cache_read_tokens=usage.cache_read_tokens,
         cache_write_tokens=usage.cache_write_tokens,
     )
+    if prices is not None:
+        metrics.count_llm_cost(estimated_cost(usage, prices))
     for outcome in result.part_outcomes:
         metrics.count_llm_call(outcome)
     metrics.count_llm_review(result.outcome)
     return row_id
+
+
+def estimated_cost(usage: Usage, prices: tuple[float, float, float, float]) -> float:
+    """Dollars for `usage` at `prices` per million tokens of each kind."""
+    amounts = (
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cache_read_tokens,
+        usage.cache_write_tokens,
+    )
+    return sum(n * price for n, price in zip(amounts, prices, strict=True)) / 1_000_000

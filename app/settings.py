@@ -7,7 +7,7 @@ Names follow ARCHITECTURE.md's interface table; the ones it does not list carry 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from pydantic import (
@@ -19,7 +19,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from app.errors import ConfigError
@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     llm_daily_tokens: int = Field(
         5_000_000, ge=0, validation_alias=_env("BACKEND_REVIEW_LLM_DAILY_TOKENS")
     )
+    # US dollars per million input, output, cache-read and cache-write tokens: what the cost
+    # metric estimates with (the default is Claude Sonnet's list price; set yours).
+    llm_price_per_mtok: Annotated[tuple[float, float, float, float], NoDecode] = Field(
+        (3.0, 15.0, 0.3, 3.75), validation_alias=_env("BACKEND_REVIEW_LLM_PRICE_PER_MTOK")
+    )
     aws_region: str | None = Field(None, validation_alias=_env("AWS_REGION"))
     vertex_region: str | None = Field(None, validation_alias=_env("CLOUD_ML_REGION"))
     vertex_project_id: str | None = Field(
@@ -135,6 +140,23 @@ class Settings(BaseSettings):
                     "is not a PEM private key (expected '-----BEGIN ... PRIVATE KEY-----')"
                 )
             return value + "\n"
+        return value
+
+    @field_validator("llm_price_per_mtok", mode="before")
+    @classmethod
+    def _prices(cls, value: object) -> object:
+        """ "3,15,0.3,3.75" from the environment; four numbers, none negative."""
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",")]
+            if len(parts) != 4:
+                raise ValueError("give four prices: input,output,cache_read,cache_write")
+            try:
+                numbers = tuple(float(p) for p in parts)
+            except ValueError:
+                raise ValueError("prices must be numbers, e.g. 3,15,0.3,3.75") from None
+            value = numbers
+        if isinstance(value, tuple) and any(v < 0 for v in value):
+            raise ValueError("prices must not be negative")
         return value
 
     @field_validator("database_url")

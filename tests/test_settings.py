@@ -123,3 +123,14 @@ def test_unreadable_or_wrong_key_file(
 def test_database_password_is_a_secret_in_both_spellings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://app:p%40ss%2Fword@db/reviews")
     assert {"p@ss/word", "p%40ss%2Fword"} <= set(load_settings().secret_values())
+
+
+def test_model_prices_are_four_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().llm_price_per_mtok == (3.0, 15.0, 0.3, 3.75)
+    monkeypatch.setenv("BACKEND_REVIEW_LLM_PRICE_PER_MTOK", " 1, 5, 0.1, 1.25 ")
+    assert load_settings().llm_price_per_mtok == (1.0, 5.0, 0.1, 1.25)
+    for bad, says in (("1,5", "four prices"), ("a,b,c,d", "numbers"), ("1,2,3,-4", "negative")):
+        monkeypatch.setenv("BACKEND_REVIEW_LLM_PRICE_PER_MTOK", bad)
+        with pytest.raises(ConfigError, match=says) as caught:
+            load_settings()
+        assert caught.value.setting == "BACKEND_REVIEW_LLM_PRICE_PER_MTOK"

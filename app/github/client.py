@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import urllib.request
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self
 
@@ -38,6 +39,7 @@ from app.github.caller import Caller, Sleep, TokenDropper
 from app.github.parse import read
 from app.github.repo import RepoClient
 from app.github.retry import RetryPolicy, normalise_retry_after
+from app.metrics import Metrics
 from app.settings import Settings
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -53,6 +55,7 @@ class GitHubApp:
         sleep: Sleep = asyncio.sleep,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         policy: RetryPolicy | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         if settings.github_app_id is None:
             raise ConfigError("GITHUB_APP_ID", "is not set")
@@ -73,7 +76,7 @@ class GitHubApp:
             user_agent=USER_AGENT,
             timeout=timeout,
             async_transport=_SharedTransport(self._transport),
-            async_event_hooks={"response": [normalise_retry_after]},
+            async_event_hooks={"response": _response_hooks(metrics)},
             cache_strategy=self._cache,
             http_cache=False,
             auto_retry=False,  # our loop applies the policy, see Caller
@@ -113,6 +116,25 @@ class GitHubApp:
             self._installations[installation_id] = gh
         caller = self._caller.with_token_refresh(TokenDropper(gh))
         return RepoClient(gh, owner, name, caller)
+
+
+ResponseHook = Callable[[httpx.Response], Awaitable[None]]
+
+
+def _response_hooks(metrics: Metrics | None) -> list[ResponseHook]:
+    hooks: list[ResponseHook] = [normalise_retry_after]
+    if metrics is not None:
+
+        async def count(response: httpx.Response) -> None:
+            metrics.count_github_response(
+                method=response.request.method,
+                status=response.status_code,
+                resource=response.headers.get("x-ratelimit-resource"),
+                remaining=response.headers.get("x-ratelimit-remaining"),
+            )
+
+        hooks.append(count)
+    return hooks
 
 
 class _SharedTransport(httpx.AsyncBaseTransport):

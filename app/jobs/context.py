@@ -66,7 +66,7 @@ def build_context(
     if github is None:
         if settings.missing_github_app():
             return None
-        github = GitHubApp(settings)
+        github = GitHubApp(settings, metrics=metrics)
     return JobContext(
         settings=settings,
         engine=engine,

@@ -15,6 +15,7 @@ What can go wrong and what the user sees:
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from app.github.repo import RepoClient
@@ -27,6 +28,8 @@ from app.review.diff import DiffParseError, parse_diff
 from app.review.findings import Finding, Source
 from app.review.plan import ReviewPlan, build_plan
 from app.review.prompt import PullRequestText
+from app.review.requirements import CRITERION_RULE, MISSING_ISSUE_RULE
+from app.review.rules import ALL_RULES
 from app.review_run import ModelLimits, ReviewRequest, ReviewResult, run_review
 from app.review_usage import ReviewSubject, record_review_usage, tokens_left_today
 from app.routing import ReviewJob, review_key
@@ -60,9 +63,10 @@ async def review_pull_request(ctx: JobContext, job: ClaimedJob, request: ReviewJ
     if pr.draft and not loaded.config.review_drafts and not asked:
         log.info("#%d is a draft and review_drafts is off: not reviewed", pr.number)
         return
+    started = time.monotonic()
     check_id = await _open_check(repo, job, pr.head_sha)
     try:
-        await _review_and_publish(ctx, job, request, repo, pr, loaded, check_id)
+        await _review_and_publish(ctx, started, job, request, repo, pr, loaded, check_id)
     except BaseException as exc:
         if _gives_up(job, exc):
             await _close_check(repo, check_id, exc)
@@ -109,6 +113,7 @@ async def _close_check(repo: RepoClient, check_id: int, exc: BaseException) -> N
 
 async def _review_and_publish(
     ctx: JobContext,
+    started: float,
     job: ClaimedJob,
     request: ReviewJob,
     repo: RepoClient,
@@ -174,7 +179,7 @@ async def _review_and_publish(
         summary_comment_id=on_pr.summary_comment_id,
         replan=lambda notice: _replan(review_request, result, notice),
     )
-    await _remember(ctx, job, request, pr, check_id, result, published)
+    await _remember(ctx, started, job, request, pr, check_id, result, published)
 
 
 async def _scope(repo: RepoClient, pr: PullRequest, stored: StoredReview | None) -> Scope:
@@ -240,6 +245,7 @@ def _replan(request: ReviewRequest, result: ReviewResult, notice: str) -> Review
 
 async def _remember(
     ctx: JobContext,
+    started: float,
     job: ClaimedJob,
     request: ReviewJob,
     pr: PullRequest,
@@ -276,4 +282,15 @@ async def _remember(
         ),
         configured_model=ctx.settings.model,
         now=now,
+        prices=ctx.settings.llm_price_per_mtok,
+    )
+    known_rules = {rule.id for rule in ALL_RULES} | {MISSING_ISSUE_RULE, CRITERION_RULE}
+    ctx.metrics.observe_review(
+        seconds=time.monotonic() - started,
+        conclusion=published.plan.conclusion,
+        findings=[
+            (f.severity.value, f.source.value, f.rule if f.rule in known_rules else "model")
+            for f in published.plan.findings
+            if f.id not in published.plan.dismissed
+        ],
     )

@@ -122,7 +122,8 @@ async def world(
     github.set_permission(repo, "reader", "read")
     llm = FakeAnthropic()
     settings = settings_for(github, tmp_path, **setting_changes)
-    app = GitHubApp(settings, async_transport=github.transport(), sleep=_no_sleep)
+    metrics = Metrics()
+    app = GitHubApp(settings, async_transport=github.transport(), sleep=_no_sleep, metrics=metrics)
     queue = JobQueue(engine, worker_id="test", max_attempts=3)
     state: dict[str, World] = {}
 
@@ -144,7 +145,7 @@ async def world(
     ctx = JobContext(
         settings=settings,
         engine=engine,
-        metrics=Metrics(),
+        metrics=metrics,
         github=app,
         queue=queue,
         models=models,
