@@ -36,6 +36,9 @@ def _setup_logging(settings: Settings) -> None:
     setup_logging(
         fmt=settings.log_format, level=settings.log_level, secrets=settings.secret_values()
     )
+    from app.tracing import setup_tracing
+
+    setup_tracing(settings)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     llm_price_per_mtok: Annotated[tuple[float, float, float, float], NoDecode] = Field(
         (3.0, 15.0, 0.3, 3.75), validation_alias=_env("BACKEND_REVIEW_LLM_PRICE_PER_MTOK")
     )
+    # Tracing is on when an OTLP endpoint is set (and the `otel` extra installed).
+    otel_endpoint: str | None = Field(None, validation_alias=_env("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    otel_service: str = Field("backend-review", validation_alias=_env("OTEL_SERVICE_NAME"))
     aws_region: str | None = Field(None, validation_alias=_env("AWS_REGION"))
     vertex_region: str | None = Field(None, validation_alias=_env("CLOUD_ML_REGION"))
     vertex_project_id: str | None = Field(
@@ -145,7 +148,7 @@ class Settings(BaseSettings):
     @field_validator("llm_price_per_mtok", mode="before")
     @classmethod
     def _prices(cls, value: object) -> object:
-        """ "3,15,0.3,3.75" from the environment; four numbers, none negative."""
+        """Prices from the environment as "3,15,0.3,3.75": four numbers, none negative."""
         if isinstance(value, str):
             parts = [p.strip() for p in value.split(",")]
             if len(parts) != 4:

@@ -22,6 +22,7 @@ from app.logs import log_context
 from app.metrics import Metrics
 from app.pipeline import JobHandler, PermanentJobError
 from app.store.jobs import ClaimedJob, JobQueue, JobStatus
+from app.tracing import span
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,10 @@ class Worker:
     async def _run(self, job: ClaimedJob) -> tuple[ClaimedJob | None, bool]:
         """Run `job` and record its outcome; the next job, when claimed on the way, and
         whether the queue was looked at on the way."""
-        with log_context(delivery_id=job.delivery_id, job_id=job.id):
+        with (
+            log_context(delivery_id=job.delivery_id, job_id=job.id),
+            span("job", kind=job.kind, job_id=job.id, attempt=job.attempts),
+        ):
             started = time.perf_counter()
             heartbeat = asyncio.create_task(self._heartbeat(job))
             try:

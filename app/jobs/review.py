@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from app.github.repo import RepoClient
 from app.github.types import GitHubError, PullRequest
 from app.jobs.context import JobContext
-from app.jobs.gather import LoadedConfig, load_config, load_persona, read_our_comments
+from app.jobs.gather import LoadedConfig, OnThePr, load_config, load_persona, read_our_comments
 from app.jobs.publish import Published, publish
 from app.jobs.tickets import linked_issues
 from app.review.diff import DiffParseError, parse_diff
@@ -35,6 +35,7 @@ from app.review_usage import ReviewSubject, record_review_usage, tokens_left_tod
 from app.routing import ReviewJob, review_key
 from app.store.jobs import ClaimedJob, newer_review_queued
 from app.store.reviews import StoredReview, dismissals, last_review, save_review
+from app.tracing import span
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,8 @@ async def _review_and_publish(
         carried=scope.carried,
     )
     log.info("reviewing #%d at %s (%s)", pr.number, pr.head_sha[:12], scope.why)
-    result = await _run_model_review(ctx, request, review_request)
+    with span("review.core_and_model", files=len(diff.files), full=scope.files is None):
+        result = await _run_model_review(ctx, request, review_request)
 
     if await newer_review_queued(
         ctx.engine, review_key(request.repository_id, pr.number), than_job_id=job.id
@@ -170,7 +172,20 @@ async def _review_and_publish(
             summary="A newer push or command started another review of this pull request.",
         )
         return
-    published = await publish(
+    with span("review.publish", comments=len(result.plan.comments)):
+        published = await _publish(repo, pr, check_id, on_pr, review_request, result)
+    await _remember(ctx, started, job, request, pr, check_id, result, published)
+
+
+async def _publish(
+    repo: RepoClient,
+    pr: PullRequest,
+    check_id: int,
+    on_pr: OnThePr,
+    review_request: ReviewRequest,
+    result: ReviewResult,
+) -> Published:
+    return await publish(
         repo,
         result.plan,
         number=pr.number,
@@ -179,7 +194,6 @@ async def _review_and_publish(
         summary_comment_id=on_pr.summary_comment_id,
         replan=lambda notice: _replan(review_request, result, notice),
     )
-    await _remember(ctx, started, job, request, pr, check_id, result, published)
 
 
 async def _scope(repo: RepoClient, pr: PullRequest, stored: StoredReview | None) -> Scope:
