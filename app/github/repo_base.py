@@ -3,12 +3,13 @@ the call loop, and paging."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from githubkit import AppInstallationAuthStrategy, GitHub
 from githubkit.rest import Paginator
 
 from app.github.caller import Caller
+from app.github.parse import items, read
 
 T = TypeVar("T")
 
@@ -39,3 +40,24 @@ class RepoBase:
             except StopAsyncIteration:
                 break
         return out
+
+    async def _list(
+        self,
+        method: Any,
+        what: str,
+        *,
+        key: str | None = None,
+        limit: int | None = None,
+        **params: Any,
+    ) -> list[Any]:
+        """Every item of a paginated list of this repository (`key`: the items' field in a
+        wrapped answer, e.g. check_runs), at most `limit`."""
+        pages = self._rest.paginate(
+            method,
+            map_func=lambda r: read(what, items(key), r),
+            owner=self.owner,
+            repo=self.name,
+            per_page=PER_PAGE,
+            **params,
+        )
+        return await self._collect(pages, limit=limit)

@@ -9,8 +9,8 @@ from urllib.parse import quote
 
 from app.github import parse
 from app.github.files_diff import FILES_LIST_LIMIT, diff_from_files
-from app.github.parse import items, read, read_data
-from app.github.repo_base import PER_PAGE, RepoBase
+from app.github.parse import read, read_data
+from app.github.repo_base import RepoBase
 from app.github.types import (
     CHECK_NAME,
     CheckRun,
@@ -46,15 +46,12 @@ class RepoReads(RepoBase):
                 raise
         else:
             return PullDiff(text=response.text, source="diff")
-        pages = self._rest.paginate(
+        entries = await self._list(
             self._rest.pulls.async_list_files,
-            map_func=lambda r: read(f"the files of #{number}", items(), r),
-            owner=self.owner,
-            repo=self.name,
+            f"the files of #{number}",
+            limit=FILES_LIST_LIMIT,
             pull_number=number,
-            per_page=PER_PAGE,
         )
-        entries = await self._collect(pages, limit=FILES_LIST_LIMIT)
         return read_data(
             f"the files of #{number}",
             lambda data: diff_from_files(data, refused="406: too large for the diff media type"),
@@ -110,24 +107,16 @@ class RepoReads(RepoBase):
 
     async def comments(self, number: int) -> list[Comment]:
         """The pull request's issue comments, then its review comments, every page of both."""
-        issue_pages = self._rest.paginate(
+        issue = await self._list(
             self._rest.issues.async_list_comments,
-            map_func=lambda r: read(f"the comments of #{number}", items(), r),
-            owner=self.owner,
-            repo=self.name,
+            f"the comments of #{number}",
             issue_number=number,
-            per_page=PER_PAGE,
         )
-        review_pages = self._rest.paginate(
+        review = await self._list(
             self._rest.pulls.async_list_review_comments,
-            map_func=lambda r: read(f"the review comments of #{number}", items(), r),
-            owner=self.owner,
-            repo=self.name,
+            f"the review comments of #{number}",
             pull_number=number,
-            per_page=PER_PAGE,
         )
-        issue = await self._collect(issue_pages)
-        review = await self._collect(review_pages)
         return read_data(
             f"the comments of #{number}",
             lambda d: (
@@ -139,15 +128,12 @@ class RepoReads(RepoBase):
 
     async def commit_messages(self, number: int, *, limit: int = 250) -> list[str]:
         """The messages of the pull request's commits, oldest first (GitHub lists 250 at most)."""
-        pages = self._rest.paginate(
+        commits = await self._list(
             self._rest.pulls.async_list_commits,
-            map_func=lambda r: read(f"the commits of #{number}", items(), r),
-            owner=self.owner,
-            repo=self.name,
+            f"the commits of #{number}",
+            limit=limit,
             pull_number=number,
-            per_page=PER_PAGE,
         )
-        commits = await self._collect(pages, limit=limit)
         return read_data(
             f"the commits of #{number}",
             lambda data: [str(c["commit"]["message"]) for c in data],
@@ -156,16 +142,13 @@ class RepoReads(RepoBase):
 
     async def check_runs(self, ref: str) -> list[CheckRun]:
         """Our check runs (named CHECK_NAME) on `ref`."""
-        pages = self._rest.paginate(
+        runs = await self._list(
             self._rest.checks.async_list_for_ref,
-            map_func=lambda r: read(f"the check runs of {ref[:12]}", items("check_runs"), r),
-            owner=self.owner,
-            repo=self.name,
+            f"the check runs of {ref[:12]}",
+            key="check_runs",
             ref=quote(ref, safe="/"),
             check_name=CHECK_NAME,
-            per_page=PER_PAGE,
         )
-        runs = await self._collect(pages)
         return read_data(
             f"the check runs of {ref[:12]}",
             lambda d: [parse.check_run(r) for r in d if r.get("name") == CHECK_NAME],
@@ -188,13 +171,9 @@ class RepoReads(RepoBase):
 
     async def pulls_for_commit(self, sha: str) -> list[int]:
         """Numbers of the pull requests that contain the commit, open or closed."""
-        pages = self._rest.paginate(
+        pulls = await self._list(
             self._rest.repos.async_list_pull_requests_associated_with_commit,
-            map_func=lambda r: read(f"the pulls of {sha[:12]}", items(), r),
-            owner=self.owner,
-            repo=self.name,
+            f"the pulls of {sha[:12]}",
             commit_sha=sha,
-            per_page=PER_PAGE,
         )
-        pulls = await self._collect(pages)
         return read_data(f"the pulls of {sha[:12]}", lambda d: [int(p["number"]) for p in d], pulls)
