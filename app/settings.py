@@ -6,6 +6,8 @@ Names follow ARCHITECTURE.md's interface table; the ones it does not list carry 
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import quote
@@ -25,6 +27,13 @@ from sqlalchemy.engine import make_url
 from app.errors import ConfigError
 
 _PEM_BEGIN = "-----BEGIN"
+
+# Where the setup page (app/web/setup.py) keeps the App it registered: `<data_dir>/github-app/`
+# holds `app.json` (id, slug, webhook secret, ...) and `private-key.pem`, both mode 0600.
+REGISTERED_APP_DIR = "github-app"
+REGISTERED_APP_FILE = "app.json"
+REGISTERED_KEY_FILE = "private-key.pem"
+_DATA_DIR = "BACKEND_REVIEW_DATA_DIR"  # the setting to name when those files are unusable
 
 
 def _env(name: str) -> AliasChoices:
@@ -109,6 +118,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), validation_alias=_env("BACKEND_REVIEW_DATA_DIR"))
     database_url: str | None = Field(None, validation_alias=_env("DATABASE_URL"))
 
+    # The address GitHub and browsers reach this server at (behind a proxy, say). Unset: the
+    # address of the request, so X-Forwarded-Host is never trusted on our own.
+    public_url: HttpUrl | None = Field(None, validation_alias=_env("BACKEND_REVIEW_PUBLIC_URL"))
     host: str = Field("127.0.0.1", min_length=1, validation_alias=_env("BACKEND_REVIEW_HOST"))
     port: int = Field(8000, ge=0, le=65535, validation_alias=_env("BACKEND_REVIEW_PORT"))
     log_format: Literal["auto", "json", "text"] = Field(
@@ -182,6 +194,29 @@ class Settings(BaseSettings):
             raise ValueError("set GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH, not both")
         return self
 
+    @model_validator(mode="after")
+    def _registered_app(self) -> Settings:
+        """Fill the App settings the environment leaves unset from the App registered on /.
+
+        Value by value, the environment (and .env, and arguments) wins: a key rotated by hand
+        replaces the registered one without touching the files.
+        """
+        need_id = self.github_app_id is None
+        need_key = self.github_private_key is None and self.github_private_key_path is None
+        need_secret = self.github_webhook_secret is None
+        if not (need_id or need_key or need_secret):
+            return self
+        stored = read_registered_app(self.data_dir)
+        if stored is None:
+            return self
+        if need_id:
+            self.github_app_id = stored.app_id
+        if need_key:
+            self.github_private_key = SecretStr(stored.private_key)
+        if need_secret:
+            self.github_webhook_secret = SecretStr(stored.webhook_secret)
+        return self
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -243,6 +278,63 @@ class Settings(BaseSettings):
                 # As typed in the URL (percent-encoded) and as the driver sees it.
                 values += [str(password), quote(str(password), safe="")]
         return values
+
+
+@dataclass(frozen=True)
+class RegisteredApp:
+    """The App the setup page registered, as read back from the data directory."""
+
+    app_id: int
+    slug: str
+    webhook_secret: str = field(repr=False)
+    private_key: str = field(repr=False)
+
+
+def registered_app_dir(data_dir: Path) -> Path:
+    return data_dir / REGISTERED_APP_DIR
+
+
+def read_registered_app(data_dir: Path) -> RegisteredApp | None:
+    """The registered App, None when there is none, or ConfigError when its files are unusable.
+
+    A broken record stops start-up rather than leaving the server quietly unconnected. No
+    message quotes the files' content.
+    """
+    directory = registered_app_dir(data_dir)
+    record = directory / REGISTERED_APP_FILE
+    text = _read_registered(record)
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+        app_id, slug, secret = data["id"], data["slug"], data["webhook_secret"]
+    except (ValueError, KeyError, TypeError):
+        raise ConfigError(_DATA_DIR, f"{record} is not a registered App's record") from None
+    valid = (
+        isinstance(app_id, int)
+        and not isinstance(app_id, bool)
+        and app_id > 0
+        and isinstance(slug, str)
+        and isinstance(secret, str)
+        and secret
+    )
+    if not valid:
+        raise ConfigError(_DATA_DIR, f"{record} is not a registered App's record")
+    key_file = directory / REGISTERED_KEY_FILE
+    pem = _read_registered(key_file)
+    if pem is None or not pem.lstrip().startswith(_PEM_BEGIN):
+        raise ConfigError(_DATA_DIR, f"{key_file} is missing or not a PEM private key")
+    return RegisteredApp(app_id=app_id, slug=slug, webhook_secret=secret, private_key=pem)
+
+
+def _read_registered(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or type(exc).__name__
+        raise ConfigError(_DATA_DIR, f"cannot read {path}: {reason}") from None
 
 
 def _env_name(name: str) -> str:

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from app.errors import ConfigError
+from app.github.manifest_flow import Registration, save
 from app.settings import load_settings
 
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n"
@@ -22,6 +23,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "BACKEND_REVIEW_DATA_DIR",
         "BACKEND_REVIEW_PORT",
         "ANTHROPIC_API_KEY",
+        "BACKEND_REVIEW_PUBLIC_URL",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -134,3 +136,99 @@ def test_model_prices_are_four_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
         with pytest.raises(ConfigError, match=says) as caught:
             load_settings()
         assert caught.value.setting == "BACKEND_REVIEW_LLM_PRICE_PER_MTOK"
+
+
+REGISTERED = Registration(
+    app_id=5150,
+    slug="backend-review-acme",
+    name="backend-review (acme)",
+    html_url="https://github.com/apps/backend-review-acme",
+    owner="acme",
+    client_id="Iv23liXYZ",
+    pem=PEM,
+    webhook_secret="registered-webhook-secret",
+)
+
+
+def test_the_app_registered_on_the_setup_page_is_read_on_start(tmp_path: Path) -> None:
+    assert load_settings().missing_github_app() != []
+    save(tmp_path / "data", REGISTERED, api_url="https://api.github.com/")
+    settings = load_settings()
+    assert settings.missing_github_app() == []
+    assert settings.github_app_id == 5150
+    assert settings.private_key_pem() == PEM
+    assert settings.github_webhook_secret is not None
+    assert settings.github_webhook_secret.get_secret_value() == "registered-webhook-secret"
+    assert {PEM, "registered-webhook-secret"} <= set(settings.secret_values())
+    assert "registered-webhook-secret" not in repr(settings)
+
+
+def test_the_environment_wins_over_the_registered_app_value_by_value(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    save(tmp_path / "data", REGISTERED, api_url="https://api.github.com/")
+    key = tmp_path / "rotated.pem"
+    key.write_text(PEM.replace("MIIEowIBAAKCAQEA", "ROTATEDKEY"))
+    monkeypatch.setenv("GITHUB_PRIVATE_KEY_PATH", str(key))
+    monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", "from-the-environment")
+    settings = load_settings()
+    assert settings.github_app_id == 5150, "not in the environment: the registered one"
+    assert settings.github_private_key is None
+    assert settings.private_key_pem() == key.read_text()
+    assert settings.github_webhook_secret is not None
+    assert settings.github_webhook_secret.get_secret_value() == "from-the-environment"
+    monkeypatch.setenv("GITHUB_APP_ID", "77")
+    assert load_settings().github_app_id == 77
+
+
+def test_the_registered_app_is_looked_for_in_the_data_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    save(tmp_path / "elsewhere", REGISTERED, api_url="https://api.github.com/")
+    assert load_settings().github_app_id is None
+    monkeypatch.setenv("BACKEND_REVIEW_DATA_DIR", str(tmp_path / "elsewhere"))
+    assert load_settings().github_app_id == 5150
+
+
+@pytest.mark.parametrize(
+    ("record", "key"),
+    [
+        ("{not json", PEM),
+        ('{"id": "5150", "slug": "x", "webhook_secret": "hunter2-secret"}', PEM),
+        ('{"id": 5150, "slug": "x"}', PEM),
+        ('{"id": 5150, "slug": "x", "webhook_secret": "hunter2-secret"}', None),
+        ('{"id": 5150, "slug": "x", "webhook_secret": "hunter2-secret"}', "hunter2-not-a-key"),
+    ],
+)
+def test_a_broken_registered_app_stops_start_up_without_showing_it(
+    tmp_path: Path, record: str, key: str | None
+) -> None:
+    folder = tmp_path / "data" / "github-app"
+    folder.mkdir(parents=True)
+    (folder / "app.json").write_text(record)
+    if key is not None:
+        (folder / "private-key.pem").write_text(key)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert caught.value.setting == "BACKEND_REVIEW_DATA_DIR"
+    assert "hunter2" not in str(caught.value)
+
+
+def test_a_complete_environment_never_reads_the_data_directory(tmp_path: Path) -> None:
+    folder = tmp_path / "data" / "github-app"
+    folder.mkdir(parents=True)
+    (folder / "app.json").write_text("{broken")
+    settings = load_settings(
+        github_app_id=9, github_private_key=PEM, github_webhook_secret="s3cret-value"
+    )
+    assert settings.github_app_id == 9
+
+
+def test_public_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().public_url is None
+    monkeypatch.setenv("BACKEND_REVIEW_PUBLIC_URL", "https://review.example.com/base")
+    assert str(load_settings().public_url) == "https://review.example.com/base"
+    monkeypatch.setenv("BACKEND_REVIEW_PUBLIC_URL", "not a url")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert caught.value.setting == "BACKEND_REVIEW_PUBLIC_URL"

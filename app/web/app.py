@@ -21,7 +21,7 @@ from app.store import migrate
 from app.store.db import make_engine
 from app.store.deliveries import DeliveryWriter
 from app.store.jobs import Clock, JobQueue, utcnow
-from app.web import health, home, webhooks
+from app.web import health, home, setup, webhooks
 from app.web.services import Services
 from app.worker import Worker
 
@@ -115,4 +115,5 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(home.router)
+    app.include_router(setup.router)
     return app

@@ -58,6 +58,7 @@ from starlette.types import Receive, Scope, Send
 from tests.fakes import github_checks, github_comments, github_reviews, github_routes
 from tests.fakes.github_http import Ctx, Fail, Reply, Route
 from tests.fakes.github_json import error
+from tests.fakes.github_manifest import ROUTES as MANIFEST_ROUTES
 from tests.fakes.github_objects import Token
 from tests.fakes.github_routes import SetupError, level_allows
 from tests.fakes.github_state import GitHubState
@@ -67,6 +68,7 @@ ROUTES: list[Route] = [
     *github_reviews.ROUTES,
     *github_comments.ROUTES,
     *github_checks.ROUTES,
+    *MANIFEST_ROUTES,
 ]
 HOST = "127.0.0.1"
 RATE_LIMIT = 5000
@@ -291,6 +293,8 @@ class FakeGitHub(GitHubState):
         return Reply(404, error("Not Found", "", 404))
 
     def _dispatch(self, chosen: Route, ctx: Ctx, scheme: str, credential: str) -> Reply:
+        if chosen.auth == "none":  # e.g. the manifest conversion: the code is the credential
+            return chosen.handler(self, ctx)
         if chosen.auth == "jwt":
             problem = self._jwt_problem(credential if scheme == "bearer" else "")
             if problem:
