@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -29,6 +30,13 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None, "the migrations folder has no revisions"
     return head
+
+
+@functools.cache  # the scripts ship with the code: they cannot change while it runs
+def known_revisions() -> frozenset[str]:
+    """Every revision this code ships (a database at another one was migrated by newer code)."""
+    scripts = ScriptDirectory.from_config(_config())
+    return frozenset(script.revision for script in scripts.walk_revisions())
 
 
 async def _lock(conn: AsyncConnection) -> None:

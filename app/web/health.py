@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from app.store.migrate import current_revision
+from app.store.migrate import current_revision, known_revisions
 from app.web.services import services
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,11 @@ async def readyz(request: Request) -> JSONResponse:
     except Exception as exc:  # noqa: BLE001 - any failure here means "not ready"
         log.warning("readiness: database unreachable: %s", type(exc).__name__)
         return JSONResponse({"status": "database unreachable"}, status_code=503)
+    if revision is not None and revision not in known_revisions():
+        # A newer release migrated during a rolling update. Migrations only add (expand, then
+        # contract a release later), so this code still works; dropping out of the Service
+        # would lose webhooks, which GitHub does not retry.
+        return JSONResponse({"status": "ready", "revision": revision, "note": "database ahead"})
     if revision != svc.head_revision:
         return JSONResponse(
             {

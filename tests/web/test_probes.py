@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from app.settings import Settings
 from app.store import migrate
@@ -27,6 +28,18 @@ async def test_readyz_follows_the_schema(app_client: Client) -> None:
     await migrate.downgrade(svc.engine, "base")
     behind = await client.get("/readyz")
     assert (behind.status_code, behind.json()["status"]) == (503, "database not migrated")
+
+
+async def test_readyz_stays_ready_when_a_newer_release_migrated(app_client: Client) -> None:
+    client, app = app_client
+    svc: Services = app.state.services
+    async with svc.engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = 'f00dcafe9999'"))
+
+    ahead = await client.get("/readyz")
+
+    assert ahead.status_code == 200
+    assert ahead.json() == {"status": "ready", "revision": "f00dcafe9999", "note": "database ahead"}
 
 
 async def test_metrics_count_deliveries_and_jobs(app_client: Client) -> None:
