@@ -154,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.set_defaults(func=cmd_db, revision="head")
 
     _register_review(sub)
+    _register_admin(sub)
     return parser
 
 
@@ -161,6 +162,13 @@ def _register_review(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     from app import local_review
 
     local_review.register(sub)
+
+
+def _register_admin(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # jobs, deliveries (list, replay, recover), config check, doctor
+    from app.admin.commands import register
+
+    register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

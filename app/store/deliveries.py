@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Connection, Insert
+from sqlalchemy import Connection, Insert, Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.errors import StoreError
 from app.store.db import is_postgres, run_transaction
 from app.store.jobs import Clock, NewJob, insert_jobs, utcnow
-from app.store.tables import deliveries
+from app.store.tables import deliveries, jobs
 
 log = logging.getLogger(__name__)
 
@@ -183,3 +185,106 @@ class DeliveryWriter:
                 if outcome is Outcome.QUEUED:
                     for _job in delivery.jobs:
                         self._on_jobs()
+
+
+# ----- what recovery and the operator read (`backend-review deliveries ...`) ------------------
+
+_IN_CHUNK = 500  # ids per IN list: well under SQLite's and asyncpg's parameter limits
+
+
+async def stored_ids(engine: AsyncEngine, ids: Collection[str]) -> set[str]:
+    """Which of these delivery ids (GitHub's guids) we have stored."""
+    wanted = sorted(set(ids))
+    found: set[str] = set()
+    async with engine.connect() as conn:
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            rows = await conn.execute(select(deliveries.c.id).where(deliveries.c.id.in_(chunk)))
+            found.update(rows.scalars())
+    return found
+
+
+@dataclass(frozen=True)
+class StoredDelivery:
+    id: str
+    event: str
+    action: str | None
+    installation_id: int | None
+    repository: str | None
+    outcome: str
+    received_at: datetime
+    jobs: int  # job rows that name this delivery (replays included)
+
+
+def _with_job_count() -> Select[Any]:
+    count = (
+        select(func.count())
+        .where(jobs.c.delivery_id == deliveries.c.id)
+        .correlate(deliveries)
+        .scalar_subquery()
+    )
+    return select(deliveries, count.label("job_count"))
+
+
+def _stored(row: Any) -> StoredDelivery:
+    return StoredDelivery(
+        id=row.id,
+        event=row.event,
+        action=row.action,
+        installation_id=row.installation_id,
+        repository=row.repository,
+        outcome=row.outcome,
+        received_at=row.received_at,
+        jobs=int(row.job_count),
+    )
+
+
+async def list_deliveries(
+    engine: AsyncEngine, *, limit: int = 50, event: str | None = None
+) -> list[StoredDelivery]:
+    """The most recently received first."""
+    stmt = _with_job_count().order_by(deliveries.c.received_at.desc(), deliveries.c.id).limit(limit)
+    if event is not None:
+        stmt = stmt.where(deliveries.c.event == event)
+    async with engine.connect() as conn:
+        return [_stored(row) for row in await conn.execute(stmt)]
+
+
+async def get_delivery(engine: AsyncEngine, delivery_id: str) -> StoredDelivery | None:
+    async with engine.connect() as conn:
+        row = (await conn.execute(_with_job_count().where(deliveries.c.id == delivery_id))).first()
+    return None if row is None else _stored(row)
+
+
+async def replay_delivery(
+    engine: AsyncEngine, delivery_id: str, *, now: datetime, max_attempts: int
+) -> list[int] | None:
+    """Queue again the jobs this delivery created, from their stored payloads; the new jobs'
+    ids (empty: it created none), or None when the delivery is not stored.
+
+    The webhook body itself is not stored, only the jobs made from it, and those are what a
+    replay needs. Asking GitHub to redeliver would not do: the guid is stored, so the
+    redelivery is a duplicate and creates nothing. A delivery replayed before names its
+    replays' jobs too; each distinct job is queued once. Review jobs coalesce as at intake.
+    """
+    stmt = (
+        select(jobs.c.kind, jobs.c.payload, jobs.c.coalesce_key)
+        .where(jobs.c.delivery_id == delivery_id)
+        .order_by(jobs.c.id)
+    )
+    exists = select(deliveries.c.id).where(deliveries.c.id == delivery_id)
+
+    def work(conn: Connection) -> list[int] | None:
+        if conn.execute(exists).first() is None:
+            return None
+        distinct = dict.fromkeys(tuple(row) for row in conn.execute(stmt))
+        new = [
+            (delivery_id, NewJob(kind, json.loads(payload), coalesce_key=key))
+            for kind, payload, key in distinct
+        ]
+        before = conn.execute(select(func.max(jobs.c.id))).scalar() or 0
+        insert_jobs(conn, new, now=now, max_attempts=max_attempts)
+        created = select(jobs.c.id).where(jobs.c.delivery_id == delivery_id, jobs.c.id > before)
+        return list(conn.execute(created.order_by(jobs.c.id)).scalars())
+
+    return await run_transaction(engine, work)

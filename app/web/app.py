@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -16,6 +17,7 @@ from app import __version__
 from app.jobs.context import build_context
 from app.metrics import Metrics
 from app.pipeline import JobHandler, build_handlers
+from app.recovery import recover_on_start
 from app.settings import Settings
 from app.store import migrate
 from app.store.db import make_engine
@@ -93,9 +95,18 @@ def create_app(
         missing = settings.missing_github_app()
         if missing:
             log.warning("not connected to GitHub yet; set %s", ", ".join(missing))
+        recovery = None
+        if settings.recover_on_start and not missing:
+            # In the background: readiness does not wait on GitHub.
+            recovery = asyncio.create_task(
+                recover_on_start(settings, db, clock), name="recover-deliveries"
+            )
         try:
             yield
         finally:
+            if recovery is not None:
+                recovery.cancel()
+                await asyncio.gather(recovery, return_exceptions=True)
             # Uvicorn has stopped taking requests by now: store what was accepted, then drain.
             await writer.stop()
             if worker:

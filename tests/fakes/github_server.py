@@ -56,6 +56,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from tests.fakes import github_checks, github_comments, github_reviews, github_routes
+from tests.fakes.github_deliveries import ROUTES as DELIVERY_ROUTES
 from tests.fakes.github_http import Ctx, Fail, Reply, Route
 from tests.fakes.github_json import error
 from tests.fakes.github_manifest import ROUTES as MANIFEST_ROUTES
@@ -68,6 +69,7 @@ ROUTES: list[Route] = [
     *github_reviews.ROUTES,
     *github_comments.ROUTES,
     *github_checks.ROUTES,
+    *DELIVERY_ROUTES,
     *MANIFEST_ROUTES,
 ]
 HOST = "127.0.0.1"

@@ -1,0 +1,152 @@
+"""What the admin commands share: one-line errors, opening the database, argument types, tables."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeAlias, TypeVar
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.logs import Redactor
+from app.settings import Settings
+from app.store import migrate
+from app.store.db import make_engine
+
+T = TypeVar("T")
+Command = Callable[[argparse.Namespace], int]
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+DB_TIMEOUT_SECONDS = 10.0
+_REDACT = Redactor()
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+class AdminError(Exception):
+    """Stops a command: `message` on one line of stderr, exit `code` (2: it could not run)."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def command(func: Callable[[argparse.Namespace], int]) -> Command:
+    @wraps(func)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except AdminError as exc:
+            print(f"backend-review: error: {one_line(exc.message, 300)}", file=sys.stderr)
+            return exc.code
+
+    return run
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def one_line(text: str | None, width: int) -> str:
+    """The first line, shortened to `width`, with anything shaped like a secret removed."""
+    first = (str(text or "").strip().splitlines() or [""])[0]
+    if len(first) > width:
+        first = first[: width - 1] + "…"
+    return _REDACT.redact(first)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(str(parsed.database))
+
+
+async def reachable_revision(engine: AsyncEngine) -> str | None:
+    """The database's migration revision, or AdminError naming why it cannot be read (never
+    the URL: it may hold a password)."""
+    try:
+        async with asyncio.timeout(DB_TIMEOUT_SECONDS):
+            return await migrate.current_revision(engine)
+    except TimeoutError:
+        raise AdminError(
+            f"the database did not answer within {DB_TIMEOUT_SECONDS:.0f} s: check DATABASE_URL"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - any failure to connect is reported the same way
+        raise AdminError(
+            f"cannot reach the database ({type(exc).__name__}): check DATABASE_URL and that "
+            "the server is up"
+        ) from None
+
+
+@asynccontextmanager
+async def database(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """The app's database, reachable and at the newest migration, or AdminError."""
+    url = settings.resolved_database_url
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        # Opening it would create an empty file: say where we looked instead.
+        raise AdminError(
+            f"no database at {path}: nothing has run here yet (check BACKEND_REVIEW_DATA_DIR "
+            "or DATABASE_URL)"
+        )
+    engine = make_engine(url)
+    try:
+        revision = await reachable_revision(engine)
+        head = migrate.head_revision()
+        if revision != head:
+            raise AdminError(
+                f"the database is at revision {revision or 'none (empty)'}, not {head}: "
+                "run `backend-review db upgrade`"
+            )
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def duration(text: str) -> timedelta:
+    """`30m`, `24h`, `3d`."""
+    number, unit = text[:-1], text[-1:]
+    if unit not in _UNITS or not number.isdigit() or int(number) < 1:
+        raise argparse.ArgumentTypeError(f"expected a duration like 30m, 24h or 3d, got {text!r}")
+    return timedelta(**{_UNITS[unit]: int(number)})
+
+
+def show_duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns padded to their widest cell; the last column is left ragged."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = []
+    for cells in (headers, *rows):
+        padded = [c.ljust(w) for c, w in zip(cells[:-1], widths[:-1], strict=True)]
+        lines.append("  ".join([*padded, cells[-1]]).rstrip())
+    return "\n".join(lines)
