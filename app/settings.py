@@ -252,7 +252,8 @@ class Settings(BaseSettings):
             missing.append("GITHUB_APP_ID")
         if self.github_private_key is None and self.github_private_key_path is None:
             missing.append("GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH")
-        if self.github_webhook_secret is None:
+        secret = self.github_webhook_secret
+        if secret is None or not secret.get_secret_value():
             missing.append("GITHUB_WEBHOOK_SECRET")
         return missing
 

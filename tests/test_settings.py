@@ -232,3 +232,9 @@ def test_public_url(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert caught.value.setting == "BACKEND_REVIEW_PUBLIC_URL"
+
+
+def test_an_empty_webhook_secret_counts_as_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", "")
+    assert "GITHUB_WEBHOOK_SECRET" in load_settings().missing_github_app()
+
