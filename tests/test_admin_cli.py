@@ -37,7 +37,6 @@ from app.store.jobs import (
     retry_jobs,
 )
 from app.store.tables import jobs
-from tests.fakes import github_json
 from tests.fakes.github_deliveries import hook_deliveries
 from tests.fakes.github_server import FakeGitHub, serve
 
@@ -541,12 +540,10 @@ def manifest() -> tuple[dict[str, str], list[str]]:
 
 @pytest.fixture
 def app_as_manifest(github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
-    """The fake's App registered exactly as the manifest asks (the fake fixes its events, so
-    its JSON is amended here)."""
+    """The fake's App registered exactly as the manifest asks."""
     permissions, events = manifest()
     github.app_permissions = dict(permissions)
-    original = github_json.app
-    monkeypatch.setattr(github_json, "app", lambda api, st: original(api, st) | {"events": events})
+    github.app_events = list(events)
     return github
 
 
@@ -615,8 +612,12 @@ def test_doctor_all_good(
 def test_doctor_names_the_permission_and_events_the_app_lacks(
     cli: Run, migrated: None, github: FakeGitHub
 ) -> None:
-    # The fake's App as it comes: no merge_queues, members beyond the manifest, and
-    # subscribed to neither check_suite nor merge_group.
+    # An App registered before merge queues: no merge_queues, members beyond the manifest,
+    # and subscribed to neither check_suite nor merge_group.
+    del github.app_permissions["merge_queues"]
+    github.app_permissions["members"] = "read"
+    github.app_events = ["check_run", "issue_comment", "pull_request"]
+
     code, out, _ = cli("doctor")
 
     assert code == 1

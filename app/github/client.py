@@ -106,6 +106,11 @@ class GitHubApp:
             self._bot_login = f"{slug}[bot]"
         return self._bot_login
 
+    def app_client(self) -> tuple[GitHub[AppAuthStrategy], Caller]:
+        """githubkit's client authenticated as the App (JWT) and the call loop with our retry
+        policy: for the App's own endpoints (app/github/deliveries.py)."""
+        return self._gh, self._caller
+
     def repo(self, installation_id: int, full_name: str) -> RepoClient:
         owner, sep, name = full_name.partition("/")
         if not (sep and owner and name) or "/" in name:

@@ -71,8 +71,9 @@ class AppHooks:
 
     def __init__(self, github: GitHubApp) -> None:
         # The App's JWT client and call loop: these calls are the App's own, like bot_login.
-        self._gh: GitHub[AppAuthStrategy] = github._gh
-        self._call: Caller = github._caller
+        self._gh: GitHub[AppAuthStrategy]
+        self._call: Caller
+        self._gh, self._call = github.app_client()
 
     async def deliveries(
         self, *, since: datetime, per_page: int = MAX_PER_PAGE, max_pages: int = MAX_PAGES

@@ -63,7 +63,7 @@ def app(api: str, state: GitHubState) -> dict[str, Any]:
         "html_url": f"{WEB}/apps/{state.app_slug}",
         "created_at": "2024-01-02T00:00:00Z", "updated_at": "2024-01-02T00:00:00Z",
         "permissions": dict(state.app_permissions),
-        "events": ["check_run", "issue_comment", "pull_request"],
+        "events": list(state.app_events),
         "installations_count": len(state.installations),
     }  # fmt: skip
 

@@ -14,10 +14,12 @@ DEFAULT_APP_PERMISSIONS = {
     "checks": "write",
     "contents": "read",
     "issues": "write",
-    "members": "read",
+    "merge_queues": "read",
     "metadata": "read",
     "pull_requests": "write",
 }
+# What an App registered from deploy/app-manifest.yml subscribes to.
+DEFAULT_APP_EVENTS = ("check_run", "check_suite", "issue_comment", "merge_group", "pull_request")
 
 
 def iso(moment: datetime) -> str:

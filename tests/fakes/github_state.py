@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.fakes.github_objects import (
+    DEFAULT_APP_EVENTS,
     DEFAULT_APP_PERMISSIONS,
     PERMISSION_LEVELS,
     CheckRun,
@@ -82,6 +83,7 @@ class GitHubState:
         self._users[self.bot.login] = self.bot
         self.app_owner = self.user("acme-platform", "Organization")
         self.app_permissions = dict(DEFAULT_APP_PERMISSIONS)  # what the App asks installs for
+        self.app_events: list[str] = list(DEFAULT_APP_EVENTS)  # what the App subscribes to
         self.missing_users: set[str] = set()  # logins GitHub would not know (404)
         self.installations: dict[int, Installation] = {}
         self.tokens: dict[str, Token] = {}
