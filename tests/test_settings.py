@@ -237,4 +237,3 @@ def test_public_url(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_an_empty_webhook_secret_counts_as_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", "")
     assert "GITHUB_WEBHOOK_SECRET" in load_settings().missing_github_app()
-
