@@ -28,14 +28,8 @@ from app.store.deliveries import (
     store_deliveries,
     stored_ids,
 )
-from app.store.jobs import (
-    CANCELLED_ERROR,
-    JobQueue,
-    NewJob,
-    cancel_jobs,
-    list_jobs,
-    retry_jobs,
-)
+from app.store.job_admin import CANCELLED_ERROR, cancel_jobs, list_jobs, retry_jobs
+from app.store.jobs import JobQueue, NewJob
 from app.store.tables import jobs
 from tests.fakes.github_deliveries import hook_deliveries
 from tests.fakes.github_server import FakeGitHub, serve

@@ -20,16 +20,15 @@ from app.admin.common import (
     when,
 )
 from app.settings import Settings, load_settings
-from app.store.jobs import (
+from app.store.job_admin import (
     CANCELLED_ERROR,
     Change,
     JobRow,
-    JobStatus,
     cancel_jobs,
     list_jobs,
     retry_jobs,
-    utcnow,
 )
+from app.store.jobs import JobStatus, utcnow
 
 _ERROR_WIDTH = 70
 
