@@ -19,15 +19,10 @@ from app.github.types import GitHubError, PullRequest
 from app.linear.client import LinearClient
 from app.linear.errors import LinearError
 from app.linear.types import LinearIssue
+from app.review.criteria import acceptance_criteria
 from app.review.prompt import TicketText
 from app.review.repo_config import LinearConfig
-from app.review.tickets import (
-    MAX_ISSUES_PER_PR,
-    accept_refs,
-    acceptance_criteria,
-    candidate_refs,
-    find_issue_refs,
-)
+from app.review.tickets import MAX_ISSUES_PER_PR, accept_refs, candidate_refs, find_issue_refs
 
 log = logging.getLogger(__name__)
 

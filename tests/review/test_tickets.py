@@ -8,15 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.review.criteria import MAX_CRITERIA, MAX_CRITERION_CHARS, acceptance_criteria
 from app.review.tickets import (
     FALSE_FRIENDS,
     MAGIC_WORDS,
-    MAX_CRITERIA,
-    MAX_CRITERION_CHARS,
     MAX_ISSUES_PER_PR,
     IssueRef,
     accept_refs,
-    acceptance_criteria,
     candidate_refs,
     find_issue_refs,
 )
