@@ -110,6 +110,7 @@ class ReviewResult:
     # unusable, unavailable or rejected; what the call counter in /metrics is labelled by.
     part_outcomes: tuple[str, ...] = ()
     incomplete: str | None = None  # why the review is not complete (the check's reason)
+    requirements: str | None = None  # the linked issues' criteria table, when there are any
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,6 +432,7 @@ def _finish(
     criteria = _criteria_of(request)
     verdicts = combine(criteria, [v for a in answers for v in a.criteria])
     unmet = unmet_findings(criteria, verdicts)
+    table = criteria_table(criteria, verdicts) if criteria else None
     notices = list(request.notices)
     if merged.invented_paths:
         notices.append(
@@ -463,7 +465,7 @@ def _finish(
         not_reviewed={**request.not_reviewed, **not_reviewed},
         previous=request.previous,
         resolved_in=request.resolved_in,
-        requirements=criteria_table(criteria, verdicts) if criteria else None,
+        requirements=table,
     )
     return ReviewResult(
         plan=plan,
@@ -473,6 +475,7 @@ def _finish(
         model=model_name,
         part_outcomes=tuple(_part_outcome(r) for r in results),
         incomplete=incomplete,
+        requirements=table,
     )
 
 
@@ -542,6 +545,7 @@ def _rules_only(
 ) -> ReviewResult:
     notices = [*request.notices, *([note] if note else [])]
     criteria = _criteria_of(request)
+    table = criteria_table(criteria, {}) if criteria else None
     plan = build_plan(
         request.diff,
         rules,
@@ -552,8 +556,14 @@ def _rules_only(
         not_reviewed=request.not_reviewed,
         previous=request.previous,
         resolved_in=request.resolved_in,
-        requirements=criteria_table(criteria, {}) if criteria else None,
+        requirements=table,
     )
     return ReviewResult(
-        plan=plan, outcome=outcome, usage=Usage(), calls=0, model=None, incomplete=incomplete
+        plan=plan,
+        outcome=outcome,
+        usage=Usage(),
+        calls=0,
+        model=None,
+        incomplete=incomplete,
+        requirements=table,
     )

@@ -167,7 +167,7 @@ class _PullRequestEvent(_Lenient):
 def on_pull_request(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
     if payload.get("action") == "closed":
         return _closed(_parse(_PullRequestEvent, payload))
-    if payload.get("action") not in REVIEW_ACTIONS:
+    if payload.get("action") not in REVIEW_ACTIONS and not _base_changed(payload):
         return ()
     event = _parse(_PullRequestEvent, payload)
     pr = event.pull_request
@@ -186,6 +186,14 @@ def on_pull_request(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
             )
         ),
     )
+
+
+def _base_changed(payload: Mapping[str, Any]) -> bool:
+    """An edit that points the PR at another base branch: the config and diff that gate it
+    change, and the check on its head must follow (a PR must not keep a verdict it got
+    against a branch whose config it wrote)."""
+    changes = payload.get("changes")
+    return payload.get("action") == "edited" and isinstance(changes, dict) and "base" in changes
 
 
 def _closed(event: _PullRequestEvent) -> tuple[NewJob, ...]:

@@ -53,6 +53,14 @@ def test_edited_comment_is_not_a_command() -> None:
     assert route("issue_comment", payload) == ()
 
 
+def test_retargeting_a_pull_request_reviews_it_again() -> None:
+    retarget = gh.pull_request("edited") | {"changes": {"base": {"ref": {"from": "release"}}}}
+    [job] = route("pull_request", retarget)
+    assert ReviewJob.model_validate(job.payload).trigger == "pull_request.edited"
+    title_only = gh.pull_request("edited") | {"changes": {"title": {"from": "WIP"}}}
+    assert route("pull_request", title_only) == ()
+
+
 def test_a_closed_pull_request_supersedes_its_queued_reviews() -> None:
     [review] = route("pull_request", gh.pull_request("opened"))
     [closed] = route("pull_request", gh.pull_request("closed"))

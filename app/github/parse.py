@@ -110,7 +110,12 @@ def check_run(data: Any) -> CheckRun:
         conclusion=data.get("conclusion"),
         title=output.get("title"),
         external_id=data.get("external_id"),
+        app_id=_app_id(data.get("app")),
     )
+
+
+def _app_id(app: Any) -> int | None:
+    return int(app["id"]) if isinstance(app, dict) and "id" in app else None
 
 
 def permission(data: Any) -> Permission:

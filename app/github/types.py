@@ -109,3 +109,4 @@ class CheckRun:
     conclusion: str | None
     title: str | None
     external_id: str | None = None  # ours: the id of the job that created it
+    app_id: int | None = None  # the App that created it: anyone can name a check "backend-review"

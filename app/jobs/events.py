@@ -60,7 +60,12 @@ async def merge_group(ctx: JobContext, request: MergeGroupJob) -> None:
     else:
         number = int(match.group(1))
         pr = await repo.pull(number)
-        runs = [r for r in await repo.check_runs(pr.head_sha) if r.status == "completed"]
+        ours = ctx.settings.github_app_id
+        runs = [
+            r
+            for r in await repo.check_runs(pr.head_sha)
+            if r.status == "completed" and r.app_id == ours  # a workflow may use our name
+        ]
         latest = max(runs, key=lambda r: r.id, default=None)
         if latest is None or latest.conclusion is None:
             title = f"#{number} has no completed backend-review check"

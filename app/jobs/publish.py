@@ -37,6 +37,11 @@ async def publish(
     summary_comment_id: int | None,
     replan: Replan,
 ) -> Published:
+    """Summary, then review, then check. The summary goes first because it records which
+    file-level findings ride in the review's body: if the review then failed, the retry would
+    take them for posted and not post them twice (they stay listed in the summary); the other
+    order would post them twice."""
+    summary_comment_id = await _upsert_summary(repo, number, plan, summary_comment_id)
     review_id: int | None = None
     if plan.comments or finding_ids(plan.review_body):
         try:
@@ -60,10 +65,7 @@ async def publish(
             review_id = await repo.create_review(
                 number, commit_id=head_sha, body=plan.review_body, event=plan.event, comments=[]
             )
-    if summary_comment_id is None:
-        summary_comment_id = await repo.create_issue_comment(number, plan.summary_body)
-    else:
-        await repo.update_issue_comment(summary_comment_id, plan.summary_body)
+            await repo.update_issue_comment(summary_comment_id, plan.summary_body)
     await repo.complete_check_run(
         check_run_id,
         conclusion=plan.conclusion,
@@ -72,3 +74,12 @@ async def publish(
         annotations=plan.annotations,
     )
     return Published(plan, review_id, summary_comment_id)
+
+
+async def _upsert_summary(
+    repo: RepoClient, number: int, plan: ReviewPlan, comment_id: int | None
+) -> int:
+    if comment_id is None:
+        return await repo.create_issue_comment(number, plan.summary_body)
+    await repo.update_issue_comment(comment_id, plan.summary_body)
+    return comment_id

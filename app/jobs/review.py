@@ -14,6 +14,7 @@ What can go wrong and what the user sees:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -69,8 +70,8 @@ async def review_pull_request(ctx: JobContext, job: ClaimedJob, request: ReviewJ
     try:
         await _review_and_publish(ctx, started, job, request, repo, pr, loaded, check_id)
     except BaseException as exc:
-        if _gives_up(job, exc):
-            await _close_check(repo, check_id, exc)
+        # Every attempt closes the run it opened: a retry (or a restart's) opens its own.
+        await asyncio.shield(_close_check(repo, check_id, exc, final=_gives_up(job, exc)))
         raise
 
 
@@ -98,16 +99,29 @@ def _gives_up(job: ClaimedJob, exc: BaseException) -> bool:
     return isinstance(exc, Exception) and job.attempts >= job.max_attempts
 
 
-async def _close_check(repo: RepoClient, check_id: int, exc: BaseException) -> None:
-    reason = getattr(exc, "reason", None) or type(exc).__name__
+async def _close_check(repo: RepoClient, check_id: int, exc: BaseException, *, final: bool) -> None:
+    """A review that ends without a verdict fails closed: not even the rules ran, so `neutral`
+    (which branch protection counts as passing) would let whatever broke the review through.
+    An attempt that will be retried says so and leaves the verdict to the retry."""
+    reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
+    if isinstance(exc, asyncio.CancelledError):
+        reason = "the worker stopped (a restart or a deploy)"
     try:
-        await repo.complete_check_run(
-            check_id,
-            conclusion="neutral",
-            title="Review could not finish",
-            summary=f"backend-review could not finish this review: {reason}. "
-            "Re-run the check, or comment `/backend-review`, to try again.",
-        )
+        if final:
+            await repo.complete_check_run(
+                check_id,
+                conclusion="failure",
+                title="Review could not finish",
+                summary=f"backend-review could not finish this review: {reason}. "
+                "Re-run the check, or comment `/backend-review`, to try again.",
+            )
+        else:
+            await repo.complete_check_run(
+                check_id,
+                conclusion="cancelled",
+                title="Interrupted; the review will run again",
+                summary=f"This attempt stopped: {reason}. It is retried automatically.",
+            )
     except GitHubError as close_error:
         log.error("could not close check run %d: %s", check_id, close_error.reason)
 
@@ -135,6 +149,8 @@ async def _review_and_publish(
     if any(t.criteria for t in linked.tickets):
         # Acceptance criteria are judged on the whole change, not on the last push alone.
         scope = Scope(None, (), "full review: linked issues have acceptance criteria")
+    elif request.trigger in ("command.review", "pull_request.edited"):
+        scope = Scope(None, (), f"full review: {request.trigger}")
     else:
         scope = await _scope(repo, pr, stored)
     notices = tuple(n for n in (loaded.problem, persona.problem, pull_diff.note) if n is not None)
@@ -211,6 +227,8 @@ async def _scope(repo: RepoClient, pr: PullRequest, stored: StoredReview | None)
     if comparison.status != "ahead":
         why = f"full review: {comparison.status} from {stored.head_sha[:12]} (force-push or rebase)"
         return Scope(None, (), why)
+    if comparison.files_truncated:
+        return Scope(None, (), "full review: the push changed more files than GitHub lists")
     files = frozenset(comparison.files)
     why = f"incremental: {len(files)} file(s) changed since {stored.head_sha[:12]}"
     return Scope(files, stored.model_findings, why)
@@ -254,6 +272,7 @@ def _replan(request: ReviewRequest, result: ReviewResult, notice: str) -> Review
         not_reviewed={n.path: n.reason for n in plan.not_reviewed},
         previous=request.previous,
         resolved_in=request.resolved_in,
+        requirements=result.requirements,
     )
 
 
@@ -268,21 +287,24 @@ async def _remember(
     published: Published,
 ) -> None:
     now = ctx.now()
-    await save_review(
-        ctx.engine,
-        StoredReview(
-            repository_id=request.repository_id,
-            number=pr.number,
-            repository=request.repository,
-            head_sha=pr.head_sha,
-            base_sha=pr.base_sha,
-            model_findings=tuple(f for f in result.plan.findings if f.source is Source.LLM),
-            conclusion=published.plan.conclusion,
-            check_run_id=check_id,
-            summary_comment_id=published.summary_comment_id,
-            reviewed_at=now,
-        ),
-    )
+    if result.incomplete is None:
+        # Only a complete review is a baseline: after a partial one (model down, over budget)
+        # the next review is a full one, so nothing the model missed is taken as reviewed.
+        await save_review(
+            ctx.engine,
+            StoredReview(
+                repository_id=request.repository_id,
+                number=pr.number,
+                repository=request.repository,
+                head_sha=pr.head_sha,
+                base_sha=pr.base_sha,
+                model_findings=tuple(f for f in result.plan.findings if f.source is Source.LLM),
+                conclusion=published.plan.conclusion,
+                check_run_id=check_id,
+                summary_comment_id=published.summary_comment_id,
+                reviewed_at=now,
+            ),
+        )
     await record_review_usage(
         ctx.engine,
         ctx.metrics,

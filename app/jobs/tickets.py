@@ -74,7 +74,14 @@ async def linked_issues(
             missing_issue=config.require_issue,
             commit_messages=commits,
         )
-    answers = await linear.issues([r.identifier for r in accepted])
+    try:
+        answers = await linear.issues([r.identifier for r in accepted])
+    except LinearError as exc:
+        names = ", ".join(r.identifier for r in accepted)
+        return LinkedIssues(
+            missing_context=(f"Linked issues not read ({names}): {exc.reason}.", *notes),
+            commit_messages=commits,
+        )
     tickets: list[TicketText] = []
     missing = list(notes)
     for ref in accepted:

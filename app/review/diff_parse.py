@@ -86,20 +86,26 @@ class _Scanner:
     def __init__(self, lines: list[str], first_line: int) -> None:
         self._lines = lines
         self._first = first_line
-        self._seen: set[str] = set()
+        self._seen: dict[str, str] = {}  # path -> the status it was first seen with
 
     def _unique(self, new: list[FileDiff], record: _Record) -> list[FileDiff]:
         # A series of patches (format-patch of several commits, `git log -p`) names a file once
         # per commit, each numbered against a different parent: no one set of anchors fits all.
+        # One exception: a file that changes type (a file becoming a symlink, or back) is one
+        # deleted and one added entry for the same path, in one diff.
         for f in new:
-            if f.path in self._seen:
+            earlier = self._seen.get(f.path)
+            if earlier is not None and {earlier, f.status} == {"removed", "added"}:
+                self._seen[f.path] = "type changed"
+                continue
+            if earlier is not None:
                 raise DiffParseError(
                     "the same file appears twice: this looks like several commits' patches; "
                     "review one combined diff instead (git diff BASE...HEAD)",
                     path=f.path,
                     line=record.first_line,
                 )
-            self._seen.add(f.path)
+            self._seen[f.path] = f.status
         return new
 
     def files(self) -> list[FileDiff]:

@@ -143,6 +143,10 @@ def build_plan(
         for p in placed
         if p.placement == "file" and (p.finding.id in posted or p.finding.id in in_body)
     ]
+    if incomplete:
+        # Findings this review could not see (a model that did not answer) are still on the
+        # PR: keep remembering them, or the next complete review would post them again.
+        file_level_posted += [i for i in posted if i not in current]
     return ReviewPlan(
         event="REQUEST_CHANGES" if blocking and config.request_changes else "COMMENT",
         review_body=body,

@@ -357,16 +357,17 @@ _NEWER_PENDING = (
     .where(
         jobs.c.coalesce_key == bindparam("p_key", type_=String()),
         jobs.c.id > bindparam("p_job"),
-        jobs.c.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+        jobs.c.status.in_([JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.DONE]),
     )
     .limit(1)
 )
 
 
 async def newer_review_queued(engine: AsyncEngine, coalesce_key: str, *, than_job_id: int) -> bool:
-    """Whether a job newer than `than_job_id` with the same key is queued or running: the review
-    of job `than_job_id` is then out of date (a newer push), and publishing it would only be
-    overwritten. Superseded, done and dead jobs do not count."""
+    """Whether a job newer than `than_job_id` with the same key is queued, running or done: the
+    review of job `than_job_id` is then out of date (a newer push, a command, the PR closed),
+    and publishing it would duplicate or overwrite the newer one's. A newer job that is done
+    has already published (or found the PR closed); superseded and dead ones do not count."""
     params = {"p_key": coalesce_key, "p_job": than_job_id}
     return await run_transaction(
         engine, lambda conn: conn.execute(_NEWER_PENDING, params).first() is not None

@@ -151,3 +151,26 @@ async def test_a_required_link_named_only_in_a_commit_counts_without_a_linear_ke
     assert "No Linear issue linked" not in body
     assert "Linked issues not read (ENG-123): LINEAR_API_KEY is not set." in body
     assert w.linear.requests == []
+
+
+async def test_linear_failing_on_the_issues_leaves_the_review(w: World) -> None:
+    pr = w.pull(LEDGER_ONLY, head_ref="eng-123-add-refunds")
+    real = w.linear.__call__
+
+    def down(request: httpx.Request) -> httpx.Response:
+        if b"TeamKeys" in request.content:
+            return real(request)
+        return httpx.Response(503, json={"errors": [{"message": "Service Unavailable"}]})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(down)) as http:
+        right = w.ctx.linear
+        w.ctx.linear = LinearClient(KEY, URL, http_client=http)
+        try:
+            await w.run(w.review_job(pr))
+        finally:
+            w.ctx.linear = right
+
+    body = summary(w, pr.number)
+    assert "Linked issues not read (ENG-123)" in body
+    [check] = w.github.check_runs_for(w.repo, pr.head_sha, "backend-review")
+    assert check.status == "completed"

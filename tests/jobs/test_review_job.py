@@ -198,7 +198,7 @@ async def test_a_refused_review_is_posted_without_inline_comments(w: World) -> N
     assert "Stripe live key" in summary.body
 
 
-async def test_a_job_that_cannot_finish_closes_its_check_as_neutral(w: World) -> None:
+async def test_a_job_that_cannot_finish_fails_its_check_closed(w: World) -> None:
     pr = w.pull()
     w.github.fail_next("GET", rf"/issues/{pr.number}/comments$", 403)  # permanent
 
@@ -206,5 +206,28 @@ async def test_a_job_that_cannot_finish_closes_its_check_as_neutral(w: World) ->
         await w.run(w.review_job(pr))
 
     [check] = w.github.check_runs_for(w.repo, pr.head_sha, "backend-review")
-    assert (check.status, check.conclusion) == ("completed", "neutral")
+    # Not even the rules ran: `neutral` would pass branch protection, so it fails closed.
+    assert (check.status, check.conclusion) == ("completed", "failure")
     assert check.output["title"] == "Review could not finish"
+
+
+async def test_a_review_that_failed_to_post_is_retried_without_duplicates(w: World) -> None:
+    whole_file = finding(path=ENDPOINT, lines=None, rule="general", title="No structured logs")
+    w.llm.respond_with(lambda _: tool_answer(answer(whole_file)))
+    pr = w.pull()
+    w.github.fail_next("POST", r"/pulls/\d+/reviews$", 502)  # POSTs are not retried
+
+    with pytest.raises(Exception, match="502"):
+        await w.run(w.review_job(pr))
+    [interrupted] = w.github.check_runs_for(w.repo, pr.head_sha, "backend-review")
+    assert (interrupted.status, interrupted.conclusion) == ("completed", "cancelled")
+
+    await w.run(w.review_job(pr, trigger="check_run.rerequested"))  # supersedes the retry
+
+    [review] = w.github.reviews_on(w.repo, pr.number)
+    assert (ENDPOINT, 4) in {(c.path, c.line) for c in review.comments}
+    [summary] = _summaries(w, pr.number)
+    assert "No structured logs" in summary.body  # listed, and in no review body twice
+    assert "No structured logs" not in review.body
+    checks = w.github.check_runs_for(w.repo, pr.head_sha, "backend-review")
+    assert [c.conclusion for c in checks] == ["cancelled", "failure"]

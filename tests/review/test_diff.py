@@ -344,3 +344,17 @@ def test_a_series_of_patches_touching_one_file_twice_is_refused() -> None:
         parse_diff(one + two)
     assert caught.value.path == "a.py"
     assert "git diff BASE...HEAD" in str(caught.value)
+
+
+def test_a_file_that_becomes_a_symlink_is_one_removal_and_one_addition() -> None:
+    text = (
+        "diff --git a/cfg.py b/cfg.py\ndeleted file mode 100644\nindex 1111111..0000000\n"
+        "--- a/cfg.py\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-DEBUG = False\n-KEY = env('KEY')\n"
+        "diff --git a/cfg.py b/cfg.py\nnew file mode 120000\nindex 0000000..2222222\n"
+        "--- /dev/null\n+++ b/cfg.py\n@@ -0,0 +1 @@\n+app.py\n\\ No newline at end of file\n"
+    )
+
+    diff = parse_diff(text)
+
+    assert [(f.path, f.status) for f in diff.files] == [("cfg.py", "removed"), ("cfg.py", "added")]
+    assert diff.file("cfg.py") is not None

@@ -346,3 +346,13 @@ def test_the_summary_remembers_which_file_level_findings_are_in_a_review_body() 
     gone = _plan(_f(), previous={fid: ""})
     assert finding_ids(gone.summary_body) == set()
     assert f"- `{fid}`\n" in gone.summary_body + "\n"  # resolved, title unknown
+
+
+def test_an_incomplete_review_keeps_remembering_what_it_could_not_see() -> None:
+    whole_file = _f(rule="r2", title="No tests for the charge path", where={"path": "app/api.py"})
+    [fid] = finding_ids(_plan(whole_file, _f()).review_body)
+
+    blind = _plan(_f(), previous={fid: ""}, incomplete="the model did not answer")
+
+    assert fid in finding_ids(blind.summary_body)
+    assert "### Resolved" not in blind.summary_body

@@ -298,17 +298,17 @@ async def test_newer_review_queued(engine: AsyncEngine, clock: FakeClock) -> Non
     retried = await q.claim()
     assert retried is not None
     assert retried.id == latest.id
-    # Done: it has published; only the superseded "b" is left, which does not count either.
+    # Done: it has published, so the older review must not publish over it.
     assert await q.complete(retried)
-    assert not await newer_review_queued(engine, key, than_job_id=running.id)
+    assert await newer_review_queued(engine, key, than_job_id=running.id)
 
-    # Dead does not count.
-    await q.enqueue([NewJob("review", {"head": "d"}, coalesce_key=key)])
+    # Dead does not count (on another PR, whose first review is the one still running).
+    await q.enqueue([NewJob("review", {"head": "d"}, coalesce_key=other)])
     doomed = await q.claim()
     assert doomed is not None
-    assert await newer_review_queued(engine, key, than_job_id=running.id)
+    assert await newer_review_queued(engine, other, than_job_id=elsewhere.id)
     await q.fail(doomed, "unreadable payload", permanent=True)
-    assert not await newer_review_queued(engine, key, than_job_id=running.id)
+    assert not await newer_review_queued(engine, other, than_job_id=elsewhere.id)
 
 
 # ----- migration 0003 -----
