@@ -113,6 +113,24 @@ class ReviewResult:
     requirements: str | None = None  # the linked issues' criteria table, when there are any
 
 
+class _Spend:
+    """The review's token budget while its calls run: what the answers so far cost, plus what
+    the parts not yet answered are expected to cost. A repair turn is a second call the plan
+    did not budget for: it is made only if it still fits."""
+
+    def __init__(self, limit: int, expected: Sequence[int]) -> None:
+        self.limit = limit
+        self.spent = 0
+        self._pending = list(expected)
+
+    def answered(self, part: int, usage: Usage) -> None:
+        self.spent += usage.total
+        self._pending[part] = 0
+
+    def allows(self, tokens: int) -> bool:
+        return self.spent + sum(self._pending) + tokens <= self.limit
+
+
 @dataclass(frozen=True, slots=True)
 class _Expect:
     """What a valid answer may contain: the rule ids, and whether criteria verdicts are due."""
@@ -125,7 +143,8 @@ class _Expect:
 class _PartResult:
     answer: ModelAnswer | None
     failure: str | None  # why the part gave nothing usable
-    kind: Literal["ok", "unusable", "unavailable", "rejected"]
+    # rejected: refused for the whole review (key, model); refused: this request only
+    kind: Literal["ok", "unusable", "unavailable", "rejected", "refused"]
     usage: Usage
     calls: int
 
@@ -184,7 +203,14 @@ async def run_review(
         )
         for i, chunk in enumerate(chunks.chunks, 1)
     ]
-    results = await _run_parts(model, requests, expect, limits, progress, clock)
+    per_call = [
+        sum(estimate_tokens(b) for b in r.system)
+        + estimate_tokens(r.user)
+        + limits.max_output_tokens
+        for r in requests
+    ]
+    spend = _Spend(_review_budget(limits), per_call)
+    results = await _run_parts(model, requests, expect, limits, spend, progress, clock)
     return _finish(request, rules, chunks, results, over_budget, model.model)
 
 
@@ -203,6 +229,12 @@ def _listed_paths(chunks: ChunkPlan) -> list[str]:
     """The files the review sends to the model, most important first, at most MAX_LISTED_PATHS."""
     seen = dict.fromkeys(p for c in chunks.chunks for p in c.paths)
     return list(seen)[:MAX_LISTED_PATHS]
+
+
+def _review_budget(limits: ModelLimits) -> int:
+    if limits.tokens_left_today is None:
+        return limits.review_tokens
+    return min(limits.review_tokens, limits.tokens_left_today)
 
 
 def _plan(
@@ -224,9 +256,7 @@ def _plan(
         )
     )
     call_diff = limits.call_input_tokens - overhead
-    review = limits.review_tokens
-    if limits.tokens_left_today is not None:
-        review = min(review, limits.tokens_left_today)
+    review = _review_budget(limits)
     skip = {
         f.path: reason
         for f in request.diff.files
@@ -322,6 +352,7 @@ async def _run_parts(
     requests: Sequence[ModelRequest],
     expect: _Expect,
     limits: ModelLimits,
+    spend: _Spend,
     progress: Callable[[str], None] | None,
     clock: Callable[[], float],
 ) -> list[_PartResult]:
@@ -330,12 +361,12 @@ async def _run_parts(
     rejected: list[str] = []  # once the API refuses us (bad key, bad model), stop asking
     done = 0
 
-    async def one(req: ModelRequest) -> _PartResult:
+    async def one(index: int, req: ModelRequest) -> _PartResult:
         nonlocal done
         async with gate:
             if rejected:
                 return _PartResult(None, rejected[0], "unavailable", Usage(), 0)
-            result = await _review_part(model, req, expect, deadline)
+            result = await _review_part(model, req, expect, deadline, spend, index)
         if result.kind == "rejected" and result.failure:
             rejected.append(result.failure)
         done += 1
@@ -343,7 +374,7 @@ async def _run_parts(
             progress(f"model: {done}/{len(requests)} part(s) reviewed")
         return result
 
-    tasks = [asyncio.create_task(one(req)) for req in requests]
+    tasks = [asyncio.create_task(one(i, req)) for i, req in enumerate(requests)]
     # The adapter keeps to the deadline; this is the backstop if anything does not.
     finished, pending = await asyncio.wait(tasks, timeout=limits.deadline_seconds + 10)
     for task in pending:
@@ -362,7 +393,12 @@ async def _run_parts(
 
 
 async def _review_part(
-    model: ReviewModel, request: ModelRequest, expect: _Expect, deadline: float
+    model: ReviewModel,
+    request: ModelRequest,
+    expect: _Expect,
+    deadline: float,
+    spend: _Spend,
+    index: int,
 ) -> _PartResult:
     usage, calls = Usage(), 0
     repair: Repair | None = None
@@ -381,16 +417,22 @@ async def _review_part(
             )
         except LLMRejected as exc:
             failure = f"the model API refused the request: {exc.reason}"
-            return _PartResult(None, failure, "rejected", usage, calls + exc.attempts)
+            kind: Literal["rejected", "refused"] = "rejected" if exc.fatal else "refused"
+            return _PartResult(None, failure, kind, usage, calls + exc.attempts)
         except LLMError as exc:
             failure = f"the model was unavailable: {exc.reason}"
             return _PartResult(None, failure, "unavailable", usage, calls + exc.attempts)
         usage, calls = usage + reply.usage, calls + reply.attempts
+        spend.answered(index, reply.usage)
         problems = _problems(reply, expect)
         if isinstance(problems, ModelAnswer):
             return _PartResult(problems, None, "ok", usage, calls)
         again = " after the repair turn" if repair else ""
         log.warning("model answer unusable%s: %d problem(s)", again, len(problems))
+        # The repair replays the request and the answer: about what both cost, once more.
+        if repair is None and not spend.allows(reply.usage.total + reply.usage.output_tokens):
+            failure = "the model's answer was unusable, and the budget left no room to repair it"
+            return _PartResult(None, failure, "unusable", usage, calls)
         repair = Repair(previous=reply, problems="\n".join(problems))
     return _PartResult(None, "the model's answer was unusable", "unusable", usage, calls)
 
@@ -425,7 +467,7 @@ def _finish(
     for chunk, result in zip(chunks.chunks, results, strict=True):
         if result.failure is not None:
             failures.append(result.failure)
-            _mark_unreviewed(not_reviewed, chunk, result.failure, chunks)
+            _mark_unreviewed(not_reviewed, chunk, result.failure)
 
     model_findings = [f for a in answers for f in a.findings]
     merged = merge_model_findings(request.diff, rules, model_findings)
@@ -482,18 +524,20 @@ def _finish(
 def _part_outcome(result: _PartResult) -> str:
     if result.kind == "ok":
         return "retried" if result.calls > 1 else "ok"
-    return result.kind
+    return "rejected" if result.kind == "refused" else result.kind
 
 
-def _mark_unreviewed(
-    not_reviewed: dict[str, str], chunk: Chunk, failure: str, chunks: ChunkPlan
-) -> None:
+def _mark_unreviewed(not_reviewed: dict[str, str], chunk: Chunk, failure: str) -> None:
+    """Say why the model did not see this chunk's files, after any reason already given (a
+    hunk too big for a call, another failed part of the same file)."""
     for part in chunk.parts:
         path = part.file.path
         if part.parts > 1:
-            not_reviewed[path] = f"partly reviewed: part {part.part} of {part.parts}: {failure}"
+            reason = f"part {part.part} of {part.parts} not reviewed: {failure}"
         else:
-            not_reviewed[path] = failure
+            reason = failure
+        earlier = not_reviewed.get(path)
+        not_reviewed[path] = f"{earlier}; {reason}" if earlier else reason
 
 
 def _carried(request: ReviewRequest) -> list[Finding]:
@@ -548,7 +592,7 @@ def _rules_only(
     table = criteria_table(criteria, {}) if criteria else None
     plan = build_plan(
         request.diff,
-        rules,
+        [*rules, *_carried(request)],
         request.config,
         dismissed=request.dismissed,
         incomplete=incomplete,

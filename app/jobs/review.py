@@ -176,6 +176,9 @@ async def _review_and_publish(
     log.info("reviewing #%d at %s (%s)", pr.number, pr.head_sha[:12], scope.why)
     with span("review.core_and_model", files=len(diff.files), full=scope.files is None):
         result = await _run_model_review(ctx, request, review_request)
+    # Counted now: tokens spent on a review that is then superseded or fails to publish were
+    # spent all the same, and the daily cap must see them.
+    await _record_usage(ctx, job, request, pr, result)
 
     if await newer_review_queued(
         ctx.engine, review_key(request.repository_id, pr.number), than_job_id=job.id
@@ -190,7 +193,7 @@ async def _review_and_publish(
         return
     with span("review.publish", comments=len(result.plan.comments)):
         published = await _publish(repo, pr, check_id, on_pr, review_request, result)
-    await _remember(ctx, started, job, request, pr, check_id, result, published)
+    await _remember(ctx, started, request, pr, check_id, result, published)
 
 
 async def _publish(
@@ -259,6 +262,26 @@ async def _run_model_review(
         await model.aclose()
 
 
+async def _record_usage(
+    ctx: JobContext, job: ClaimedJob, request: ReviewJob, pr: PullRequest, result: ReviewResult
+) -> None:
+    await record_review_usage(
+        ctx.engine,
+        ctx.metrics,
+        result,
+        ReviewSubject(
+            installation_id=request.installation_id,
+            repository=request.repository,
+            number=pr.number,
+            head_sha=pr.head_sha,
+            job_id=job.id,
+        ),
+        configured_model=ctx.settings.model,
+        now=ctx.now(),
+        prices=ctx.settings.llm_price_per_mtok,
+    )
+
+
 def _replan(request: ReviewRequest, result: ReviewResult, notice: str) -> ReviewPlan:
     plan = result.plan
     return build_plan(
@@ -279,7 +302,6 @@ def _replan(request: ReviewRequest, result: ReviewResult, notice: str) -> Review
 async def _remember(
     ctx: JobContext,
     started: float,
-    job: ClaimedJob,
     request: ReviewJob,
     pr: PullRequest,
     check_id: int,
@@ -305,21 +327,6 @@ async def _remember(
                 reviewed_at=now,
             ),
         )
-    await record_review_usage(
-        ctx.engine,
-        ctx.metrics,
-        result,
-        ReviewSubject(
-            installation_id=request.installation_id,
-            repository=request.repository,
-            number=pr.number,
-            head_sha=pr.head_sha,
-            job_id=job.id,
-        ),
-        configured_model=ctx.settings.model,
-        now=now,
-        prices=ctx.settings.llm_price_per_mtok,
-    )
     known_rules = {rule.id for rule in ALL_RULES} | {MISSING_ISSUE_RULE, CRITERION_RULE}
     ctx.metrics.observe_review(
         seconds=time.monotonic() - started,

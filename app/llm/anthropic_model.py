@@ -70,12 +70,17 @@ _PERMANENT = {
 _TRANSIENT = {408: "request timeout", 409: "conflict", 429: "rate limited", 529: "overloaded"}
 
 
+# Refusals about the key, the account or the model: no other request of the review can succeed.
+_FATAL_STATUSES = frozenset({401, 402, 403, 404})
+
+
 @dataclass(frozen=True, slots=True)
 class _Failure:
     what: str  # e.g. "rate limited (429 rate_limit_error)"
     detail: str = ""  # the API's message or a hint
     transient: bool = False
     retry_after: float | None = None
+    status: int | None = None
 
 
 class AnthropicModel:
@@ -138,7 +143,9 @@ class AnthropicModel:
 
             if not failure.transient:
                 raise LLMRejected(
-                    self._scrub(_join(failure.what, failure.detail)), attempts=attempt
+                    self._scrub(_join(failure.what, failure.detail)),
+                    attempts=attempt,
+                    fatal=failure.status in _FATAL_STATUSES,
                 )
             tried = f"{failure.what} after {attempt} attempt{'s' if attempt > 1 else ''}"
             if attempt >= self._max_attempts:
@@ -187,11 +194,13 @@ class AnthropicModel:
             return _Failure(f"{label} ({status} {error_type})", message, True, retry_after)
         what = f"{_PERMANENT.get(status, 'refused')} ({status} {error_type})"
         if status == 401:
-            return _Failure(what, f"check {self._credentials_name()}")
+            return _Failure(what, f"check {self._credentials_name()}", status=status)
         if status == 404:
             said = f" The API said: {message}" if message else ""
-            return _Failure(what, f"is the model {self.model!r} available here?{said}")
-        return _Failure(what, message)
+            return _Failure(
+                what, f"is the model {self.model!r} available here?{said}", status=status
+            )
+        return _Failure(what, message, status=status)
 
     def _credentials_name(self) -> str:
         if isinstance(self._client, AsyncAnthropicBedrock):

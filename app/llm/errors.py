@@ -33,4 +33,12 @@ class LLMUnavailable(LLMError):
 
 
 class LLMRejected(LLMError):
-    """The provider refused the request itself; the same request will fail again."""
+    """The provider refused the request itself; the same request will fail again.
+
+    `fatal`: the refusal is about the key, the account or the model (401, 402, 403, 404), so
+    every other request of the review would be refused too; otherwise (400 prompt too long,
+    413, 422) it is about this request only."""
+
+    def __init__(self, reason: str, *, attempts: int = 0, fatal: bool = False) -> None:
+        super().__init__(reason, attempts=attempts)
+        self.fatal = fatal

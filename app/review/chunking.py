@@ -40,14 +40,20 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
 def estimate_tokens(text: str) -> int:
-    """A conservative token count without a tokenizer: one token per 3 characters, rounded up.
+    """A conservative token count without a tokenizer: one token per 3 UTF-8 bytes, rounded up.
 
     English prose averages about 4 characters per token; code and diffs tokenize denser
     (punctuation, short identifiers, indentation, line-number gutters), so 3 over-counts rather
-    than under-counts. Over-counting only makes a call carry a little less than it could;
-    under-counting would overflow the model's context or the review's budget.
+    than under-counts. Bytes, not characters: Chinese, Japanese or Korean text runs at one or
+    two characters a token, and its three bytes a character keep the estimate on the safe side.
+    Over-counting only makes a call carry a little less than it could; under-counting would
+    overflow the model's context or the review's budget.
     """
-    return _tokens(len(text))
+    return _tokens(_size(text))
+
+
+def _size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 def _tokens(chars: int) -> int:
@@ -136,8 +142,8 @@ def _cut(file: FileDiff, render: Render, call_tokens: int, parts: int) -> _Split
     shortened if the prediction was optimistic.
     """
     hunks = file.hunks
-    base = len(render(ChunkPart(file, (), 1, parts)))
-    sizes = [len(render(ChunkPart(file, (h,), 1, parts))) - base for h in hunks]
+    base = _size(render(ChunkPart(file, (), 1, parts)))
+    sizes = [_size(render(ChunkPart(file, (h,), 1, parts))) - base for h in hunks]
     out = _Split()
     i = 0
     while i < len(hunks):

@@ -24,6 +24,8 @@ TOOL_DESCRIPTION = (
     "summary. Call it exactly once."
 )
 GENERAL_RULE = "general"
+MAX_TITLE_CHARS = 200  # Finding.title's limit
+MAX_EVIDENCE_CHARS = 1_000  # CriterionVerdict.evidence's limit
 MAX_FINDINGS = 40  # per call: more than this is noise, and a long answer risks max_tokens
 
 _CORE_OWNED = ("id", "source")
@@ -117,6 +119,8 @@ def _criteria(raw: object, problems: list[str]) -> list[CriterionVerdict]:
         return []
     out: list[CriterionVerdict] = []
     for i, item in enumerate(raw[:200]):
+        if isinstance(item, dict) and "evidence" in item:
+            item = {**item, "evidence": _clip(item["evidence"], MAX_EVIDENCE_CHARS)}
         try:
             out.append(CriterionVerdict.model_validate(item))
         except ValidationError as exc:
@@ -147,6 +151,10 @@ def _findings(raw: object, rules: set[str], problems: list[str]) -> list[Finding
             problems.append(f"findings[{i}]: must be an object")
             continue
         fields = {k: v for k, v in item.items() if k not in _CORE_OWNED}
+        # Strict tool schemas cannot enforce lengths (they move into the description): clip
+        # rather than throw away a whole answer for one long title.
+        if "title" in fields:
+            fields["title"] = _clip(fields["title"], MAX_TITLE_CHARS)
         try:
             finding = Finding.model_validate({**fields, "source": Source.LLM.value})
         except ValidationError as exc:
@@ -157,6 +165,12 @@ def _findings(raw: object, rules: set[str], problems: list[str]) -> list[Finding
             continue
         out.append(finding)
     return out
+
+
+def _clip(value: object, limit: int) -> object:
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1] + "…"
+    return value
 
 
 def _problem(prefix: str, error: Any) -> str:

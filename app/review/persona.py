@@ -61,7 +61,9 @@ class Persona:
 
 
 _KNOWN_KEYS = frozenset({"name", "description", "version", "model", "checklists"})
-_HEADING = re.compile(r"^ {0,3}(#{1,6})(?=[ \t]|$)[ \t]*(.*?)(?:[ \t]+#+)?[ \t]*$")
+# Linear time: the closing `#`s are stripped in Python (a lazy `(.*?)` before optional
+# `[ \t]+#+` backtracks quadratically over a long run of spaces).
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*))?$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+(\S.*)$")
 _CHECKLISTS_TITLE = re.compile(r"^(?:review\s+)?checklists?$", re.IGNORECASE)
@@ -255,7 +257,16 @@ def _headings(lines: Sequence[str]) -> Iterator[tuple[int, int, str]]:
         elif opener:
             fence = opener.group(1)
         elif heading := _HEADING.match(line):
-            yield i, len(heading.group(1)), heading.group(2)
+            yield i, len(heading.group(1)), _heading_text(heading.group(2) or "")
+
+
+def _heading_text(text: str) -> str:
+    """The heading's text without trailing blanks and a closing run of `#` (CommonMark)."""
+    text = text.rstrip(" \t")
+    bare = text.rstrip("#")
+    if bare != text and (not bare or bare[-1] in " \t"):
+        text = bare.rstrip(" \t")
+    return text
 
 
 def _checklists_section(lines: list[str]) -> _Section | None:

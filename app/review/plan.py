@@ -197,16 +197,21 @@ def _merge(findings: Iterable[Finding], diff: Diff, anchorer: Anchorer) -> list[
 def _fingerprint(finding: Finding, diff: Diff, anchorer: Anchorer) -> str:
     """An id from content, not position: the anchored line's text, else the title.
 
-    A model words its titles afresh on every run, so a model finding off any line is keyed on
-    its rule and file alone: the same concern about the same file keeps its id across pushes.
+    A model words its titles afresh on every run, so a model finding is keyed on its rule, its
+    category and its line's text (or its file alone): the same concern keeps its id across
+    pushes, and two concerns of different kinds on one line or file (security, testing) keep
+    two ids, so dismissing one never dismisses the other.
     """
-    key = "" if finding.source is Source.LLM else finding.title
+    llm = finding.source is Source.LLM
+    key = "" if llm else finding.title
     anchor = anchorer.anchor(finding.where)
     file = diff.file(anchor.path)
     if anchor.kind == "line" and anchor.line is not None and file is not None:
         line = file.line_at(anchor.line, anchor.side)
         if line is not None and line.text.strip():
             key = line.text
+    if llm:
+        key = f"{finding.category}\0{key}"
     return fingerprint(finding.rule, anchor.path, key)
 
 

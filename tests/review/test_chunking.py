@@ -301,3 +301,10 @@ def test_every_file_is_sent_or_listed_never_both_unless_partly(
             if not listed:
                 assert tuple(hunks) == f.hunks
                 assert parts[-1].parts == len(parts)
+
+
+def test_non_latin_text_counts_by_its_bytes() -> None:
+    assert estimate_tokens("abcdef") == 2
+    # Three bytes a character in UTF-8: one token each, as CJK text runs near one a token.
+    assert estimate_tokens("返金処理") == 4
+    assert estimate_tokens("a\udcff") == 2  # a lone surrogate from undecodable input counts too

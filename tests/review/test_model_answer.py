@@ -279,3 +279,22 @@ def test_at_most_max_findings() -> None:
     assert problems(answer(*too_many)) == [
         f"findings: {MAX_FINDINGS + 1} given, at most {MAX_FINDINGS}: keep the important"
     ]
+
+
+def test_an_overlong_title_is_clipped_not_refused() -> None:
+    item = {
+        "rule": "general",
+        "type": "evidence",
+        "category": "api",
+        "severity": "minor",
+        "title": "t" * 500,
+        "where": {"path": "a.py"},
+        "evidence": "e",
+        "recommendation": "r",
+    }
+    data = {"findings": [item], "summary": {"summary": "s", "recommendation": "r"}}
+
+    [finding] = parse_answer(data, rule_ids=[]).findings
+
+    assert len(finding.title) == 200
+    assert finding.title.endswith("…")

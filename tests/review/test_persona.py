@@ -446,3 +446,13 @@ def test_persona_file_name_rejects(value: str, expected: str) -> None:
     with pytest.raises(PersonaError, match="persona") as info:
         persona_file_name(value)
     assert expected in str(info.value)
+
+
+def test_closing_hashes_and_long_blank_runs_in_headings() -> None:
+    text = "Review.\n\n## Checklists ##\n\n### Security ###   \n- Check the caller.\n"
+    persona = parse(text)
+    assert [c.title for c in persona.checklists] == ["Security"]
+    # A heading with a huge run of blanks is read (in linear time: the regex no longer
+    # backtracks over it, which took minutes for a 60k-character line).
+    long = parse(f"# Reviewer{' ' * 60_000}x\n\nBe strict.\n", source="personas/long.md")
+    assert long.instructions.endswith("Be strict.")

@@ -115,7 +115,7 @@ def test_llm_findings_get_content_ids_that_survive_line_shifts() -> None:
         where={"path": "app/api.py", "lines": "12"},
     )
     a, b = _plan(llm).findings[0].id, _plan(shifted).findings[0].id
-    assert a == fingerprint("checklist:idempotency", "app/api.py", "    charge(order)")
+    assert a == fingerprint("checklist:idempotency", "app/api.py", "api\0    charge(order)")
     assert b != a  # line 12 holds other text
     forged = _f(source="llm", id="br-000000000000", rule="checklist:idempotency")
     assert _plan(forged).findings[0].id == a  # the model cannot choose an id
@@ -130,8 +130,12 @@ def test_a_model_finding_about_a_whole_file_keeps_its_id_when_reworded() -> None
 
     ids = [_plan(f).findings[0].id for f in (first, reworded, other_rule)]
 
-    assert ids[0] == ids[1] == fingerprint("ops.logs", "app/api.py", "")
+    assert ids[0] == ids[1] == fingerprint("ops.logs", "app/api.py", "api\0")
     assert ids[2] != ids[0]
+    other_kind = first.model_copy(update={"category": "testing"})
+    assert _plan(other_kind).findings[0].id != ids[0]
+    both = _plan(first, other_kind)
+    assert len(both.findings) == 2  # two concerns about one file: two ids, both shown
 
 
 def test_suggestion_only_when_the_anchor_kept_the_range() -> None:

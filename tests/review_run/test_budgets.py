@@ -161,3 +161,15 @@ async def test_every_call_stays_within_its_budget_on_a_pr_of_many_files() -> Non
         if len(facts) > 1:
             for line in facts[1].split("<<<END RULE_FINDINGS")[0].splitlines()[1:]:
                 assert line.split(" at ")[1].split(":")[0].rstrip() in shown
+
+
+async def test_no_repair_turn_when_it_would_break_the_review_budget() -> None:
+    fake = FakeAnthropic()
+    # An unusable answer whose input alone was most of the review's budget (400k).
+    fake.enqueue(tool_answer({"findings": "none"}, usage={"input_tokens": 300_000}))
+
+    result = await review(fake, request(many_files(1), persona=small_persona()))
+
+    assert len(fake.requests) == 1  # no second call
+    assert result.outcome == "unusable"
+    assert "no room to repair it" in result.plan.check_title

@@ -141,3 +141,20 @@ async def test_rules_only_when_there_is_no_model() -> None:
     assert "Rules only: ANTHROPIC_API_KEY is not set" in result.plan.summary_body
     assert all(f.source is Source.RULE for f in result.plan.findings)
     assert result.plan.conclusion == "failure"
+
+
+async def test_a_request_refused_on_its_own_does_not_stop_the_other_parts() -> None:
+    fake = FakeAnthropic()
+    fake.enqueue(error(400, "invalid_request_error", "prompt is too long: 210000 tokens > 200000"))
+    fake.respond_with(lambda _: tool_answer(answer()))
+
+    result = await review(
+        fake,
+        request(many_files(12), persona=small_persona()),
+        call_input_tokens=4_000,
+        concurrency=1,
+    )
+
+    assert len(fake.requests) > 2  # every part was asked for
+    assert result.outcome == "partial"
+    assert "prompt is too long" in result.plan.check_title
