@@ -26,6 +26,9 @@ from app.review.tickets import MAX_ISSUES_PER_PR, accept_refs, candidate_refs, f
 
 log = logging.getLogger(__name__)
 
+# Characters of issue descriptions in one prompt, all linked issues together (~8k tokens).
+TICKETS_TEXT_CHARS = 24_000
+
 
 @dataclass(frozen=True, slots=True)
 class LinkedIssues:
@@ -84,10 +87,11 @@ async def linked_issues(
         )
     tickets: list[TicketText] = []
     missing = list(notes)
+    room = TICKETS_TEXT_CHARS // len(accepted)  # shared, so five long issues leave room for a diff
     for ref in accepted:
         answer = answers.get(ref.identifier)
         if isinstance(answer, LinearIssue):
-            tickets.append(_ticket(answer))
+            tickets.append(_ticket(answer, room))
         else:
             reason = answer.reason if answer is not None else "no answer"
             missing.append(f"{ref.identifier} could not be read: {reason}.")
@@ -106,7 +110,7 @@ async def _commit_messages(repo: RepoClient, number: int) -> tuple[str, ...]:
         return ()  # the branch, title and body still count
 
 
-def _ticket(issue: LinearIssue) -> TicketText:
+def _ticket(issue: LinearIssue, room: int) -> TicketText:
     meta = [f"State: {issue.state}", f"Priority: {issue.priority_label}"]
     if issue.labels:
         meta.append("Labels: " + ", ".join(issue.labels))
@@ -114,7 +118,11 @@ def _ticket(issue: LinearIssue) -> TicketText:
         meta.append(f"Parent: {issue.parent[0]} {issue.parent[1]}")
     if issue.project:
         meta.append(f"Project: {issue.project}")
-    text = "\n".join(meta) + "\n\n" + (issue.description or "(no description)")
+    description = issue.description or "(no description)"
+    if len(description) > room:
+        # The criteria are kept whole (they are parsed from the full text); the prose is cut.
+        description = description[:room] + "\n…[cut: the issue is longer]"
+    text = "\n".join(meta) + "\n\n" + description
     return TicketText(
         identifier=issue.identifier,
         title=issue.title,

@@ -174,3 +174,18 @@ async def test_linear_failing_on_the_issues_leaves_the_review(w: World) -> None:
     assert "Linked issues not read (ENG-123)" in body
     [check] = w.github.check_runs_for(w.repo, pr.head_sha, "backend-review")
     assert check.status == "completed"
+
+
+async def test_long_issues_share_a_bounded_part_of_the_prompt(w: World) -> None:
+    long = "Background. " * 10_000 + "\n\n## Acceptance criteria\n- The last criterion\n"
+    for key in ("ENG-1", "ENG-2", "ENG-3"):
+        w.linear.issues[key] = issue_json(key, description=long)
+    pr = w.pull(LEDGER_ONLY, body="Fixes ENG-1, ENG-2 and ENG-3")
+
+    await w.run(w.review_job(pr))
+
+    [prompt] = w.llm.bodies
+    user = prompt["messages"][0]["content"]
+    assert user.count("…[cut: the issue is longer]") == 3
+    assert user.count("1. The last criterion") == 3  # criteria survive the cut
+    assert len(user) < 40_000
