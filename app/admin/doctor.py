@@ -2,8 +2,9 @@
 each with what to do in plain words; exit 1 when any check fails.
 
 Checked: the settings (by name, never a value), the database (reachable, at the newest
-migration), GitHub (the App's JWT accepted) and the App's permissions and events against
-`deploy/app-manifest.yml`, whether a model and Linear are configured (neither is called).
+migration), GitHub (the App's JWT accepted) and the App's permissions and events against the
+manifest (the code's copy of `deploy/app-manifest.yml`, which the image does not ship), whether
+a model and Linear are configured (neither is called).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from typing import Any, Literal
 
 import yaml
 
-import app
 from app.admin.common import AdminError, Subparsers, reachable_revision, run, sqlite_path
 from app.errors import ConfigError
 from app.github.client import GitHubApp
 from app.github.deliveries import AppHooks, AppInfo
+from app.github.manifest_flow import MANIFEST
 from app.github.retry import RetryPolicy
 from app.github.types import GitHubError
 from app.settings import Settings, load_settings
@@ -70,7 +71,7 @@ async def diagnose(manifest: Path | None = None) -> list[Check]:
         ]
     checks = [_settings_check(settings), await _database_check(settings)]
     if not settings.missing_github_app():
-        checks += await github_checks(settings, manifest or manifest_path())
+        checks += await github_checks(settings, manifest)
     checks += [_model_check(settings), _linear_check(settings)]
     return checks
 
@@ -116,7 +117,7 @@ async def _database_check(settings: Settings) -> Check:
     return Check("OK", "database", f"reachable, at the newest migration ({head})")
 
 
-async def github_checks(settings: Settings, manifest: Path) -> list[Check]:
+async def github_checks(settings: Settings, manifest: Path | None) -> list[Check]:
     api = str(settings.github_api_url)
     try:
         # No retries: a check says what is wrong now, it does not wait for it to pass.
@@ -128,7 +129,7 @@ async def github_checks(settings: Settings, manifest: Path) -> list[Check]:
         return [Check("FAIL", "github", _github_fix(exc, api))]
     checks = [Check("OK", "github", f"{api} accepts the App's key: App '{info.slug}'")]
     try:
-        wanted = read_manifest(manifest)
+        wanted = read_manifest(manifest) if manifest is not None else _built_in_manifest()
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else str(exc)
         checks.append(
@@ -153,10 +154,10 @@ def _github_fix(exc: GitHubError, api: str) -> str:
     return f"{exc.reason}: check GITHUB_API_URL and the App"
 
 
-def manifest_path() -> Path:
-    """The manifest at the repository's root, next to `app/` (as app.persona_files finds
-    personas/)."""
-    return Path(app.__file__).resolve().parent.parent / "deploy" / "app-manifest.yml"
+def _built_in_manifest() -> tuple[dict[str, str], frozenset[str]]:
+    """What the App needs, as the code knows it (the image ships no deploy/ folder; a test keeps
+    this equal to deploy/app-manifest.yml)."""
+    return dict(MANIFEST["default_permissions"]), frozenset(MANIFEST["default_events"])
 
 
 def read_manifest(path: Path) -> tuple[dict[str, str], frozenset[str]]:
