@@ -7,6 +7,7 @@ uses the same parser.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import app
@@ -24,10 +25,14 @@ _MAX_BYTES = MAX_PERSONA_CHARS * 4  # no UTF-8 character takes more than four by
 
 
 def bundled_personas_dir(override: Path | None = None) -> Path:
-    """Bundled personas: `override` (settings.personas_dir), else `<repo root>/personas`."""
+    """Bundled personas: `override` (settings.personas_dir), else `<repo root>/personas` (a
+    checkout or an editable install), else `<prefix>/share/backend-review/personas` (a wheel
+    installs them there)."""
     if override is not None:
         return override
-    return Path(app.__file__).resolve().parent.parent / "personas"
+    checkout = Path(app.__file__).resolve().parent.parent / "personas"
+    installed = Path(sys.prefix) / "share" / "backend-review" / "personas"
+    return checkout if checkout.is_dir() or not installed.is_dir() else installed
 
 
 def load_persona_file(path: Path, *, label: str | None = None) -> Persona:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import app
 from app.persona_files import bundled_personas_dir, load_persona_file, resolve_persona
 from app.review.persona import DEFAULT_PERSONA, MAX_PERSONA_CHARS, REPO_PERSONAS_DIR, PersonaError
 from app.settings import Settings
@@ -171,3 +172,17 @@ def test_the_seed_agent_files_load_from_disk() -> None:
     assert len(personas) == 5
     assert {p.kind for p in personas} == {"text", "claude-code", "opencode", "copilot-prompt"}
     assert all(p.instructions for p in personas)
+
+
+def test_an_installed_copy_finds_the_personas_under_its_prefix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "lib" / "site-packages" / "app"
+    site.mkdir(parents=True)
+    monkeypatch.setattr(app, "__file__", str(site / "__init__.py"))
+    shared = tmp_path / "share" / "backend-review" / "personas"
+    shared.mkdir(parents=True)
+    monkeypatch.setattr("sys.prefix", str(tmp_path))
+
+    assert bundled_personas_dir() == shared
+    assert bundled_personas_dir(tmp_path / "mine") == tmp_path / "mine"
