@@ -77,7 +77,7 @@ class Route:
     method: str
     pattern: re.Pattern[str]
     handler: Handler
-    auth: str  # "jwt" (the App) or "token" (an installation)
+    auth: str  # "jwt" (the App), "token" (an installation) or "none" (e.g. manifest conversions)
     perms: Sequence[tuple[str, str]] = ()  # any one of (permission, level) suffices
 
 
