@@ -55,6 +55,11 @@ class Scope:
 
 
 async def review_pull_request(ctx: JobContext, job: ClaimedJob, request: ReviewJob) -> None:
+    key = review_key(request.repository_id, request.number)
+    if await newer_review_queued(ctx.engine, key, than_job_id=job.id):
+        # A retry overtaken while it waited: the newer job reviews (or has reviewed) the PR.
+        log.info("#%d: a newer review exists; this one is not run", request.number)
+        return
     repo = ctx.github.repo(request.installation_id, request.repository)
     pr = await repo.pull(request.number)
     if pr.state != "open":

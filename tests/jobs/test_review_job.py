@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -163,14 +164,20 @@ async def test_drafts_wait_unless_configured(w: World) -> None:
     assert w.github.check_runs_for(w.repo, draft2.head_sha, "backend-review")
 
 
-async def test_a_review_overtaken_by_a_newer_push_is_not_published(w: World) -> None:
+async def test_a_review_overtaken_while_the_model_works_is_not_published(w: World) -> None:
     pr = w.pull()
     await w.queue.enqueue([w.review_job(pr)])
     older = await w.queue.claim()
     assert older is not None
-    # A newer push arrives while the older review runs.
-    w.github.push(pr, REFUNDS_V2, delta=DELTA_V2)
-    await w.queue.enqueue([w.review_job(pr, trigger="pull_request.synchronize")])
+    model_api = w.llm.handler
+
+    async def push_meanwhile(request: httpx2.Request) -> httpx2.Response:
+        # A newer push arrives while the older review waits for the model.
+        w.github.push(pr, REFUNDS_V2, delta=DELTA_V2)
+        await w.queue.enqueue([w.review_job(pr, trigger="pull_request.synchronize")])
+        return await model_api(request)
+
+    w.llm.handler = push_meanwhile  # type: ignore[method-assign]
 
     await build_handlers(w.ctx)["review"](older)
 
@@ -178,6 +185,19 @@ async def test_a_review_overtaken_by_a_newer_push_is_not_published(w: World) -> 
     assert _summaries(w, pr.number) == []
     [check] = w.github.check_runs_for(w.repo, name="backend-review")
     assert check.conclusion == "cancelled"
+
+
+async def test_a_review_overtaken_before_it_starts_does_nothing(w: World) -> None:
+    pr = w.pull()
+    await w.queue.enqueue([w.review_job(pr)])
+    older = await w.queue.claim()
+    assert older is not None
+    await w.queue.enqueue([w.review_job(pr, trigger="pull_request.synchronize")])
+
+    await build_handlers(w.ctx)["review"](older)
+
+    assert w.github.check_runs_for(w.repo) == []
+    assert w.llm.requests == []
 
 
 async def test_a_refused_review_is_posted_without_inline_comments(w: World) -> None:
