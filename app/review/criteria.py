@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from app.review.tickets import in_fence
+from app.review.markdown import atx_heading, in_fence
 
 MAX_CRITERIA = 20
 MAX_CRITERION_CHARS = 500
@@ -20,7 +20,6 @@ MAX_CRITERION_CHARS = 500
 _CRITERIA_TITLES = frozenset({"acceptance criteria", "ac", "definition of done"})
 _PSEUDO_LEVEL = 7  # a bold line or a `Label:` line: below every Markdown heading
 _MAX_DEPTH = 8  # nested lists deeper than this are folded into the eighth level
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _BOLD = re.compile(r"^[ \t]*(\*\*|__)(.+?)\1[ \t]*:?[ \t]*$")
 _LABEL = re.compile(r"^[ \t]*([^\s#>*+\-|][^:]{0,60}):[ \t]*$")
 _LIST_ITEM = re.compile(r"^([ \t]*)(?:[-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$")
@@ -55,9 +54,9 @@ def acceptance_criteria(description: str) -> tuple[str, ...]:
 
 def _heading(line: str) -> tuple[int, str] | None:
     """(level, title) of a Markdown heading or a bold-only line; None for anything else."""
-    atx = _ATX.match(line)
-    if atx:
-        return len(atx.group(1)), atx.group(2) or ""
+    atx = atx_heading(line)
+    if atx is not None:
+        return atx
     bold = _BOLD.match(line)
     return (_PSEUDO_LEVEL, bold.group(2)) if bold else None
 

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 import yaml
 
+from app.review.markdown import atx_heading, in_fence
+
 DEFAULT_PERSONA = "backend-engineer"
 REPO_PERSONAS_DIR = ".github/backend-review/personas"
 MAX_PERSONA_CHARS = 64_000  # it goes into every model call
@@ -61,9 +63,6 @@ class Persona:
 
 
 _KNOWN_KEYS = frozenset({"name", "description", "version", "model", "checklists"})
-# Linear time: the closing `#`s are stripped in Python (a lazy `(.*?)` before optional
-# `[ \t]+#+` backtracks quadratically over a long run of spaces).
-_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*))?$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+(\S.*)$")
 _CHECKLISTS_TITLE = re.compile(r"^(?:review\s+)?checklists?$", re.IGNORECASE)
@@ -248,25 +247,9 @@ class _Section:
 
 def _headings(lines: Sequence[str]) -> Iterator[tuple[int, int, str]]:
     """(index, level, text) of each ATX heading outside fenced code blocks."""
-    fence = ""
-    for i, line in enumerate(lines):
-        opener = _FENCE.match(line)
-        if fence:
-            if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence):
-                fence = ""
-        elif opener:
-            fence = opener.group(1)
-        elif heading := _HEADING.match(line):
-            yield i, len(heading.group(1)), _heading_text(heading.group(2) or "")
-
-
-def _heading_text(text: str) -> str:
-    """The heading's text without trailing blanks and a closing run of `#` (CommonMark)."""
-    text = text.rstrip(" \t")
-    bare = text.rstrip("#")
-    if bare != text and (not bare or bare[-1] in " \t"):
-        text = bare.rstrip(" \t")
-    return text
+    for i, (line, code) in enumerate(zip(lines, in_fence(lines), strict=True)):
+        if not code and (heading := atx_heading(line)) is not None:
+            yield i, heading[0], heading[1]
 
 
 def _checklists_section(lines: list[str]) -> _Section | None:

@@ -15,6 +15,8 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from app.review.markdown import in_fence
+
 Source = Literal["branch", "title", "body", "commit", "url"]
 
 MAX_ISSUES_PER_PR = 5
@@ -68,7 +70,6 @@ _MAGIC = re.compile(rf"(?<!\w)({_words(MAGIC_WORDS)})[ \t]*:?[ \t]*\[?", re.IGNO
 _UNLINK = re.compile(rf"(?<!\w)({_words(UNLINK_WORDS)})[ \t]*:?[ \t]*", re.IGNORECASE)
 # Between two identifiers of one list: `Fixes ENG-1, ENG-2 and ENG-3` (on one line).
 _LIST_GAP = re.compile(r"[ \t]*(?:,[ \t]*(?:and[ \t]+)?|&[ \t]*|and[ \t]+)?", re.IGNORECASE)
-_FENCE = re.compile(r"^[ \t]*(?:>[ \t]*)*(`{3,}|~{3,})")
 _INLINE_CODE = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _TRAILING_PUNCTUATION = ".,;:!?*_~"
@@ -188,20 +189,3 @@ def _without_code(text: str) -> str:
     lines = _HTML_COMMENT.sub(" ", text).splitlines()
     kept = ["" if code else line for line, code in zip(lines, in_fence(lines), strict=True)]
     return _INLINE_CODE.sub(" ", "\n".join(kept))
-
-
-def in_fence(lines: Sequence[str]) -> list[bool]:
-    """For each line, whether it belongs to a fenced code block (the fences included)."""
-    marks: list[bool] = []
-    fence: str | None = None
-    for line in lines:
-        marker = _FENCE.match(line)
-        if fence is None:
-            fence = marker.group(1) if marker else None
-            marks.append(fence is not None)
-            continue
-        marks.append(True)
-        run = marker.group(1) if marker else ""
-        if run[:1] == fence[:1] and len(run) >= len(fence) and not _FENCE.sub("", line).strip():
-            fence = None  # CommonMark: same character, at least as long, nothing after it
-    return marks
