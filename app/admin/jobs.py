@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -100,16 +100,12 @@ def subject(payload: dict[str, Any]) -> str:
 
 @command
 def cmd_retry(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    changes = _apply(settings, retry_jobs, args.ids)
-    refused = False
-    for change in changes:
-        if change.after is not None:
-            print(f"job {change.id}: {change.before} -> queued (attempts reset, due now)")
-            continue
-        refused = True
-        print(f"job {change.id}: {_why_not_retried(change.before)}")
-    return 1 if refused else 0
+    changes = _apply(load_settings(), retry_jobs, args.ids)
+    return _report(
+        changes,
+        lambda c: f"{c.before} -> queued (attempts reset, due now)",
+        _why_not_retried,
+    )
 
 
 def _why_not_retried(before: str | None) -> str:
@@ -124,16 +120,22 @@ def _why_not_retried(before: str | None) -> str:
 
 @command
 def cmd_cancel(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    changes = _apply(settings, cancel_jobs, args.ids)
-    refused = False
+    changes = _apply(load_settings(), cancel_jobs, args.ids)
+    return _report(
+        changes, lambda c: f"queued -> superseded ({CANCELLED_ERROR})", _why_not_cancelled
+    )
+
+
+def _report(
+    changes: Sequence[Change],
+    done: Callable[[Change], str],
+    why_not: Callable[[str | None], str],
+) -> int:
+    """One line per job; exit 1 if any was refused."""
     for change in changes:
-        if change.after is not None:
-            print(f"job {change.id}: queued -> superseded ({CANCELLED_ERROR})")
-            continue
-        refused = True
-        print(f"job {change.id}: {_why_not_cancelled(change.before)}")
-    return 1 if refused else 0
+        changed = change.after is not None
+        print(f"job {change.id}: {done(change) if changed else why_not(change.before)}")
+    return 0 if all(c.after is not None for c in changes) else 1
 
 
 def _why_not_cancelled(before: str | None) -> str:
