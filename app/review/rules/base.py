@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from app.review.diff import Diff, DiffLine, FileDiff
+from app.review.file_context import EMPTY, FileContext, FileText
 from app.review.files import FileKind, classify, ignored_reason, is_code
 from app.review.findings import Category, Finding, FindingType, Severity, Source, Where, fingerprint
 from app.review.rules.migration_facts import MigrationFacts
@@ -30,6 +31,17 @@ class ChangedFile:
     diff: FileDiff
     kind: FileKind
     ignored: str | None  # why it is not reviewed, or None
+    text: FileText | None = None  # the whole file at head and base, when gathered
+
+    @property
+    def head_text(self) -> str | None:
+        """The file at the head commit, when gathered (possibly `cut`); None otherwise."""
+        return self.text.head if self.text is not None else None
+
+    @property
+    def base_text(self) -> str | None:
+        """The file at the base commit, when gathered; None for an added file or none read."""
+        return self.text.base if self.text is not None else None
 
     @property
     def path(self) -> str:
@@ -98,16 +110,17 @@ class ChangedFile:
 @dataclass(frozen=True)
 class Change:
     files: tuple[ChangedFile, ...]
+    context: FileContext = EMPTY  # every gathered file, changed or not (a router's module)
 
     @classmethod
-    def build(cls, diff: Diff, ignore: Sequence[str] = ()) -> Change:
+    def build(cls, diff: Diff, ignore: Sequence[str] = (), context: FileContext = EMPTY) -> Change:
         out = []
         for f in diff.files:
             reason = ignored_reason(f.path, ignore)
             if reason is None and f.is_binary:
                 reason = "binary"
-            out.append(ChangedFile(f, classify(f.path), reason))
-        return cls(tuple(out))
+            out.append(ChangedFile(f, classify(f.path), reason, context.get(f.path)))
+        return cls(tuple(out), context)
 
     @cached_property
     def reviewed(self) -> tuple[ChangedFile, ...]:

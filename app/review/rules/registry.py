@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.review.diff import Diff
+from app.review.file_context import EMPTY, FileContext
 from app.review.findings import Finding
 from app.review.rules import (
     authz,
@@ -26,9 +27,13 @@ ALL_RULES: tuple[Rule, ...] = (
 )
 
 
-def run_rules(diff: Diff, ctx: RuleContext) -> list[Finding]:
-    """Every enabled rule's findings on `diff`, in rule order, each id listed once."""
-    change = Change.build(diff, ctx.ignore)
+def run_rules(diff: Diff, ctx: RuleContext, files: FileContext = EMPTY) -> list[Finding]:
+    """Every enabled rule's findings on `diff`, in rule order, each id listed once.
+
+    `files` holds the changed files' whole texts where they were gathered; without them the
+    rules read the hunks alone.
+    """
+    change = Change.build(diff, ctx.ignore, files)
     seen: set[str] = set()
     out: list[Finding] = []
     for rule in ALL_RULES:
