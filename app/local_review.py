@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Literal, TextIO
 
 from app import __version__
-from app.persona_files import bundled_personas_dir, load_persona_file, resolve_persona
+from app.jobs.persona_files import bundled_personas_dir, load_persona_file, resolve_persona
 from app.review.diff import DiffParseError, parse_diff
 from app.review.findings import findings_schema, summary_schema
 from app.review.persona import DEFAULT_PERSONA, Checklist, Persona, PersonaError

@@ -18,8 +18,8 @@ import statistics
 import time
 from typing import Any
 
+from app.jobs.persona_files import bundled_personas_dir, load_persona_file
 from app.llm import ModelReply, ModelRequest, Usage
-from app.persona_files import bundled_personas_dir, load_persona_file
 from app.review.diff import Diff, parse_diff
 from app.review.repo_config import RepoConfig
 from app.review_run import ModelLimits, ReviewRequest, ReviewResult, run_review

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.routing import CommandJob
+from app.jobs.payloads import CommandJob
 from app.store.jobs import NewJob
 from app.store.reviews import dismissals
 from tests.fakes.anthropic_api import tool_answer

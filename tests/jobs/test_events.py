@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.routing import ClosedJob, MergeGroupJob, RerunJob, review_key
+from app.jobs.payloads import ClosedJob, MergeGroupJob, RerunJob, review_key
 from app.store.jobs import NewJob
 from tests.fakes.anthropic_api import tool_answer
 from tests.jobs import REFUNDS, World, world

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.pipeline import PermanentJobError, build_handlers
+from app.jobs.handlers import PermanentJobError, build_handlers
 from app.review.markers import finding_ids, is_summary
 from app.store.reviews import last_review
 from app.store.tables import llm_usage

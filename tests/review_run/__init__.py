@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from app.jobs.persona_files import bundled_personas_dir, load_persona_file
 from app.llm import AnthropicModel
-from app.persona_files import bundled_personas_dir, load_persona_file
 from app.review.diff import Diff, parse_diff
 from app.review.persona import Persona, parse_persona
 from app.review.repo_config import RepoConfig

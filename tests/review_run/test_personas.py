@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.persona_files import bundled_personas_dir, load_persona_file
+from app.jobs.persona_files import bundled_personas_dir, load_persona_file
 from app.review.findings import Source
 from app.review.model_answer import GENERAL_RULE
 from tests.fakes.anthropic_api import FakeAnthropic, tool_answer

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.jobs.usage import ReviewSubject, record_review_usage, tokens_left_today
 from app.metrics import Metrics
 from app.review_run import run_review
-from app.review_usage import ReviewSubject, record_review_usage, tokens_left_today
 from app.store.tables import llm_usage
 from tests.fakes.anthropic_api import FakeAnthropic, overloaded, rate_limited, tool_answer
 from tests.llm import Timeline
