@@ -159,9 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_review(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from app import local_review
+    from app.cli import review
 
-    local_review.register(sub)
+    review.register(sub)
 
 
 def _register_admin(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -189,7 +189,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         shown = Redactor().redact(first_line)
         print(f"backend-review: error: {type(exc).__name__}: {shown}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
