@@ -75,6 +75,7 @@ async def _run_worker(settings: Settings) -> None:
     from app.metrics import Metrics
     from app.store import migrate
     from app.store.db import make_engine
+    from app.store.facade import Store
     from app.web.app import build_queue
 
     engine = make_engine(settings.resolved_database_url)
@@ -82,7 +83,7 @@ async def _run_worker(settings: Settings) -> None:
         await migrate.upgrade(engine)
         metrics = Metrics()
         queue = build_queue(settings, engine)
-        context = build_context(settings, engine, metrics, queue)
+        context = build_context(settings, Store(engine), metrics, queue)
         worker = Worker(
             queue,
             build_handlers(context),
