@@ -22,7 +22,7 @@ from app.review.commands import (
     refusal,
 )
 from app.store.jobs import NewJob
-from app.store.reviews import Dismissal, add_dismissal
+from app.store.reviews import Dismissal
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,7 @@ async def run_command(ctx: JobContext, request: CommandJob) -> None:
         )
         await repo.create_issue_comment(request.number, text)
     elif command.kind == "ignore" and command.finding_id and command.reason:
-        await add_dismissal(
-            ctx.engine,
+        await ctx.store.add_dismissal(
             Dismissal(
                 repository_id=request.repository_id,
                 number=request.number,

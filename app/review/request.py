@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from app.review.diff import Diff
+from app.review.file_context import EMPTY, FileContext
 from app.review.findings import Finding
 from app.review.persona import Checklist, Persona
 from app.review.prompt import PullRequestText, TicketText
@@ -37,3 +38,6 @@ class ReviewRequest:
     # the repository requires a link and the pull request has none.
     missing_context: tuple[str, ...] = ()
     missing_issue: bool = False
+    # The changed files' whole texts, where they were gathered; without them the rules read the
+    # hunks alone.
+    files: FileContext = EMPTY

@@ -23,6 +23,7 @@ from app.settings import Settings
 from app.store import migrate
 from app.store.db import make_engine
 from app.store.deliveries import DeliveryWriter
+from app.store.facade import Store
 from app.store.jobs import Clock, JobQueue, utcnow
 from app.web import health, home, setup, webhooks
 from app.web.services import Services
@@ -63,7 +64,7 @@ def create_app(
         context = None
         if settings.worker_concurrency > 0:
             if handlers is None:
-                context = build_context(settings, db, metrics, queue)
+                context = build_context(settings, Store(db), metrics, queue)
             worker = Worker(
                 queue,
                 handlers if handlers is not None else build_handlers(context),
