@@ -24,6 +24,7 @@ from app.store.db import make_engine
 from app.store.deliveries import DeliveryWriter
 from app.store.jobs import Clock, JobQueue, utcnow
 from app.web import health, home, setup, webhooks
+from app.web.intake import Intake, Limits
 from app.web.services import Services
 from app.worker import Worker
 
@@ -123,6 +124,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    # Shared by every webhook request: the budgets for bodies not yet authenticated.
+    app.state.webhook_intake = Intake(Limits.of(settings))
     app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(home.router)
