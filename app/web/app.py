@@ -26,6 +26,7 @@ from app.store.deliveries import DeliveryWriter
 from app.store.facade import Store
 from app.store.jobs import Clock, JobQueue, utcnow
 from app.web import health, home, setup, webhooks
+from app.web.intake import Intake, Limits
 from app.web.services import Services
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    # Shared by every webhook request: the budgets for bodies not yet authenticated.
+    app.state.webhook_intake = Intake(Limits.of(settings))
     app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(home.router)
