@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from app.review.rules.code_text import Definition
 
 _AUTH = re.compile(
-    r"auth|log_?in|logged|signed_?in|permi|admin|staff|superuser|role|scope|guard|jwt|token"
+    r"auth|log_?in|logged|sign(?:ed)?_?in|permi|admin|staff|superuser|role|scope|guard|jwt|token"
     r"|bearer|api_?key|principal|owner|member|access|acl|polic|protect|restrict|verif|secure"
     r"|privilege|entitle|_required$|_only$",
     re.I,

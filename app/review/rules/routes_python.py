@@ -33,6 +33,11 @@ _LIST = re.compile(r"methods\s*+=\s*+[\[(]([^\])]{0,300})")
 _DEC = re.compile(r"^@([\w.]++)")
 _DEPENDS = re.compile(r"\b(Depends|Security)\(\s*+([\w.]++)")
 _ANNOTATION = re.compile(r"\w[ \t]*+:[ \t]*+([A-Z]\w*+)")
+# An `Annotated` alias imported from elsewhere, named for the user it resolves to.
+_AUTH_ALIAS = re.compile(
+    r"(?:Current|Auth|Authenticated|Admin|Superuser|Active|Verified|LoggedIn|Staff|Required)"
+    r"[A-Z]\w*+$|\w*?(?:User|Auth|Token|Principal|Admin)Dep(?:endency)?$"
+)
 _ALIAS = re.compile(r"^(\w++)[ \t]*+(?::[ \t]*+\w++[ \t]*+)?=[ \t]*+Annotated\[")
 _CLASS = re.compile(r"^([ \t]*+)class[ \t]++(\w++)")
 _DEF = re.compile(r"^([ \t]*+)(?:async[ \t]++)?def[ \t]++(\w++)[ \t]*+\(")
@@ -276,8 +281,9 @@ class _Reader:
                 guards.append(self.guard(dm.group(2), self.line_of(dm.group(2), i, end), "route"))
         for am in _ANNOTATION.finditer(sig):
             alias = am.group(1)
-            dep = self.aliases.get(alias, alias)
-            if self.judge.is_guard(dep) and "Depends" not in alias:
+            dep = self.aliases.get(alias, "")
+            if (dep and self.judge.is_guard(dep)) or (not dep and _AUTH_ALIAS.match(alias)):
+                dep = dep or alias
                 guards.append(self.guard(dep, self.line_of(alias, i, end), "route"))
         if cls is not None:
             cls.has_methods = True
@@ -332,8 +338,9 @@ class _Reader:
     def hook(self, name: str, i: int, end: int, pending: _Decs) -> None:
         body = "\n".join(self.lines[i : end + 1])
         if self.judge.is_guard(name) or refuses(body):
-            obj = pending[0][1][1:].split(".", 1)[0] if pending else ""
-            self.hooks.append((obj, self.guard(name, pending[0][0] if pending else i, "file")))
+            n, text = next((n, t) for n, t in pending if "before_" in t.split("(", 1)[0])
+            obj = text[1:].split(".", 1)[0]
+            self.hooks.append((obj, Guard(name, n + 1, "file", self.lines[n].strip()[:200])))
 
     def statement(self, stripped: str, i: int, end: int, cls: _Class | None, ind: int) -> None:
         text = _joined(self.lines, i, end)
