@@ -19,6 +19,7 @@ from app.review.rules.migration_python import (
     is_const,
     kw,
     number,
+    parse_lenient,
     receiver,
     source_line,
     string,
@@ -68,7 +69,14 @@ class _Upgrade(ast.NodeVisitor):
         self.lines, self.line_of = lines, line_of
         self.ops: list[Op] = []
         self.batch_tables: dict[str, str] = {}
+        self.strings: dict[str, ast.expr] = {}  # `sql = """UPDATE …"""` for a later execute(sql)
         self.loop_depth = 0
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        target = node.targets[0] if len(node.targets) == 1 else None
+        if isinstance(target, ast.Name):
+            self.strings[target.id] = node.value
+        self.generic_visit(node)
 
     def visit_With(self, node: ast.With) -> None:
         for item in node.items:
@@ -91,7 +99,10 @@ class _Upgrade(ast.NodeVisitor):
         name, recv = callee(node), receiver(node)
         line, text = self.line_of(node.lineno), source_line(self.lines, node.lineno)
         if name == "execute":
-            self.ops.extend(embedded_sql(arg(node, 0, "sqltext"), line, self.loop_depth > 0))
+            sql = arg(node, 0, "sqltext")
+            if isinstance(sql, ast.Name):
+                sql = self.strings.get(sql.id)
+            self.ops.extend(embedded_sql(sql, line, self.loop_depth > 0))
             return
         batch = self.batch_tables.get(recv)
         if recv != "op" and batch is None:
@@ -150,33 +161,29 @@ def _alter_column(
     return ops
 
 
+def _rollback(
+    upgrade: ast.FunctionDef, downgrade: ast.FunctionDef | None, lines: list[str], line_of: LineMap
+) -> list[RollbackIssue]:
+    if downgrade is None:
+        return [RollbackIssue(line_of(upgrade.lineno), "def upgrade()", "missing", "downgrade()")]
+    if trivial(downgrade.body) and not trivial(upgrade.body):
+        text = source_line(lines, downgrade.lineno)
+        return [RollbackIssue(line_of(downgrade.lineno), text, "empty", "downgrade()")]
+    return []
+
+
 def alembic_facts(source: str, line_of: LineMap) -> MigrationFacts:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    tree, repaired = parse_lenient(source)
+    if tree is None:
         return MigrationFacts(parsed=False)
     lines = source.split("\n")
     funcs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
-    facts = MigrationFacts()
     upgrade = funcs.get("upgrade")
     if upgrade is None:  # not a revision file (env.py, a helper): nothing to judge
-        return facts
+        return MigrationFacts()
     visitor = _Upgrade(lines, line_of)
     for stmt in upgrade.body:
         visitor.visit(stmt)
-    facts.ops = visitor.ops
-    downgrade = funcs.get("downgrade")
-    if downgrade is None:
-        facts.rollback.append(
-            RollbackIssue(line_of(upgrade.lineno), "def upgrade()", "missing", "downgrade()")
-        )
-    elif trivial(downgrade.body) and not trivial(upgrade.body):
-        facts.rollback.append(
-            RollbackIssue(
-                line_of(downgrade.lineno),
-                source_line(lines, downgrade.lineno),
-                "empty",
-                "downgrade()",
-            )
-        )
-    return facts
+    # A repaired file may have lost its downgrade to a blanked line: judge only what it does.
+    rollback = [] if repaired else _rollback(upgrade, funcs.get("downgrade"), lines, line_of)
+    return MigrationFacts(ops=visitor.ops, rollback=rollback)

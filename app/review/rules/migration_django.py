@@ -22,6 +22,7 @@ from app.review.rules.migration_python import (
     is_const,
     kw,
     number,
+    parse_lenient,
     source_line,
     string,
 )
@@ -156,9 +157,8 @@ def _schema_op(call: ast.Call, name: str, line: int, text: str) -> list[Op]:
 
 
 def django_facts(source: str, line_of: LineMap) -> MigrationFacts:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    tree, repaired = parse_lenient(source)
+    if tree is None:
         return MigrationFacts(parsed=False)
     lines = source.split("\n")
     facts = MigrationFacts()
@@ -168,7 +168,7 @@ def django_facts(source: str, line_of: LineMap) -> MigrationFacts:
         facts.ops.extend(_schema_op(call, name, line, text))
         if name == "RunSQL":
             facts.ops.extend(embedded_sql(arg(call, 0, "sql"), line, in_loop=False))
-            if arg(call, 1, "reverse_sql") is None:
+            if arg(call, 1, "reverse_sql") is None and not repaired:
                 facts.rollback.append(
                     RollbackIssue(line, text, "missing", "RunSQL without reverse_sql")
                 )
@@ -176,7 +176,7 @@ def django_facts(source: str, line_of: LineMap) -> MigrationFacts:
             forward = arg(call, 0, "code")
             if isinstance(forward, ast.Name):
                 facts.ops.extend(_backfills(tree, forward.id, lines, line_of))
-            if arg(call, 1, "reverse_code") is None:
+            if arg(call, 1, "reverse_code") is None and not repaired:
                 facts.rollback.append(
                     RollbackIssue(line, text, "missing", "RunPython without reverse_code")
                 )

@@ -11,6 +11,28 @@ from app.review.rules.migration_sql import sql_ops
 LineMap = Callable[[int], int]  # ast line number (1-based) -> new-file line number
 
 
+_MAX_REPAIRS = 10
+
+
+def parse_lenient(source: str) -> tuple[ast.Module | None, bool]:
+    """(tree, repaired): a file that does not parse (Python 2's `print "…"`, a stray line) is
+    parsed again with each offending line replaced by `pass`, at most `_MAX_REPAIRS` times.
+
+    A repaired tree still shows the schema calls around the bad lines; callers must not
+    conclude from it that something is missing.
+    """
+    lines = source.split("\n")
+    for attempt in range(_MAX_REPAIRS + 1):
+        try:
+            return ast.parse("\n".join(lines)), attempt > 0
+        except SyntaxError as error:
+            n = (error.lineno or 0) - 1
+            if not 0 <= n < len(lines) or lines[n].strip() == "pass":
+                break
+            lines[n] = lines[n][: len(lines[n]) - len(lines[n].lstrip())] + "pass"
+    return None, True
+
+
 def kw(call: ast.Call, name: str) -> ast.expr | None:
     return next((k.value for k in call.keywords if k.arg == name), None)
 

@@ -181,6 +181,7 @@ _CTE_UPDATE = re.compile(
     re.I,
 )
 _WHERE = re.compile(r"\bWHERE\b", re.I)
+_ALWAYS = re.compile(r"WHERE (?:1 ?= ?1|TRUE)(?: ;)? ?$", re.I)  # a WHERE that keeps every row
 
 
 def _update(flat: str, table: str, after: int, line: int, text: str, pg: bool) -> Op:
@@ -189,6 +190,8 @@ def _update(flat: str, table: str, after: int, line: int, text: str, pg: bool) -
     A LIMIT or key range anywhere in the statement (a CTE choosing a batch) counts as a batch.
     """
     where = _WHERE.search(flat, after)
+    if where and _ALWAYS.match(flat, where.start()):
+        where = None
     one_row = bool(where and _ONE_ROW.search(flat, where.start()))
     batch_scope = flat if flat[:4].upper() == "WITH" else flat[where.start() :] if where else ""
     return Op(

@@ -88,6 +88,8 @@ def _edited(change: Change, ctx: RuleContext) -> Iterator[Report]:
             continue
         if not f.diff.hunks:
             continue
+        if "".join(f.added_text.split()) == "".join(f.removed_text.split()):
+            continue  # whitespace only: the database runs the same statements
         first = next(f.diff.added_lines(), None) or next(f.diff.removed_lines(), None)
         if first is None:
             continue

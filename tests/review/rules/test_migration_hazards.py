@@ -378,3 +378,39 @@ def test_knex_alter_drop_index_and_rename_table() -> None:
         ("migration-set-not-null", "3"),
     ]
     assert {f.type for f in of(found, "migration-column-type-change")} == {"question"}
+
+
+# ---- real-commit lessons
+
+
+def test_python2_migration_is_still_read() -> None:
+    body = (
+        "    try:\n"
+        "        op.add_column('queries', sa.Column('is_draft', sa.Boolean, default=True))\n"
+        "        op.execute(\"UPDATE queries SET is_draft = (name = 'New Query')\")\n"
+        "    except ProgrammingError as e:\n"
+        '        print "*** Skipping: the column exists"\n'
+    )
+    assert rules(alembic(body)) == [("migration-unbatched-backfill", "8")]
+    no_downgrade = added(ALEMBIC, "def upgrade():\n    print 'x'\n    op.drop_table('t')\n")
+    assert rules(review(no_downgrade)) == []  # a repaired file proves nothing missing
+
+
+def test_sql_held_in_a_variable_and_a_where_that_keeps_every_row() -> None:
+    body = (
+        "    conn = op.get_bind()\n"
+        '    update_query = """\n'
+        "    update users set details = details || '{}'::jsonb\n"
+        "    where 1=1\n"
+        '    """\n'
+        "    conn.execute(update_query)"
+    )
+    found = of(alembic(body), "migration-unbatched-backfill")
+    assert [(f.type, f.where.lines) for f in found] == [("evidence", "11")]
+
+
+def test_whitespace_only_edit_of_an_applied_migration_is_fine() -> None:
+    edit = modified(
+        ALEMBIC, "-    op.drop_column('users', 'x')  \n+    op.drop_column('users', 'x')\n"
+    )
+    assert of(review(edit), "applied-migration-edited") == []
