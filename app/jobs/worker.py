@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
-from app.errors import PermanentJobError
+from app.errors import BackendReviewError, PermanentJobError
 from app.jobs.handlers import JobHandler
 from app.logs import log_context
 from app.metrics import Metrics
@@ -182,16 +182,22 @@ class Worker:
             await self._queue.fail(job, str(exc), permanent=True)
             log.error("job %d (%s) is dead: %s", job.id, job.kind, exc)
             return JobStatus.DEAD, None, False
-        except Exception as exc:  # noqa: BLE001 - a job's failure must not end the worker
+        except Exception as exc:
             status = await self._queue.fail(job, f"{type(exc).__name__}: {exc}")
-            log.warning(
-                "job %d (%s) attempt %d/%d failed (%s): %s",
+            # Our own errors say what went wrong in their message; anything else is a bug, and
+            # its traceback is what finds it (secrets are redacted from it like from any line).
+            expected = isinstance(exc, BackendReviewError)
+            log.log(
+                logging.WARNING if expected else logging.ERROR,
+                "job %d (%s) attempt %d/%d failed (%s): %s: %s",
                 job.id,
                 job.kind,
                 job.attempts,
                 job.max_attempts,
                 status,
                 type(exc).__name__,
+                exc,
+                exc_info=None if expected else exc,
             )
             return ("retry" if status == JobStatus.QUEUED else JobStatus.DEAD), None, False
         following: ClaimedJob | None = None
