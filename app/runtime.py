@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.jobs.context import JobContext, build_context
-from app.jobs.handlers import JobHandler, build_handlers
+from app.jobs.handlers import JobHandler, build_dead_handlers, build_handlers
 from app.jobs.recovery import recover_on_start
 from app.jobs.worker import Worker
 from app.metrics import Metrics
@@ -121,6 +121,7 @@ async def start(
             poll_seconds=settings.job_poll_seconds,
             drain_seconds=settings.drain_seconds,
             metrics=metrics,
+            on_dead=build_dead_handlers(runtime.context) if handlers is None else None,
         )
     missing = settings.missing_github_app()
     if intake:
