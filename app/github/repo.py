@@ -9,9 +9,10 @@ never repeated at all.
 
 from __future__ import annotations
 
+from app.github.repo_comments import RepoComments
 from app.github.repo_read import RepoReads
 from app.github.repo_write import RepoWrites
 
 
-class RepoClient(RepoReads, RepoWrites):
+class RepoClient(RepoReads, RepoComments, RepoWrites):
     """`GitHubApp.repo(installation_id, "owner/name")` makes one; see docs/github.md."""
