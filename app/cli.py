@@ -70,12 +70,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 async def _run_worker(settings: Settings) -> None:
     from app.jobs.context import build_context
+    from app.jobs.handlers import build_handlers
+    from app.jobs.worker import Worker
     from app.metrics import Metrics
-    from app.pipeline import build_handlers
     from app.store import migrate
     from app.store.db import make_engine
     from app.web.app import build_queue
-    from app.worker import Worker
 
     engine = make_engine(settings.resolved_database_url)
     try:

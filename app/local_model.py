@@ -15,6 +15,7 @@ import time
 from anthropic import DefaultAsyncHttpxClient
 
 from app.errors import ConfigError
+from app.jobs.model_calls import ReviewResult, run_review
 from app.llm import (
     LLMError,
     LLMRejected,
@@ -24,7 +25,8 @@ from app.llm import (
     model_from_settings,
 )
 from app.logs import Redactor
-from app.review_run import ModelLimits, ReviewRequest, ReviewResult, run_review
+from app.review.budget import ModelLimits
+from app.review.request import ReviewRequest
 from app.settings import Settings
 
 

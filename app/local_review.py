@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Literal, TextIO
 
 from app import __version__
-from app.persona_files import bundled_personas_dir, load_persona_file, resolve_persona
+from app.jobs.persona_files import bundled_personas_dir, load_persona_file, resolve_persona
 from app.review.diff import DiffParseError, parse_diff
 from app.review.findings import findings_schema, summary_schema
 from app.review.persona import DEFAULT_PERSONA, Checklist, Persona, PersonaError
@@ -33,7 +33,7 @@ from app.review.report import as_json, as_markdown, as_sarif, as_text
 from app.review.rules import ALL_RULES
 from app.settings import Settings, load_settings
 
-# `app.local_model` and `app.review_run` load the Anthropic SDK (over a second): they are
+# `app.local_model` and `app.jobs.model_calls` load the Anthropic SDK (over a second): they are
 # imported where a review runs, not when the `backend-review` parser is built for every command.
 
 FORMATS = ("text", "json", "sarif", "markdown")
@@ -118,7 +118,7 @@ def _review(args: argparse.Namespace) -> int:
     diff = parse_diff(_read_diff(args.diff_file, args.base))
 
     from app.local_model import run_local_review
-    from app.review_run import ReviewRequest
+    from app.review.request import ReviewRequest
 
     request = ReviewRequest(diff=diff, config=config, persona=persona, checklists=checklists)
     result, mode = asyncio.run(run_local_review(request, settings, rules_only))

@@ -141,7 +141,7 @@ class Settings(BaseSettings):
         1.0, gt=0, validation_alias=_env("BACKEND_REVIEW_JOB_POLL_SECONDS")
     )
     drain_seconds: float = Field(25, ge=0, validation_alias=_env("BACKEND_REVIEW_DRAIN_SECONDS"))
-    # At start, ask GitHub to redeliver what failed to reach us in the last hours (app.recovery).
+    # At start, ask GitHub to redeliver what failed to reach us lately (app.jobs.recovery).
     recover_on_start: bool = Field(True, validation_alias=_env("BACKEND_REVIEW_RECOVER_ON_START"))
     recover_since_hours: float = Field(
         24, gt=0, le=72, validation_alias=_env("BACKEND_REVIEW_RECOVER_SINCE_HOURS")

@@ -12,6 +12,7 @@ import logging
 from app.github.repo import RepoClient
 from app.jobs.context import JobContext
 from app.jobs.gather import load_config, load_persona
+from app.jobs.payloads import CommandJob, ReviewJob, review_key
 from app.review.commands import (
     ALLOWED_PERMISSIONS,
     config_text,
@@ -20,7 +21,6 @@ from app.review.commands import (
     parse_command,
     refusal,
 )
-from app.routing import CommandJob, ReviewJob, review_key
 from app.store.jobs import NewJob
 from app.store.reviews import Dismissal, add_dismissal
 

@@ -11,10 +11,10 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.github.client import GitHubApp
+from app.jobs.persona_files import bundled_personas_dir
 from app.linear.client import LinearClient
 from app.llm import ReviewModel, model_from_settings
 from app.metrics import Metrics
-from app.persona_files import bundled_personas_dir
 from app.settings import Settings
 from app.store.jobs import JobQueue, NewJob, utcnow
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from app.github.repo import RepoClient
 from app.github.types import Comment, GitHubError
-from app.persona_files import load_persona_file
+from app.jobs.persona_files import load_persona_file
 from app.review.markers import finding_ids, is_summary
 from app.review.persona import (
     DEFAULT_PERSONA,

@@ -23,17 +23,19 @@ from app.github.repo import RepoClient
 from app.github.types import GitHubError, PullRequest
 from app.jobs.context import JobContext
 from app.jobs.gather import LoadedConfig, OnThePr, load_config, load_persona, read_our_comments
+from app.jobs.model_calls import ReviewResult, run_review
+from app.jobs.payloads import ReviewJob, review_key
 from app.jobs.publish import Published, publish
 from app.jobs.tickets import linked_issues
+from app.jobs.usage import ReviewSubject, record_review_usage, tokens_left_today
+from app.review.budget import ModelLimits
 from app.review.diff import DiffParseError, parse_diff
 from app.review.findings import Finding, Source
 from app.review.plan import ReviewPlan, build_plan
 from app.review.prompt import PullRequestText
+from app.review.request import ReviewRequest
 from app.review.requirements import CRITERION_RULE, MISSING_ISSUE_RULE
 from app.review.rules import ALL_RULES
-from app.review_run import ModelLimits, ReviewRequest, ReviewResult, run_review
-from app.review_usage import ReviewSubject, record_review_usage, tokens_left_today
-from app.routing import ReviewJob, review_key
 from app.store.jobs import ClaimedJob, newer_review_queued
 from app.store.reviews import StoredReview, dismissals, last_review, save_review
 from app.tracing import span

@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import __version__
 from app.jobs.context import build_context
+from app.jobs.handlers import JobHandler, build_handlers
+from app.jobs.recovery import recover_on_start
+from app.jobs.worker import Worker
 from app.metrics import Metrics
-from app.pipeline import JobHandler, build_handlers
-from app.recovery import recover_on_start
 from app.settings import Settings
 from app.store import migrate
 from app.store.db import make_engine
@@ -25,7 +26,6 @@ from app.store.deliveries import DeliveryWriter
 from app.store.jobs import Clock, JobQueue, utcnow
 from app.web import health, home, setup, webhooks
 from app.web.services import Services
-from app.worker import Worker
 
 log = logging.getLogger(__name__)
 

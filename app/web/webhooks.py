@@ -16,9 +16,9 @@ from pydantic_core import from_json
 
 from app.errors import StoreError, WebhookError
 from app.github.webhooks import verify_signature
+from app.jobs.routing import route
 from app.logs import log_context
 from app.metrics import event_label
-from app.routing import route
 from app.store.deliveries import NewDelivery, Outcome
 from app.web.services import services
 

@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.github.client import GitHubApp
 from app.jobs.context import ClosableModel, JobContext
+from app.jobs.handlers import PermanentJobError, build_handlers
+from app.jobs.payloads import ReviewJob, review_key
 from app.linear.client import LinearClient
 from app.llm import AnthropicModel
 from app.metrics import Metrics
-from app.pipeline import PermanentJobError, build_handlers
-from app.routing import ReviewJob, review_key
 from app.settings import Settings
 from app.store.jobs import ClaimedJob, JobQueue, NewJob
 from tests.fakes.anthropic_api import FakeAnthropic

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.routing import CommandJob
+from app.jobs.payloads import CommandJob
 from app.store.jobs import NewJob
 from app.store.reviews import dismissals
 from tests.fakes.anthropic_api import tool_answer
 from tests.jobs import LEDGER, REFUNDS, World, world
-from tests.review_run import answer
+from tests.jobs.model_calls import answer
 
 LEDGER_ONLY = REFUNDS[REFUNDS.index("diff --git a/app/services/ledger.py") :]
 

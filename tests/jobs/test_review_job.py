@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.pipeline import PermanentJobError, build_handlers
+from app.jobs.handlers import PermanentJobError, build_handlers
 from app.review.markers import finding_ids, is_summary
 from app.store.reviews import last_review
 from app.store.tables import llm_usage
 from tests.fakes.anthropic_api import Answer, overloaded, tool_answer
 from tests.jobs import ENDPOINT, LEDGER, REFUNDS, World, world
-from tests.review_run import answer, files_in, finding
+from tests.jobs.model_calls import answer, files_in, finding
 
 LEDGER_ONLY = REFUNDS[REFUNDS.index("diff --git a/app/services/ledger.py") :]
 # The same PR one commit later: the endpoint also logs (one more line at the end).

@@ -18,9 +18,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
+from app.jobs.handlers import JobHandler, PermanentJobError
 from app.logs import log_context
 from app.metrics import Metrics
-from app.pipeline import JobHandler, PermanentJobError
 from app.store.jobs import ClaimedJob, JobQueue, JobStatus
 from app.tracing import span
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.jobs.model_calls import run_review
 from app.review.prompt import TicketText
-from app.review_run import run_review
 from tests.fakes.anthropic_api import FakeAnthropic, tool_answer
-from tests.review_run import answer, ledger_only, limits, request, review
+from tests.jobs.model_calls import answer, ledger_only, limits, request, review
 
 TICKET = TicketText(
     identifier="ENG-123",

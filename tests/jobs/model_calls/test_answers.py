@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.review.findings import Source
 from tests.fakes.anthropic_api import FakeAnthropic, text_answer, tool_answer
-from tests.review_run import (
+from tests.jobs.model_calls import (
     ENDPOINT,
     LEDGER,
     answer,

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.pipeline import JobHandler, PermanentJobError
+from app.jobs.handlers import JobHandler, PermanentJobError
+from app.jobs.worker import Worker
 from app.store import migrate
 from app.store.jobs import Backoff, ClaimedJob, JobQueue, NewJob
 from app.store.tables import jobs
-from app.worker import Worker
 from tests.conftest import FakeClock, wait_for
 
 

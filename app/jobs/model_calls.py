@@ -1,10 +1,11 @@
 """One review, diff to plan: the rules, then the model over the diff's parts, then the plan.
 
-Used by the CLI and by the worker's review job. The decisions (what goes in a prompt, how
-answers are checked and merged, what the check concludes) are the core's; this module only
-runs the model calls: concurrently with a bound, under one deadline, with one repair turn per
-part. Whatever the model does, the result is a plan: at worst the rules' findings with a note
-saying what the model could not do and a `neutral` check instead of `success`.
+Used by the CLI and by the worker's review job. The decisions (what goes in a prompt, how the
+calls fit the budgets (`app.review.budget`), how answers are checked and merged, what the check
+concludes) are the core's; this module only runs the model calls: concurrently with a bound,
+under one deadline, with one repair turn per part. Whatever the model does, the result is a
+plan: at worst the rules' findings with a note saying what the model could not do and a
+`neutral` check instead of `success`.
 """
 
 from __future__ import annotations
@@ -12,21 +13,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from app.llm import LLMError, LLMRejected, ModelReply, ModelRequest, Repair, ReviewModel, Usage
-from app.review.chunking import (
-    Chunk,
-    ChunkPart,
-    ChunkPlan,
-    estimate_tokens,
-    plan_chunks,
-    review_priority,
+from app.review.budget import (
+    ModelLimits,
+    facts_for,
+    listed_paths,
+    plan_calls,
+    review_budget,
 )
-from app.review.diff import Diff
-from app.review.files import ignored_reason
+from app.review.chunking import Chunk, ChunkPlan, estimate_tokens
 from app.review.findings import Finding, ReviewSummary
 from app.review.model_answer import (
     TOOL_DESCRIPTION,
@@ -37,16 +36,9 @@ from app.review.model_answer import (
     parse_answer,
 )
 from app.review.model_merge import merge_model_findings, merge_summaries
-from app.review.persona import Checklist, Persona
 from app.review.plan import ReviewPlan, build_plan
-from app.review.prompt import (
-    PullRequestText,
-    TicketText,
-    render_part,
-    system_blocks,
-    user_message,
-)
-from app.review.repo_config import RepoConfig
+from app.review.prompt import system_blocks, user_message
+from app.review.request import ReviewRequest
 from app.review.requirements import (
     Criteria,
     combine,
@@ -59,44 +51,6 @@ from app.review.rules import run_rules
 log = logging.getLogger(__name__)
 
 Outcome = Literal["complete", "partial", "unusable", "unavailable", "over-budget", "rules-only"]
-MIN_DIFF_TOKENS = 2_000  # a call with less room than this for the diff is not worth making
-# Per call: the rule findings given as facts, and the files listed when a PR is split. Both are
-# bounded so that a PR of thousands of files does not spend each call's budget on lists.
-MAX_FACTS = 50
-MAX_LISTED_PATHS = 300
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewRequest:
-    diff: Diff
-    config: RepoConfig
-    persona: Persona
-    checklists: tuple[Checklist, ...]  # the persona's, or the default persona's if it has none
-    pr: PullRequestText | None = None
-    tickets: tuple[TicketText, ...] = ()
-    dismissed: Mapping[str, str] = field(default_factory=dict)  # id -> who and why
-    not_reviewed: Mapping[str, str] = field(default_factory=dict)  # the caller could not fetch
-    notices: tuple[str, ...] = ()
-    previous: Mapping[str, str] = field(default_factory=dict)  # ids on the PR -> their titles
-    resolved_in: str | None = None  # the head commit, for "resolved in"
-    # Incremental re-review: only these paths go to the model (None: all), and the model's
-    # findings of the last review on the other files are kept as they were.
-    model_scope: frozenset[str] | None = None
-    carried: tuple[Finding, ...] = ()
-    # Linked issues: what could not be read (for the summary's missing context), and whether
-    # the repository requires a link and the pull request has none.
-    missing_context: tuple[str, ...] = ()
-    missing_issue: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ModelLimits:
-    call_input_tokens: int
-    review_tokens: int
-    max_output_tokens: int
-    concurrency: int
-    deadline_seconds: float
-    tokens_left_today: int | None = None  # None: no daily cap applies (the CLI)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +126,7 @@ async def run_review(
     tool = TOOL_NAME
     system = system_blocks(request.persona, request.checklists, request.config, tool=tool)
     rule_ids = [item.id for c in request.checklists for item in c.items]
-    chunks, over_budget = _plan(request, rules, system, limits)
+    chunks, over_budget = plan_calls(request, rules, system, limits)
     if not chunks.chunks and over_budget:
         return _rules_only(request, rules, note=None, incomplete=over_budget, outcome="over-budget")
     if not chunks.chunks:
@@ -183,7 +137,7 @@ async def run_review(
     criteria = _criteria_of(request)
     schema = answer_schema(rule_ids, criteria=bool(criteria))
     expect = _Expect(tuple(rule_ids), criteria=bool(criteria))
-    listed = _listed_paths(chunks) if len(chunks.chunks) > 1 else ()
+    listed = listed_paths(chunks) if len(chunks.chunks) > 1 else ()
     requests = [
         ModelRequest(
             system=system,
@@ -191,7 +145,7 @@ async def run_review(
                 parts=chunk.parts,
                 pr=request.pr,
                 tickets=request.tickets,
-                rule_findings=_facts(rules, request.diff, chunk.paths),
+                rule_findings=facts_for(rules, request.diff, chunk.paths),
                 part=i,
                 parts_total=len(chunks.chunks),
                 all_paths=listed,
@@ -209,142 +163,9 @@ async def run_review(
         + limits.max_output_tokens
         for r in requests
     ]
-    spend = _Spend(_review_budget(limits), per_call)
+    spend = _Spend(review_budget(limits), per_call)
     results = await _run_parts(model, requests, expect, limits, spend, progress, clock)
     return _finish(request, rules, chunks, results, over_budget, model.model)
-
-
-def _by_severity(findings: Sequence[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: -f.severity.rank)
-
-
-def _facts(rules: Sequence[Finding], diff: Diff, shown: Sequence[str]) -> list[Finding]:
-    """The rule findings one call is told about: on its files, or on no file of the diff."""
-    here = set(shown)
-    relevant = [f for f in rules if f.where.path in here or diff.file(f.where.path) is None]
-    return _by_severity(relevant)[:MAX_FACTS]
-
-
-def _listed_paths(chunks: ChunkPlan) -> list[str]:
-    """The files the review sends to the model, most important first, at most MAX_LISTED_PATHS."""
-    seen = dict.fromkeys(p for c in chunks.chunks for p in c.paths)
-    return list(seen)[:MAX_LISTED_PATHS]
-
-
-def _review_budget(limits: ModelLimits) -> int:
-    if limits.tokens_left_today is None:
-        return limits.review_tokens
-    return min(limits.review_tokens, limits.tokens_left_today)
-
-
-def _plan(
-    request: ReviewRequest, rules: Sequence[Finding], system: Sequence[str], limits: ModelLimits
-) -> tuple[ChunkPlan, str | None]:
-    """Chunks that fit one call each and, together, the review's budget."""
-    overhead = sum(estimate_tokens(block) for block in system)
-    overhead += estimate_tokens(
-        user_message(
-            parts=(),
-            pr=request.pr,
-            tickets=request.tickets,
-            # The most a call can carry: facts capped, the file list capped, the part note.
-            rule_findings=_by_severity(rules)[:MAX_FACTS],
-            part=1,
-            parts_total=2,
-            all_paths=sorted(request.diff.paths, key=len, reverse=True)[:MAX_LISTED_PATHS],
-            tool=TOOL_NAME,
-        )
-    )
-    call_diff = limits.call_input_tokens - overhead
-    review = _review_budget(limits)
-    skip = {
-        f.path: reason
-        for f in request.diff.files
-        if (
-            reason := request.not_reviewed.get(f.path)
-            or ignored_reason(f.path, request.config.ignore)
-        )
-    }
-    if request.model_scope is not None:
-        # Unchanged since the last review: its findings are carried, not asked for again.
-        unchanged = "unchanged since the last review"
-        skip |= {f.path: unchanged for f in request.diff.files if f.path not in request.model_scope}
-    if call_diff < MIN_DIFF_TOKENS:
-        empty = ChunkPlan(chunks=(), not_reviewed={}, tokens=0)
-        return empty, "the persona and the pull request text leave no room for the diff in one call"
-    per_call = overhead + limits.max_output_tokens
-    planner = _Planner(request.diff, skip, call_diff)
-    first = planner.plan(10**12)
-    if review - len(first.chunks) * per_call >= first.tokens:
-        return first, None
-    plan = _fit_review_budget(planner, review, per_call, len(first.chunks))
-    if plan is None:
-        empty = ChunkPlan(chunks=(), not_reviewed={}, tokens=0)
-        return empty, "the review's token budget is too small for one model call"
-    dropped = len(plan.not_reviewed) - len(first.not_reviewed)
-    return plan, f"over the review's token budget: {dropped} file(s) not given to the model"
-
-
-class _Planner:
-    """`plan_chunks` for one diff under several review budgets, rendering and ranking once."""
-
-    def __init__(self, diff: Diff, skip: Mapping[str, str], call_tokens: int) -> None:
-        self._diff = diff
-        self._skip = skip
-        self._call_tokens = call_tokens
-        self._rendered: dict[tuple[int, int, int, int], str] = {}
-        self._priority = {f.path: review_priority(f) for f in diff.files}
-
-    def _render(self, part: ChunkPart) -> str:
-        # Identity of the part's objects, not equality: hashing a FileDiff walks every line.
-        first = id(part.hunks[0]) if part.hunks else 0
-        key = (id(part.file), first, len(part.hunks), part.parts)
-        text = self._rendered.get(key)
-        if text is None:
-            # With the newline that joins it to the next part in the DIFF block.
-            text = self._rendered[key] = render_part(part) + "\n"
-        return text
-
-    def plan(self, review_tokens: int) -> ChunkPlan:
-        return plan_chunks(
-            self._diff,
-            render=self._render,
-            call_tokens=self._call_tokens,
-            review_tokens=review_tokens,
-            skip=self._skip,
-            priority=lambda f: self._priority[f.path],
-        )
-
-
-def _fit_review_budget(
-    planner: _Planner, review: int, per_call: int, most_calls: int
-) -> ChunkPlan | None:
-    """The largest plan whose calls, each with its fixed cost, fit the review's budget.
-
-    Assuming k calls leaves `review - k * per_call` tokens for the diff; a plan within that
-    budget is usable when it needs at most k calls. Fewer diff tokens never need more calls,
-    so the smallest usable k (the most diff) is found by bisection.
-    """
-
-    def attempt(calls: int) -> ChunkPlan | None:
-        budget = review - calls * per_call
-        if budget <= 0:
-            return None
-        plan = planner.plan(budget)
-        return plan if len(plan.chunks) <= calls else None
-
-    lo, hi = 1, max(1, min(most_calls, (review - 1) // per_call))
-    best = attempt(hi)
-    if best is None:
-        return None
-    while lo < hi:
-        mid = (lo + hi) // 2
-        plan = attempt(mid)
-        if plan is None:
-            lo = mid + 1
-        else:
-            best, hi = plan, mid
-    return best if best.chunks else None
 
 
 async def _run_parts(

@@ -2,17 +2,26 @@
 
 Each handler reads only the fields it needs from the (already verified) JSON and returns the
 jobs to queue; an empty tuple means "stored and ignored". A handled event that lacks a field
-we need is a bad request. The job payload models here are the contract with the worker.
+we need is a bad request. The jobs' payloads are in `app.jobs.payloads`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.errors import WebhookError
+from app.jobs.payloads import (
+    ClosedJob,
+    CommandJob,
+    InstallationJob,
+    MergeGroupJob,
+    RerunJob,
+    ReviewJob,
+    review_key,
+)
 from app.store.jobs import NewJob
 
 COMMAND_PREFIX = "/backend-review"
@@ -66,85 +75,6 @@ class _PrRef(_Lenient):
 class _CheckTarget(_Lenient):
     head_sha: str
     pull_requests: list[_PrRef] = []
-
-
-# ----- job payloads: what the worker receives -----
-
-
-class ReviewJob(_Lenient):
-    kind: Literal["review"] = "review"
-    installation_id: int
-    repository: str
-    repository_id: int
-    number: int
-    # The head when the event fired. A review always fetches the PR's current head, so a job
-    # from an older event (a re-run check) that supersedes a newer one still reviews new code.
-    head_sha: str
-    base_sha: str | None = None
-    before_sha: str | None = None  # synchronize: the head we may have reviewed already
-    trigger: str  # pull_request.opened, check_run.rerequested, …
-    draft: bool = False
-
-
-class CommandJob(_Lenient):
-    """A `/backend-review` comment. Who may run it is decided when it runs (collaborator
-    permission through the API), not here: the webhook's author_association is not enough."""
-
-    kind: Literal["command"] = "command"
-    installation_id: int
-    repository: str
-    repository_id: int
-    number: int
-    comment_id: int
-    author: str
-    body: str
-
-
-class InstallationJob(_Lenient):
-    kind: Literal["installation"] = "installation"
-    installation_id: int
-    action: str | None
-
-
-class ClosedJob(_Lenient):
-    """A pull request closed: its key supersedes queued reviews, and running ones see it."""
-
-    kind: Literal["closed"] = "closed"
-    installation_id: int
-    repository: str
-    repository_id: int
-    number: int
-
-
-class RerunJob(_Lenient):
-    """A re-run of our check on a commit whose event named no pull request (one from a fork):
-    the pull requests are looked up by the commit when the job runs."""
-
-    kind: Literal["rerun"] = "rerun"
-    installation_id: int
-    repository: str
-    repository_id: int
-    head_sha: str
-    trigger: str
-
-
-class MergeGroupJob(_Lenient):
-    """A merge queue asks for our check on the merge group's head commit."""
-
-    kind: Literal["merge_group"] = "merge_group"
-    installation_id: int
-    repository: str
-    repository_id: int
-    head_sha: str
-    head_ref: str
-    base_ref: str
-
-
-JobPayload = ReviewJob | CommandJob | InstallationJob | ClosedJob | RerunJob | MergeGroupJob
-
-
-def review_key(repository_id: int, number: int) -> str:
-    return f"review:{repository_id}:{number}"
 
 
 def _review(job: ReviewJob) -> NewJob:

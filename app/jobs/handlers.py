@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from app.github.types import GitHubError
-from app.routing import (
+from app.jobs.payloads import (
     ClosedJob,
     CommandJob,
     InstallationJob,

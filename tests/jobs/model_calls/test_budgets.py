@@ -6,11 +6,19 @@ from typing import Any
 
 import httpx2
 
+from app.review.budget import MAX_LISTED_PATHS
 from app.review.chunking import estimate_tokens
 from app.review.findings import Source
-from app.review_run import MAX_LISTED_PATHS
 from tests.fakes.anthropic_api import Answer, FakeAnthropic, tool_answer
-from tests.review_run import answer, files_in, finding, many_files, request, review, small_persona
+from tests.jobs.model_calls import (
+    answer,
+    files_in,
+    finding,
+    many_files,
+    request,
+    review,
+    small_persona,
+)
 
 PATHS = [f"app/services/s{i}.py" for i in range(12)]
 

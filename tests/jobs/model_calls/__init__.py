@@ -1,4 +1,4 @@
-"""Tests of `app.review_run`: the whole review, with the model faked at the HTTP edge.
+"""Tests of `app.jobs.model_calls`: the whole review, with the model faked at the HTTP edge.
 
 Shared here: the refunds diff (a hard-coded key the secrets rule blocks on, an endpoint, and a
 service file with two hunks), the bundled persona, a model wired to `FakeAnthropic`, limits,
@@ -10,16 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from app.jobs.model_calls import ReviewResult, run_review
+from app.jobs.persona_files import bundled_personas_dir, load_persona_file
 from app.llm import AnthropicModel
-from app.persona_files import bundled_personas_dir, load_persona_file
+from app.review.budget import ModelLimits
 from app.review.diff import Diff, parse_diff
 from app.review.persona import Persona, parse_persona
 from app.review.repo_config import RepoConfig
-from app.review_run import ModelLimits, ReviewRequest, ReviewResult, run_review
+from app.review.request import ReviewRequest
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.llm import MODEL, Timeline
 
-REFUNDS = Path(__file__).parent.parent / "diffs" / "refunds.diff"
+REFUNDS = Path(__file__).parents[2] / "diffs" / "refunds.diff"
 ENDPOINT = "app/api/refunds.py"  # new file, lines 1-14
 LEDGER = "app/services/ledger.py"  # hunks at new lines 10-15 and 41-45
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 import app
-from app.persona_files import bundled_personas_dir, load_persona_file, resolve_persona
+from app.jobs.persona_files import bundled_personas_dir, load_persona_file, resolve_persona
 from app.review.persona import DEFAULT_PERSONA, MAX_PERSONA_CHARS, REPO_PERSONAS_DIR, PersonaError
 from app.settings import Settings
 
-FIXTURES = Path(__file__).resolve().parent / "review" / "personas"
+FIXTURES = Path(__file__).resolve().parents[1] / "review" / "personas"
 
 
 def write(path: Path, text: str) -> Path:
@@ -161,7 +161,7 @@ def test_the_seed_agent_files_load_from_disk() -> None:
     seeds = (
         Path(configured)
         if configured
-        else Path(__file__).resolve().parents[1] / ".." / "shared" / "seeds"
+        else Path(__file__).resolve().parents[2] / ".." / "shared" / "seeds"
     )
     if not seeds.is_dir():
         pytest.skip(f"seed persona files not found at {seeds} (set BACKEND_REVIEW_SEEDS_DIR)")

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.jobs.model_calls import ReviewResult
 from app.llm import Usage
 from app.metrics import Metrics
-from app.review_run import ReviewResult
 from app.store.usage import UsageRecord, record_usage, start_of_utc_day, tokens_used_since
 
 

@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.jobs.model_calls import run_review
+from app.jobs.usage import ReviewSubject, record_review_usage, tokens_left_today
 from app.metrics import Metrics
-from app.review_run import run_review
-from app.review_usage import ReviewSubject, record_review_usage, tokens_left_today
 from app.store.tables import llm_usage
 from tests.fakes.anthropic_api import FakeAnthropic, overloaded, rate_limited, tool_answer
+from tests.jobs.model_calls import answer, finding, limits, request, review
 from tests.llm import Timeline
-from tests.review_run import answer, finding, limits, request, review
 
 NOON = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 SUBJECT = ReviewSubject(

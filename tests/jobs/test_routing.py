@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from app.errors import WebhookError
-from app.routing import ClosedJob, CommandJob, MergeGroupJob, RerunJob, ReviewJob, route
+from app.jobs.payloads import ClosedJob, CommandJob, MergeGroupJob, RerunJob, ReviewJob
+from app.jobs.routing import route
 from tests.fakes import github_payloads as gh
 
 

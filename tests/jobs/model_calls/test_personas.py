@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from app.persona_files import bundled_personas_dir, load_persona_file
+from app.jobs.persona_files import bundled_personas_dir, load_persona_file
 from app.review.findings import Source
 from app.review.model_answer import GENERAL_RULE
 from tests.fakes.anthropic_api import FakeAnthropic, tool_answer
+from tests.jobs.model_calls import ENDPOINT, answer, default_persona, finding, request, review
 from tests.review.test_persona import seeds_dir
-from tests.review_run import ENDPOINT, answer, default_persona, finding, request, review
 
-FIXTURES = Path(__file__).parent.parent / "review" / "personas"
+FIXTURES = Path(__file__).parents[2] / "review" / "personas"
 SEED_NAMES = [f"{i:03d}" for i in range(5)]
 
 

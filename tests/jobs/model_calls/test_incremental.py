@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.review.findings import Finding, Source
 from tests.fakes.anthropic_api import FakeAnthropic, tool_answer
-from tests.review_run import ENDPOINT, LEDGER, answer, files_in, finding, request, review
+from tests.jobs.model_calls import ENDPOINT, LEDGER, answer, files_in, finding, request, review
 
 
 def _carried_finding() -> Finding:

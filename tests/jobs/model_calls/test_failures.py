@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.jobs.model_calls import ReviewResult, run_review
 from app.review.findings import Source
-from app.review_run import ReviewResult, run_review
 from tests.fakes.anthropic_api import (
     Answer,
     FakeAnthropic,
@@ -17,8 +17,7 @@ from tests.fakes.anthropic_api import (
     timeout,
     tool_answer,
 )
-from tests.llm import Timeline
-from tests.review_run import (
+from tests.jobs.model_calls import (
     LEDGER,
     answer,
     finding,
@@ -29,6 +28,7 @@ from tests.review_run import (
     review,
     small_persona,
 )
+from tests.llm import Timeline
 
 
 def _text(result: ReviewResult) -> str:

@@ -1,4 +1,4 @@
-"""Recovering missed deliveries (app.recovery): which events are redelivered, how often, within
+"""Recovering missed deliveries (app.jobs.recovery): which events are redelivered, how often, within
 which bounds, what is said, and the run at start-up, against the fake GitHub and a real
 database (SQLite and PostgreSQL)."""
 
@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.github.client import GitHubApp
 from app.github.deliveries import AppHooks, HookDelivery
 from app.github.types import GitHubError
-from app.recovery import MAX_WINDOW, RecoveryResult, recover
-from app.recovery import select as select_redeliveries
+from app.jobs.recovery import MAX_WINDOW, RecoveryResult, recover
+from app.jobs.recovery import select as select_redeliveries
 from app.settings import Settings
 from app.store.db import is_postgres, run_transaction
 from app.store.deliveries import NewDelivery, store_deliveries
@@ -264,7 +264,7 @@ async def test_a_refused_redelivery_is_reported_and_the_run_goes_on(
     refused = failed(log, 2 * HOUR)
     then = failed(log, HOUR)
     fake.fail_next("POST", rf"/{refused.id}/attempts$", 422)
-    caplog.set_level(logging.INFO, logger="app.recovery")
+    caplog.set_level(logging.INFO, logger="app.jobs.recovery")
 
     async with github_for(fake, tmp_path) as hooks:
         result = await recover(hooks, engine, window=timedelta(hours=24), now=fake.now())
@@ -274,7 +274,7 @@ async def test_a_refused_redelivery_is_reported_and_the_run_goes_on(
         (refused.guid, f"GitHub answered 422: Unprocessable Entity (POST /app/hook/deliveries/"
          f"{refused.id}/attempts)")
     ]  # fmt: skip
-    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "app.recovery"]
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "app.jobs.recovery"]
     assert [level for level, _ in lines] == ["WARNING", "INFO", "WARNING"]
     assert lines[0][1].startswith(f"redelivery refused for pull_request.opened guid={refused.guid}")
     assert "refused 1" in lines[2][1]
@@ -391,7 +391,7 @@ async def test_start_up_recovery_that_fails_only_logs_one_line(
             await wait_for(lambda: fake.calls_to("GET", "/app/hook/deliveries"))
             await wait_for(lambda: any("recovery" in r.getMessage() for r in caplog.records))
 
-    (line,) = [r for r in caplog.records if r.name == "app.recovery"]
+    (line,) = [r for r in caplog.records if r.name == "app.jobs.recovery"]
     assert line.levelname == "WARNING"
     assert line.getMessage().startswith(
         "recovery of missed deliveries stopped: GitHub answered 401"
