@@ -37,7 +37,7 @@ from app.review.request import ReviewRequest
 from app.review.requirements import CRITERION_RULE, MISSING_ISSUE_RULE
 from app.review.rules import ALL_RULES
 from app.store.jobs import ClaimedJob, newer_review_queued
-from app.store.reviews import StoredReview, dismissals, last_review, save_review
+from app.store.reviews import StoredReview, dismissal_records, last_review, save_review
 from app.tracing import span
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,8 @@ async def _review_and_publish(
         tickets=linked.tickets,
         missing_context=linked.missing_context,
         missing_issue=linked.missing_issue,
-        dismissed=await dismissals(ctx.engine, request.repository_id, pr.number),
+        dismissals=tuple(await dismissal_records(ctx.engine, request.repository_id, pr.number)),
+        pr_author=pr.author,
         not_reviewed=dict(pull_diff.unseen),
         notices=notices,
         previous=on_pr.previous,
@@ -297,6 +298,8 @@ def _replan(request: ReviewRequest, result: ReviewResult, notice: str) -> Review
         request.config,
         summary=plan.summary,
         dismissed=request.dismissed,
+        dismissals=request.dismissals,
+        pr_author=request.pr_author,
         incomplete=result.incomplete,
         notices=[*request.notices, notice],
         not_reviewed={n.path: n.reason for n in plan.not_reviewed},
@@ -332,6 +335,7 @@ async def _remember(
                 check_run_id=check_id,
                 summary_comment_id=published.summary_comment_id,
                 reviewed_at=now,
+                severities={f.id: f.severity for f in published.plan.findings},
             ),
         )
     known_rules = {rule.id for rule in ALL_RULES} | {MISSING_ISSUE_RULE, CRITERION_RULE}

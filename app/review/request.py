@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from app.review.diff import Diff
+from app.review.dismissal import DismissalRecord
 from app.review.findings import Finding
 from app.review.persona import Checklist, Persona
 from app.review.prompt import PullRequestText, TicketText
@@ -37,3 +38,7 @@ class ReviewRequest:
     # the repository requires a link and the pull request has none.
     missing_context: tuple[str, ...] = ()
     missing_issue: bool = False
+    # Stored dismissals, judged against `config.dismiss` once every finding's severity is known
+    # (`dismissed` above: already decided, e.g. by the CLI), and whose pull request it is.
+    dismissals: tuple[DismissalRecord, ...] = ()
+    pr_author: str | None = None
