@@ -31,6 +31,7 @@ from app.jobs.usage import ReviewSubject, record_review_usage, tokens_left_today
 from app.review.budget import ModelLimits
 from app.review.diff import DiffParseError, parse_diff
 from app.review.findings import Finding, Source
+from app.review.markers import is_summary
 from app.review.plan import ReviewPlan, build_plan
 from app.review.prompt import PullRequestText
 from app.review.request import ReviewRequest
@@ -150,9 +151,20 @@ async def _review_and_publish(
         diff = parse_diff(pull_diff.text)
     except DiffParseError as exc:
         raise PermanentReviewError(f"the diff GitHub sent could not be read: {exc}") from None
-    on_pr = read_our_comments(await repo.comments(pr.number), await ctx.github.bot_login())
-    linked = await linked_issues(ctx.linear, config.linear, repo, pr)
     stored = await last_review(ctx.engine, request.repository_id, pr.number)
+    bot = await ctx.github.bot_login()
+    ours = await repo.our_comments(
+        pr.number,
+        bot_login=bot,
+        is_summary=is_summary,
+        summary_id=stored.summary_comment_id if stored else None,
+    )
+    if ours.truncated:
+        log.warning(
+            "#%d: more comments or reviews than we read back; some may be missed", pr.number
+        )
+    on_pr = read_our_comments(ours.comments, bot)
+    linked = await linked_issues(ctx.linear, config.linear, repo, pr)
     if any(t.criteria for t in linked.tickets):
         # Acceptance criteria are judged on the whole change, not on the last push alone.
         scope = Scope(None, (), "full review: linked issues have acceptance criteria")
