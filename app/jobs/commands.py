@@ -30,8 +30,7 @@ from app.review.commands import (
 from app.review.dismissal import refusal_reason
 from app.review.findings import Severity
 from app.store.jobs import NewJob
-from app.store.replies import may_reply
-from app.store.reviews import Dismissal, add_dismissal, last_review
+from app.store.reviews import Dismissal
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +72,7 @@ async def _ignore(
     """Dismiss a finding if the base branch's policy lets this user; else say why not."""
     pr = await repo.pull(request.number)
     loaded = await load_config(repo, pr.base_sha)  # a bad file: the defaults, the strictest
-    stored = await last_review(ctx.engine, request.repository_id, request.number)
+    stored = await ctx.store.last_review(request.repository_id, request.number)
     severity = (stored.severities or {}).get(finding_id) if stored else None
     why = refusal_reason(
         loaded.config.dismiss,
@@ -86,8 +85,7 @@ async def _ignore(
         log.info("dismissal by %s on #%d refused: %s", request.author, request.number, why)
         await _refuse(ctx, repo, request, dismissal_refused(finding_id, request.author, why))
         return
-    await add_dismissal(
-        ctx.engine,
+    await ctx.store.add_dismissal(
         Dismissal(
             repository_id=request.repository_id,
             number=request.number,
@@ -119,8 +117,8 @@ async def _ignore(
 
 async def _refuse(ctx: JobContext, repo: RepoClient, request: CommandJob, text: str) -> None:
     """Reply with `text`, unless this user was answered on this PR within the hour: then 👎."""
-    if await may_reply(
-        ctx.engine, request.repository_id, request.number, request.author, now=ctx.now()
+    if await ctx.store.may_reply(
+        request.repository_id, request.number, request.author, now=ctx.now()
     ):
         await repo.create_issue_comment(request.number, text)
     else:

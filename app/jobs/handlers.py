@@ -2,8 +2,8 @@
 
 Each handler validates its payload (an unreadable one is dead at once) and hands it to its
 module in `app/jobs/`. Errors are sorted here for the worker: a GitHub error that retrying
-cannot fix (401 after a token refresh, 403, 404, 422) and a review that cannot be done (a diff
-we cannot parse) are permanent; everything else is retried with backoff.
+cannot fix (401 after a token refresh, 403, 404, 422) becomes a `PermanentJobError`, like a
+review that cannot be done (a diff we cannot parse); everything else is retried with backoff.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from app.errors import PermanentJobError
 from app.github.types import GitHubError
 from app.jobs.payloads import (
     ClosedJob,
@@ -33,10 +34,6 @@ log = logging.getLogger(__name__)
 JobHandler = Callable[[ClaimedJob], Awaitable[None]]
 
 
-class PermanentJobError(Exception):
-    """Retrying cannot help (e.g. a payload we cannot read): the job goes straight to dead."""
-
-
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -50,16 +47,12 @@ def _payload(model: type[M], job: ClaimedJob) -> M:
 
 
 async def _sorted_errors(work: Awaitable[None]) -> None:
-    from app.jobs.review import PermanentReviewError
-
     try:
         await work
     except GitHubError as exc:
         if exc.transient:
             raise
         raise PermanentJobError(f"GitHub: {exc.reason}") from None
-    except PermanentReviewError as exc:
-        raise PermanentJobError(str(exc)) from None
 
 
 async def installation(job: ClaimedJob) -> None:

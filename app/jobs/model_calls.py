@@ -36,7 +36,7 @@ from app.review.model_answer import (
     parse_answer,
 )
 from app.review.model_merge import merge_model_findings, merge_summaries
-from app.review.plan import ReviewPlan, build_plan
+from app.review.plan import PlanInput, ReviewPlan, build_plan
 from app.review.prompt import system_blocks, user_message
 from app.review.request import ReviewRequest
 from app.review.requirements import (
@@ -56,6 +56,7 @@ Outcome = Literal["complete", "partial", "unusable", "unavailable", "over-budget
 @dataclass(frozen=True, slots=True)
 class ReviewResult:
     plan: ReviewPlan
+    made_from: PlanInput  # what the plan was built from, to build it again with one more notice
     outcome: Outcome
     usage: Usage
     calls: int  # HTTP attempts, retries and repair turns included
@@ -113,7 +114,7 @@ async def run_review(
     clock: Callable[[], float] = time.monotonic,
 ) -> ReviewResult:
     """Review `request.diff`; with `model` None, on rules alone (saying `rules_only_reason`)."""
-    rules = run_rules(request.diff, request.config.rule_context())
+    rules = run_rules(request.diff, request.config.rule_context(), files=request.files)
     if request.missing_issue:
         rules.append(missing_issue_finding())
     if model is None:
@@ -317,7 +318,7 @@ def _finish(
         )
         if over_budget:
             incomplete += f"; {over_budget}"
-    plan = build_plan(
+    made_from = PlanInput(
         request.diff,
         [*rules, *_carried(request), *merged.findings, *unmet],
         request.config,
@@ -333,7 +334,8 @@ def _finish(
         requirements=table,
     )
     return ReviewResult(
-        plan=plan,
+        plan=build_plan(made_from),
+        made_from=made_from,
         outcome=outcome,
         usage=usage,
         calls=calls,
@@ -413,7 +415,7 @@ def _rules_only(
     notices = [*request.notices, *([note] if note else [])]
     criteria = _criteria_of(request)
     table = criteria_table(criteria, {}) if criteria else None
-    plan = build_plan(
+    made_from = PlanInput(
         request.diff,
         [*rules, *_carried(request)],
         request.config,
@@ -428,7 +430,8 @@ def _rules_only(
         requirements=table,
     )
     return ReviewResult(
-        plan=plan,
+        plan=build_plan(made_from),
+        made_from=made_from,
         outcome=outcome,
         usage=Usage(),
         calls=0,

@@ -18,7 +18,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
-from app.jobs.handlers import JobHandler, PermanentJobError
+from app.errors import PermanentJobError
+from app.jobs.handlers import JobHandler
 from app.logs import log_context
 from app.metrics import Metrics
 from app.store.jobs import ClaimedJob, JobQueue, JobStatus

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from app.review.diff import Diff
 from app.review.dismissal import DismissalRecord
+from app.review.file_context import EMPTY, FileContext
 from app.review.findings import Finding
 from app.review.persona import Checklist, Persona
 from app.review.prompt import PullRequestText, TicketText
@@ -42,3 +43,6 @@ class ReviewRequest:
     # (`dismissed` above: already decided, e.g. by the CLI), and whose pull request it is.
     dismissals: tuple[DismissalRecord, ...] = ()
     pr_author: str | None = None
+    # The changed files' whole texts, where they were gathered; without them the rules read the
+    # hunks alone.
+    files: FileContext = EMPTY

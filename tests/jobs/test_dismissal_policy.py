@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.review.markers import finding_ids, is_summary
-from app.store.reviews import dismissal_records, dismissals
 from app.store.tables import pull_reviews
 from tests.conftest import FakeClock
 from tests.fakes.anthropic_api import tool_answer
@@ -76,7 +75,7 @@ async def test_the_author_cannot_dismiss_on_their_own_pull_request(w: World) -> 
     [reply] = replies(w, pr.number)
     assert reply.startswith(f"Not dismissed: `{major}` still counts for the check.")
     assert "the author of a pull request cannot dismiss findings on it" in reply
-    assert await dismissals(w.ctx.engine, w.repo.id, pr.number) == {}
+    assert await w.ctx.store.dismissals(w.repo.id, pr.number) == {}
     assert await w.queue.claim() is None  # no re-review: nothing changed
     assert _conclusion(w, pr) == "failure"
 
@@ -92,7 +91,7 @@ async def test_a_writer_dismisses_a_major_finding_but_not_a_critical_one(w: Worl
     assert "this finding is critical: dismissing it needs maintain or admin permission" in refused
     assert "@maintainer has write" in refused
     assert dismissed.startswith(f"Dismissed `{major}` for @maintainer: batched")
-    assert list(await dismissals(w.ctx.engine, w.repo.id, pr.number)) == [major]
+    assert list(await w.ctx.store.dismissals(w.repo.id, pr.number)) == [major]
     summary = _summary(w, pr.number)
     assert f"`{major}` Entry written without a transaction — by @maintainer on " in summary
     assert _conclusion(w, pr) == "failure"  # the key still blocks
@@ -135,7 +134,7 @@ async def test_a_dismissal_the_policy_no_longer_allows_is_not_applied_and_says_w
 
 async def test_a_critical_finding_of_unknown_severity_is_judged_by_the_review(w: World) -> None:
     pr, critical, _ = await _reviewed(w)
-    async with w.ctx.engine.begin() as conn:  # a review stored before severities were kept
+    async with w.ctx.store.engine.begin() as conn:  # a review stored before severities were kept
         await conn.execute(pull_reviews.update().values(severities=None))
 
     await w.run(command(w, pr.number, "maintainer", f"/backend-review ignore {critical} test key"))
@@ -163,7 +162,7 @@ async def test_the_base_branch_may_let_authors_dismiss_but_a_malformed_file_does
     await w.run(command(w, pr.number, AUTHOR, f"/backend-review ignore {major} fine"))
     await w.run_next()
 
-    [record] = await dismissal_records(w.ctx.engine, w.repo.id, pr.number)
+    [record] = await w.ctx.store.dismissal_records(w.repo.id, pr.number)
     assert (record.by_login, record.role) == (AUTHOR, "admin")
     assert "— by @octocat on " in _summary(w, pr.number)
 

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.jobs.handlers import JobHandler, PermanentJobError
+from app.errors import PermanentJobError
+from app.jobs.handlers import JobHandler
 from app.jobs.worker import Worker
 from app.store import migrate
 from app.store.jobs import Backoff, ClaimedJob, JobQueue, NewJob

@@ -2,7 +2,7 @@
 
 This module is the I/O edge of the local review: it reads the diff (a file, stdin, or a git
 range through a `git` subprocess), the repo config, the persona, the settings and the
-environment (NO_COLOR), runs the review (`app.local_model`: with the model when one is
+environment (NO_COLOR), runs the review (`app.cli.model`: with the model when one is
 configured and `--no-llm` is not given), and writes the chosen formats. Progress, notices about
 the model and the tokens used go to stderr; a rules-only run writes nothing there.
 Exit codes: 0 pass, 1 the check would fail, 2 usage or input error (one line on stderr, no
@@ -33,7 +33,7 @@ from app.review.report import as_json, as_markdown, as_sarif, as_text
 from app.review.rules import ALL_RULES
 from app.settings import Settings, load_settings
 
-# `app.local_model` and `app.jobs.model_calls` load the Anthropic SDK (over a second): they are
+# `app.cli.model` and `app.jobs.model_calls` load the Anthropic SDK (over a second): they are
 # imported where a review runs, not when the `backend-review` parser is built for every command.
 
 FORMATS = ("text", "json", "sarif", "markdown")
@@ -117,7 +117,7 @@ def _review(args: argparse.Namespace) -> int:
     persona, checklists = _persona(args.persona, config, root, settings, needed=not rules_only)
     diff = parse_diff(_read_diff(args.diff_file, args.base))
 
-    from app.local_model import run_local_review
+    from app.cli.model import run_local_review
     from app.review.request import ReviewRequest
 
     request = ReviewRequest(diff=diff, config=config, persona=persona, checklists=checklists)

@@ -75,6 +75,7 @@ async def _run_worker(settings: Settings) -> None:
     from app.metrics import Metrics
     from app.store import migrate
     from app.store.db import make_engine
+    from app.store.facade import Store
     from app.web.app import build_queue
 
     engine = make_engine(settings.resolved_database_url)
@@ -82,7 +83,7 @@ async def _run_worker(settings: Settings) -> None:
         await migrate.upgrade(engine)
         metrics = Metrics()
         queue = build_queue(settings, engine)
-        context = build_context(settings, engine, metrics, queue)
+        context = build_context(settings, Store(engine), metrics, queue)
         worker = Worker(
             queue,
             build_handlers(context),
@@ -159,9 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_review(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from app import local_review
+    from app.cli import review
 
-    local_review.register(sub)
+    review.register(sub)
 
 
 def _register_admin(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -189,7 +190,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         shown = Redactor().redact(first_line)
         print(f"backend-review: error: {type(exc).__name__}: {shown}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
