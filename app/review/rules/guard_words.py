@@ -12,7 +12,7 @@ database sessions (`Depends(get_session)`) are not guards even though their name
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from app.review.rules.code_text import Definition
 
@@ -58,8 +58,8 @@ def auth_name(name: str) -> bool:
 class GuardJudge:
     """Decides whether names are guards, reading definitions found in the change's files."""
 
-    def __init__(self, defs: Mapping[str, Sequence[Definition]]) -> None:
-        self._defs = defs
+    def __init__(self, defs: Callable[[], Mapping[str, Sequence[Definition]]]) -> None:
+        self._defs = defs  # read on the first name that needs a definition
         self._seen: dict[str, bool] = {}
 
     def is_guard(self, name: str) -> bool:
@@ -73,10 +73,10 @@ class GuardJudge:
         last = name.rsplit(".", 1)[-1]
         if _NOT_GUARD.search(last):
             return False
-        return any(refuses(d.text) for d in self._defs.get(last, ()))
+        return any(refuses(d.text) for d in self._defs().get(last, ()))
 
     def definition(self, name: str) -> Sequence[Definition]:
-        return self._defs.get(name.rsplit(".", 1)[-1], ())
+        return self._defs().get(name.rsplit(".", 1)[-1], ())
 
 
 def index(defs: Iterable[Definition]) -> dict[str, list[Definition]]:
@@ -86,4 +86,4 @@ def index(defs: Iterable[Definition]) -> dict[str, list[Definition]]:
     return out
 
 
-PLAIN = GuardJudge({})  # names only: no definitions known
+PLAIN = GuardJudge(dict)  # names only: no definitions known

@@ -36,6 +36,15 @@ _ANNOTATION = re.compile(r"\w[ \t]*+:[ \t]*+([A-Z]\w*+)")
 # An `Annotated` alias imported from elsewhere, named for the user it resolves to.
 _AUTH_ALIAS = re.compile(
     r"(?:Current|Auth|Authenticated|Admin|Superuser|Active|Verified|LoggedIn|Staff|Required)"
+    r"[A-Z]\w*+$"
+)
+_AUTH_ALIAS_END = tuple(
+    f"{who}{dep}"
+    for who in ("User", "Auth", "Token", "Principal", "Admin")
+    for dep in ("Dep", "Dependency")
+)
+_ALIAS = re.compile(
+    r"(?:Current|Auth|Authenticated|Admin|Superuser|Active|Verified|LoggedIn|Staff|Required)"
     r"[A-Z]\w*+$|\w*?(?:User|Auth|Token|Principal|Admin)Dep(?:endency)?$"
 )
 _ALIAS = re.compile(r"^(\w++)[ \t]*+(?::[ \t]*+\w++[ \t]*+)?=[ \t]*+Annotated\[")
@@ -103,6 +112,10 @@ class _Raw:
     obj: str  # router object name for decorator routes
     cls: _Class | None
     own_perms: bool  # the route sets its own permission classes (overriding the class's)
+
+
+def _auth_alias(name: str) -> bool:
+    return bool(_AUTH_ALIAS.match(name)) or name.endswith(_AUTH_ALIAS_END)
 
 
 def _joined(lines: Sequence[str], start: int, end: int) -> str:
@@ -282,7 +295,7 @@ class _Reader:
         for am in _ANNOTATION.finditer(sig):
             alias = am.group(1)
             dep = self.aliases.get(alias, "")
-            if (dep and self.judge.is_guard(dep)) or (not dep and _AUTH_ALIAS.match(alias)):
+            if (dep and self.judge.is_guard(dep)) or (not dep and _auth_alias(alias)):
                 dep = dep or alias
                 guards.append(self.guard(dep, self.line_of(alias, i, end), "route"))
         if cls is not None:
