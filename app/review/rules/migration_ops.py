@@ -13,7 +13,7 @@ from app.review.findings import Severity
 from app.review.rules.base import Change, ChangedFile, Report, RuleContext, quote, span
 from app.review.rules.migration_facts import MigrationFacts, Op, OpKind, norm
 from app.review.rules.migration_models import old_field
-from app.review.rules.migration_read import targets_postgres
+from app.review.rules.migration_read import PostgresHint
 
 Check = Callable[[Change, RuleContext], Iterable[Report]]
 
@@ -64,9 +64,9 @@ def where(op: Op) -> str:
     return f"`{target}`" if target else "the table"
 
 
-def pg_report(change: Change, f: ChangedFile, op: Op, what: str, fix: str) -> Report:
+def pg_report(pg: PostgresHint, f: ChangedFile, op: Op, what: str, fix: str) -> Report:
     """Evidence when the change shows PostgreSQL, a question otherwise (the advice is PG's)."""
-    sure = op.postgres or targets_postgres(change)
+    sure = op.postgres or bool(pg)
     return Report(
         path=f.path,
         key=f"{op.kind}\0{op.text}",
