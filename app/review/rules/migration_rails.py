@@ -127,6 +127,8 @@ def _call_ops(name: str, a: str, b: str | None, text: str, line: int) -> list[Op
         return [Op("add_fk", line, stripped, a, not_valid=not_valid)]
     if name in ("add_reference", "add_belongs_to"):
         return _reference(text, line, a)
+    if name == "add_unique_constraint" and "using_index:" not in text:
+        return [Op("add_unique", line, stripped, a)]
     if name == "add_check_constraint":
         not_valid = _has(text, re.compile(r"validate:\s*false"))
         return [Op("add_check", line, stripped, a, not_valid=not_valid)]
