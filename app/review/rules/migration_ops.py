@@ -49,14 +49,29 @@ def _resolve(change: Change, op: Op) -> list[Op]:
     return out
 
 
+def _new_indexes(change: Change) -> set[str]:
+    return {
+        norm(op.name)
+        for _, facts in migrations(change)
+        for op in facts.ops
+        if op.kind == "create_index" and op.name
+    }
+
+
 def ops(change: Change, *kinds: OpKind) -> Iterator[tuple[ChangedFile, Op]]:
-    """Ops of the given kinds on tables that exist before the change."""
+    """Ops of the given kinds on tables (and indexes) that exist before the change."""
     fresh = new_tables(change)
+    # DROP INDEX names no table: one this change creates is as new as a new table's (SQLite
+    # rebuilds, TypeORM's drop-and-recreate in one init migration).
+    fresh_indexes = _new_indexes(change) if "drop_index" in kinds else set()
     for f, facts in migrations(change):
         for raw in facts.ops:
             for op in _resolve(change, raw):
-                if op.kind in kinds and (op.kind == "create_table" or norm(op.table) not in fresh):
-                    yield f, op
+                if op.kind not in kinds or (op.kind != "create_table" and norm(op.table) in fresh):
+                    continue
+                if op.kind == "drop_index" and op.name and norm(op.name) in fresh_indexes:
+                    continue
+                yield f, op
 
 
 def where(op: Op) -> str:

@@ -470,3 +470,11 @@ def test_postgres_is_known_from_the_gathered_files() -> None:
     )
     found = run_rules(parse_diff(diff), RuleContext(), FileContext.of([settings]))
     assert [f.type for f in of(found, "migration-index-not-concurrent")] == ["evidence"]
+
+
+def test_dropping_an_index_the_same_change_creates_is_fine() -> None:
+    rebuild = (
+        'CREATE TABLE "user" (id integer);\nCREATE INDEX "IDX_user_name" ON "user" (name);\n'
+        'DROP INDEX "IDX_user_name";\nDROP INDEX "IDX_other";'
+    )
+    assert rules(sql(rebuild)) == [("migration-index-not-concurrent", "4")]
