@@ -25,7 +25,10 @@ from app.review.chunking import (
     plan_chunks,
     review_priority,
 )
+from app.review.code_view import CodeView, code_views, views_without_outline
 from app.review.diff import Diff
+from app.review.file_context import EMPTY as EMPTY_FILES
+from app.review.file_context import FileContext
 from app.review.files import ignored_reason
 from app.review.findings import Finding, ReviewSummary
 from app.review.model_answer import (
@@ -87,6 +90,13 @@ class ReviewRequest:
     # the repository requires a link and the pull request has none.
     missing_context: tuple[str, ...] = ()
     missing_issue: bool = False
+    # The changed files' whole texts (and modules one import away), where they were read:
+    # the rules read them, the prompt shows each hunk in its function. Its notes (what could
+    # not be read) are missing context.
+    files: FileContext = EMPTY_FILES
+
+    def missing(self) -> tuple[str, ...]:
+        return (*self.missing_context, *self.files.notes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +169,7 @@ async def run_review(
     clock: Callable[[], float] = time.monotonic,
 ) -> ReviewResult:
     """Review `request.diff`; with `model` None, on rules alone (saying `rules_only_reason`)."""
-    rules = run_rules(request.diff, request.config.rule_context())
+    rules = run_rules(request.diff, request.config.rule_context(), request.files)
     if request.missing_issue:
         rules.append(missing_issue_finding())
     if model is None:
@@ -172,7 +182,7 @@ async def run_review(
     tool = TOOL_NAME
     system = system_blocks(request.persona, request.checklists, request.config, tool=tool)
     rule_ids = [item.id for c in request.checklists for item in c.items]
-    chunks, over_budget = _plan(request, rules, system, limits)
+    chunks, over_budget, views = _plan(request, rules, system, limits)
     if not chunks.chunks and over_budget:
         return _rules_only(request, rules, note=None, incomplete=over_budget, outcome="over-budget")
     if not chunks.chunks:
@@ -195,6 +205,7 @@ async def run_review(
                 part=i,
                 parts_total=len(chunks.chunks),
                 all_paths=listed,
+                views=views,
                 tool=tool,
             ),
             tool_name=tool,
@@ -239,8 +250,13 @@ def _review_budget(limits: ModelLimits) -> int:
 
 def _plan(
     request: ReviewRequest, rules: Sequence[Finding], system: Sequence[str], limits: ModelLimits
-) -> tuple[ChunkPlan, str | None]:
-    """Chunks that fit one call each and, together, the review's budget."""
+) -> tuple[ChunkPlan, str | None, Mapping[str, CodeView]]:
+    """Chunks that fit one call each and, together, the review's budget, and the head files
+    the prompt shows the hunks in.
+
+    The code around the hunks is shown only while the budget allows it: the hunks with their
+    enclosing functions and the files' outlines; else without the outlines; else the hunks
+    alone, planned as before. The diff itself always comes first."""
     overhead = sum(estimate_tokens(block) for block in system)
     overhead += estimate_tokens(
         user_message(
@@ -271,25 +287,42 @@ def _plan(
         skip |= {f.path: unchanged for f in request.diff.files if f.path not in request.model_scope}
     if call_diff < MIN_DIFF_TOKENS:
         empty = ChunkPlan(chunks=(), not_reviewed={}, tokens=0)
-        return empty, "the persona and the pull request text leave no room for the diff in one call"
+        reason = "the persona and the pull request text leave no room for the diff in one call"
+        return empty, reason, {}
     per_call = overhead + limits.max_output_tokens
-    planner = _Planner(request.diff, skip, call_diff)
+    planner = _Planner(request.diff, skip, call_diff, {})
     first = planner.plan(10**12)
-    if review - len(first.chunks) * per_call >= first.tokens:
-        return first, None
+    fits = review - len(first.chunks) * per_call >= first.tokens
+    rich = code_views(request.diff, request.files, with_outline=True) if request.files else {}
+    for views in (rich, views_without_outline(rich)) if rich and fits else ():
+        richer = _Planner(request.diff, skip, call_diff, views).plan(10**12)
+        if (
+            review - len(richer.chunks) * per_call >= richer.tokens
+            and richer.not_reviewed.keys() <= first.not_reviewed.keys()
+        ):
+            return richer, None, views
+    if fits:
+        return first, None, {}
     plan = _fit_review_budget(planner, review, per_call, len(first.chunks))
     if plan is None:
         empty = ChunkPlan(chunks=(), not_reviewed={}, tokens=0)
-        return empty, "the review's token budget is too small for one model call"
+        return empty, "the review's token budget is too small for one model call", {}
     dropped = len(plan.not_reviewed) - len(first.not_reviewed)
-    return plan, f"over the review's token budget: {dropped} file(s) not given to the model"
+    return plan, f"over the review's token budget: {dropped} file(s) not given to the model", {}
 
 
 class _Planner:
     """`plan_chunks` for one diff under several review budgets, rendering and ranking once."""
 
-    def __init__(self, diff: Diff, skip: Mapping[str, str], call_tokens: int) -> None:
+    def __init__(
+        self,
+        diff: Diff,
+        skip: Mapping[str, str],
+        call_tokens: int,
+        views: Mapping[str, CodeView],
+    ) -> None:
         self._diff = diff
+        self._views = views
         self._skip = skip
         self._call_tokens = call_tokens
         self._rendered: dict[tuple[int, int, int, int], str] = {}
@@ -302,7 +335,8 @@ class _Planner:
         text = self._rendered.get(key)
         if text is None:
             # With the newline that joins it to the next part in the DIFF block.
-            text = self._rendered[key] = render_part(part) + "\n"
+            view = self._views.get(part.file.path)
+            text = self._rendered[key] = render_part(part, view) + "\n"
         return text
 
     def plan(self, review_tokens: int) -> ChunkPlan:
@@ -564,9 +598,9 @@ def _with_missing_context(
     summary: ReviewSummary | None, request: ReviewRequest
 ) -> ReviewSummary | None:
     """The model's summary with what we could not give it (unread issues) added."""
-    if summary is None or not request.missing_context:
+    if summary is None or not request.missing():
         return summary
-    missing = [*request.missing_context, *summary.missing_context]
+    missing = [*request.missing(), *summary.missing_context]
     return summary.model_copy(update={"missing_context": missing})
 
 
@@ -576,7 +610,7 @@ def _context_notices(
     """Without a model summary, what could not be read goes at the top of the summary."""
     if has_summary:
         return list(notices)
-    return [*notices, *(f"Missing context: {m}" for m in request.missing_context)]
+    return [*notices, *(f"Missing context: {m}" for m in request.missing())]
 
 
 def _rules_only(
