@@ -2,7 +2,7 @@
 
 `replay` queues a stored delivery's jobs again from their stored payloads (the webhook body is
 not stored; the jobs made from it are). It cannot go through GitHub: a redelivery of a guid we
-stored is dropped as a duplicate. `recover` is for what we never stored (app.recovery).
+stored is dropped as a duplicate. `recover` is for what we never stored (app.jobs.recovery).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from app.admin.common import (
 from app.github.client import GitHubApp
 from app.github.deliveries import AppHooks
 from app.github.types import GitHubError
-from app.recovery import DEFAULT_LIMIT, MAX_WINDOW, RecoveryResult, recover
+from app.jobs.recovery import DEFAULT_LIMIT, MAX_WINDOW, RecoveryResult, recover
 from app.settings import load_settings
 from app.store.deliveries import StoredDelivery, get_delivery, list_deliveries, replay_delivery
 from app.store.jobs import utcnow

@@ -12,6 +12,7 @@ import logging
 from app.github.repo import RepoClient
 from app.jobs.context import JobContext
 from app.jobs.gather import load_config, load_persona
+from app.jobs.payloads import CommandJob, ReviewJob, review_key
 from app.review.commands import (
     ALLOWED_PERMISSIONS,
     config_text,
@@ -20,9 +21,8 @@ from app.review.commands import (
     parse_command,
     refusal,
 )
-from app.routing import CommandJob, ReviewJob, review_key
 from app.store.jobs import NewJob
-from app.store.reviews import Dismissal, add_dismissal
+from app.store.reviews import Dismissal
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,7 @@ async def run_command(ctx: JobContext, request: CommandJob) -> None:
         )
         await repo.create_issue_comment(request.number, text)
     elif command.kind == "ignore" and command.finding_id and command.reason:
-        await add_dismissal(
-            ctx.engine,
+        await ctx.store.add_dismissal(
             Dismissal(
                 repository_id=request.repository_id,
                 number=request.number,

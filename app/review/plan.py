@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -86,21 +87,9 @@ class ReviewPlan(BaseModel):
     summary: ReviewSummary | None = None  # the model's structured summary, when it gave one
 
 
-def build_plan(
-    diff: Diff,
-    findings: Iterable[Finding],
-    config: RepoConfig,
-    *,
-    summary: ReviewSummary | None = None,
-    dismissed: Collection[str] | Mapping[str, str] = frozenset(),
-    incomplete: str | None = None,
-    notices: Sequence[str] = (),
-    not_reviewed: Mapping[str, str] | None = None,
-    previous: Mapping[str, str] | None = None,
-    resolved_in: str | None = None,
-    requirements: str | None = None,
-) -> ReviewPlan:
-    """Plan the review of `diff`.
+@dataclass(frozen=True, slots=True)
+class PlanInput:
+    """What a plan is made from.
 
     `incomplete` is the reason the review is partial (e.g. "the model did not answer"), or None.
     `notices` are lines shown at the top of the summary (e.g. "rules only: no LLM configured").
@@ -112,6 +101,26 @@ def build_plan(
     when the review was complete, since a model that did not answer finds nothing.
     `requirements` is the acceptance-criteria table of the linked issues, when there are any.
     """
+
+    diff: Diff
+    findings: Sequence[Finding]
+    config: RepoConfig
+    summary: ReviewSummary | None = None
+    dismissed: Collection[str] | Mapping[str, str] = frozenset()
+    incomplete: str | None = None
+    notices: Sequence[str] = ()
+    not_reviewed: Mapping[str, str] | None = None
+    previous: Mapping[str, str] | None = None
+    resolved_in: str | None = None
+    requirements: str | None = None
+
+
+def build_plan(given: PlanInput) -> ReviewPlan:
+    """Plan the review of `given.diff` (see `PlanInput` for what each part means)."""
+    diff, findings, config, summary = given.diff, given.findings, given.config, given.summary
+    dismissed, incomplete, notices = given.dismissed, given.incomplete, given.notices
+    not_reviewed, previous = given.not_reviewed, given.previous
+    resolved_in, requirements = given.resolved_in, given.requirements
     anchorer = Anchorer(diff)
     merged = _merge(findings, diff, anchorer)
     dismissal = dict(dismissed) if isinstance(dismissed, Mapping) else dict.fromkeys(dismissed, "")

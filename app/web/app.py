@@ -15,17 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import __version__
 from app.jobs.context import build_context
+from app.jobs.handlers import JobHandler, build_handlers
+from app.jobs.recovery import recover_on_start
+from app.jobs.worker import Worker
 from app.metrics import Metrics
-from app.pipeline import JobHandler, build_handlers
-from app.recovery import recover_on_start
 from app.settings import Settings
 from app.store import migrate
 from app.store.db import make_engine
 from app.store.deliveries import DeliveryWriter
+from app.store.facade import Store
 from app.store.jobs import Clock, JobQueue, utcnow
 from app.web import health, home, setup, webhooks
+from app.web.intake import Intake, Limits
 from app.web.services import Services
-from app.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ def create_app(
         context = None
         if settings.worker_concurrency > 0:
             if handlers is None:
-                context = build_context(settings, db, metrics, queue)
+                context = build_context(settings, Store(db), metrics, queue)
             worker = Worker(
                 queue,
                 handlers if handlers is not None else build_handlers(context),
@@ -123,6 +125,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    # Shared by every webhook request: the budgets for bodies not yet authenticated.
+    app.state.webhook_intake = Intake(Limits.of(settings))
     app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(home.router)

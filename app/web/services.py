@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.jobs.worker import Worker
 from app.metrics import Metrics
 from app.settings import Settings
 from app.store.deliveries import DeliveryWriter
 from app.store.jobs import JobQueue
-from app.worker import Worker
 
 
 @dataclass

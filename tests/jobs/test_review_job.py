@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.pipeline import PermanentJobError, build_handlers
+from app.errors import PermanentJobError
+from app.jobs.handlers import build_handlers
 from app.review.markers import finding_ids, is_summary
-from app.store.reviews import last_review
 from app.store.tables import llm_usage
 from tests.fakes.anthropic_api import Answer, overloaded, tool_answer
 from tests.jobs import ENDPOINT, LEDGER, REFUNDS, World, world
-from tests.review_run import answer, files_in, finding
+from tests.jobs.model_calls import answer, files_in, finding
 
 LEDGER_ONLY = REFUNDS[REFUNDS.index("diff --git a/app/services/ledger.py") :]
 # The same PR one commit later: the endpoint also logs (one more line at the end).
@@ -63,11 +63,11 @@ async def test_an_opened_pr_gets_one_review_one_summary_and_a_completed_check(w:
     [check] = w.github.check_runs_for(w.repo, pr.head_sha, "backend-review")
     assert (check.status, check.conclusion) == ("completed", "failure")
     assert check.annotations
-    stored = await last_review(w.ctx.engine, w.repo.id, pr.number)
+    stored = await w.ctx.store.last_review(w.repo.id, pr.number)
     assert stored is not None
     assert stored.head_sha == pr.head_sha
     assert [f.where.path for f in stored.model_findings] == [ENDPOINT]
-    async with w.ctx.engine.connect() as conn:
+    async with w.ctx.store.engine.connect() as conn:
         [usage] = (await conn.execute(select(llm_usage))).mappings().all()
     assert (usage["outcome"], usage["number"]) == ("complete", pr.number)
 

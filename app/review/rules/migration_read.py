@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 from app.review.rules.base import Change, ChangedFile
+from app.review.rules.migration_alembic import alembic_facts
+from app.review.rules.migration_django import django_facts
 from app.review.rules.migration_facts import MigrationFacts, RollbackIssue
-from app.review.rules.migration_python import alembic_facts, django_facts
-from app.review.rules.migration_scripts import knex_facts, rails_facts
+from app.review.rules.migration_rails import rails_facts
+from app.review.rules.migration_scripts import knex_facts
 from app.review.rules.migration_sql import sql_ops, statements
 
 _SQL_FRAMEWORKS = ("sql", "flyway", "liquibase", "prisma", "golang-migrate")
