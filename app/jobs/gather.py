@@ -116,6 +116,22 @@ class OnThePr:
     summary_comment_id: int | None = None
 
 
+async def _our_comments(ctx: JobContext, repo: RepoClient, number: int) -> OnThePr:
+    """What we already said on the pull request, in as few calls as GitHub allows.
+
+    Publishing always posts the summary first, so a pull request whose conversation holds no
+    summary marker has nothing of ours on it: the review comments are not listed, and the App's
+    own name (`GET /app`, asked once per process) is not needed. Someone deleting our summary
+    by hand makes the next review a first one again: it posts a new summary and may repeat an
+    inline comment that is still there.
+    """
+    conversation = await repo.issue_comments(number)
+    if not any(is_summary(c.body) for c in conversation):
+        return OnThePr()
+    bot_login = await ctx.github.bot_login()
+    return read_our_comments([*conversation, *await repo.review_comments(number)], bot_login)
+
+
 def read_our_comments(comments: list[Comment], bot_login: str) -> OnThePr:
     """Finding ids from our comments' markers and our summary; other people's are ignored:
     anyone can write a marker into their own comment."""
@@ -178,7 +194,7 @@ async def gather_review(
         diff = parse_diff(pull_diff.text)
     except DiffParseError as exc:
         raise PermanentJobError(f"the diff GitHub sent could not be read: {exc}") from None
-    on_pr = read_our_comments(await repo.comments(pr.number), await ctx.github.bot_login())
+    on_pr = await _our_comments(ctx, repo, pr.number)
     linked = await linked_issues(ctx.linear, config.linear, repo, pr)
     last = await ctx.store.last_review(request.repository_id, pr.number)
     if any(t.criteria for t in linked.tickets):
