@@ -26,6 +26,7 @@ from app.store.jobs import Clock, JobQueue, utcnow
 from app.web import health, home, setup, webhooks
 from app.web.intake import Intake, Limits
 from app.web.services import Services
+from app.web.setup_gate import SetupGate
 from app.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ def create_app(
         missing = settings.missing_github_app()
         if missing:
             log.warning("not connected to GitHub yet; set %s", ", ".join(missing))
+            app.state.setup_gate.announce(settings)
         recovery = None
         if settings.recover_on_start and not missing:
             # In the background: readiness does not wait on GitHub.
@@ -126,6 +128,8 @@ def create_app(
     )
     # Shared by every webhook request: the budgets for bodies not yet authenticated.
     app.state.webhook_intake = Intake(Limits.of(settings))
+    # One-click setup's token (None when setup is closed), printed when the lifespan starts.
+    app.state.setup_gate = SetupGate(settings)
     app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(home.router)
