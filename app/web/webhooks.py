@@ -20,9 +20,9 @@ from starlette.requests import ClientDisconnect
 
 from app.errors import StoreError, WebhookError
 from app.github.webhooks import Signature
+from app.jobs.routing import route
 from app.logs import log_context
 from app.metrics import event_label
-from app.routing import route
 from app.store.deliveries import NewDelivery, Outcome
 from app.web.intake import MAX_BODY_BYTES, RETRY_AFTER_SECONDS, Busy, intake_of
 from app.web.services import services

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.github import GitHubApp
 from app.github import manifest_flow as flow
 from app.settings import REGISTERED_APP_FILE, REGISTERED_KEY_FILE, Settings
+from app.store.facade import Store
 from app.web.app import create_app
 from app.web.setup import STATE_COOKIE
 from app.web.setup_gate import TOKEN_COOKIE, PendingStates
@@ -88,7 +89,7 @@ async def running(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
     """The app, and a browser on `base_url` that opened the setup link (unless `with_token`
     is false)."""
-    app = create_app(settings, engine=engine)
+    app = create_app(settings, store=Store(engine))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
