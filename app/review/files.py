@@ -62,7 +62,16 @@ _GENERATED = re.compile(
 )
 _GENERATED_DIRS = frozenset({"generated", "__generated__", "gen-src"})
 _VENDORED_DIRS = frozenset(
-    {"vendor", "node_modules", "third_party", "third-party", "bower_components", ".yarn"}
+    {
+        "vendor",
+        "node_modules",
+        "third_party",
+        "third-party",
+        "bower_components",
+        ".yarn",
+        "site-packages",  # a committed virtualenv: Django's own migrations, not the project's
+        "dist-packages",
+    }
 )
 _MINIFIED = re.compile(r"\.min\.(js|css|mjs)$|\.(js|css)\.map$")
 _BINARY_EXT = frozenset(

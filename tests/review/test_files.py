@@ -11,6 +11,10 @@ from app.review.files import FileKind, classify, ignored_reason, is_code, match_
         ("package-lock.json", "lock file"),
         ("services/api/poetry.lock", "lock file"),
         ("go.sum", "lock file"),
+        (
+            "venv/lib/python3.12/site-packages/django/contrib/auth/migrations/0001_initial.py",
+            "vendored",
+        ),
         ("db/structure.sql", "schema dump"),
         ("db/schema.rb", "schema dump"),
         ("db/animals_schema.rb", "schema dump"),
