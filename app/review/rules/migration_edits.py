@@ -14,7 +14,8 @@ import re
 
 from app.review.rules.base import ChangedFile
 
-_SQL_COMMENT = re.compile(r"--[^\n]*+|/\*(?:[^*]|\*(?!/))*+\*/")
+# An unclosed /* runs to the end (as in SQL): no rescan from every later "/*".
+_SQL_COMMENT = re.compile(r"--[^\n]*+|/\*(?:[^*]|\*(?!/))*+(?:\*/|\Z)")
 _HASH_COMMENT = re.compile(r"^[ \t]*+#[^\n]*+", re.M)
 _SLASH_COMMENT = re.compile(r"^[ \t]*+//[^\n]*+", re.M)
 _TRAILING_COMMA = re.compile(r",(?=[)\]}])")
