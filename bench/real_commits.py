@@ -50,9 +50,11 @@ class MirrorError(RuntimeError):
 def git_dir(mirrors: Path, repo: str) -> Path:
     """The bare git directory of `repo` ("owner/name") under `mirrors`."""
     stem = repo.replace("/", "+")
-    for candidate in (mirrors / stem / "repo", mirrors / f"{stem}.git", mirrors / stem):
-        if (candidate / "HEAD").is_file() or (candidate / ".git" / "HEAD").is_file():
-            return candidate
+    for base in (mirrors / stem / "repo", mirrors / f"{stem}.git", mirrors / stem):
+        # A bare repository, or a work tree whose git directory is `.git` inside it.
+        for candidate in (base, base / ".git"):
+            if (candidate / "HEAD").is_file() and (candidate / "objects").is_dir():
+                return candidate
     raise MirrorError(f"no mirror of {repo} under {mirrors} (expected {mirrors / stem}/repo)")
 
 

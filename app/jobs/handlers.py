@@ -2,8 +2,8 @@
 
 Each handler validates its payload (an unreadable one is dead at once) and hands it to its
 module in `app/jobs/`. Errors are sorted here for the worker: a GitHub error that retrying
-cannot fix (401 after a token refresh, 403, 404, 422) and a review that cannot be done (a diff
-we cannot parse) are permanent; everything else is retried with backoff.
+cannot fix (401 after a token refresh, 403, 404, 422) becomes a `PermanentJobError`, like a
+review that cannot be done (a diff we cannot parse); everything else is retried with backoff.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from app.errors import PermanentJobError
 from app.github.types import GitHubError
 from app.jobs.payloads import (
     ClosedJob,
@@ -23,7 +24,7 @@ from app.jobs.payloads import (
     RerunJob,
     ReviewJob,
 )
-from app.store.jobs import ClaimedJob
+from app.store.jobs import BuriedJob, ClaimedJob
 
 if TYPE_CHECKING:  # the jobs import the SDKs: loaded when handlers are built, not before
     from app.jobs.context import JobContext
@@ -31,10 +32,8 @@ if TYPE_CHECKING:  # the jobs import the SDKs: loaded when handlers are built, n
 log = logging.getLogger(__name__)
 
 JobHandler = Callable[[ClaimedJob], Awaitable[None]]
-
-
-class PermanentJobError(Exception):
-    """Retrying cannot help (e.g. a payload we cannot read): the job goes straight to dead."""
+# Run for a job that went dead without running to an end (its lease expired on each attempt).
+DeadHandler = Callable[[BuriedJob], Awaitable[None]]
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -50,16 +49,12 @@ def _payload(model: type[M], job: ClaimedJob) -> M:
 
 
 async def _sorted_errors(work: Awaitable[None]) -> None:
-    from app.jobs.review import PermanentReviewError
-
     try:
         await work
     except GitHubError as exc:
         if exc.transient:
             raise
         raise PermanentJobError(f"GitHub: {exc.reason}") from None
-    except PermanentReviewError as exc:
-        raise PermanentJobError(str(exc)) from None
 
 
 async def installation(job: ClaimedJob) -> None:
@@ -107,3 +102,21 @@ def build_handlers(ctx: JobContext | None) -> Mapping[str, JobHandler]:
         "merge_group": on_merge_group,
         "installation": installation,
     }
+
+
+def build_dead_handlers(ctx: JobContext | None) -> Mapping[str, DeadHandler]:
+    """What closes up after a job that died unfinished: a review's check run in progress."""
+    from app.jobs import review
+
+    if ctx is None:
+        return {}
+    context = ctx
+
+    async def on_dead_review(buried: BuriedJob) -> None:
+        try:
+            request = ReviewJob.model_validate(buried.job.payload)
+        except ValidationError:
+            return  # nothing to close: it never got as far as opening a check run
+        await review.close_dead_review(context, buried.job, request, buried.reason)
+
+    return {"review": on_dead_review}

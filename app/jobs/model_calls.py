@@ -36,7 +36,7 @@ from app.review.model_answer import (
     parse_answer,
 )
 from app.review.model_merge import merge_model_findings, merge_summaries
-from app.review.plan import ReviewPlan, build_plan
+from app.review.plan import PlanInput, ReviewPlan, build_plan
 from app.review.prompt import system_blocks, user_message
 from app.review.request import ReviewRequest
 from app.review.requirements import (
@@ -56,6 +56,7 @@ Outcome = Literal["complete", "partial", "unusable", "unavailable", "over-budget
 @dataclass(frozen=True, slots=True)
 class ReviewResult:
     plan: ReviewPlan
+    made_from: PlanInput  # what the plan was built from, to build it again with one more notice
     outcome: Outcome
     usage: Usage
     calls: int  # HTTP attempts, retries and repair turns included
@@ -113,7 +114,7 @@ async def run_review(
     clock: Callable[[], float] = time.monotonic,
 ) -> ReviewResult:
     """Review `request.diff`; with `model` None, on rules alone (saying `rules_only_reason`)."""
-    rules = run_rules(request.diff, request.config.rule_context())
+    rules = run_rules(request.diff, request.config.rule_context(), files=request.files)
     if request.missing_issue:
         rules.append(missing_issue_finding())
     if model is None:
@@ -126,7 +127,7 @@ async def run_review(
     tool = TOOL_NAME
     system = system_blocks(request.persona, request.checklists, request.config, tool=tool)
     rule_ids = [item.id for c in request.checklists for item in c.items]
-    chunks, over_budget = plan_calls(request, rules, system, limits)
+    chunks, over_budget, views = plan_calls(request, rules, system, limits)
     if not chunks.chunks and over_budget:
         return _rules_only(request, rules, note=None, incomplete=over_budget, outcome="over-budget")
     if not chunks.chunks:
@@ -149,6 +150,7 @@ async def run_review(
                 part=i,
                 parts_total=len(chunks.chunks),
                 all_paths=listed,
+                views=views,
                 tool=tool,
             ),
             tool_name=tool,
@@ -317,12 +319,14 @@ def _finish(
         )
         if over_budget:
             incomplete += f"; {over_budget}"
-    plan = build_plan(
+    made_from = PlanInput(
         request.diff,
         [*rules, *_carried(request), *merged.findings, *unmet],
         request.config,
         summary=_with_missing_context(merge_summaries([a.summary for a in answers]), request),
         dismissed=request.dismissed,
+        dismissals=request.dismissals,
+        pr_author=request.pr_author,
         incomplete=incomplete,
         notices=_context_notices(notices, request, has_summary=bool(answers)),
         not_reviewed={**request.not_reviewed, **not_reviewed},
@@ -331,7 +335,8 @@ def _finish(
         requirements=table,
     )
     return ReviewResult(
-        plan=plan,
+        plan=build_plan(made_from),
+        made_from=made_from,
         outcome=outcome,
         usage=usage,
         calls=calls,
@@ -385,9 +390,9 @@ def _with_missing_context(
     summary: ReviewSummary | None, request: ReviewRequest
 ) -> ReviewSummary | None:
     """The model's summary with what we could not give it (unread issues) added."""
-    if summary is None or not request.missing_context:
+    if summary is None or not request.missing():
         return summary
-    missing = [*request.missing_context, *summary.missing_context]
+    missing = [*request.missing(), *summary.missing_context]
     return summary.model_copy(update={"missing_context": missing})
 
 
@@ -397,7 +402,7 @@ def _context_notices(
     """Without a model summary, what could not be read goes at the top of the summary."""
     if has_summary:
         return list(notices)
-    return [*notices, *(f"Missing context: {m}" for m in request.missing_context)]
+    return [*notices, *(f"Missing context: {m}" for m in request.missing())]
 
 
 def _rules_only(
@@ -411,11 +416,13 @@ def _rules_only(
     notices = [*request.notices, *([note] if note else [])]
     criteria = _criteria_of(request)
     table = criteria_table(criteria, {}) if criteria else None
-    plan = build_plan(
+    made_from = PlanInput(
         request.diff,
         [*rules, *_carried(request)],
         request.config,
         dismissed=request.dismissed,
+        dismissals=request.dismissals,
+        pr_author=request.pr_author,
         incomplete=incomplete,
         notices=_context_notices(notices, request, has_summary=False),
         not_reviewed=request.not_reviewed,
@@ -424,7 +431,8 @@ def _rules_only(
         requirements=table,
     )
     return ReviewResult(
-        plan=plan,
+        plan=build_plan(made_from),
+        made_from=made_from,
         outcome=outcome,
         usage=Usage(),
         calls=0,

@@ -9,12 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from app.jobs.model_calls import ReviewResult
 from app.llm import Usage
 from app.metrics import Metrics
-from app.store.usage import UsageRecord, record_usage, start_of_utc_day, tokens_used_since
+from app.store.facade import Store
+from app.store.usage import UsageRecord, start_of_utc_day
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,15 +28,15 @@ class ReviewSubject:
 
 
 async def tokens_left_today(
-    engine: AsyncEngine, installation_id: int, *, daily_cap: int, now: datetime
+    store: Store, installation_id: int, *, daily_cap: int, now: datetime
 ) -> int:
     """The installation's daily cap minus what its reviews used since midnight UTC (may be < 0)."""
-    used = await tokens_used_since(engine, installation_id, start_of_utc_day(now))
+    used = await store.tokens_used_since(installation_id, start_of_utc_day(now))
     return daily_cap - used
 
 
 async def record_review_usage(
-    engine: AsyncEngine,
+    store: Store,
     metrics: Metrics,
     result: ReviewResult,
     subject: ReviewSubject,
@@ -51,8 +50,7 @@ async def record_review_usage(
     `prices` (dollars per million input, output, cache-read, cache-write tokens) adds the
     estimated cost to the cost counter."""
     usage = result.usage
-    row_id = await record_usage(
-        engine,
+    row_id = await store.record_usage(
         UsageRecord(
             installation_id=subject.installation_id,
             repository=subject.repository,

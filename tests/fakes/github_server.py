@@ -58,6 +58,7 @@ from starlette.types import Receive, Scope, Send
 from tests.fakes import (
     github_checks,
     github_comments,
+    github_git,
     github_graphql,
     github_reviews,
     github_routes,
@@ -76,6 +77,7 @@ ROUTES: list[Route] = [
     *github_comments.ROUTES,
     *github_checks.ROUTES,
     *github_graphql.ROUTES,
+    *github_git.ROUTES,
     *DELIVERY_ROUTES,
     *MANIFEST_ROUTES,
 ]

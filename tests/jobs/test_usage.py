@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.jobs.model_calls import run_review
 from app.jobs.usage import ReviewSubject, record_review_usage, tokens_left_today
 from app.metrics import Metrics
+from app.store.facade import Store
 from app.store.tables import llm_usage
 from tests.fakes.anthropic_api import FakeAnthropic, overloaded, rate_limited, tool_answer
 from tests.jobs.model_calls import answer, finding, limits, request, review
@@ -35,7 +36,7 @@ async def test_a_review_is_recorded_and_counted(engine: AsyncEngine) -> None:
     metrics = Metrics()
 
     row_id = await record_review_usage(
-        engine, metrics, result, SUBJECT, configured_model="claude-sonnet-4-6", now=NOON
+        Store(engine), metrics, result, SUBJECT, configured_model="claude-sonnet-4-6", now=NOON
     )
 
     async with engine.connect() as conn:
@@ -68,7 +69,7 @@ async def test_a_review_without_the_model_is_recorded_with_its_reason(
 
     for result in (down, none):
         await record_review_usage(
-            engine, metrics, result, SUBJECT, configured_model="claude-sonnet-4-6", now=NOON
+            Store(engine), metrics, result, SUBJECT, configured_model="claude-sonnet-4-6", now=NOON
         )
 
     async with engine.connect() as conn:
@@ -84,12 +85,13 @@ async def test_the_daily_cap_counts_today_only_and_can_go_below_zero(engine: Asy
     result = await review(fake, timeline=Timeline())
     spent = result.usage.total
     metrics = Metrics()
+    store = Store(engine)
     yesterday = NOON - timedelta(days=1)
     for at in (yesterday, NOON, NOON):
-        await record_review_usage(engine, metrics, result, SUBJECT, configured_model="m", now=at)
+        await record_review_usage(store, metrics, result, SUBJECT, configured_model="m", now=at)
 
-    left = await tokens_left_today(engine, 7, daily_cap=3_000, now=NOON + timedelta(hours=1))
-    other = await tokens_left_today(engine, 8, daily_cap=3_000, now=NOON)
+    left = await tokens_left_today(store, 7, daily_cap=3_000, now=NOON + timedelta(hours=1))
+    other = await tokens_left_today(store, 8, daily_cap=3_000, now=NOON)
 
     assert left == 3_000 - 2 * spent
     assert left < 0

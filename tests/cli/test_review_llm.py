@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from app import local_model
-from app.cli import main
+from app.cli import model as cli_model
+from app.cli.main import main
 from app.review.findings import FindingsReport
 from tests.fakes.anthropic_api import error, hang, tool_answer
 from tests.fakes.anthropic_server import AnthropicServer
@@ -293,7 +293,7 @@ def test_a_long_call_prints_a_heartbeat(
     monkeypatch: pytest.MonkeyPatch,
     refunds: Path,
 ) -> None:
-    monkeypatch.setattr(local_model, "HEARTBEAT_SECONDS", 0.1)
+    monkeypatch.setattr(cli_model, "HEARTBEAT_SECONDS", 0.1)
     server.fake.enqueue(hang(0.6, then=tool_answer(answer())))
     code, _, err = run(capsys, str(refunds))
     assert code == 0

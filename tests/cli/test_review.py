@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 from app.review.findings import FindingsReport
 from app.review.markers import SUMMARY_MARKER
 

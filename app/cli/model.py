@@ -1,8 +1,8 @@
 """The model's part of `backend-review review`: which model, progress on stderr, tokens used.
 
-Kept apart from `app.local_review` (arguments, inputs, outputs) because it is the only part that
-loads the Anthropic SDK, which takes over a second to import: it is imported when a review runs,
-not when the `backend-review` parser is built for every command.
+Kept apart from `app.cli.review` (arguments, inputs, outputs) because it is the only part that
+loads the Anthropic SDK (through `app.llm`), which takes over a second to import: it is imported
+when a review runs, not when the `backend-review` parser is built for every command.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import asyncio
 import logging
 import sys
 import time
-
-from anthropic import DefaultAsyncHttpxClient
+from contextlib import AsyncExitStack
 
 from app.errors import ConfigError
 from app.jobs.model_calls import ReviewResult, run_review
@@ -22,7 +21,7 @@ from app.llm import (
     ModelReply,
     ModelRequest,
     ReviewModel,
-    model_from_settings,
+    model_of_one_run,
 )
 from app.logs import Redactor
 from app.review.budget import ModelLimits
@@ -43,20 +42,19 @@ async def run_local_review(
         tokens_left_today=None,  # no daily cap on a developer's own key
     )
     if rules_only is None:
-        # Our HTTP client (with the SDK's defaults), so it is closed when the review ends.
-        async with DefaultAsyncHttpxClient() as http:
+        async with AsyncExitStack() as stack:
+            model: ReviewModel | None = None
             try:
-                model = model_from_settings(
-                    settings, http_client=http, persona_model=request.persona.model
-                )
+                # Our own HTTP client, so it is closed when the review ends.
+                run = model_of_one_run(settings, persona_model=request.persona.model)
+                model = await stack.enter_async_context(run)
             except ConfigError as exc:
                 # A provider's missing extra or credentials: the rules still run.
                 rules_only = str(exc)
-            else:
-                if model is not None:
-                    say = _Stderr(settings.secret_values())
-                    return await _review_with_model(request, model, limits, say)
-                rules_only = settings.llm_missing() or "no model is configured"
+            if model is not None:
+                say = _Stderr(settings.secret_values())
+                return await _review_with_model(request, model, limits, say)
+            rules_only = rules_only or settings.llm_missing() or "no model is configured"
     result = await run_review(request, None, limits, rules_only_reason=rules_only)
     return result, "rules only" if rules_only == "--no-llm" else f"rules only: {rules_only}"
 
