@@ -236,7 +236,7 @@ _DOCS_NAMES = frozenset({"license", "licence", "changelog", "authors", "contribu
 
 _GOLANG_MIGRATE = re.compile(r"(^|/)\d+_[\w.-]+\.(up|down)\.sql$")
 _FLYWAY = re.compile(r"(^|/)([VU]\d+([._]\d+)*|R)__[^/]+\.sql$")
-_RAILS = re.compile(r"(^|/)db/migrate/\d+_\w+\.rb$")
+_RAILS = re.compile(r"(^|/)db/migrate/\d+_[^/]*\.rb$")  # also a stray "x.rb.rb"
 _PRISMA = re.compile(r"(^|/)migrations/[^/]+/migration\.sql$")
 _DJANGO = re.compile(r"(^|/)migrations/\d{4}_\w+\.py$")
 _ALEMBIC = re.compile(r"(^|/)(alembic|migrations|migration)/versions/(?!__init__\.py$)[^/]+\.py$")

@@ -70,6 +70,7 @@ def test_match_glob(path: str, pattern: str, hit: bool) -> None:
         ("alembic/versions/0001_init.py", FileKind("migration", "alembic")),
         ("shop/migrations/0007_order_status.py", FileKind("migration", "django")),
         ("db/migrate/20240101120000_add_status.rb", FileKind("migration", "rails")),
+        ("db/migrate/20241122183828_change_rate.rb.rb", FileKind("migration", "rails")),
         ("prisma/migrations/20240101_init/migration.sql", FileKind("migration", "prisma")),
         ("src/main/resources/db/migration/V3__add_status.sql", FileKind("migration", "flyway")),
         ("db/changelog/db.changelog-master.yaml", FileKind("migration", "liquibase")),
