@@ -10,9 +10,10 @@ have reached GitHub, and a review is never repeated at all.
 from __future__ import annotations
 
 from app.github.blobs import RepoBlobs
+from app.github.repo_comments import RepoComments
 from app.github.repo_read import RepoReads
 from app.github.repo_write import RepoWrites
 
 
-class RepoClient(RepoReads, RepoBlobs, RepoWrites):
+class RepoClient(RepoReads, RepoBlobs, RepoComments, RepoWrites):
     """`GitHubApp.repo(installation_id, "owner/name")` makes one; see docs/github.md."""

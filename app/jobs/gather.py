@@ -10,7 +10,6 @@ a pull request must not be able to switch its own gate off or rewrite its review
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from app.jobs.persona_files import load_persona_file
 from app.jobs.tickets import LinkedIssues, linked_issues
 from app.jobs.usage import tokens_left_today
 from app.review.diff import Diff, DiffParseError, parse_diff
+from app.review.dismissal import DismissalRecord
 from app.review.file_context import EMPTY, FileContext
 from app.review.findings import Finding
 from app.review.markers import finding_ids, is_summary
@@ -160,7 +160,7 @@ class ReviewInputs:
     on_pr: OnThePr  # our previous comments and summary on the pull request
     last: StoredReview | None  # our previous review of the pull request
     scope: Scope
-    dismissed: Mapping[str, str]  # finding id -> who dismissed it and why
+    dismissals: tuple[DismissalRecord, ...]  # who dismissed what, their role, when, why
     linked: LinkedIssues
     tokens_left: int  # the installation's model budget left today (may be < 0)
     # The changed files' whole texts at head and base (and the modules their routes import),
@@ -182,9 +182,9 @@ async def gather_review(
         diff = parse_diff(pull_diff.text)
     except DiffParseError as exc:
         raise PermanentJobError(f"the diff GitHub sent could not be read: {exc}") from None
-    on_pr = read_our_comments(await repo.comments(pr.number), await ctx.github.bot_login())
-    linked = await linked_issues(ctx.linear, config.linear, repo, pr)
     last = await ctx.store.last_review(request.repository_id, pr.number)
+    on_pr = await _our_comments(ctx, repo, pr.number, last)
+    linked = await linked_issues(ctx.linear, config.linear, repo, pr)
     if any(t.criteria for t in linked.tickets):
         # Acceptance criteria are judged on the whole change, not on the last push alone.
         scope = Scope(None, (), "full review: linked issues have acceptance criteria")
@@ -210,7 +210,7 @@ async def gather_review(
         on_pr=on_pr,
         last=last,
         scope=scope,
-        dismissed=await ctx.store.dismissals(request.repository_id, pr.number),
+        dismissals=tuple(await ctx.store.dismissal_records(request.repository_id, pr.number)),
         linked=linked,
         tokens_left=await tokens_left_today(
             ctx.store,
@@ -220,6 +220,23 @@ async def gather_review(
         ),
         files=read.context,
     )
+
+
+async def _our_comments(
+    ctx: JobContext, repo: RepoClient, number: int, last: StoredReview | None
+) -> OnThePr:
+    """Our summary (by the id the last review stored, when there is one) and our own review
+    comments: a bounded number of reads, however many comments others add."""
+    bot = await ctx.github.bot_login()
+    ours = await repo.our_comments(
+        number,
+        bot_login=bot,
+        is_summary=is_summary,
+        summary_id=last.summary_comment_id if last else None,
+    )
+    if ours.truncated:
+        log.warning("#%d: more comments or reviews than we read back; some may be missed", number)
+    return read_our_comments(ours.comments, bot)
 
 
 async def _scope(repo: RepoClient, pr: PullRequest, stored: StoredReview | None) -> Scope:

@@ -105,11 +105,13 @@ def dismissal_refused(finding_id: str, login: str, why: str) -> str:
     )
 
 
-def dismissed_text(finding_id: str, login: str, reason: str) -> str:
-    return (
+def dismissed_text(finding_id: str, login: str, reason: str, *, caveat: str | None = None) -> str:
+    """`caveat`: what the review may still decide (the finding's severity was not known)."""
+    text = (
         f"Dismissed `{finding_id}` for @{_code(login)}: {defuse(reason)}\n\n"
         "It no longer counts for the check; the summary and the check are being updated."
     )
+    return f"{text}\n\n{caveat}" if caveat else text
 
 
 def dismissal_note(login: str, reason: str) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from app.review.diff import Diff
+from app.review.dismissal import DismissalRecord
 from app.review.file_context import EMPTY, FileContext
 from app.review.findings import Finding
 from app.review.persona import Checklist, Persona
@@ -38,6 +39,10 @@ class ReviewRequest:
     # the repository requires a link and the pull request has none.
     missing_context: tuple[str, ...] = ()
     missing_issue: bool = False
+    # Stored dismissals, judged against `config.dismiss` once every finding's severity is known
+    # (`dismissed` above: already decided, e.g. by the CLI), and whose pull request it is.
+    dismissals: tuple[DismissalRecord, ...] = ()
+    pr_author: str | None = None
     # The changed files' whole texts (and modules one import away), where they were gathered:
     # the rules read them, the prompt shows each hunk in its function; without them both read
     # the hunks alone. Its notes (what could not be read) are missing context.

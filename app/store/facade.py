@@ -8,19 +8,30 @@ docstrings say what it does and in what transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.review.dismissal import DismissalRecord
 from app.store import migrate
 from app.store.db import make_engine
-from app.store.deliveries import DeliveryWriter, stored_ids
+from app.store.deliveries import (
+    DeliveryWriter,
+    StoredDelivery,
+    get_delivery,
+    list_deliveries,
+    replay_delivery,
+    stored_ids,
+)
+from app.store.job_admin import Change, JobRow, cancel_jobs, list_jobs, retry_jobs
 from app.store.jobs import Clock, JobQueue, newer_review_queued, utcnow
+from app.store.replies import may_reply
 from app.store.reviews import (
     Dismissal,
     StoredReview,
     add_dismissal,
+    dismissal_records,
     dismissals,
     last_review,
     save_review,
@@ -94,6 +105,16 @@ class Store:
     async def add_dismissal(self, dismissal: Dismissal) -> bool:
         return await add_dismissal(self._engine, dismissal)
 
+    async def dismissal_records(self, repository_id: int, number: int) -> list[DismissalRecord]:
+        return await dismissal_records(self._engine, repository_id, number)
+
+    # ----- replies -----
+
+    async def may_reply(
+        self, repository_id: int, number: int, login: str, *, now: datetime
+    ) -> bool:
+        return await may_reply(self._engine, repository_id, number, login, now=now)
+
     # ----- model usage -----
 
     async def record_usage(self, record: UsageRecord) -> int:
@@ -101,3 +122,29 @@ class Store:
 
     async def tokens_used_since(self, installation_id: int, since: datetime) -> int:
         return await tokens_used_since(self._engine, installation_id, since)
+
+    # ----- the operator's commands (backend-review jobs / deliveries) -----
+
+    async def list_jobs(
+        self, *, status: str | None = None, kind: str | None = None, limit: int = 50
+    ) -> list[JobRow]:
+        return await list_jobs(self._engine, status=status, kind=kind, limit=limit)
+
+    async def retry_jobs(self, ids: Sequence[int], *, now: datetime) -> list[Change]:
+        return await retry_jobs(self._engine, ids, now=now)
+
+    async def cancel_jobs(self, ids: Sequence[int], *, now: datetime) -> list[Change]:
+        return await cancel_jobs(self._engine, ids, now=now)
+
+    async def list_deliveries(
+        self, *, limit: int = 50, event: str | None = None
+    ) -> list[StoredDelivery]:
+        return await list_deliveries(self._engine, limit=limit, event=event)
+
+    async def get_delivery(self, delivery_id: str) -> StoredDelivery | None:
+        return await get_delivery(self._engine, delivery_id)
+
+    async def replay_delivery(
+        self, delivery_id: str, *, now: datetime, max_attempts: int
+    ) -> list[int] | None:
+        return await replay_delivery(self._engine, delivery_id, now=now, max_attempts=max_attempts)

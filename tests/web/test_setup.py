@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.github import GitHubApp
 from app.github import manifest_flow as flow
 from app.settings import REGISTERED_APP_FILE, REGISTERED_KEY_FILE, Settings
+from app.store.facade import Store
 from app.web.app import create_app
 from app.web.setup import STATE_COOKIE, PendingStates
 from tests.fakes.github_manifest import manifest_code, pending_codes
@@ -81,7 +82,7 @@ def settings_for(tmp_path: Path, **values: Any) -> Settings:
 async def running(
     settings: Settings, engine: AsyncEngine
 ) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
-    app = create_app(settings, engine=engine)
+    app = create_app(settings, store=Store(engine))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

@@ -86,36 +86,58 @@ def guard_removed(change: Change, f: ChangedFile, routes: FileRoutes) -> Iterato
         )
 
 
+def _covered(r: Route) -> bool:
+    return bool(r.guards or r.carriers)
+
+
+def _verdict(r: Route, siblings: list[Route]) -> Severity | None:
+    """How sure the siblings make us that `r` lacks a guard: a severity, or None for silence.
+
+    Reads and writes are judged apart (an API often lets anyone read and only users write):
+    a new write is compared with the other writes, a new read with the other reads.
+    """
+    writes = bool(r.methods & _MUTATING)
+    same = [s for s in siblings if bool(s.methods & _MUTATING) == writes]
+    guarded = [s for s in same if _covered(s)]
+    if len(same) >= 2 and len(guarded) == len(same):
+        return Severity.MAJOR
+    if len(same) >= 2 and len(guarded) * 2 > len(same):
+        return Severity.MAJOR if writes else Severity.INFO
+    others = [s for s in siblings if _covered(s)]
+    if len(same) < 2 and len(siblings) >= 2 and len(others) == len(siblings):
+        return Severity.MAJOR if writes else Severity.INFO
+    return None
+
+
 def unguarded(f: ChangedFile, routes: FileRoutes) -> Iterator[Report]:
     base_keys = {r.key for r in routes.base or ()}
-    others = [r for r in routes.head if not r.public]
+    others = [r for r in routes.head if not r.public and not r.opt_out]
     for r in routes.head:
         if r.key in base_keys or (r.line not in routes.added and r.start not in routes.added):
             continue
-        if r.guards or r.carriers or r.opt_out or r.public:
-            continue
+        if _covered(r) or r.opt_out or r.public or (r.static and not r.methods & _MUTATING):
+            continue  # guarded, public on purpose, or a read of nothing but static data
         siblings = [s for s in others if s is not r]
-        guarded = [s for s in siblings if s.guards or s.carriers]
-        mutating = [s for s in siblings if s.methods & _MUTATING]
-        most = len(siblings) >= 2 and len(guarded) * 2 > len(siblings)
-        all_writes = (
-            bool(r.methods & _MUTATING)
-            and len(mutating) >= 2
-            and all(s.guards or s.carriers for s in mutating)
-        )
-        if not (most or all_writes):
+        severity = _verdict(r, siblings)
+        if severity is None:
             continue
+        guarded = [s for s in siblings if _covered(s)]
         names = [s.guards[0] for s in guarded if s.guards]
         common = max(names, key=lambda g: sum(1 for n in names if n.name == g.name), default=None)
         shown = quote(common.text if common else "a guard", 80)
+        question = severity == Severity.INFO
         yield Report(
             path=f.path,
             key=f"{sorted(r.methods)}\0{r.path}\0{r.name}",
-            title=f"New route `{r.label}` has no auth guard; its siblings do",
+            title=f"New route `{r.label}` has no auth guard; its siblings do"
+            if not question
+            else f"New route `{r.label}` has no auth guard: public on purpose?",
             evidence=f"{len(guarded)} of {len(siblings)} other routes in this file are guarded "
             f"(e.g. `{shown}`); nothing covers `{r.label}`: no decorator, dependency, class, "
             "router or middleware guard.",
             recommendation=f"Add the same guard (`{shown}`) to this route, or if it is public "
             "on purpose, say so next to it.",
             lines=span(r.line),
+            severity=severity,
+            type="question" if question else "evidence",
         )

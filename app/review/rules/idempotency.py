@@ -85,11 +85,11 @@ def _whole(
     change: Change, f: ChangedFile, head: str, routes: tuple[Route, ...]
 ) -> Iterator[Report]:
     lines = head.split("\n")
-    added = {g.path: {ln.new_no for ln in g.diff.added_lines()} for g in _code(change)}
+    added = change.routes.added
     for r in routes:
         if not (r.methods & _MUTATING):
             continue
-        new = r.line in added.get(f.path, ()) or r.start in added.get(f.path, ())
+        new = r.line in added(f.path) or r.start in added(f.path)
         found = find_payment(
             f.path,
             lines,
@@ -102,7 +102,7 @@ def _whole(
         route = f"{'/'.join(sorted(r.methods & _MUTATING))} {r.path or r.name}".strip()
         if found is not None:
             hops, keyed = found
-            changed = [h for h in hops if h.line in added.get(h.path, ())]
+            changed = [h for h in hops if h.line in added(h.path)]
             if keyed or not (new or changed):
                 continue
             anchor = changed[0] if changed else Hop(f.path, r.line, lines[r.line - 1].strip())
@@ -137,7 +137,10 @@ def _hunks(change: Change, f: ChangedFile) -> Iterator[Report]:
 
 
 def _check(change: Change, ctx: RuleContext) -> Iterator[Report]:
-    for f in _code(change):
+    code = _code(change)
+    if not any(f.added_text for f in code):
+        return
+    for f in code:
         routes = change.routes.of(f)
         head = whole_head(f)
         if routes is not None and head is not None:

@@ -36,7 +36,7 @@ _RESOURCE = (
 # `<client>.[v1.][checkout.]<resource>.create[_async]` — the client is checked against the
 # file's names for the SDK afterwards.
 _CLIENT_CALL = re.compile(
-    rf"(\w++)\.(?:v1\.)?(?:checkout\.)?{_RESOURCE}\.(?:create|create_async|capture|capture_async"
+    rf"(?<!\w)(\w++)\.(?:v1\.)?(?:checkout\.)?{_RESOURCE}\.(?:create|create_async|capture|capture_async"
     r"|confirm|confirm_async)\b"
 )
 _BARE_CALL = re.compile(rf"(?<![.\w]){_RESOURCE}\.(?:create|create_async)\b")
@@ -47,11 +47,11 @@ _JS_IMPORT = re.compile(
     r"|^\s*+(?:const|let|var)\s++(\w++)\s*+=\s*+require\(\s*+['\"]stripe['\"]"
 )
 _CONSTRUCT = re.compile(
-    r"(\w++)\s*+(?::\s*+[\w.]++\s*+)?=\s*+(?:new\s++)?(?:stripe\.)?(?:Stripe|StripeClient)\s*+\("
-    r"|(\w++)\s*+[!?]?:\s*+(?:Stripe|StripeClient)\b",
+    r"(?<!\w)(\w++)\s*+(?::\s*+[\w.]++\s*+)?=\s*+(?:new\s++)?(?:stripe\.)?(?:Stripe|StripeClient)\s*+\("
+    r"|(?<!\w)(\w++)\s*+[!?]?:\s*+(?:Stripe|StripeClient)\b",
 )
 KEY = re.compile(r"idempoten|Idempotency-Key|PayPal-Request-Id|\brequest_?id\s*+[=:]", re.I)
-_CALL = re.compile(r"(\w++)\s*+\(")
+_CALL = re.compile(r"(?<!\w)(\w++)\s*+\(")
 _MAX_HOPS = 3
 _MAX_DEFS = 40  # definitions read while following one endpoint's calls
 
