@@ -2,14 +2,14 @@
 in one place (`gather_review`) and returned as one value (`ReviewInputs`). The config and
 persona readers and what the bot already said are shared with the commands.
 
-The config and a repository persona are read at the **base** commit: a pull request must not be
-able to switch its own gate off or rewrite its reviewer.
+The changed files' whole texts are read in one GitHub call (two with a module one import
+away; `app.jobs.files`). The config and a repository persona are read at the **base** commit:
+a pull request must not be able to switch its own gate off or rewrite its reviewer.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,11 +17,13 @@ from app.errors import PermanentJobError
 from app.github.repo import RepoClient
 from app.github.types import Comment, GitHubError, PullDiff, PullRequest
 from app.jobs.context import JobContext
+from app.jobs.files import context_limits, read_files
 from app.jobs.payloads import ReviewJob
 from app.jobs.persona_files import load_persona_file
-from app.jobs.tickets import LinkedIssues, linked_issues
+from app.jobs.tickets import LinkedIssues, linked_issues, wants_commits
 from app.jobs.usage import tokens_left_today
 from app.review.diff import Diff, DiffParseError, parse_diff
+from app.review.dismissal import DismissalRecord
 from app.review.file_context import EMPTY, FileContext
 from app.review.findings import Finding
 from app.review.markers import finding_ids, is_summary
@@ -116,22 +118,6 @@ class OnThePr:
     summary_comment_id: int | None = None
 
 
-async def _our_comments(ctx: JobContext, repo: RepoClient, number: int) -> OnThePr:
-    """What we already said on the pull request, in as few calls as GitHub allows.
-
-    Publishing always posts the summary first, so a pull request whose conversation holds no
-    summary marker has nothing of ours on it: the review comments are not listed, and the App's
-    own name (`GET /app`, asked once per process) is not needed. Someone deleting our summary
-    by hand makes the next review a first one again: it posts a new summary and may repeat an
-    inline comment that is still there.
-    """
-    conversation = await repo.issue_comments(number)
-    if not any(is_summary(c.body) for c in conversation):
-        return OnThePr()
-    bot_login = await ctx.github.bot_login()
-    return read_our_comments([*conversation, *await repo.review_comments(number)], bot_login)
-
-
 def read_our_comments(comments: list[Comment], bot_login: str) -> OnThePr:
     """Finding ids from our comments' markers and our summary; other people's are ignored:
     anyone can write a marker into their own comment."""
@@ -174,10 +160,12 @@ class ReviewInputs:
     on_pr: OnThePr  # our previous comments and summary on the pull request
     last: StoredReview | None  # our previous review of the pull request
     scope: Scope
-    dismissed: Mapping[str, str]  # finding id -> who dismissed it and why
+    dismissals: tuple[DismissalRecord, ...]  # who dismissed what, their role, when, why
     linked: LinkedIssues
     tokens_left: int  # the installation's model budget left today (may be < 0)
-    files: FileContext = EMPTY  # the changed files' texts; not gathered yet (the hunks only)
+    # The changed files' whole texts at head and base (and the modules their routes import),
+    # within the settings' limits; its notes say what could not be read (then: the hunks).
+    files: FileContext = EMPTY
 
 
 async def gather_review(
@@ -194,9 +182,19 @@ async def gather_review(
         diff = parse_diff(pull_diff.text)
     except DiffParseError as exc:
         raise PermanentJobError(f"the diff GitHub sent could not be read: {exc}") from None
-    on_pr = await _our_comments(ctx, repo, pr.number)
-    linked = await linked_issues(ctx.linear, config.linear, repo, pr)
     last = await ctx.store.last_review(request.repository_id, pr.number)
+    on_pr = await _our_comments(ctx, repo, pr.number, last)
+    read = await read_files(
+        repo,
+        diff,
+        head_sha=pr.head_sha,
+        base_sha=pr.base_sha,
+        ignore=config.ignore,
+        limits=context_limits(ctx.settings),
+        commits_of=pr.number if wants_commits(ctx.linear, config.linear) else None,
+    )
+    log.info("read %d whole file(s) in %d GitHub call(s)", len(read.context.files), read.calls)
+    linked = await linked_issues(ctx.linear, config.linear, repo, pr, commits=read.commit_messages)
     if any(t.criteria for t in linked.tickets):
         # Acceptance criteria are judged on the whole change, not on the last push alone.
         scope = Scope(None, (), "full review: linked issues have acceptance criteria")
@@ -213,7 +211,7 @@ async def gather_review(
         on_pr=on_pr,
         last=last,
         scope=scope,
-        dismissed=await ctx.store.dismissals(request.repository_id, pr.number),
+        dismissals=tuple(await ctx.store.dismissal_records(request.repository_id, pr.number)),
         linked=linked,
         tokens_left=await tokens_left_today(
             ctx.store,
@@ -221,7 +219,28 @@ async def gather_review(
             daily_cap=ctx.settings.llm_daily_tokens,
             now=ctx.now(),
         ),
+        files=read.context,
     )
+
+
+async def _our_comments(
+    ctx: JobContext, repo: RepoClient, number: int, last: StoredReview | None
+) -> OnThePr:
+    """Our summary (by the id the last review stored, when there is one) and our own review
+    comments: a bounded number of reads, however many comments others add. On a pull request
+    with no summary of ours that is one read, and the App's name (`GET /app`, once per process)
+    is not needed: publishing posts the summary before anything else."""
+    ours = await repo.our_comments(
+        number,
+        bot_login=ctx.github.bot_login,
+        is_summary=is_summary,
+        summary_id=last.summary_comment_id if last else None,
+    )
+    if ours.truncated:
+        log.warning("#%d: more comments or reviews than we read back; some may be missed", number)
+    if not ours.comments:
+        return OnThePr()
+    return read_our_comments(ours.comments, await ctx.github.bot_login())
 
 
 async def _scope(repo: RepoClient, pr: PullRequest, stored: StoredReview | None) -> Scope:

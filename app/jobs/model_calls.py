@@ -127,7 +127,7 @@ async def run_review(
     tool = TOOL_NAME
     system = system_blocks(request.persona, request.checklists, request.config, tool=tool)
     rule_ids = [item.id for c in request.checklists for item in c.items]
-    chunks, over_budget = plan_calls(request, rules, system, limits)
+    chunks, over_budget, views = plan_calls(request, rules, system, limits)
     if not chunks.chunks and over_budget:
         return _rules_only(request, rules, note=None, incomplete=over_budget, outcome="over-budget")
     if not chunks.chunks:
@@ -150,6 +150,7 @@ async def run_review(
                 part=i,
                 parts_total=len(chunks.chunks),
                 all_paths=listed,
+                views=views,
                 tool=tool,
             ),
             tool_name=tool,
@@ -324,6 +325,8 @@ def _finish(
         request.config,
         summary=_with_missing_context(merge_summaries([a.summary for a in answers]), request),
         dismissed=request.dismissed,
+        dismissals=request.dismissals,
+        pr_author=request.pr_author,
         incomplete=incomplete,
         notices=_context_notices(notices, request, has_summary=bool(answers)),
         not_reviewed={**request.not_reviewed, **not_reviewed},
@@ -387,9 +390,9 @@ def _with_missing_context(
     summary: ReviewSummary | None, request: ReviewRequest
 ) -> ReviewSummary | None:
     """The model's summary with what we could not give it (unread issues) added."""
-    if summary is None or not request.missing_context:
+    if summary is None or not request.missing():
         return summary
-    missing = [*request.missing_context, *summary.missing_context]
+    missing = [*request.missing(), *summary.missing_context]
     return summary.model_copy(update={"missing_context": missing})
 
 
@@ -399,7 +402,7 @@ def _context_notices(
     """Without a model summary, what could not be read goes at the top of the summary."""
     if has_summary:
         return list(notices)
-    return [*notices, *(f"Missing context: {m}" for m in request.missing_context)]
+    return [*notices, *(f"Missing context: {m}" for m in request.missing())]
 
 
 def _rules_only(
@@ -418,6 +421,8 @@ def _rules_only(
         [*rules, *_carried(request)],
         request.config,
         dismissed=request.dismissed,
+        dismissals=request.dismissals,
+        pr_author=request.pr_author,
         incomplete=incomplete,
         notices=_context_notices(notices, request, has_summary=False),
         not_reviewed=request.not_reviewed,

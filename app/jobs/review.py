@@ -185,7 +185,8 @@ def review_request(inputs: ReviewInputs) -> ReviewRequest:
         tickets=linked.tickets,
         missing_context=linked.missing_context,
         missing_issue=linked.missing_issue,
-        dismissed=inputs.dismissed,
+        dismissals=inputs.dismissals,
+        pr_author=pr.author,
         not_reviewed=dict(inputs.pull_diff.unseen),
         notices=tuple(n for n in problems if n is not None),
         previous=inputs.on_pr.previous,
@@ -292,6 +293,7 @@ async def _remember(
                 check_run_id=check_id,
                 summary_comment_id=published.summary_comment_id,
                 reviewed_at=ctx.now(),
+                severities={f.id: f.severity for f in published.plan.findings},
             ),
         )
     known_rules = {rule.id for rule in ALL_RULES} | {MISSING_ISSUE_RULE, CRITERION_RULE}

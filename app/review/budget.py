@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from app.review.chunking import ChunkPart, ChunkPlan, estimate_tokens, plan_chunks, review_priority
+from app.review.code_view import CodeView, code_views, views_without_outline
 from app.review.diff import Diff
 from app.review.files import ignored_reason
 from app.review.findings import Finding
@@ -62,8 +63,13 @@ def review_budget(limits: ModelLimits) -> int:
 
 def plan_calls(
     request: ReviewRequest, rules: Sequence[Finding], system: Sequence[str], limits: ModelLimits
-) -> tuple[ChunkPlan, str | None]:
-    """Chunks that fit one call each and, together, the review's budget."""
+) -> tuple[ChunkPlan, str | None, Mapping[str, CodeView]]:
+    """Chunks that fit one call each and, together, the review's budget, and the head files
+    the prompt shows the hunks in.
+
+    The code around the hunks (`app.review.code_view`) is shown only while the budget allows
+    it: the hunks with their enclosing functions and the files' outlines; else without the
+    outlines; else the hunks alone, planned as before. The diff itself always comes first."""
     overhead = sum(estimate_tokens(block) for block in system)
     overhead += estimate_tokens(
         user_message(
@@ -94,25 +100,42 @@ def plan_calls(
         skip |= {f.path: unchanged for f in request.diff.files if f.path not in request.model_scope}
     if call_diff < MIN_DIFF_TOKENS:
         empty = ChunkPlan(chunks=(), not_reviewed={}, tokens=0)
-        return empty, "the persona and the pull request text leave no room for the diff in one call"
+        reason = "the persona and the pull request text leave no room for the diff in one call"
+        return empty, reason, {}
     per_call = overhead + limits.max_output_tokens
-    planner = _Planner(request.diff, skip, call_diff)
+    planner = _Planner(request.diff, skip, call_diff, {})
     first = planner.plan(10**12)
-    if review - len(first.chunks) * per_call >= first.tokens:
-        return first, None
+    fits = review - len(first.chunks) * per_call >= first.tokens
+    rich = code_views(request.diff, request.files, with_outline=True) if request.files else {}
+    for views in (rich, views_without_outline(rich)) if rich and fits else ():
+        richer = _Planner(request.diff, skip, call_diff, views).plan(10**12)
+        if (
+            review - len(richer.chunks) * per_call >= richer.tokens
+            and richer.not_reviewed.keys() <= first.not_reviewed.keys()
+        ):
+            return richer, None, views
+    if fits:
+        return first, None, {}
     plan = _fitreview_budget(planner, review, per_call, len(first.chunks))
     if plan is None:
         empty = ChunkPlan(chunks=(), not_reviewed={}, tokens=0)
-        return empty, "the review's token budget is too small for one model call"
+        return empty, "the review's token budget is too small for one model call", {}
     dropped = len(plan.not_reviewed) - len(first.not_reviewed)
-    return plan, f"over the review's token budget: {dropped} file(s) not given to the model"
+    return plan, f"over the review's token budget: {dropped} file(s) not given to the model", {}
 
 
 class _Planner:
     """`plan_chunks` for one diff under several review budgets, rendering and ranking once."""
 
-    def __init__(self, diff: Diff, skip: Mapping[str, str], call_tokens: int) -> None:
+    def __init__(
+        self,
+        diff: Diff,
+        skip: Mapping[str, str],
+        call_tokens: int,
+        views: Mapping[str, CodeView],
+    ) -> None:
         self._diff = diff
+        self._views = views
         self._skip = skip
         self._call_tokens = call_tokens
         self._rendered: dict[tuple[int, int, int, int], str] = {}
@@ -125,7 +148,8 @@ class _Planner:
         text = self._rendered.get(key)
         if text is None:
             # With the newline that joins it to the next part in the DIFF block.
-            text = self._rendered[key] = render_part(part) + "\n"
+            view = self._views.get(part.file.path)
+            text = self._rendered[key] = render_part(part, view) + "\n"
         return text
 
     def plan(self, review_tokens: int) -> ChunkPlan:

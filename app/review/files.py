@@ -136,6 +136,14 @@ _BINARY_EXT = frozenset(
 )
 
 
+def _schema_dump(name: str) -> bool:
+    """A schema dump written by tools, not a migration: Rails' `structure.sql`
+    (`<db>_structure.sql` with several databases), dbmate's or pg_dump's `schema.sql`."""
+    if name in ("structure.sql", "schema.sql"):
+        return True
+    return name.endswith("_structure.sql") and not name[:1].isdigit()
+
+
 def _default_reason(path: str) -> str | None:
     parts = path.lower().split("/")
     name = parts[-1]
@@ -150,6 +158,8 @@ def _default_reason(path: str) -> str | None:
     ext = name.rsplit(".", 1)[-1] if "." in name else ""
     if ext in _BINARY_EXT:
         return "binary"
+    if _schema_dump(name) or (name.endswith("schema.rb") and "db" in parts[:-1]):
+        return "schema dump"  # written by the framework from the migrations
     return None
 
 
@@ -266,6 +276,10 @@ def classify(path: str) -> FileKind:
     name = path.rsplit("/", 1)[-1].lower()
     if _DOCS_EXT.search(path) or name.split(".")[0] in _DOCS_NAMES:
         return FileKind("docs")
+    if _schema_dump(name):
+        return FileKind("model")
+    if name in ("seeds.sql", "seed.sql"):  # data for a fresh database, run by hand
+        return FileKind("other")
     framework = _migration_framework(path)
     if framework is not None:
         return FileKind("migration", framework)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from app.review.anchor import Anchor, Anchorer
 from app.review.diff import Diff, Side
+from app.review.dismissal import DismissalRecord, judge
 from app.review.files import ignored_reason
 from app.review.findings import Finding, ReviewSummary, Severity, Source, fingerprint
 from app.review.markers import finding_ids
@@ -100,6 +101,9 @@ class PlanInput:
     summary; those this review no longer finds are listed as resolved in `resolved_in` — only
     when the review was complete, since a model that did not answer finds nothing.
     `requirements` is the acceptance-criteria table of the linked issues, when there are any.
+    `dismissals` are the stored dismissals, judged here against `config.dismiss` knowing each
+    finding's severity (`pr_author`: whose pull request it is); those the policy does not allow
+    are not applied, and the summary says why.
     """
 
     diff: Diff
@@ -113,6 +117,8 @@ class PlanInput:
     previous: Mapping[str, str] | None = None
     resolved_in: str | None = None
     requirements: str | None = None
+    dismissals: Sequence[DismissalRecord] = ()
+    pr_author: str | None = None
 
 
 def build_plan(given: PlanInput) -> ReviewPlan:
@@ -124,6 +130,18 @@ def build_plan(given: PlanInput) -> ReviewPlan:
     anchorer = Anchorer(diff)
     merged = _merge(findings, diff, anchorer)
     dismissal = dict(dismissed) if isinstance(dismissed, Mapping) else dict.fromkeys(dismissed, "")
+    if given.dismissals:
+        judged = judge(
+            given.dismissals,
+            {f.id: f.severity for f in merged},
+            config.dismiss,
+            pr_author=given.pr_author,
+        )
+        dismissal |= judged.applied
+        for finding_id in judged.refused:
+            dismissal.pop(finding_id, None)
+        here = {f.id for f in merged}
+        notices = [*notices, *(f"`{i}`: {w}" for i, w in judged.refused.items() if i in here)]
     placed = _place(merged, anchorer, frozenset(dismissal))
     live = [p.finding for p in placed if p.placement != "dismissed"]
     blocking = sum(1 for f in live if config.fails(f.severity))

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from app.review.diff import Diff
+from app.review.dismissal import DismissalRecord
 from app.review.file_context import EMPTY, FileContext
 from app.review.findings import Finding
 from app.review.persona import Checklist, Persona
@@ -38,6 +39,15 @@ class ReviewRequest:
     # the repository requires a link and the pull request has none.
     missing_context: tuple[str, ...] = ()
     missing_issue: bool = False
-    # The changed files' whole texts, where they were gathered; without them the rules read the
-    # hunks alone.
+    # Stored dismissals, judged against `config.dismiss` once every finding's severity is known
+    # (`dismissed` above: already decided, e.g. by the CLI), and whose pull request it is.
+    dismissals: tuple[DismissalRecord, ...] = ()
+    pr_author: str | None = None
+    # The changed files' whole texts (and modules one import away), where they were gathered:
+    # the rules read them, the prompt shows each hunk in its function; without them both read
+    # the hunks alone. Its notes (what could not be read) are missing context.
     files: FileContext = EMPTY
+
+    def missing(self) -> tuple[str, ...]:
+        """What the review could not read: linked issues, whole files."""
+        return (*self.missing_context, *self.files.notes)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.review.dismissal import DismissalRecord
 from app.store import migrate
 from app.store.db import make_engine
 from app.store.deliveries import (
@@ -25,10 +26,12 @@ from app.store.deliveries import (
 )
 from app.store.job_admin import Change, JobRow, cancel_jobs, list_jobs, retry_jobs
 from app.store.jobs import Clock, JobQueue, newer_review_queued, utcnow
+from app.store.replies import may_reply
 from app.store.reviews import (
     Dismissal,
     StoredReview,
     add_dismissal,
+    dismissal_records,
     dismissals,
     last_review,
     save_review,
@@ -101,6 +104,16 @@ class Store:
 
     async def add_dismissal(self, dismissal: Dismissal) -> bool:
         return await add_dismissal(self._engine, dismissal)
+
+    async def dismissal_records(self, repository_id: int, number: int) -> list[DismissalRecord]:
+        return await dismissal_records(self._engine, repository_id, number)
+
+    # ----- replies -----
+
+    async def may_reply(
+        self, repository_id: int, number: int, login: str, *, now: datetime
+    ) -> bool:
+        return await may_reply(self._engine, repository_id, number, login, now=now)
 
     # ----- model usage -----
 

@@ -16,6 +16,7 @@ from app.store import migrate
 from app.store.facade import Store
 from app.store.jobs import Clock, utcnow
 from app.web import health, home, setup, webhooks
+from app.web.intake import Intake, Limits
 from app.web.services import Services
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    # Shared by every webhook request: the budgets for bodies not yet authenticated.
+    app.state.webhook_intake = Intake(Limits.of(settings))
     app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(home.router)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.jobs.payloads import CommandJob
 from app.store.jobs import NewJob
+from tests.conftest import FakeClock
 from tests.fakes.anthropic_api import tool_answer
 from tests.jobs import LEDGER, REFUNDS, World, world
 from tests.jobs.model_calls import answer
@@ -123,6 +124,7 @@ async def test_ignore_dismisses_a_finding_and_the_gate_follows(w: World) -> None
     [comment] = w.github.review_comments_on(w.repo, pr.number)
     finding_id = comment.body.rsplit("finding ", 1)[1].split(" ")[0]
 
+    w.ctx.now = FakeClock()
     await w.run(command(w, pr.number, "maintainer", f"/backend-review ignore {finding_id} ok"))
     await w.run_next()  # the review it queued
 
@@ -131,7 +133,8 @@ async def test_ignore_dismisses_a_finding_and_the_gate_follows(w: World) -> None
     assert checks[-1].conclusion == "success"
     summary = next(c for c in w.github.issue_comments_on(w.repo, pr.number) if "summary" in c.body)
     assert (
-        f"`{finding_id}` Entry written without a transaction — by @maintainer: ok" in summary.body
+        f"`{finding_id}` Entry written without a transaction — by @maintainer on "
+        "2026-11-22 12:00 UTC: ok" in summary.body
     )
     assert len(w.llm.requests) == 1  # the re-review did not ask the model again
 
