@@ -57,15 +57,12 @@ def build_context(
     metrics: Metrics,
     queue: JobQueue,
     *,
+    github: GitHubApp,
     wake: Callable[[], None] | None = None,
-    github: GitHubApp | None = None,
     models: ModelFactory | None = None,
-) -> JobContext | None:
-    """The jobs' context from the settings; None while no GitHub App is configured."""
-    if github is None:
-        if settings.missing_github_app():
-            return None
-        github = GitHubApp(settings, metrics=metrics)
+) -> JobContext:
+    """The jobs' context: `github` and the store from the composition root, the model and
+    Linear clients from the settings."""
     return JobContext(
         settings=settings,
         store=store,

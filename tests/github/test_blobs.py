@@ -11,6 +11,7 @@ import pytest
 
 from app.github import GitHubApp, GitHubError, RepoClient
 from app.github.blobs import TEXT_LIMIT, Blob, BlobRef, blobs_query
+from app.runtime import github_credentials
 from app.settings import Settings
 from tests.fakes.github_graphql import graphql_errors_next, graphql_rate_limit_next
 from tests.fakes.github_server import FakeGitHub
@@ -41,7 +42,9 @@ async def repo_of(
     fake: FakeGitHub, tmp_path: Path, api: str = "http://github.test/"
 ) -> AsyncIterator[RepoClient]:
     settings = settings_for(fake, tmp_path, api)
-    async with GitHubApp(settings, async_transport=fake.transport(), sleep=_no_sleep) as github:
+    async with GitHubApp(
+        github_credentials(settings), async_transport=fake.transport(), sleep=_no_sleep
+    ) as github:
         install = fake.installation_for(fake.repo(REPO))
         assert install is not None
         yield github.repo(install.id, REPO)

@@ -13,6 +13,7 @@ from app.github.repo import RepoClient
 from app.github.repo_comments import MAX_SCAN_PAGES
 from app.review.markers import SUMMARY_MARKER, finding_ids, finding_marker, is_summary
 from app.review.plan import InlineComment
+from app.runtime import github_credentials
 from tests.fakes.github_objects import Review, ReviewComment
 from tests.fakes.github_server import FakeGitHub
 from tests.fakes.github_state import Pull
@@ -77,7 +78,9 @@ async def s(tmp_path: Path) -> AsyncIterator[Setup]:
     repo = github.add_repo("acme/payments")
     pull = github.add_pull(repo, diff=REFUNDS)
     app = GitHubApp(
-        settings_for(github, tmp_path), async_transport=github.transport(), sleep=_no_sleep
+        github_credentials(settings_for(github, tmp_path)),
+        async_transport=github.transport(),
+        sleep=_no_sleep,
     )
     try:
         client = app.repo(repo.installation_id, repo.full_name)
