@@ -12,10 +12,6 @@ add thousands. So:
 - review comments are read per review: the PR's reviews are listed (at most MAX_SCAN_PAGES
   pages; a flood of comments in one review is one entry) and only the bot's own reviews are
   opened. A standalone file-level comment is a review of its own, so it is found the same way.
-  When the caller knows of no summary and none is found in what was scanned, the reviews are
-  not listed: the review job posts its summary before its review, so there are none of ours.
-- the bot's login may be given as a function: it is asked for only when a comment carrying a
-  summary marker has to be checked (a first review never needs it).
 
 What is past the bound is not read; the result says so (`truncated`) and the caller decides
 what to say. GitHub's issue-comments list has no sort or author filter, and `since` filters by
@@ -57,9 +53,14 @@ class RepoComments(RepoBase):
         is_summary: Callable[[str], bool],
         summary_id: int | None = None,
     ) -> OurComments:
-        """The bot's summary comment and review comments on pull request `number`."""
-        counter = _Counter()
+        """The bot's summary comment and review comments on pull request `number`.
+
+        `bot_login` may be a coroutine function: it is then asked only when a comment carries
+        our summary marker. Publishing posts the summary before any review, so a pull request
+        with no summary has no review of ours either, and its reviews are not listed.
+        """
         login = _Login(bot_login)
+        counter = _Counter()
         summary = None
         if summary_id is not None:
             summary = await self._issue_comment(summary_id, counter)
@@ -70,8 +71,9 @@ class RepoComments(RepoBase):
         truncated = False
         if summary is None:
             summary, truncated = await self._find_summary(number, login, is_summary, counter)
-            if summary is None and not truncated and summary_id is None:
-                return OurComments(None, [], counter.requests, False)
+        if summary is None and summary_id is None:
+            return OurComments(None, [], counter.requests, truncated)
+        bot = await login()
         reviews, more = await self._scan(
             self._rest.pulls.async_list_reviews,
             f"the reviews of #{number}",
@@ -79,7 +81,6 @@ class RepoComments(RepoBase):
             stop=None,
             pull_number=number,
         )
-        bot = await login()
         ours = [r for r in reviews if _author(r) == bot]
         review_comments: list[Comment] = []
         for review in ours:
@@ -118,18 +119,34 @@ class RepoComments(RepoBase):
         is_summary: Callable[[str], bool],
         counter: _Counter,
     ) -> tuple[Comment | None, bool]:
-        async def ours(data: Any) -> bool:
-            # The marker first: the bot's login is asked for only when one is seen.
-            return is_summary(str(data.get("body") or "")) and _author(data) == await login()
+        def marked(data: Any) -> bool:
+            return is_summary(str(data.get("body") or ""))
 
+        # First up to the first marker by anyone (the App's name is not needed when there is
+        # none); only when that one is somebody else's, again up to the first of ours.
         found, truncated = await self._scan(
             self._rest.issues.async_list_comments,
             f"the comments of #{number}",
             counter,
-            stop=ours,
+            stop=marked,
             issue_number=number,
         )
-        if found and await ours(found[-1]):
+        if not (found and marked(found[-1])):
+            return None, truncated
+        bot_login = await login()
+        if _author(found[-1]) != bot_login:
+
+            def ours(data: Any) -> bool:
+                return _author(data) == bot_login and marked(data)
+
+            found, truncated = await self._scan(
+                self._rest.issues.async_list_comments,
+                f"the comments of #{number}",
+                counter,
+                stop=ours,
+                issue_number=number,
+            )
+        if found and marked(found[-1]) and _author(found[-1]) == bot_login:
             return read_data(
                 "the summary comment", lambda d: parse.comment(d, "issue"), found[-1]
             ), False
@@ -141,7 +158,7 @@ class RepoComments(RepoBase):
         what: str,
         counter: _Counter,
         *,
-        stop: Callable[[Any], Awaitable[bool]] | None,
+        stop: Callable[[Any], bool] | None,
         **params: Any,
     ) -> tuple[list[Any], bool]:
         """Items of a paginated list, up to the first that `stop` accepts (included), at most
@@ -163,7 +180,7 @@ class RepoComments(RepoBase):
             except StopAsyncIteration:
                 return out, False
             out.append(item)
-            if stop is not None and await stop(item):
+            if stop is not None and stop(item):
                 return out, False
 
 
@@ -172,17 +189,17 @@ class _Counter:
 
 
 class _Login:
-    """The bot's login, from a string or asked for once, when first needed."""
+    """The bot's login, asked for at most once and only when needed."""
 
-    def __init__(self, given: str | Callable[[], Awaitable[str]]) -> None:
-        self._given = given
-        self._login = given if isinstance(given, str) else None
+    def __init__(self, source: str | Callable[[], Awaitable[str]]) -> None:
+        self._source = source
+        self._value: str | None = source if isinstance(source, str) else None
 
     async def __call__(self) -> str:
-        if self._login is None:
-            assert not isinstance(self._given, str)
-            self._login = await self._given()
-        return self._login
+        if self._value is None:
+            assert not isinstance(self._source, str)
+            self._value = await self._source()
+        return self._value
 
 
 def _counted(counter: _Counter, page: list[Any]) -> list[Any]:

@@ -63,8 +63,10 @@ async def test_a_re_review_reads_our_comments_and_asks_who_we_are_once_per_proce
 
     again = all_calls(w)[before:]
     assert again.count("GET /app") == 1  # the App's name: one call for the process
-    assert again.count("GET /repos/acme/payments/pulls/1/reviews") == 1  # our inline comments
+    # Our inline comments: the reviews listed once, and only our own reviews opened.
+    assert again.count("GET /repos/acme/payments/pulls/1/reviews") == 1
     assert again.count("GET /repos/acme/payments/pulls/2/reviews") == 1
+    assert any(c.startswith("GET /repos/acme/payments/pulls/1/reviews/") for c in again)
     assert "POST /app/installations/40000001/access_tokens" not in again  # the token is kept
     # Nothing posted twice: the summary is edited in place, no finding is commented again.
     assert "POST /repos/acme/payments/issues/1/comments" not in again
