@@ -235,19 +235,21 @@ class CpuPool:
     async def stream(self, fn: Callable[..., Iterator[T]], *args: Any, budget: float) -> Outcome[T]:
         """Run the generator function `fn(*args)` in a worker; every item it yields within
         `budget` seconds is kept. Never raises OverBudget: read `outcome.finished`."""
-        outcome, _ = await self._call(fn, args, streaming=True, budget=budget)
+        outcome, _ = await self.call(fn, args, streaming=True, budget=budget)
         return outcome
 
     async def run(self, fn: Callable[..., R], *args: Any, budget: float) -> R:
         """`fn(*args)` in a worker; OverBudget if it does not return within `budget` seconds."""
-        outcome, value = await self._call(fn, args, streaming=False, budget=budget)
+        outcome, value = await self.call(fn, args, streaming=False, budget=budget)
         if not outcome.finished:
             raise OverBudget(outcome, budget)
         return value  # type: ignore[no-any-return]
 
-    async def _call(
+    async def call(
         self, fn: Callable[..., Any], args: tuple[Any, ...], *, streaming: bool, budget: float
     ) -> tuple[Outcome[Any], Any]:
+        """`stream` (streaming) or `run` without the wrapping: the outcome (with the seconds
+        the call had a process) and, when it finished, the value."""
         if self._closed:
             raise CpuPoolError("the CPU pool is closed")
         await self.start()
