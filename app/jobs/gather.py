@@ -42,6 +42,8 @@ from app.store.reviews import StoredReview
 
 log = logging.getLogger(__name__)
 
+INLINE_PARSE_CHARS = 32_768
+
 
 @dataclass(frozen=True, slots=True)
 class LoadedConfig:
@@ -213,7 +215,11 @@ async def gather_review(
 
 
 async def _parse(cpu: CpuRunner | None, text: str) -> Diff:
-    """The diff, parsed off the event loop (`cpu`) within the review's budget."""
+    """The diff, parsed off the event loop (`cpu`) within the review's budget. A small one is
+    parsed in place: the parser is linear, a few milliseconds at INLINE_PARSE_CHARS, less than
+    the hop to a worker process and back."""
+    if len(text) <= INLINE_PARSE_CHARS:
+        cpu = InlineCpu()
     try:
         return await (cpu or InlineCpu()).run(parse_diff, text)
     except DiffParseError as exc:
