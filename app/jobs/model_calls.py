@@ -126,8 +126,9 @@ async def run_review(
             for r in ALL_RULES
             if r.id not in done and r.id not in request.config.rule_context().disabled
         ]
+        more = f" and {len(left) - 1} more" if len(left) > 1 else ""
         return await _over_cpu_budget(
-            request, rules, cpu, f"in the rules ({', '.join(left)} not run)"
+            request, rules, cpu, f"in the rules ({left[0] if left else '?'}{more} not run)", left
         )
     if request.missing_issue:
         rules.append(missing_issue_finding())
@@ -181,7 +182,11 @@ async def run_review(
 
 
 async def _over_cpu_budget(
-    request: ReviewRequest, rules: Sequence[Finding], cpu: CpuRunner, where: str
+    request: ReviewRequest,
+    rules: Sequence[Finding],
+    cpu: CpuRunner,
+    where: str,
+    not_run: Sequence[str] = (),
 ) -> ReviewResult:
     """The budget ran out: publish what the rules found, list every file as not reviewed,
     and fail the check with the reason (never success: the rest was not looked at)."""
@@ -196,7 +201,10 @@ async def _over_cpu_budget(
         pr_author=request.pr_author,
         incomplete=reason,
         failed=reason,
-        notices=list(request.notices),
+        notices=[
+            *request.notices,
+            *([f"Rules not run: {', '.join(not_run)}"] if not_run else []),
+        ],
         not_reviewed={
             **{p: f"not fully reviewed: {reason}" for p in request.diff.paths},
             **request.not_reviewed,
