@@ -16,6 +16,7 @@ Cases:
   hostile  one added line holding `sk-` repeated (`--size`, default 40,000): the secrets rule's
            key pattern is quadratic on it (7.4 s at 20,000 on this machine when measured)
   large    280 files of 60 added lines each (under GitHub's 300-file / 20,000-line diff limit)
+  idle     no review: the same probes for `--duration` seconds, the baseline
 
 Before measuring, one small review warms the server up (the first GitHub calls import
 githubkit's models, seconds of the event loop on a cold process); `--cold` skips it.
@@ -185,11 +186,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         probe_proc.stderr.readline()  # "ready": the probe's start-up is not measured
         time.sleep(0.5)
         started = time.monotonic()
-        response = w.deliver("pull_request", pull_request_event(pr, "opened"))
-        assert response.status_code == 202, response.text
-        check = w.wait_for(
-            "a completed check", lambda: w.completed_check(pr.head_sha), timeout=args.timeout
-        )
+        if args.case == "idle":
+            time.sleep(args.duration)
+            check = None
+        else:
+            response = w.deliver("pull_request", pull_request_event(pr, "opened"))
+            assert response.status_code == 202, response.text
+            check = w.wait_for(
+                "a completed check", lambda: w.completed_check(pr.head_sha), timeout=args.timeout
+            )
         took = time.monotonic() - started
         time.sleep(0.5)
         out, _ = probe_proc.communicate(b"", timeout=60)
@@ -201,14 +206,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "cold": args.cold,
             "budget_s": args.budget,
             "review_s": round(took, 2),
-            "check": {"conclusion": check.conclusion, "title": check.output.get("title")},
+            "check": check and {"conclusion": check.conclusion, "title": check.output.get("title")},
             **latencies,
         }
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--case", choices=("hostile", "large"), default="hostile")
+    parser.add_argument("--case", choices=("hostile", "large", "idle"), default="hostile")
+    parser.add_argument("--duration", type=float, default=10.0, help="idle: seconds measured")
     parser.add_argument("--size", type=int, default=40_000, help="hostile: repetitions of sk-")
     parser.add_argument("--cold", action="store_true", help="no warm-up review first")
     parser.add_argument("--budget", type=float, default=10.0, help="review CPU budget, s")
