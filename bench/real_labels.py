@@ -9,7 +9,9 @@ Matching. A finding of family F matches a label of family F when both name the s
 side and the finding's lines lie within `LINE_TOLERANCE` lines of the label's lines, or both lie
 in the same hunk of that file (an added file is one hunk: any line of a new migration file
 matches). A label or finding without lines matches on the path alone; a `size` label matches any
-`size` finding (the rule anchors on the first reviewed path, which says nothing). Each label is
+`size` finding (the rule anchors on the first reviewed path, which says nothing). A label may
+name other places (`also`) where the same problem can be pinned — the handler and the provider
+call it reaches in a service — and a finding at any of them matches it. Each label is
 matched at most once: a finding whose expected rule is listed on the label is matched first,
 then any finding of the family. What stays unmatched is a false positive (a finding) or a false
 negative (a label).
@@ -64,6 +66,9 @@ class Expected:
     lines: tuple[int, int] | None  # the label's line range on `side`
     side: str
     evidence: str
+    # Other places the same problem may be pinned (path, lines), e.g. the handler and the
+    # provider call it reaches in a service: a finding at any of them matches the label.
+    also: tuple[tuple[str, tuple[int, int] | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,14 @@ def _lines(value: object) -> tuple[int, int] | None:
         start, _, end = value.partition("-")
         return (int(start), int(end or start))
     raise ValueError(f"line must be an int or 'a-b', got {value!r}")
+
+
+def _place(text: str) -> tuple[str, tuple[int, int] | None]:
+    """`path` or `path:line` or `path:a-b`, for a label's alternative places."""
+    path, sep, lines = text.rpartition(":")
+    if sep and lines and lines.replace("-", "").isdigit():
+        return path, _lines(lines)
+    return text, None
 
 
 def parse_labels(text: str) -> list[Commit]:
@@ -117,6 +130,7 @@ def parse_labels(text: str) -> list[Commit]:
                     lines=_lines(e.get("line")),
                     side=str(e.get("side", "RIGHT")),
                     evidence=str(e["evidence"]),
+                    also=tuple(_place(str(a)) for a in e.get("also", ())),
                 )
             )
         clean = bool(raw["clean"])
@@ -200,27 +214,36 @@ def matches(label: Expected, finding: Finding, diff: Diff) -> bool:
     """Whether `finding` (already known to be of the label's family) is the labelled problem."""
     if label.family == "size":
         return True
-    if finding.where.path != label.path:
-        return False
     if finding.where.side != label.side:
         return False
+    places = [(label.path, label.lines), *label.also]
+    return any(
+        finding.where.path == path and _near(path, lines, finding, label.side, diff)
+        for path, lines in places
+    )
+
+
+def _near(
+    path: str | None, lines: tuple[int, int] | None, finding: Finding, side: str, diff: Diff
+) -> bool:
     got = _finding_lines(finding)
-    if got is None or label.lines is None:
+    if got is None or lines is None or path is None:
         return True
-    (ls, le), (fs, fe) = label.lines, got
+    (ls, le), (fs, fe) = lines, got
     if fs <= le + LINE_TOLERANCE and ls <= fe + LINE_TOLERANCE:
         return True
-    assert label.path is not None
-    hunk = _hunk_index(diff, label.path, label.side, ls)
-    return hunk is not None and hunk == _hunk_index(diff, label.path, label.side, fs)
+    hunk = _hunk_index(diff, path, side, ls)
+    return hunk is not None and hunk == _hunk_index(diff, path, side, fs)
 
 
 def _distance(label: Expected, finding: Finding) -> int:
     got = _finding_lines(finding)
-    if got is None or label.lines is None:
+    places = [(label.path, label.lines), *label.also]
+    spans = [lines for path, lines in places if path == finding.where.path]
+    if got is None or not spans or any(s is None for s in spans):
         return 0
-    (ls, le), (fs, fe) = label.lines, got
-    return max(0, fs - le, ls - fe)
+    fs, fe = got
+    return min(max(0, fs - s[1], s[0] - fe) for s in spans if s is not None)
 
 
 def _where(path: str | None, lines: tuple[int, int] | None, side: str) -> str:

@@ -110,6 +110,9 @@ def test_serve_accepts_refuses_oversize_early_and_drains_on_sigterm(data: Path) 
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
             sock.sendall(
                 b"POST /webhooks/github HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                # Well-formed headers: the size is judged only once they pass.
+                b"X-GitHub-Event: ping\r\nX-GitHub-Delivery: big-1\r\n"
+                b"X-Hub-Signature-256: sha256=" + b"0" * 64 + b"\r\n"
                 b'Content-Length: 31457280\r\n\r\n{"a": 1}  '
             )
             answer = sock.recv(200)

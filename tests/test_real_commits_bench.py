@@ -249,6 +249,34 @@ evidence = "route without the guard"
     assert family_of("migration-set-not-null") == "migration"
 
 
+def test_a_label_matches_at_its_alternative_place() -> None:
+    commit = parse_labels(
+        """
+[[commit]]
+name = "c"
+repo = "o/r"
+sha = "abc"
+lang = "typescript"
+framework = "nestjs"
+clean = false
+[[commit.expect]]
+family = "idempotency"
+path = "src/pay.service.ts"
+line = "15-20"
+also = ["app/api.py:2"]
+evidence = "confirmed PaymentIntent without an idempotency key, called from the handler"
+"""
+    )[0]
+    diff = parse_diff(_TWO_HUNKS)
+    tallies: dict[str, Tally] = {}
+    handler = _finding("idempotency-key-missing", "app/api.py", "3")
+    elsewhere = _finding("idempotency-key-missing", "app/api.py", "42")
+    score_commit(commit, [elsewhere, handler], diff, tallies, ["idempotency"])
+    tally = tallies["idempotency"]
+    assert (tally.tp, tally.fp, tally.fn) == (1, 1, 0)
+    assert [m.where for m in tally.misses] == ["app/api.py:42"]
+
+
 @pytest.mark.parametrize(
     ("body", "error"),
     [

@@ -69,61 +69,36 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 async def _run_worker(settings: Settings) -> None:
-    from app.jobs.context import build_context
-    from app.jobs.handlers import build_handlers
-    from app.jobs.worker import Worker
-    from app.metrics import Metrics
-    from app.store import migrate
-    from app.store.db import make_engine
-    from app.store.facade import Store
-    from app.web.app import build_queue
+    from app import runtime
 
-    engine = make_engine(settings.resolved_database_url)
+    parts = await runtime.start(settings, slots=max(1, settings.worker_concurrency), intake=False)
     try:
-        await migrate.upgrade(engine)
-        metrics = Metrics()
-        queue = build_queue(settings, engine)
-        context = build_context(settings, Store(engine), metrics, queue)
-        worker = Worker(
-            queue,
-            build_handlers(context),
-            concurrency=max(1, settings.worker_concurrency),
-            poll_seconds=settings.job_poll_seconds,
-            drain_seconds=settings.drain_seconds,
-            metrics=metrics,
-        )
-        if context is not None:
-            context.wake = worker.wake
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        worker.start()
         await stop.wait()
         log.info("draining: no new jobs, waiting up to %.0fs", settings.drain_seconds)
-        await worker.stop()
-        if context is not None:
-            await context.aclose()
     finally:
-        await engine.dispose()
+        await parts.stop()
 
 
 def cmd_db(args: argparse.Namespace) -> int:
     from app.store import migrate
-    from app.store.db import make_engine
+    from app.store.facade import Store
 
     settings = _settings(args)
 
     async def run() -> str | None:
-        engine = make_engine(settings.resolved_database_url)
+        store = Store.open(settings.resolved_database_url)
         try:
             if args.db_command == "upgrade":
-                await migrate.upgrade(engine, args.revision)
+                await store.upgrade(args.revision)
             elif args.db_command == "downgrade":
-                await migrate.downgrade(engine, args.revision)
-            return await migrate.current_revision(engine)
+                await store.downgrade(args.revision)
+            return await store.revision()
         finally:
-            await engine.dispose()
+            await store.close()
 
     revision = asyncio.run(run())
     print(f"database at revision {revision or 'base (empty)'} (head is {migrate.head_revision()})")

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Literal, TextIO
 
 from app import __version__
+from app.cli.files import Revisions, context_limits, read_local_files
 from app.jobs.persona_files import bundled_personas_dir, load_persona_file, resolve_persona
 from app.review.diff import DiffParseError, parse_diff
 from app.review.findings import findings_schema, summary_schema
@@ -115,12 +116,22 @@ def _review(args: argparse.Namespace) -> int:
     config = _load_config(args.config, root)
     rules_only = "--no-llm" if args.no_llm else settings.llm_missing()
     persona, checklists = _persona(args.persona, config, root, settings, needed=not rules_only)
-    diff = parse_diff(_read_diff(args.diff_file, args.base))
+    text, revisions = _read_diff(args.diff_file, args.base)
+    diff = parse_diff(text)
+    files = read_local_files(
+        diff,
+        root=root,
+        revisions=revisions,
+        ignore=config.ignore,
+        limits=context_limits(settings),
+    )
 
     from app.cli.model import run_local_review
     from app.review.request import ReviewRequest
 
-    request = ReviewRequest(diff=diff, config=config, persona=persona, checklists=checklists)
+    request = ReviewRequest(
+        diff=diff, config=config, persona=persona, checklists=checklists, files=files
+    )
     result, mode = asyncio.run(run_local_review(request, settings, rules_only))
     plan = result.plan
     complete = args.no_llm or result.outcome == "complete"
@@ -236,19 +247,21 @@ def _load_config(path: str | None, root: Path) -> RepoConfig:
         raise RepoConfigError([f"{file}: {p}" for p in exc.problems]) from exc
 
 
-def _read_diff(diff_file: str | None, base: str | None) -> str:
+def _read_diff(diff_file: str | None, base: str | None) -> tuple[str, Revisions | None]:
+    """The diff, and the commits it was made from (None for a DIFF_FILE: the working tree)."""
     if diff_file == "-":
-        return _decode(sys.stdin.buffer.read())
+        return _decode(sys.stdin.buffer.read()), None
     if diff_file is not None:
         try:
-            return _decode(Path(diff_file).read_bytes())
+            return _decode(Path(diff_file).read_bytes()), None
         except OSError as exc:
             raise InputError(f"cannot read {diff_file}: {exc.strerror}") from exc
     return branch_diff(base)
 
 
-def branch_diff(base: str | None) -> str:
-    """The current branch's committed changes against its merge base with `base`.
+def branch_diff(base: str | None) -> tuple[str, Revisions]:
+    """The current branch's committed changes against its merge base with `base`, and the
+    two commits (merge base, HEAD's SHA) the whole files are read at.
 
     Without `base`: the default branch (origin/HEAD, else main, master, origin/main,
     origin/master).
@@ -257,7 +270,8 @@ def branch_diff(base: str | None) -> str:
         raise InputError("not inside a git repository: pass a DIFF_FILE, or - to read stdin")
     ref = base or _default_branch()
     merge_base = _git("merge-base", ref, "HEAD").strip()
-    return _git(
+    head = _git("rev-parse", "--verify", "HEAD^{commit}").strip()
+    text = _git(
         "-c",
         "core.quotepath=on",
         "diff",
@@ -269,8 +283,9 @@ def branch_diff(base: str | None) -> str:
         "--dst-prefix=b/",
         "-M",
         merge_base,
-        "HEAD",
+        head,
     )
+    return text, Revisions(base=merge_base, head=head)
 
 
 def _default_branch() -> str:

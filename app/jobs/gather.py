@@ -2,8 +2,9 @@
 in one place (`gather_review`) and returned as one value (`ReviewInputs`). The config and
 persona readers and what the bot already said are shared with the commands.
 
-The config and a repository persona are read at the **base** commit: a pull request must not be
-able to switch its own gate off or rewrite its reviewer.
+The changed files' whole texts are read in one GitHub call (two with a module one import
+away; `app.jobs.files`). The config and a repository persona are read at the **base** commit:
+a pull request must not be able to switch its own gate off or rewrite its reviewer.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from app.github.types import Comment, GitHubError, PullDiff, PullRequest
 from app.jobs.context import JobContext
 from app.jobs.cpu_budget import CpuRunner, InlineCpu
 from app.jobs.cpu_pool import CpuTaskError, OverBudget
+from app.jobs.files import context_limits, read_files
 from app.jobs.payloads import ReviewJob
 from app.jobs.persona_files import load_persona_file
 from app.jobs.tickets import LinkedIssues, linked_issues
@@ -165,7 +167,9 @@ class ReviewInputs:
     dismissals: tuple[DismissalRecord, ...]  # who dismissed what, their role, when, why
     linked: LinkedIssues
     tokens_left: int  # the installation's model budget left today (may be < 0)
-    files: FileContext = EMPTY  # the changed files' texts; not gathered yet (the hunks only)
+    # The changed files' whole texts at head and base (and the modules their routes import),
+    # within the settings' limits; its notes say what could not be read (then: the hunks).
+    files: FileContext = EMPTY
 
 
 async def gather_review(
@@ -194,6 +198,15 @@ async def gather_review(
         scope = Scope(None, (), f"full review: {request.trigger}")
     else:
         scope = await _scope(repo, pr, last)
+    read = await read_files(
+        repo,
+        diff,
+        head_sha=pr.head_sha,
+        base_sha=pr.base_sha,
+        ignore=config.ignore,
+        limits=context_limits(ctx.settings),
+    )
+    log.info("read %d whole file(s) in %d GitHub call(s)", len(read.context.files), read.calls)
     return ReviewInputs(
         pr=pr,
         config=loaded,
@@ -211,6 +224,7 @@ async def gather_review(
             daily_cap=ctx.settings.llm_daily_tokens,
             now=ctx.now(),
         ),
+        files=read.context,
     )
 
 
@@ -239,16 +253,17 @@ async def _our_comments(
 ) -> OnThePr:
     """Our summary (by the id the last review stored, when there is one) and our own review
     comments: a bounded number of reads, however many comments others add."""
-    bot = await ctx.github.bot_login()
     ours = await repo.our_comments(
         number,
-        bot_login=bot,
+        bot_login=ctx.github.bot_login,
         is_summary=is_summary,
         summary_id=last.summary_comment_id if last else None,
     )
     if ours.truncated:
         log.warning("#%d: more comments or reviews than we read back; some may be missed", number)
-    return read_our_comments(ours.comments, bot)
+    if not ours.comments:
+        return OnThePr()
+    return read_our_comments(ours.comments, await ctx.github.bot_login())
 
 
 async def _scope(repo: RepoClient, pr: PullRequest, stored: StoredReview | None) -> Scope:

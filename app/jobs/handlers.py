@@ -24,7 +24,7 @@ from app.jobs.payloads import (
     RerunJob,
     ReviewJob,
 )
-from app.store.jobs import ClaimedJob
+from app.store.jobs import BuriedJob, ClaimedJob
 
 if TYPE_CHECKING:  # the jobs import the SDKs: loaded when handlers are built, not before
     from app.jobs.context import JobContext
@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # the jobs import the SDKs: loaded when handlers are built, n
 log = logging.getLogger(__name__)
 
 JobHandler = Callable[[ClaimedJob], Awaitable[None]]
+# Run for a job that went dead without running to an end (its lease expired on each attempt).
+DeadHandler = Callable[[BuriedJob], Awaitable[None]]
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -100,3 +102,21 @@ def build_handlers(ctx: JobContext | None) -> Mapping[str, JobHandler]:
         "merge_group": on_merge_group,
         "installation": installation,
     }
+
+
+def build_dead_handlers(ctx: JobContext | None) -> Mapping[str, DeadHandler]:
+    """What closes up after a job that died unfinished: a review's check run in progress."""
+    from app.jobs import review
+
+    if ctx is None:
+        return {}
+    context = ctx
+
+    async def on_dead_review(buried: BuriedJob) -> None:
+        try:
+            request = ReviewJob.model_validate(buried.job.payload)
+        except ValidationError:
+            return  # nothing to close: it never got as far as opening a check run
+        await review.close_dead_review(context, buried.job, request, buried.reason)
+
+    return {"review": on_dead_review}

@@ -453,9 +453,9 @@ def _with_missing_context(
     summary: ReviewSummary | None, request: ReviewRequest
 ) -> ReviewSummary | None:
     """The model's summary with what we could not give it (unread issues) added."""
-    if summary is None or not request.missing_context:
+    if summary is None or not request.missing():
         return summary
-    missing = [*request.missing_context, *summary.missing_context]
+    missing = [*request.missing(), *summary.missing_context]
     return summary.model_copy(update={"missing_context": missing})
 
 
@@ -465,7 +465,7 @@ def _context_notices(
     """Without a model summary, what could not be read goes at the top of the summary."""
     if has_summary:
         return list(notices)
-    return [*notices, *(f"Missing context: {m}" for m in request.missing_context)]
+    return [*notices, *(f"Missing context: {m}" for m in request.missing())]
 
 
 async def _rules_only(

@@ -1,7 +1,7 @@
 """Recover webhook deliveries GitHub could not make to us (we were down, the secret was being
 rotated, a proxy failed): GitHub keeps them for about three days and never retries by itself.
 
-    result = await recover(AppHooks(github), engine, window=timedelta(hours=24), now=now)
+    result = await recover(AppHooks(github), store, window=timedelta(hours=24), now=now)
 
 1. List the App's delivery attempts of the window (newest first; GitHub's own list).
 2. Per event (`guid`, shared by an event's attempts and stored by us as the delivery id),
@@ -24,14 +24,12 @@ from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from app.errors import BackendReviewError
 from app.github.client import GitHubApp
 from app.github.deliveries import AppHooks, HookDelivery
 from app.github.types import GitHubError
 from app.settings import Settings
-from app.store.deliveries import stored_ids
+from app.store.facade import Store
 from app.store.jobs import Clock
 
 log = logging.getLogger(__name__)
@@ -108,7 +106,7 @@ def window_start(now: datetime, window: timedelta) -> datetime:
 
 async def recover(
     hooks: AppHooks,
-    engine: AsyncEngine,
+    store: Store,
     *,
     window: timedelta,
     now: datetime,
@@ -122,7 +120,7 @@ async def recover(
     and the run goes on with the next."""
     result = RecoveryResult(since=window_start(now, window), dry_run=dry_run)
     attempts = [a async for a in hooks.deliveries(since=result.since)]
-    chosen = select(attempts, await stored_ids(engine, {a.guid for a in attempts}))
+    chosen = select(attempts, await store.stored_delivery_ids({a.guid for a in attempts}))
     result.listed, result.events = len(attempts), chosen.events
     result.failed, result.stored, result.succeeded = (
         len(chosen.candidates),
@@ -155,13 +153,13 @@ def _describe(attempt: HookDelivery) -> str:
     )
 
 
-async def recover_on_start(settings: Settings, engine: AsyncEngine, clock: Clock) -> None:
+async def recover_on_start(settings: Settings, store: Store, clock: Clock) -> None:
     """The start-up run (a background task of the web app): never raises, says why it stopped."""
     try:
         async with GitHubApp(settings) as github:
             await recover(
                 AppHooks(github),
-                engine,
+                store,
                 window=timedelta(hours=settings.recover_since_hours),
                 now=clock(),
             )

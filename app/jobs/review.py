@@ -76,7 +76,8 @@ async def review_pull_request(ctx: JobContext, job: ClaimedJob, request: ReviewJ
         await _remember(ctx, started, request, inputs, check_id, result, published)
     except BaseException as exc:
         # Every attempt closes the run it opened: a retry (or a restart's) opens its own.
-        await asyncio.shield(close_check(repo, check_id, exc, final=_gives_up(job, exc)))
+        reason = _reason(exc)
+        await asyncio.shield(_close_check(repo, check_id, reason, final=_gives_up(job, exc)))
         raise
 
 
@@ -125,13 +126,32 @@ def _gives_up(job: ClaimedJob, exc: BaseException) -> bool:
     return isinstance(exc, Exception) and job.attempts >= job.max_attempts
 
 
-async def close_check(repo: RepoClient, check_id: int, exc: BaseException, *, final: bool) -> None:
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, asyncio.CancelledError):
+        return "the worker stopped (a restart or a deploy)"
+    return getattr(exc, "reason", None) or str(exc) or type(exc).__name__
+
+
+async def close_dead_review(
+    ctx: JobContext, job: ClaimedJob, request: ReviewJob, reason: str
+) -> None:
+    """A review job that died without running to an end (its workers kept dying): the check
+    run its last attempt opened, still in progress, fails closed with the reason."""
+    repo = ctx.github.repo(request.installation_id, request.repository)
+    heads = [request.head_sha]
+    pr = await repo.pull(request.number)
+    if pr.head_sha != request.head_sha:
+        heads.append(pr.head_sha)  # a review checks the PR's head when it runs, not the event's
+    for head in heads:
+        for run in await repo.check_runs(head):
+            if run.external_id == str(job.id) and run.status != "completed":
+                await _close_check(repo, run.id, f"its worker stopped: {reason}", final=True)
+
+
+async def _close_check(repo: RepoClient, check_id: int, reason: str, *, final: bool) -> None:
     """A review that ends without a verdict fails closed: not even the rules ran, so `neutral`
     (which branch protection counts as passing) would let whatever broke the review through.
     An attempt that will be retried says so and leaves the verdict to the retry."""
-    reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
-    if isinstance(exc, asyncio.CancelledError):
-        reason = "the worker stopped (a restart or a deploy)"
     try:
         if final:
             await repo.complete_check_run(

@@ -18,8 +18,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
-from app.errors import PermanentJobError
-from app.jobs.handlers import JobHandler
+from app.errors import BackendReviewError, PermanentJobError
+from app.jobs.handlers import DeadHandler, JobHandler
 from app.logs import log_context
 from app.metrics import Metrics
 from app.store.jobs import ClaimedJob, JobQueue, JobStatus
@@ -40,9 +40,11 @@ class Worker:
         poll_seconds: float,
         drain_seconds: float,
         metrics: Metrics | None = None,
+        on_dead: Mapping[str, DeadHandler] | None = None,
     ) -> None:
         self._queue = queue
         self._handlers = handlers
+        self._on_dead = on_dead or {}
         self._concurrency = concurrency
         self._poll = poll_seconds
         self._drain = drain_seconds
@@ -107,6 +109,7 @@ class Worker:
                     job = await self._claiming(self._queue.claim(), lambda claimed: claimed)
                 except Exception as exc:  # noqa: BLE001 - the database may be back soon
                     log.warning("could not claim a job: %s", type(exc).__name__)
+                await self._close_buried()
                 if job is None:
                     await self._idle_wait()
                     continue
@@ -182,16 +185,22 @@ class Worker:
             await self._queue.fail(job, str(exc), permanent=True)
             log.error("job %d (%s) is dead: %s", job.id, job.kind, exc)
             return JobStatus.DEAD, None, False
-        except Exception as exc:  # noqa: BLE001 - a job's failure must not end the worker
+        except Exception as exc:
             status = await self._queue.fail(job, f"{type(exc).__name__}: {exc}")
-            log.warning(
-                "job %d (%s) attempt %d/%d failed (%s): %s",
+            # Our own errors say what went wrong in their message; anything else is a bug, and
+            # its traceback is what finds it (secrets are redacted from it like from any line).
+            expected = isinstance(exc, BackendReviewError)
+            log.log(
+                logging.WARNING if expected else logging.ERROR,
+                "job %d (%s) attempt %d/%d failed (%s): %s: %s",
                 job.id,
                 job.kind,
                 job.attempts,
                 job.max_attempts,
                 status,
                 type(exc).__name__,
+                exc,
+                exc_info=None if expected else exc,
             )
             return ("retry" if status == JobStatus.QUEUED else JobStatus.DEAD), None, False
         following: ClaimedJob | None = None
@@ -202,11 +211,34 @@ class Worker:
             ours, following = await self._claiming(
                 self._queue.complete_and_claim(job), lambda done: done[1]
             )
+            await self._close_buried()
         if not ours:
             log.warning("job %d finished after its lease was taken over", job.id)
             return "lost", following, looked
         log.info("job %d (%s) done", job.id, job.kind)
         return JobStatus.DONE, following, looked
+
+    async def _close_buried(self) -> None:
+        """Jobs a claim found out of attempts went dead without running: say so, and let their
+        kind close what they left open (a review's check run must not spin forever)."""
+        for buried in self._queue.take_buried():
+            job = buried.job
+            log.error("job %d (%s) is dead: %s", job.id, job.kind, buried.reason)
+            hook = self._on_dead.get(job.kind)
+            if hook is None:
+                continue
+            with log_context(delivery_id=job.delivery_id, job_id=job.id):
+                try:
+                    await hook(buried)
+                except Exception as exc:
+                    log.error(
+                        "job %d (%s): closing after its death failed: %s: %s",
+                        job.id,
+                        job.kind,
+                        type(exc).__name__,
+                        exc,
+                        exc_info=None if isinstance(exc, BackendReviewError) else exc,
+                    )
 
     async def _heartbeat(self, job: ClaimedJob) -> None:
         interval = max(0.05, self._queue.lease_seconds / 3)

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from app.review.chunking import ChunkPart, ChunkPlan, estimate_tokens, plan_chunks, review_priority
+from app.review.code_view import CodeView, code_views, views_without_outline
 from app.review.diff import Diff
 from app.review.files import ignored_reason
 from app.review.findings import Finding
@@ -21,6 +22,8 @@ from app.review.prompt import render_part, system_blocks, user_message
 from app.review.request import ReviewRequest
 
 MIN_DIFF_TOKENS = 2_000  # a call with less room than this for the diff is not worth making
+# The code around the hunks may at most double a review's tokens (input, and output allowed).
+CONTEXT_COST_FACTOR = 2
 # Per call: the rule findings given as facts, and the files listed when a PR is split. Both are
 # bounded so that a PR of thousands of files does not spend each call's budget on lists.
 MAX_FACTS = 50
@@ -62,8 +65,14 @@ def review_budget(limits: ModelLimits) -> int:
 
 def plan_calls(
     request: ReviewRequest, rules: Sequence[Finding], system: Sequence[str], limits: ModelLimits
-) -> tuple[ChunkPlan, str | None]:
-    """Chunks that fit one call each and, together, the review's budget."""
+) -> tuple[ChunkPlan, str | None, Mapping[str, CodeView]]:
+    """Chunks that fit one call each and, together, the review's budget, and the head files
+    the prompt shows the hunks in.
+
+    The code around the hunks (`app.review.code_view`) is shown only while the budget allows
+    it, and while the calls cost at most CONTEXT_COST_FACTOR times the hunks alone: the hunks
+    with their enclosing functions and the files' outlines; else without the outlines; else the
+    hunks alone, planned as before. The diff itself always comes first."""
     overhead = sum(estimate_tokens(block) for block in system)
     overhead += estimate_tokens(
         user_message(
@@ -94,25 +103,45 @@ def plan_calls(
         skip |= {f.path: unchanged for f in request.diff.files if f.path not in request.model_scope}
     if call_diff < MIN_DIFF_TOKENS:
         empty = ChunkPlan(chunks=(), not_reviewed={}, tokens=0)
-        return empty, "the persona and the pull request text leave no room for the diff in one call"
+        reason = "the persona and the pull request text leave no room for the diff in one call"
+        return empty, reason, {}
     per_call = overhead + limits.max_output_tokens
-    planner = _Planner(request.diff, skip, call_diff)
+    planner = _Planner(request.diff, skip, call_diff, {})
     first = planner.plan(10**12)
-    if review - len(first.chunks) * per_call >= first.tokens:
-        return first, None
+    fits = review - len(first.chunks) * per_call >= first.tokens
+    rich = code_views(request.diff, request.files, with_outline=True) if request.files else {}
+    plain_cost = first.tokens + len(first.chunks) * per_call
+    for views in (rich, views_without_outline(rich)) if rich and fits else ():
+        richer = _Planner(request.diff, skip, call_diff, views).plan(10**12)
+        cost = richer.tokens + len(richer.chunks) * per_call
+        if (
+            cost <= review
+            and cost <= CONTEXT_COST_FACTOR * plain_cost
+            and richer.not_reviewed.keys() <= first.not_reviewed.keys()
+        ):
+            return richer, None, views
+    if fits:
+        return first, None, {}
     plan = _fitreview_budget(planner, review, per_call, len(first.chunks))
     if plan is None:
         empty = ChunkPlan(chunks=(), not_reviewed={}, tokens=0)
-        return empty, "the review's token budget is too small for one model call"
+        return empty, "the review's token budget is too small for one model call", {}
     dropped = len(plan.not_reviewed) - len(first.not_reviewed)
-    return plan, f"over the review's token budget: {dropped} file(s) not given to the model"
+    return plan, f"over the review's token budget: {dropped} file(s) not given to the model", {}
 
 
 class _Planner:
     """`plan_chunks` for one diff under several review budgets, rendering and ranking once."""
 
-    def __init__(self, diff: Diff, skip: Mapping[str, str], call_tokens: int) -> None:
+    def __init__(
+        self,
+        diff: Diff,
+        skip: Mapping[str, str],
+        call_tokens: int,
+        views: Mapping[str, CodeView],
+    ) -> None:
         self._diff = diff
+        self._views = views
         self._skip = skip
         self._call_tokens = call_tokens
         self._rendered: dict[tuple[int, int, int, int], str] = {}
@@ -125,7 +154,8 @@ class _Planner:
         text = self._rendered.get(key)
         if text is None:
             # With the newline that joins it to the next part in the DIFF block.
-            text = self._rendered[key] = render_part(part) + "\n"
+            view = self._views.get(part.file.path)
+            text = self._rendered[key] = render_part(part, view) + "\n"
         return text
 
     def plan(self, review_tokens: int) -> ChunkPlan:
@@ -188,7 +218,7 @@ def prepare_calls(
     in a worker process, it is the CPU part of asking the model)."""
     system = system_blocks(request.persona, request.checklists, request.config, tool=TOOL_NAME)
     rule_ids = tuple(item.id for c in request.checklists for item in c.items)
-    chunks, over_budget = plan_calls(request, rules, system, limits)
+    chunks, over_budget, views = plan_calls(request, rules, system, limits)
     listed = listed_paths(chunks) if len(chunks.chunks) > 1 else ()
     users = tuple(
         user_message(
@@ -199,6 +229,7 @@ def prepare_calls(
             part=i,
             parts_total=len(chunks.chunks),
             all_paths=listed,
+            views=views,
             tool=TOOL_NAME,
         )
         for i, chunk in enumerate(chunks.chunks, 1)

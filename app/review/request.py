@@ -43,6 +43,11 @@ class ReviewRequest:
     # (`dismissed` above: already decided, e.g. by the CLI), and whose pull request it is.
     dismissals: tuple[DismissalRecord, ...] = ()
     pr_author: str | None = None
-    # The changed files' whole texts, where they were gathered; without them the rules read the
-    # hunks alone.
+    # The changed files' whole texts (and modules one import away), where they were gathered:
+    # the rules read them, the prompt shows each hunk in its function; without them both read
+    # the hunks alone. Its notes (what could not be read) are missing context.
     files: FileContext = EMPTY
+
+    def missing(self) -> tuple[str, ...]:
+        """What the review could not read: linked issues, whole files."""
+        return (*self.missing_context, *self.files.notes)

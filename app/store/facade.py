@@ -8,7 +8,7 @@ docstrings say what it does and in what transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,7 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.review.dismissal import DismissalRecord
 from app.store import migrate
 from app.store.db import make_engine
-from app.store.deliveries import DeliveryWriter, stored_ids
+from app.store.deliveries import (
+    DeliveryWriter,
+    StoredDelivery,
+    get_delivery,
+    list_deliveries,
+    replay_delivery,
+    stored_ids,
+)
+from app.store.job_admin import Change, JobRow, cancel_jobs, list_jobs, retry_jobs
 from app.store.jobs import Clock, JobQueue, newer_review_queued, utcnow
 from app.store.replies import may_reply
 from app.store.reviews import (
@@ -114,3 +122,29 @@ class Store:
 
     async def tokens_used_since(self, installation_id: int, since: datetime) -> int:
         return await tokens_used_since(self._engine, installation_id, since)
+
+    # ----- the operator's commands (backend-review jobs / deliveries) -----
+
+    async def list_jobs(
+        self, *, status: str | None = None, kind: str | None = None, limit: int = 50
+    ) -> list[JobRow]:
+        return await list_jobs(self._engine, status=status, kind=kind, limit=limit)
+
+    async def retry_jobs(self, ids: Sequence[int], *, now: datetime) -> list[Change]:
+        return await retry_jobs(self._engine, ids, now=now)
+
+    async def cancel_jobs(self, ids: Sequence[int], *, now: datetime) -> list[Change]:
+        return await cancel_jobs(self._engine, ids, now=now)
+
+    async def list_deliveries(
+        self, *, limit: int = 50, event: str | None = None
+    ) -> list[StoredDelivery]:
+        return await list_deliveries(self._engine, limit=limit, event=event)
+
+    async def get_delivery(self, delivery_id: str) -> StoredDelivery | None:
+        return await get_delivery(self._engine, delivery_id)
+
+    async def replay_delivery(
+        self, delivery_id: str, *, now: datetime, max_attempts: int
+    ) -> list[int] | None:
+        return await replay_delivery(self._engine, delivery_id, now=now, max_attempts=max_attempts)

@@ -27,6 +27,7 @@ from app.jobs.recovery import select as select_redeliveries
 from app.settings import Settings
 from app.store.db import is_postgres, run_transaction
 from app.store.deliveries import NewDelivery, store_deliveries
+from app.store.facade import Store
 from app.store.tables import deliveries, jobs
 from app.web.app import create_app
 from tests.conftest import WEBHOOK_SECRET, wait_for
@@ -136,7 +137,7 @@ async def run_once(
     kw.setdefault("window", timedelta(hours=24))
     kw.setdefault("now", fake.now())
     async with github_for(fake, tmp_path) as hooks:
-        result = await recover(hooks, engine, say=lambda _, line: said.append(line), **kw)
+        result = await recover(hooks, Store(engine), say=lambda _, line: said.append(line), **kw)
     return result, said
 
 
@@ -267,7 +268,7 @@ async def test_a_refused_redelivery_is_reported_and_the_run_goes_on(
     caplog.set_level(logging.INFO, logger="app.jobs.recovery")
 
     async with github_for(fake, tmp_path) as hooks:
-        result = await recover(hooks, engine, window=timedelta(hours=24), now=fake.now())
+        result = await recover(hooks, Store(engine), window=timedelta(hours=24), now=fake.now())
 
     assert log.redelivered == [then]
     assert [(a.guid, reason) for a, reason in result.refused] == [
@@ -323,8 +324,12 @@ async def test_a_redelivered_event_is_stored_with_its_job_and_not_asked_for_agai
     with serve(fake) as api_url:
         settings = app_settings(fake, tmp_path, api_url)
         async with GitHubApp(settings, sleep=_no_sleep) as github:
-            first = await recover(AppHooks(github), sqlite_engine, window=HOUR * 2, now=fake.now())
-            second = await recover(AppHooks(github), sqlite_engine, window=HOUR * 2, now=fake.now())
+            first = await recover(
+                AppHooks(github), Store(sqlite_engine), window=HOUR * 2, now=fake.now()
+            )
+            second = await recover(
+                AppHooks(github), Store(sqlite_engine), window=HOUR * 2, now=fake.now()
+            )
 
     async with sqlite_engine.connect() as conn:
         stored = (await conn.execute(select(deliveries.c.id))).scalars().all()
@@ -350,7 +355,7 @@ async def test_start_up_recovers_in_the_background_without_delaying_readiness(
 
     with serve(fake) as api_url:
         settings = app_settings(fake, tmp_path, api_url, recover_since_hours=6)
-        app = create_app(settings, engine=sqlite_engine)
+        app = create_app(settings, store=Store(sqlite_engine))
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
@@ -371,7 +376,7 @@ async def test_start_up_recovery_can_be_switched_off(
 
     with serve(fake) as api_url:
         settings = app_settings(fake, tmp_path, api_url, recover_on_start=False)
-        app = create_app(settings, engine=sqlite_engine)
+        app = create_app(settings, store=Store(sqlite_engine))
         async with app.router.lifespan_context(app):
             await asyncio.sleep(0.3)
 
@@ -386,7 +391,7 @@ async def test_start_up_recovery_that_fails_only_logs_one_line(
 
     with serve(fake) as api_url:
         settings = app_settings(fake, tmp_path, api_url)
-        app = create_app(settings, engine=sqlite_engine)
+        app = create_app(settings, store=Store(sqlite_engine))
         async with app.router.lifespan_context(app):
             await wait_for(lambda: fake.calls_to("GET", "/app/hook/deliveries"))
             await wait_for(lambda: any("recovery" in r.getMessage() for r in caplog.records))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.errors import PermanentJobError
+from app.github.types import GitHubError
 from app.jobs.handlers import JobHandler
 from app.jobs.worker import Worker
 from app.store import migrate
@@ -80,6 +83,37 @@ async def test_failures_are_retried_then_dead_with_the_error(sqlite_engine: Asyn
     [(_, _, attempts, error)] = await rows(sqlite_engine)
     assert attempts == 3
     assert error == "RuntimeError: GitHub said 502"
+
+
+async def test_an_unexpected_exception_is_logged_with_message_and_traceback(
+    sqlite_engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    await migrate.upgrade(sqlite_engine)
+    queue = JobQueue(sqlite_engine, worker_id="w", max_attempts=1)
+
+    async def buggy(job: ClaimedJob) -> None:
+        raise KeyError("head_sha")
+
+    async def expected(job: ClaimedJob) -> None:
+        raise GitHubError("GitHub answered 502", status=502, transient=True)
+
+    worker = make_worker(queue, {"review": buggy, "command": expected})
+    caplog.set_level(logging.WARNING, logger="app.jobs.worker")
+    worker.start()
+    try:
+        await queue.enqueue([NewJob("review", {}), NewJob("command", {})])
+        await wait_for(statuses(sqlite_engine, ["dead", "dead"]))
+    finally:
+        await worker.stop()
+    [bug] = [r for r in caplog.records if "(review)" in r.getMessage()]
+    assert bug.levelno == logging.ERROR
+    assert "KeyError: 'head_sha'" in bug.getMessage()
+    assert caplog.text.count("Traceback (most recent call last)") == 1  # the bug's, not ours
+    assert 'raise KeyError("head_sha")' in caplog.text
+    [ours] = [r for r in caplog.records if "(command)" in r.getMessage()]
+    assert ours.levelno == logging.WARNING
+    assert "GitHubError: GitHub answered 502" in ours.getMessage()
+    assert ours.exc_info is None  # an expected error says enough in its message
 
 
 async def test_permanent_errors_and_unknown_kinds_die_at_once(sqlite_engine: AsyncEngine) -> None:

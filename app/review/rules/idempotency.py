@@ -85,11 +85,11 @@ def _whole(
     change: Change, f: ChangedFile, head: str, routes: tuple[Route, ...]
 ) -> Iterator[Report]:
     lines = head.split("\n")
-    added = {g.path: {ln.new_no for ln in g.diff.added_lines()} for g in _code(change)}
+    added = change.routes.added
     for r in routes:
         if not (r.methods & _MUTATING):
             continue
-        new = r.line in added.get(f.path, ()) or r.start in added.get(f.path, ())
+        new = r.line in added(f.path) or r.start in added(f.path)
         found = find_payment(
             f.path,
             lines,
@@ -102,7 +102,7 @@ def _whole(
         route = f"{'/'.join(sorted(r.methods & _MUTATING))} {r.path or r.name}".strip()
         if found is not None:
             hops, keyed = found
-            changed = [h for h in hops if h.line in added.get(h.path, ())]
+            changed = [h for h in hops if h.line in added(h.path)]
             if keyed or not (new or changed):
                 continue
             anchor = changed[0] if changed else Hop(f.path, r.line, lines[r.line - 1].strip())
@@ -125,7 +125,8 @@ def _hunks(change: Change, f: ChangedFile) -> Iterator[Report]:
         if any(KEY.search(ln.text) for ln in e.body):
             continue
         body = [ln for ln in e.body if ln.kind == "added" and ln.new_no is not None]
-        call = next((ln for ln in body if provider_call(ln.text, names)), None)
+        texts = [ln.text for ln in body]
+        call = next((ln for k, ln in enumerate(body) if provider_call(texts, k, names)), None)
         provider = call is not None
         call = call or next((ln for ln in body if _LOCAL.search(ln.text)), None)
         if call is None or call.new_no is None:
@@ -137,7 +138,10 @@ def _hunks(change: Change, f: ChangedFile) -> Iterator[Report]:
 
 
 def _check(change: Change, ctx: RuleContext) -> Iterator[Report]:
-    for f in _code(change):
+    code = _code(change)
+    if not any(f.added_text for f in code):
+        return
+    for f in code:
         routes = change.routes.of(f)
         head = whole_head(f)
         if routes is not None and head is not None:

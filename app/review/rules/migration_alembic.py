@@ -27,7 +27,9 @@ from app.review.rules.migration_python import (
     type_name,
 )
 
-_STRING_TYPES = frozenset({"String", "VARCHAR", "Unicode", "NVARCHAR", "CHAR", "Text", "TEXT"})
+_STRING_TYPES = frozenset(
+    {"String", "VARCHAR", "Unicode", "NVARCHAR", "CHAR", "Text", "TEXT", "AutoString"}
+)
 _UNBOUNDED = frozenset({"Text", "TEXT", "UnicodeText", "CITEXT"})
 
 
@@ -131,7 +133,8 @@ def _op(node: ast.Call, name: str, batch: str | None, line: int, text: str) -> l
     if name in ("create_index", "drop_index"):
         index_table = batch or string(arg(node, 1, "table_name"))
         concurrent = is_const(kw(node, "postgresql_concurrently"), True)
-        return [Op(name, line, text, index_table, concurrent=concurrent)]  # type: ignore[arg-type]
+        index = string(arg(node, 0, "index_name"))
+        return [Op(name, line, text, index_table, concurrent=concurrent, name=index)]  # type: ignore[arg-type]
     not_valid = is_const(kw(node, "postgresql_not_valid"), True)
     if name == "create_foreign_key":
         source = batch or string(arg(node, 1, "source_table"))

@@ -57,6 +57,7 @@ class Op:
     volatile: bool = False  # add_column: a volatile default or generated value (rewrites rows)
     unsure: bool = False  # the reader cannot tell whether it is a hazard (ask, do not assert)
     field: FieldSpec | None = None  # alter_field: the new declaration
+    name: str | None = None  # create_index, drop_index: the index's name when stated
 
 
 @dataclass(frozen=True)

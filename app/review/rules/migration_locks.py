@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from app.review.findings import Severity
 from app.review.rules.base import Change, Report, Rule, RuleContext, quote, span
 from app.review.rules.migration_ops import Check, ops, pg_report
+from app.review.rules.migration_read import PostgresHint
 
 _CREATE_FIX = (
     "On PostgreSQL a plain CREATE INDEX blocks writes to the table for the whole build. Use "
@@ -27,20 +28,22 @@ _DROP_FIX = (
 
 
 def _index(change: Change, ctx: RuleContext) -> Iterator[Report]:
+    pg = PostgresHint(change)
     for f, op in ops(change, "create_index", "drop_index"):
         if op.concurrent:
             continue
         if op.kind == "create_index":
-            yield pg_report(change, f, op, "Index created without CONCURRENTLY", _CREATE_FIX)
+            yield pg_report(pg, f, op, "Index created without CONCURRENTLY", _CREATE_FIX)
         else:
-            yield pg_report(change, f, op, "Index dropped without CONCURRENTLY", _DROP_FIX)
+            yield pg_report(pg, f, op, "Index dropped without CONCURRENTLY", _DROP_FIX)
 
 
 def _foreign_key(change: Change, ctx: RuleContext) -> Iterator[Report]:
+    pg = PostgresHint(change)
     for f, op in ops(change, "add_fk"):
         if not op.not_valid:
             yield pg_report(
-                change,
+                pg,
                 f,
                 op,
                 "Foreign key added without NOT VALID",
@@ -51,10 +54,11 @@ def _foreign_key(change: Change, ctx: RuleContext) -> Iterator[Report]:
 
 
 def _constraint(change: Change, ctx: RuleContext) -> Iterator[Report]:
+    pg = PostgresHint(change)
     for f, op in ops(change, "add_check", "add_unique"):
         if op.kind == "add_check" and not op.not_valid:
             yield pg_report(
-                change,
+                pg,
                 f,
                 op,
                 "CHECK constraint added without NOT VALID",
@@ -64,7 +68,7 @@ def _constraint(change: Change, ctx: RuleContext) -> Iterator[Report]:
             )
         elif op.kind == "add_unique":
             yield pg_report(
-                change,
+                pg,
                 f,
                 op,
                 "UNIQUE constraint built in place",

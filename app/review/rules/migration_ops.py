@@ -13,7 +13,7 @@ from app.review.findings import Severity
 from app.review.rules.base import Change, ChangedFile, Report, RuleContext, quote, span
 from app.review.rules.migration_facts import MigrationFacts, Op, OpKind, norm
 from app.review.rules.migration_models import old_field
-from app.review.rules.migration_read import targets_postgres
+from app.review.rules.migration_read import PostgresHint
 
 Check = Callable[[Change, RuleContext], Iterable[Report]]
 
@@ -49,14 +49,29 @@ def _resolve(change: Change, op: Op) -> list[Op]:
     return out
 
 
+def _new_indexes(change: Change) -> set[str]:
+    return {
+        norm(op.name)
+        for _, facts in migrations(change)
+        for op in facts.ops
+        if op.kind == "create_index" and op.name
+    }
+
+
 def ops(change: Change, *kinds: OpKind) -> Iterator[tuple[ChangedFile, Op]]:
-    """Ops of the given kinds on tables that exist before the change."""
+    """Ops of the given kinds on tables (and indexes) that exist before the change."""
     fresh = new_tables(change)
+    # DROP INDEX names no table: one this change creates is as new as a new table's (SQLite
+    # rebuilds, TypeORM's drop-and-recreate in one init migration).
+    fresh_indexes = _new_indexes(change) if "drop_index" in kinds else set()
     for f, facts in migrations(change):
         for raw in facts.ops:
             for op in _resolve(change, raw):
-                if op.kind in kinds and (op.kind == "create_table" or norm(op.table) not in fresh):
-                    yield f, op
+                if op.kind not in kinds or (op.kind != "create_table" and norm(op.table) in fresh):
+                    continue
+                if op.kind == "drop_index" and op.name and norm(op.name) in fresh_indexes:
+                    continue
+                yield f, op
 
 
 def where(op: Op) -> str:
@@ -64,9 +79,9 @@ def where(op: Op) -> str:
     return f"`{target}`" if target else "the table"
 
 
-def pg_report(change: Change, f: ChangedFile, op: Op, what: str, fix: str) -> Report:
+def pg_report(pg: PostgresHint, f: ChangedFile, op: Op, what: str, fix: str) -> Report:
     """Evidence when the change shows PostgreSQL, a question otherwise (the advice is PG's)."""
-    sure = op.postgres or targets_postgres(change)
+    sure = op.postgres or bool(pg)
     return Report(
         path=f.path,
         key=f"{op.kind}\0{op.text}",

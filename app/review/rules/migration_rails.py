@@ -5,13 +5,14 @@ Rails' implied behaviour: `add_reference` / `t.references` add an index unless `
 the default is a lambda (SQL computed per row); `change` must be reversible on its own, so
 `execute` and `change_column` there need `reversible` or `def down`. A call's options may run on
 over a few lines (`add_column :t, :c, :string,\\n  null: false`): lines ending in "," or "(" are
-joined with the next ones, at most `_JOIN` of them.
+joined with the next ones, at most `_JOIN` of them. Steps inside strong_migrations'
+`safety_assured do … end` were checked by a person: their lock hazards are not repeated.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from app.review.rules.migration_facts import VOLATILE_CALL, MigrationFacts, Op, RollbackIssue
 from app.review.rules.migration_sql import sql_ops
@@ -70,15 +71,17 @@ def _at(line: int) -> LineMap:
     return lambda _index: line
 
 
-def _logical_lines(lines: list[str]) -> Iterator[tuple[int, str]]:
-    i = 0
-    while i < len(lines):
-        start, text = i, lines[i]
-        while text.rstrip().endswith((",", "(")) and i + 1 < len(lines) and i - start < _JOIN:
-            i += 1
-            text = text.rstrip() + " " + lines[i].strip()
-        yield start, text
-        i += 1
+def _joined(lines: list[str], i: int) -> tuple[int, str]:
+    """(last index, text) of the call starting at line `i`, with its continuation lines."""
+    text, j = lines[i], i
+    while text.rstrip().endswith((",", "(")) and j + 1 < len(lines) and j - i < _JOIN:
+        j += 1
+        text = text.rstrip() + " " + lines[j].strip()
+    return j, text
+
+
+def _indent(raw: str) -> int:
+    return len(raw) - len(raw.lstrip())
 
 
 def _has(text: str, pattern: re.Pattern[str]) -> bool:
@@ -124,6 +127,8 @@ def _call_ops(name: str, a: str, b: str | None, text: str, line: int) -> list[Op
         return [Op("add_fk", line, stripped, a, not_valid=not_valid)]
     if name in ("add_reference", "add_belongs_to"):
         return _reference(text, line, a)
+    if name == "add_unique_constraint" and "using_index:" not in text:
+        return [Op("add_unique", line, stripped, a)]
     if name == "add_check_constraint":
         not_valid = _has(text, re.compile(r"validate:\s*false"))
         return [Op("add_check", line, stripped, a, not_valid=not_valid)]
@@ -154,33 +159,47 @@ def rails_facts(lines: list[str], line_of: LineMap) -> MigrationFacts:
     facts = MigrationFacts()
     defs: dict[str, int] = {}
     current = ""
-    heredoc: tuple[str, int, list[str]] | None = None
+    heredoc: tuple[str, int, list[str], bool] | None = None  # end word, line, body, assured
     change_irreversible: list[tuple[int, str]] = []
     has_reversible = False
     block: tuple[str, int] | None = None  # change_table's table and indentation
-    for i, raw in _logical_lines(lines):
-        if heredoc is not None:
-            end, start, body = heredoc
+    assured: int | None = None  # indentation of an open `safety_assured do`
+    i = -1
+    while i + 1 < len(lines):
+        i += 1
+        raw = lines[i]
+        if heredoc is not None:  # heredoc bodies are read raw: no joining of lines
+            end, start, body, quiet = heredoc
             if raw.strip() == end:
-                if current != "down":
+                if current != "down" and not quiet:
                     facts.ops.extend(sql_ops("\n".join(body), _at(line_of(start))))
                 heredoc = None
             else:
                 body.append(raw)
             continue
+        first = i
+        i, raw = _joined(lines, i)
         if m := _DEF.match(raw):
             current = m.group(1)
-            defs.setdefault(current, i)
+            defs.setdefault(current, first)
             continue
         if current == "down":
             continue
-        line, text = line_of(i), raw.strip()
+        line, text = line_of(first), raw.strip()
         has_reversible = has_reversible or "reversible do" in raw
+        if assured is not None and text == "end" and _indent(raw) <= assured:
+            assured = None
+            continue
+        if text.startswith("safety_assured"):
+            # strong_migrations' "a person checked this": its lock hazards are not ours to repeat.
+            if text.endswith(" do"):
+                assured = _indent(raw)
+            continue
+        quiet = assured is not None
         if block is not None:
-            indent = len(raw) - len(raw.lstrip())
-            if text == "end" and indent <= block[1]:
+            if text == "end" and _indent(raw) <= block[1]:
                 block = None
-            elif m := _T_CALL.match(raw):
+            elif (m := _T_CALL.match(raw)) and not quiet:
                 facts.ops.extend(
                     _block_ops(m.group(1), m.group(2), m.group(3), raw, line, block[0])
                 )
@@ -191,16 +210,17 @@ def rails_facts(lines: list[str], line_of: LineMap) -> MigrationFacts:
             if current == "change":
                 change_irreversible.append((line, text))
             if m.group(2):
-                heredoc = (m.group(2), i, [])
-            elif m.group(3):
+                heredoc = (m.group(2), first, [], quiet)
+            elif m.group(3) and not quiet:
                 facts.ops.extend(sql_ops(m.group(3), _at(line)))
-        elif _UPDATE_ALL.search(raw):
+        elif _UPDATE_ALL.search(raw) and not quiet:
             batched = bool(re.search(r"in_batches|find_each|find_in_batches|\.limit\(", raw))
             filtered = ".where(" in raw
             facts.ops.append(Op("update", line, text, filtered=filtered, batched=batched))
         elif m := _CALL.match(raw):
             ops = _call_ops(m.group(1), m.group(2), m.group(3), raw, line)
-            facts.ops.extend(ops)
+            if not quiet:
+                facts.ops.extend(ops)
             if current == "change" and any(op.kind == "alter_type" for op in ops):
                 change_irreversible.append((line, text))
     _rollback(facts, defs, lines, line_of, change_irreversible, has_reversible)

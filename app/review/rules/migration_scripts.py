@@ -23,12 +23,12 @@ def _at(line: int) -> LineMap:
 
 
 _JS_DOWN = re.compile(
-    r"(exports\.down\s*=|export\s+(?:async\s+)?function\s+down\b|export\s+const\s+down\s*=|"
+    r"(exports\.down\s*=|export\s+(?:async\s+)?function\s+down\b|(?:export\s+)?const\s+down\s*=|"
     r"^\s*(?:public\s+)?(?:async\s+)?down\s*[(:])",
     re.M,
 )
 _JS_UP = re.compile(
-    r"(exports\.up\s*=|export\s+(?:async\s+)?function\s+up\b|export\s+const\s+up\s*=|"
+    r"(exports\.up\s*=|export\s+(?:async\s+)?function\s+up\b|(?:export\s+)?const\s+up\s*=|"
     r"^\s*(?:public\s+)?(?:async\s+)?up\s*[(:])",
     re.M,
 )

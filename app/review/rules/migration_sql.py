@@ -220,7 +220,15 @@ def sql_ops(
             ops.append(Op("create_table", line, text, m.group(1), postgres=pg))
         elif m := _CREATE_INDEX.match(flat):
             ops.append(
-                Op("create_index", line, text, m.group(3), concurrent=bool(m.group(1)), postgres=pg)
+                Op(
+                    "create_index",
+                    line,
+                    text,
+                    m.group(3),
+                    concurrent=bool(m.group(1)),
+                    postgres=pg,
+                    name=m.group(2),
+                )
             )
         elif m := _ALTER.match(flat):
             ops.extend(_alter_ops(m.group(1), flat, m.group(2), line, text))
@@ -229,7 +237,10 @@ def sql_ops(
         elif flat[:5].upper() == "WITH " and (m := _CTE_UPDATE.search(flat)):
             ops.append(_update(flat, m.group(1), m.end(), line, text, pg))
         elif (m := _DROP_INDEX.match(flat)) and not m.group(3):  # MySQL's DROP INDEX … ON t
-            ops.append(Op("drop_index", line, text, concurrent=bool(m.group(1)), postgres=pg))
+            concurrent = bool(m.group(1))
+            ops.append(
+                Op("drop_index", line, text, concurrent=concurrent, postgres=pg, name=m.group(2))
+            )
         elif m := _DROP_TABLE.match(flat):
             ops.append(Op("drop_table", line, text, m.group(1), postgres=pg))
         elif m := _RENAME_TABLE.match(flat):

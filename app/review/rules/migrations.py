@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from app.review.findings import Severity
 from app.review.rules import migration_columns, migration_locks
 from app.review.rules.base import Change, Report, Rule, RuleContext, quote, span
+from app.review.rules.migration_edits import cosmetic
 from app.review.rules.migration_facts import norm
 from app.review.rules.migration_ops import Check, code_note, migrations, ops, where
 
@@ -88,8 +89,8 @@ def _edited(change: Change, ctx: RuleContext) -> Iterator[Report]:
             continue
         if not f.diff.hunks:
             continue
-        if "".join(f.added_text.split()) == "".join(f.removed_text.split()):
-            continue  # whitespace only: the database runs the same statements
+        if cosmetic(f):
+            continue  # formatting, imports, hints, comments: the database runs the same
         first = next(f.diff.added_lines(), None) or next(f.diff.removed_lines(), None)
         if first is None:
             continue

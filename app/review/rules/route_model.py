@@ -22,8 +22,9 @@ Scope = str  # "route" | "class" | "router" | "file"
 PUBLIC = re.compile(
     r"health|ready|live|\bping\b|/status\b|metrics|log_?in|log_?out|sign_?(in|up|out)|register"
     r"|/token|oauth|callback|webhook|hook|/docs|openapi|swagger|redoc|public|password"
-    r"|verify[_-]?email|confirm[_-]?email|/version|robots|favicon|well-known|sitemap"
-    r"|countr(y|ies)|currenc(y|ies)|languages|locales|timezones|pricing|session",
+    r"|verify[_-]?email|confirm(?:ed)?[_-]?email|/version|robots|favicon|well-known|sitemap"
+    r"|monitoring|prometheus|countr(y|ies)|currenc(y|ies)|languages|locales|timezones|pricing"
+    r"|plans\b|catalog|session|refresh|AuthController|auth_controller",
     re.I,
 )
 
@@ -50,6 +51,8 @@ class Route:
     opt_out: str = ""  # an explicit opt-out on this route (AllowAny, @Public()…), if any
     carriers: tuple[str, ...] = ()  # names that may carry a guard out of sight (custom router)
     handler: str = ""  # a handler referenced by name (Express `router.post('/x', ctrl.create)`)
+    static: bool = False  # takes nothing from the request: no parameters, no path variables
+    decorators: tuple[str, ...] = ()  # the route's own decorator names (guards or not)
 
     @property
     def key(self) -> tuple[str, str]:

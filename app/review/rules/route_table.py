@@ -10,8 +10,10 @@ idempotency rule follows an endpoint's calls through them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from app.review.rules.code_text import Definition, definitions, lang_of
@@ -70,11 +72,25 @@ class RouteIndex:
             if head is not None and lang_of(f.path):
                 texts[f.path] = head[:MAX_TEXT]
         self.texts = texts
-        self.defs: dict[str, list[Definition]] = index(
-            d for path, text in texts.items() for d in definitions(path, text.split("\n"))
-        )
-        self.judge = GuardJudge(self.defs)
+        self.judge = GuardJudge(lambda: self.defs)
         self._files: dict[str, FileRoutes | None] = {}
+        self._added: dict[str, frozenset[int]] = {}
+        self._by_path = {f.path: f for f in change.reviewed}
+
+    @cached_property
+    def defs(self) -> dict[str, list[Definition]]:
+        """Every function the whole texts define, by name (read on first use)."""
+        return index(
+            d for path, text in self.texts.items() for d in definitions(path, text.split("\n"))
+        )
+
+    def added(self, path: str) -> frozenset[int]:
+        """New-side numbers of the lines the change adds to `path`."""
+        if path not in self._added:
+            f = self._by_path.get(path)
+            lines = f.diff.added_lines() if f is not None else iter(())
+            self._added[path] = frozenset(ln.new_no for ln in lines if ln.new_no is not None)
+        return self._added[path]
 
     def of(self, f: ChangedFile) -> FileRoutes | None:
         if f.path not in self._files:
@@ -87,10 +103,24 @@ class RouteIndex:
         if reader is None or head is None or f.diff.status == "removed":
             return None
         base = whole_base(f)
-        added = frozenset(ln.new_no for ln in f.diff.added_lines() if ln.new_no is not None)
+        if not _may_route(lang_of(f.path), f.path, head):
+            return FileRoutes(f.path, (), () if base is not None else None, self.added(f.path))
         return FileRoutes(
             f.path,
             tuple(reader(f.path, head[:MAX_TEXT], self.judge)),
             tuple(reader(f.path, base[:MAX_TEXT], self.judge)) if base is not None else None,
-            added,
+            self.added(f.path),
         )
+
+
+def _may_route(lang: str, path: str, text: str) -> bool:
+    """Whether `text` can declare a route at all: every route the readers find needs one of
+    these (a decorator, a view's `request`, a class view, a controller, an Express call)."""
+    if lang == "python":
+        return "@" in text or "request" in text or "View" in text or "Resource" in text
+    if lang == "ruby":
+        return path.endswith("_controller.rb")
+    return "@" in text or bool(_JS_ROUTE_HINT.search(text))
+
+
+_JS_ROUTE_HINT = re.compile(r"\.(?:get|post|put|patch|delete|all|use)\(")

@@ -188,6 +188,7 @@ def read_js(path: str, text: str, judge: GuardJudge) -> list[Route]:
                     opt_out = opt or opt_out
                 end = brace_block_end(lines, i)
                 method = verb.group(1).upper()
+                empty = re.match(r"^[ \t]*+(?:\w++[ \t]++)*+\w++[ \t]*+\([ \t]*+\)", raw)
                 out.append(
                     Route(
                         "nest",
@@ -200,6 +201,10 @@ def read_js(path: str, text: str, judge: GuardJudge) -> list[Route]:
                         end + 1,
                         tuple(guards),
                         opt_out,
+                        static=bool(empty) and ":" not in (verb.group(2) or ""),
+                        decorators=tuple(
+                            dm.group(1) for _, t in pending if (dm := _DECORATOR.match(t))
+                        ),
                     )
                 )
             pending = []

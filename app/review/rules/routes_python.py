@@ -36,6 +36,15 @@ _ANNOTATION = re.compile(r"\w[ \t]*+:[ \t]*+([A-Z]\w*+)")
 # An `Annotated` alias imported from elsewhere, named for the user it resolves to.
 _AUTH_ALIAS = re.compile(
     r"(?:Current|Auth|Authenticated|Admin|Superuser|Active|Verified|LoggedIn|Staff|Required)"
+    r"[A-Z]\w*+$"
+)
+_AUTH_ALIAS_END = tuple(
+    f"{who}{dep}"
+    for who in ("User", "Auth", "Token", "Principal", "Admin")
+    for dep in ("Dep", "Dependency")
+)
+_ALIAS = re.compile(
+    r"(?:Current|Auth|Authenticated|Admin|Superuser|Active|Verified|LoggedIn|Staff|Required)"
     r"[A-Z]\w*+$|\w*?(?:User|Auth|Token|Principal|Admin)Dep(?:endency)?$"
 )
 _ALIAS = re.compile(r"^(\w++)[ \t]*+(?::[ \t]*+\w++[ \t]*+)?=[ \t]*+Annotated\[")
@@ -103,6 +112,17 @@ class _Raw:
     obj: str  # router object name for decorator routes
     cls: _Class | None
     own_perms: bool  # the route sets its own permission classes (overriding the class's)
+
+
+def _params(sig: str) -> list[str]:
+    """The parameters of a `def` signature that take something from the request."""
+    inner = sig[sig.find("(") + 1 : sig.rfind(")")]
+    names = [p.split(":")[0].split("=")[0].strip() for p in inner.split(",")]
+    return [n for n in names if n.lstrip("*") and n not in ("self", "cls")]
+
+
+def _auth_alias(name: str) -> bool:
+    return bool(_AUTH_ALIAS.match(name)) or name.endswith(_AUTH_ALIAS_END)
 
 
 def _joined(lines: Sequence[str], start: int, end: int) -> str:
@@ -252,6 +272,7 @@ class _Reader:
             return
         route_dec = next(((n, t) for n, t in pending if _ROUTE.match(t)), None)
         guards: list[Guard] = []
+        decorators: list[str] = []
         opt_out, own_perms, obj = "", False, ""
         methods: frozenset[str] = frozenset()
         path, line, framework = "", i, "fastapi-flask"
@@ -259,6 +280,8 @@ class _Reader:
             if route_dec is not None and n == route_dec[0]:
                 continue
             opt_out = self.decorator_guards(text, n, "route", guards) or opt_out
+            if dm := _DEC.match(text):
+                decorators.append(_last(dm.group(1)))
             own_perms = own_perms or text.startswith(("@permission_classes", "@action("))
         if route_dec is not None:
             n, text = route_dec
@@ -282,11 +305,12 @@ class _Reader:
         for am in _ANNOTATION.finditer(sig):
             alias = am.group(1)
             dep = self.aliases.get(alias, "")
-            if (dep and self.judge.is_guard(dep)) or (not dep and _AUTH_ALIAS.match(alias)):
+            if (dep and self.judge.is_guard(dep)) or (not dep and _auth_alias(alias)):
                 dep = dep or alias
                 guards.append(self.guard(dep, self.line_of(alias, i, end), "route"))
         if cls is not None:
             cls.has_methods = True
+        static = not _params(sig) and not re.search(r"[{<]", path)
         route = Route(
             framework=framework,
             line=line + 1,
@@ -298,6 +322,8 @@ class _Reader:
             end=body_end + 1,
             guards=tuple(guards),
             opt_out=opt_out,
+            static=static,
+            decorators=tuple(decorators),
         )
         self.raws.append(_Raw(route, obj, cls, own_perms))
 
@@ -330,7 +356,8 @@ class _Reader:
             return "drf", frozenset(methods), ""
         if cls is not None and cls.is_view and name in _VIEW_METHODS:
             return "drf", frozenset({_VIEW_METHODS[name]}), ""
-        if cls is None and self.views_module and re.search(r"\(\s*+request\b", sig):
+        view = cls is None and self.views_module and not name.startswith("_")
+        if view and re.search(r"\(\s*+request\b", sig):
             post = any("require_POST" in t for t in texts)
             return "django", frozenset({"POST" if post else "ANY"}), ""
         return None
@@ -424,6 +451,8 @@ class _Reader:
                     tuple(guards),
                     opt_out,
                     tuple(carriers),
+                    static=r.static,
+                    decorators=r.decorators,
                 )
             )
         out += self.generic_views()

@@ -24,6 +24,7 @@ _FILTER = re.compile(
     r"^[ \t]*+(skip_)?(?:prepend_|append_)?before_(?:action|filter)\b[ \t(]*+(.*+)$"
 )
 _CANCAN = re.compile(r"^[ \t]*+(load_and_authorize_resource|authorize_resource)\b(.*+)$")
+_INCLUDE = re.compile(r"^[ \t]*+include[ \t]++([\w:]++)[ \t]*+$")
 _VISIBILITY = re.compile(r"^[ \t]*+(private|protected)[ \t]*+$")
 _SYMBOL = re.compile(r":(\w++[!?]?)")
 _SCOPE = re.compile(
@@ -90,6 +91,9 @@ def read_rails(path: str, text: str, judge: GuardJudge) -> list[Route]:
                 if judge.is_guard(name):
                     g = Guard(name, i + 1, "class", raw.strip()[:200])
                     filters.append(_Filter(g, bool(m.group(1)), only, exclude))
+        elif (m := _INCLUDE.match(raw)) and any(judge.is_guard(n) for n in m.group(1).split("::")):
+            g = Guard(m.group(1), i + 1, "class", raw.strip()[:200])
+            filters.append(_Filter(g, False, None, frozenset()))
         elif m := _CANCAN.match(raw):
             only, exclude = _scope(m.group(2))
             g = Guard(m.group(1), i + 1, "class", raw.strip()[:200])

@@ -474,3 +474,121 @@ def test_hunks_only_a_guard_given_a_new_home_in_the_change_is_silent() -> None:
 def test_hunks_only_the_projects_own_decorator_removed() -> None:
     diff = modified("app/views.py", ' @bp.route("/x")\n-@superuser_required\n def x():\n')
     assert _rules(review(diff)) == [REMOVED]
+
+
+# Look-alikes found on real commits ----------------------------------------------------------
+
+
+def test_a_record_loader_before_action_is_not_a_guard() -> None:
+    base = """
+    class AccountsController < ApplicationController
+      before_action :set_account, only: %i[show destroy]
+
+      def index
+      end
+
+      def show
+      end
+
+      def destroy
+      end
+    end
+    """
+    head = base.replace("  def show\n", "  def sync_all\n  end\n\n  def show\n")
+    path = "app/controllers/accounts_controller.rb"
+    assert _rules(whole({path: base}, {path: head})) == []
+
+
+def test_an_error_handling_decorator_that_only_logs_the_user_is_not_a_guard() -> None:
+    base = """
+    def handle_provider_errors(func):
+        def _handler(request):
+            if request.user.is_authenticated:
+                who = str(request.user)
+            try:
+                return func(request)
+            except ProviderError as e:
+                return error_response(str(e), status=503)
+        return _handler
+
+
+    @handle_provider_errors
+    @api_view(["GET"])
+    def search(request):
+        return run(request)
+    """
+    head = base.replace("@handle_provider_errors\n    @api_view", "@api_view")
+    assert _rules(whole({"app/search/views.py": base}, {"app/search/views.py": head})) == []
+
+
+def test_reads_and_writes_are_judged_apart_and_static_reads_are_public() -> None:
+    base = """
+    @Controller('stays')
+    export class StaysController {
+      @UseGuards(UserGuard)
+      @Post()
+      create() {}
+
+      @UseGuards(UserGuard)
+      @Delete(':id')
+      remove() {}
+
+      @Get()
+      all() {}
+
+      @Get(':id')
+      one() {}
+    }
+    """
+    head = base.replace("  @Get(':id')\n", "  @Get(':id/media')\n  media() {}\n\n  @Get(':id')\n")
+    path = "src/stays/stays.controller.ts"
+    assert _rules(whole({path: base}, {path: head})) == []
+    catalog = FASTAPI + '\n\n@router.get("/catalog")\ndef catalog():\n    return CATALOG\n'
+    assert _rules(whole({"app/api/orders.py": FASTAPI}, {"app/api/orders.py": catalog})) == []
+
+
+def test_an_opt_out_named_in_a_docstring_or_inside_a_helper_view_is_silent() -> None:
+    base = "def helper():\n    pass\n"
+    head = (
+        base + '\n\ndef access_exempt(view_class):\n    """\n    Like the @login_not_required '
+        'decorator, for classes.\n    """\n    return view_class\n'
+    )
+    assert _rules(whole({"app/extra/auth.py": base}, {"app/extra/auth.py": head})) == []
+    views = "@login_required\ndef a(request):\n    pass\n\n\n@login_required\ndef b(request):\n"
+    views += "    pass\n"
+    helper = views + "\n\ndef _form_defaults(request):\n    return {}\n"
+    assert _rules(whole({"app/views.py": views}, {"app/views.py": helper})) == []
+
+
+def test_a_guard_replaced_by_a_decorator_out_of_sight_is_a_question() -> None:
+    base = """
+    class Hint(Resource):
+        @during_ctf_time_only
+        @authed_only
+        def get(self, hint_id):
+            return load(hint_id)
+
+
+    class Hints(Resource):
+        @authed_only
+        def get(self):
+            return []
+    """
+    head = base.replace(
+        "@during_ctf_time_only\n        @authed_only",
+        "@during_ctf_time_only\n        @check_challenge_visibility",
+    )
+    found = of(whole({"app/api/hints.py": base}, {"app/api/hints.py": head}), REMOVED)
+    assert [(f.type, f.title) for f in found] == [
+        (
+            "question",
+            "`authed_only` replaced by `check_challenge_visibility`: "
+            "does it still check who is asking?",
+        )
+    ]
+    plain = base.replace(
+        "@during_ctf_time_only\n        @authed_only",
+        "@during_ctf_time_only\n        @cache.cached(timeout=5)",
+    )
+    found = of(whole({"app/api/hints.py": base}, {"app/api/hints.py": plain}), REMOVED)
+    assert [f.type for f in found] == ["evidence"]

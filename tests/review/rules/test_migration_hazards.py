@@ -414,3 +414,81 @@ def test_whitespace_only_edit_of_an_applied_migration_is_fine() -> None:
         ALEMBIC, "-    op.drop_column('users', 'x')  \n+    op.drop_column('users', 'x')\n"
     )
     assert of(review(edit), "applied-migration-edited") == []
+
+
+def test_edit_judged_on_the_whole_file_when_gathered() -> None:
+    base = (
+        "from django.apps.registry import Apps\nfrom django.db import migrations\n\n\n"
+        "def fill(apps: Apps, schema_editor):\n    '''Fill it.'''\n"
+        "    apps.get_model('api', 'Check')\n"
+    )
+    typed = base.replace("from django.apps.registry import Apps\n", "").replace(
+        "apps: Apps", "apps: 'StateApps'"
+    )
+    hunk = modified(
+        DJANGO,
+        "-from django.apps.registry import Apps\n from django.db import migrations\n \n \n"
+        "-def fill(apps: Apps, schema_editor):\n+def fill(apps: 'StateApps', schema_editor):\n",
+    )
+    files = FileContext.of([FileText(DJANGO, typed, base)])
+    found = run_rules(parse_diff(hunk), RuleContext(), files)
+    assert of(found, "applied-migration-edited") == []
+    changed = typed.replace("'Check'", "'Flip'")
+    files = FileContext.of([FileText(DJANGO, changed, base)])
+    assert of(run_rules(parse_diff(hunk), RuleContext(), files), "applied-migration-edited")
+    assert of(review(hunk), "applied-migration-edited")  # without the files: an edit is an edit
+
+
+def test_a_down_script_is_a_rollback_not_a_change() -> None:
+    down = added("sql/migrations/2026-06-tokens/down.sql", "ALTER TABLE editor DROP COLUMN token;")
+    code = modified("src/editor.js", "-const t = editor.token;\n+const t = null;\n")
+    assert rules(review(down, code)) == []
+
+
+def test_safety_assured_steps_are_not_repeated_but_rollback_still_counts() -> None:
+    found = rails(
+        "safety_assured do\n"
+        "  remove_index :users, :email\n"
+        "  execute <<-SQL\n"
+        "    UPDATE users SET flag = true,\n"
+        "      seen = false\n"
+        "  SQL\n"
+        "end\n"
+        "remove_index :users, :name"
+    )
+    assert rules(found) == [
+        ("migration-index-not-concurrent", "10"),
+        ("migration-missing-rollback", "5"),
+    ]
+
+
+def test_postgres_is_known_from_the_gathered_files() -> None:
+    diff = added(SQL, "CREATE INDEX idx_users_email ON users (email);")
+    assert [f.type for f in of(review(diff), "migration-index-not-concurrent")] == ["question"]
+    settings = FileText(
+        "app/settings.py", "DATABASES = {'ENGINE': 'django.db.backends.postgresql'}", None
+    )
+    found = run_rules(parse_diff(diff), RuleContext(), FileContext.of([settings]))
+    assert [f.type for f in of(found, "migration-index-not-concurrent")] == ["evidence"]
+
+
+def test_dropping_an_index_the_same_change_creates_is_fine() -> None:
+    rebuild = (
+        'CREATE TABLE "user" (id integer);\nCREATE INDEX "IDX_user_name" ON "user" (name);\n'
+        'DROP INDEX "IDX_user_name";\nDROP INDEX "IDX_other";'
+    )
+    assert rules(sql(rebuild)) == [("migration-index-not-concurrent", "4")]
+
+
+def test_comment_only_edit_is_fine_even_without_the_files() -> None:
+    edit = modified(
+        "db/migrations/0001_folders.sql",
+        " -- Adds folders.\n--- Safe to run twice;\n+-- Safe to run twice,\n"
+        " CREATE TABLE f (id int);\n",
+    )
+    assert of(review(edit), "applied-migration-edited") == []
+    real = modified(
+        "db/migrations/0001_folders.sql",
+        "-CREATE TABLE f (id int);\n+CREATE TABLE f (id bigint);\n",
+    )
+    assert of(review(real), "applied-migration-edited")
