@@ -220,7 +220,7 @@ def find_fulfilment(
             here = [*item.hops, Hop(item.path, k + 1, line.strip())]
             if source is None and _FULFIL_SOURCE.search(line):
                 source = here
-            elif write is None and _WRITE.search(line):
+            elif source is not None and write is None and _WRITE.search(line):
                 write = here
     if source is None or write is None:
         return None
