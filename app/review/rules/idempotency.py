@@ -139,9 +139,12 @@ def _fulfilment(
     source, write = found
     added = change.routes.added
     new = r.line in added(f.path) or r.start in added(f.path)
-    changed = [h for h in (*source, *write) if h.line in added(h.path)]
+    # Only a new path to the payment read counts: editing what an old callback does is not
+    # the moment it became unsafe.
+    changed = [h for h in source if h.line in added(h.path)]
     if not (new or changed):
         return
+    changed += [h for h in write if h.line in added(h.path)]
     anchor = write[-1] if write[-1].line in added(write[-1].path) or new else changed[-1]
     route = f"{'/'.join(sorted(r.methods))} {r.path or r.name}".strip()
     yield Report(
