@@ -62,7 +62,16 @@ _GENERATED = re.compile(
 )
 _GENERATED_DIRS = frozenset({"generated", "__generated__", "gen-src"})
 _VENDORED_DIRS = frozenset(
-    {"vendor", "node_modules", "third_party", "third-party", "bower_components", ".yarn"}
+    {
+        "vendor",
+        "node_modules",
+        "third_party",
+        "third-party",
+        "bower_components",
+        ".yarn",
+        "site-packages",  # a committed virtualenv: Django's own migrations, not the project's
+        "dist-packages",
+    }
 )
 _MINIFIED = re.compile(r"\.min\.(js|css|mjs)$|\.(js|css)\.map$")
 _BINARY_EXT = frozenset(
@@ -227,7 +236,7 @@ _DOCS_NAMES = frozenset({"license", "licence", "changelog", "authors", "contribu
 
 _GOLANG_MIGRATE = re.compile(r"(^|/)\d+_[\w.-]+\.(up|down)\.sql$")
 _FLYWAY = re.compile(r"(^|/)([VU]\d+([._]\d+)*|R)__[^/]+\.sql$")
-_RAILS = re.compile(r"(^|/)db/migrate/\d+_\w+\.rb$")
+_RAILS = re.compile(r"(^|/)db/migrate/\d+_[^/]*\.rb$")  # also a stray "x.rb.rb"
 _PRISMA = re.compile(r"(^|/)migrations/[^/]+/migration\.sql$")
 _DJANGO = re.compile(r"(^|/)migrations/\d{4}_\w+\.py$")
 _ALEMBIC = re.compile(r"(^|/)(alembic|migrations|migration)/versions/(?!__init__\.py$)[^/]+\.py$")

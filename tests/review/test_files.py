@@ -11,6 +11,10 @@ from app.review.files import FileKind, classify, ignored_reason, is_code, match_
         ("package-lock.json", "lock file"),
         ("services/api/poetry.lock", "lock file"),
         ("go.sum", "lock file"),
+        (
+            "venv/lib/python3.12/site-packages/django/contrib/auth/migrations/0001_initial.py",
+            "vendored",
+        ),
         ("db/structure.sql", "schema dump"),
         ("db/schema.rb", "schema dump"),
         ("db/animals_schema.rb", "schema dump"),
@@ -66,6 +70,7 @@ def test_match_glob(path: str, pattern: str, hit: bool) -> None:
         ("alembic/versions/0001_init.py", FileKind("migration", "alembic")),
         ("shop/migrations/0007_order_status.py", FileKind("migration", "django")),
         ("db/migrate/20240101120000_add_status.rb", FileKind("migration", "rails")),
+        ("db/migrate/20241122183828_change_rate.rb.rb", FileKind("migration", "rails")),
         ("prisma/migrations/20240101_init/migration.sql", FileKind("migration", "prisma")),
         ("src/main/resources/db/migration/V3__add_status.sql", FileKind("migration", "flyway")),
         ("db/changelog/db.changelog-master.yaml", FileKind("migration", "liquibase")),

@@ -27,7 +27,9 @@ from app.review.rules.migration_python import (
     type_name,
 )
 
-_STRING_TYPES = frozenset({"String", "VARCHAR", "Unicode", "NVARCHAR", "CHAR", "Text", "TEXT"})
+_STRING_TYPES = frozenset(
+    {"String", "VARCHAR", "Unicode", "NVARCHAR", "CHAR", "Text", "TEXT", "AutoString"}
+)
 _UNBOUNDED = frozenset({"Text", "TEXT", "UnicodeText", "CITEXT"})
 
 

@@ -4,7 +4,7 @@ Formatter runs, import moves, type hints, comments and docstrings touch every mi
 project at once and change nothing a database would see. With the whole file at base and head
 (`ChangedFile.base_text` / `head_text`) a Python migration is compared by its syntax tree without
 those parts, SQL, Ruby and JavaScript by their text without comments, whitespace and quote style.
-Without the whole file only a whitespace-only hunk counts as cosmetic.
+Without the whole file, a hunk that changes only whitespace or whole comment lines is cosmetic.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import re
 
 from app.review.rules.base import ChangedFile
 
-_SQL_COMMENT = re.compile(r"--[^\n]*+|/\*(?:[^*]|\*(?!/))*+\*/")
+# An unclosed /* runs to the end (as in SQL): no rescan from every later "/*".
+_SQL_COMMENT = re.compile(r"--[^\n]*+|/\*(?:[^*]|\*(?!/))*+(?:\*/|\Z)")
 _HASH_COMMENT = re.compile(r"^[ \t]*+#[^\n]*+", re.M)
 _SLASH_COMMENT = re.compile(r"^[ \t]*+//[^\n]*+", re.M)
 _TRAILING_COMMA = re.compile(r",(?=[)\]}])")
@@ -77,10 +78,21 @@ def _shape(path: str, text: str) -> str | None:
     return None
 
 
+def _hunk_shape(path: str, text: str) -> str:
+    """Changed lines without comments and whitespace: all a hunk shows."""
+    if path.endswith(".sql"):
+        return _plain(text, _SQL_COMMENT, quotes=False)
+    if path.endswith((".py", ".rb")):
+        return _plain(text, _HASH_COMMENT, quotes=False)
+    if path.endswith((".js", ".ts", ".mjs", ".cjs")):
+        return _plain(text, _SLASH_COMMENT, quotes=False)
+    return "".join(text.split())
+
+
 def cosmetic(f: ChangedFile) -> bool:
     """True when the edit leaves every statement the migration runs as it was."""
-    if "".join(f.added_text.split()) == "".join(f.removed_text.split()):
-        return True
+    if _hunk_shape(f.path, f.added_text) == _hunk_shape(f.path, f.removed_text):
+        return True  # whitespace or whole comment lines only
     base, head, whole = f.base_text, f.head_text, f.text is not None and not f.text.cut
     if base is None or head is None or not whole:
         return False

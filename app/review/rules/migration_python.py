@@ -12,6 +12,7 @@ LineMap = Callable[[int], int]  # ast line number (1-based) -> new-file line num
 
 
 _MAX_REPAIRS = 10
+_MAX_REPAIR_SIZE = 200_000  # each repair parses the file again: only for ordinary sizes
 
 
 def parse_lenient(source: str) -> tuple[ast.Module | None, bool]:
@@ -22,7 +23,8 @@ def parse_lenient(source: str) -> tuple[ast.Module | None, bool]:
     conclude from it that something is missing.
     """
     lines = source.split("\n")
-    for attempt in range(_MAX_REPAIRS + 1):
+    repairs = _MAX_REPAIRS if len(source) <= _MAX_REPAIR_SIZE else 0
+    for attempt in range(repairs + 1):
         try:
             return ast.parse("\n".join(lines)), attempt > 0
         except SyntaxError as error:

@@ -478,3 +478,17 @@ def test_dropping_an_index_the_same_change_creates_is_fine() -> None:
         'DROP INDEX "IDX_user_name";\nDROP INDEX "IDX_other";'
     )
     assert rules(sql(rebuild)) == [("migration-index-not-concurrent", "4")]
+
+
+def test_comment_only_edit_is_fine_even_without_the_files() -> None:
+    edit = modified(
+        "db/migrations/0001_folders.sql",
+        " -- Adds folders.\n--- Safe to run twice;\n+-- Safe to run twice,\n"
+        " CREATE TABLE f (id int);\n",
+    )
+    assert of(review(edit), "applied-migration-edited") == []
+    real = modified(
+        "db/migrations/0001_folders.sql",
+        "-CREATE TABLE f (id int);\n+CREATE TABLE f (id bigint);\n",
+    )
+    assert of(review(real), "applied-migration-edited")
