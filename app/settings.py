@@ -1,6 +1,6 @@
 """Settings: one typed object, built once at the entry point and passed down.
 
-Names follow ARCHITECTURE.md's interface table; the ones it does not list carry a
+Names follow docs/architecture.md (names people rely on); the ones it does not list carry a
 `BACKEND_REVIEW_` prefix. A `.env` file in the working directory is read too.
 """
 

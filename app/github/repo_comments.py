@@ -20,7 +20,7 @@ update time, which would miss an old summary, so neither helps here (GITHUB-FACT
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,22 +49,31 @@ class RepoComments(RepoBase):
         self,
         number: int,
         *,
-        bot_login: str,
+        bot_login: str | Callable[[], Awaitable[str]],
         is_summary: Callable[[str], bool],
         summary_id: int | None = None,
     ) -> OurComments:
-        """The bot's summary comment and review comments on pull request `number`."""
+        """The bot's summary comment and review comments on pull request `number`.
+
+        `bot_login` may be a coroutine function: it is then asked only when a comment carries
+        our summary marker. Publishing posts the summary before any review, so a pull request
+        with no summary has no review of ours either, and its reviews are not listed.
+        """
+        login = _Login(bot_login)
         counter = _Counter()
         summary = None
         if summary_id is not None:
             summary = await self._issue_comment(summary_id, counter)
             if summary is not None and not (
-                summary.author == bot_login and is_summary(summary.body)
+                is_summary(summary.body) and summary.author == await login()
             ):
                 summary = None  # deleted and the id reused, or edited by someone: look again
         truncated = False
         if summary is None:
-            summary, truncated = await self._find_summary(number, bot_login, is_summary, counter)
+            summary, truncated = await self._find_summary(number, login, is_summary, counter)
+        if summary is None and summary_id is None:
+            return OurComments(None, [], counter.requests, truncated)
+        bot = await login()
         reviews, more = await self._scan(
             self._rest.pulls.async_list_reviews,
             f"the reviews of #{number}",
@@ -72,7 +81,7 @@ class RepoComments(RepoBase):
             stop=None,
             pull_number=number,
         )
-        ours = [r for r in reviews if _author(r) == bot_login]
+        ours = [r for r in reviews if _author(r) == bot]
         review_comments: list[Comment] = []
         for review in ours:
             found, cut = await self._scan(
@@ -106,21 +115,38 @@ class RepoComments(RepoBase):
     async def _find_summary(
         self,
         number: int,
-        bot_login: str,
+        login: _Login,
         is_summary: Callable[[str], bool],
         counter: _Counter,
     ) -> tuple[Comment | None, bool]:
-        def ours(data: Any) -> bool:
-            return _author(data) == bot_login and is_summary(str(data.get("body") or ""))
+        def marked(data: Any) -> bool:
+            return is_summary(str(data.get("body") or ""))
 
+        # First up to the first marker by anyone (the App's name is not needed when there is
+        # none); only when that one is somebody else's, again up to the first of ours.
         found, truncated = await self._scan(
             self._rest.issues.async_list_comments,
             f"the comments of #{number}",
             counter,
-            stop=ours,
+            stop=marked,
             issue_number=number,
         )
-        if found and ours(found[-1]):
+        if not (found and marked(found[-1])):
+            return None, truncated
+        bot_login = await login()
+        if _author(found[-1]) != bot_login:
+
+            def ours(data: Any) -> bool:
+                return _author(data) == bot_login and marked(data)
+
+            found, truncated = await self._scan(
+                self._rest.issues.async_list_comments,
+                f"the comments of #{number}",
+                counter,
+                stop=ours,
+                issue_number=number,
+            )
+        if found and marked(found[-1]) and _author(found[-1]) == bot_login:
             return read_data(
                 "the summary comment", lambda d: parse.comment(d, "issue"), found[-1]
             ), False
@@ -160,6 +186,20 @@ class RepoComments(RepoBase):
 
 class _Counter:
     requests = 0
+
+
+class _Login:
+    """The bot's login, asked for at most once and only when needed."""
+
+    def __init__(self, source: str | Callable[[], Awaitable[str]]) -> None:
+        self._source = source
+        self._value: str | None = source if isinstance(source, str) else None
+
+    async def __call__(self) -> str:
+        if self._value is None:
+            assert not isinstance(self._source, str)
+            self._value = await self._source()
+        return self._value
 
 
 def _counted(counter: _Counter, page: list[Any]) -> list[Any]:

@@ -227,16 +227,17 @@ async def _our_comments(
 ) -> OnThePr:
     """Our summary (by the id the last review stored, when there is one) and our own review
     comments: a bounded number of reads, however many comments others add."""
-    bot = await ctx.github.bot_login()
     ours = await repo.our_comments(
         number,
-        bot_login=bot,
+        bot_login=ctx.github.bot_login,
         is_summary=is_summary,
         summary_id=last.summary_comment_id if last else None,
     )
     if ours.truncated:
         log.warning("#%d: more comments or reviews than we read back; some may be missed", number)
-    return read_our_comments(ours.comments, bot)
+    if not ours.comments:
+        return OnThePr()
+    return read_our_comments(ours.comments, await ctx.github.bot_login())
 
 
 async def _scope(repo: RepoClient, pr: PullRequest, stored: StoredReview | None) -> Scope:

@@ -22,6 +22,8 @@ from app.review.prompt import render_part, user_message
 from app.review.request import ReviewRequest
 
 MIN_DIFF_TOKENS = 2_000  # a call with less room than this for the diff is not worth making
+# The code around the hunks may at most double a review's tokens (input, and output allowed).
+CONTEXT_COST_FACTOR = 2
 # Per call: the rule findings given as facts, and the files listed when a PR is split. Both are
 # bounded so that a PR of thousands of files does not spend each call's budget on lists.
 MAX_FACTS = 50
@@ -68,8 +70,9 @@ def plan_calls(
     the prompt shows the hunks in.
 
     The code around the hunks (`app.review.code_view`) is shown only while the budget allows
-    it: the hunks with their enclosing functions and the files' outlines; else without the
-    outlines; else the hunks alone, planned as before. The diff itself always comes first."""
+    it, and while the calls cost at most CONTEXT_COST_FACTOR times the hunks alone: the hunks
+    with their enclosing functions and the files' outlines; else without the outlines; else the
+    hunks alone, planned as before. The diff itself always comes first."""
     overhead = sum(estimate_tokens(block) for block in system)
     overhead += estimate_tokens(
         user_message(
@@ -107,10 +110,13 @@ def plan_calls(
     first = planner.plan(10**12)
     fits = review - len(first.chunks) * per_call >= first.tokens
     rich = code_views(request.diff, request.files, with_outline=True) if request.files else {}
+    plain_cost = first.tokens + len(first.chunks) * per_call
     for views in (rich, views_without_outline(rich)) if rich and fits else ():
         richer = _Planner(request.diff, skip, call_diff, views).plan(10**12)
+        cost = richer.tokens + len(richer.chunks) * per_call
         if (
-            review - len(richer.chunks) * per_call >= richer.tokens
+            cost <= review
+            and cost <= CONTEXT_COST_FACTOR * plain_cost
             and richer.not_reviewed.keys() <= first.not_reviewed.keys()
         ):
             return richer, None, views

@@ -96,37 +96,42 @@ def _python(lines: Sequence[str]) -> list[tuple[Kind, str, int, int, int]]:
     decorator: int | None = None  # first line of the decorators above the next def or class
     last_code = 0
     for number, full in enumerate(lines, 1):
-        line = full[:MAX_SCAN]
-        stripped = line.strip()
+        line = full[:MAX_SCAN] if len(full) > MAX_SCAN else full
         if quote is not None:
             if line.count(quote) % 2 == 1:
                 quote = None
             last_code = number
             continue
-        if not stripped or stripped.startswith("#"):
+        stripped = line.lstrip()
+        if not stripped or stripped[0] == "#":
             continue
         if depth == 0:
-            indent = _indent(line)
+            indent = len(line) - len(stripped)
             while stack and stack[-1].indent >= indent:
                 top = stack.pop()
                 out.append((top.kind, top.name, top.start, top.header, last_code))
-            if stripped.startswith("@"):
+            if stripped[0] == "@":
                 decorator = decorator or number
             else:
-                match = _PY_HEADER.match(line)
+                match = _PY_HEADER.match(line) if stripped[0] in "acd" else None
                 if match is not None:
                     kind: Kind = "class" if match.group(1) == "class" else "def"
                     stack.append(_Open(kind, match.group(2), decorator or number, number, indent))
                 decorator = None
         last_code = number
         code = line
-        for triple in ('"""', "'''"):
-            if line.count(triple) % 2 == 1:
-                quote = triple
-                code = line[: line.rfind(triple)]
-                break
-        code = _PY_STRING.sub("", code.replace('"""', "").replace("'''", ""))
-        depth = max(0, depth + _balance(code.split("#", 1)[0]))
+        if '"' in line or "'" in line:
+            for triple in ('"""', "'''"):
+                if triple in line and line.count(triple) % 2 == 1:
+                    quote = triple
+                    code = line[: line.rfind(triple)]
+                    break
+            code = _PY_STRING.sub("", code.replace('"""', "").replace("'''", ""))
+        if "#" in code:
+            code = code.split("#", 1)[0]
+        # At depth 0 a line without an opening bracket cannot open one (and closers clamp to 0).
+        if depth or "(" in code or "[" in code or "{" in code:
+            depth = max(0, depth + _balance(code))
     for top in reversed(stack):
         out.append((top.kind, top.name, top.start, top.header, last_code))
     return out
@@ -205,59 +210,79 @@ class _Brace:
     named: tuple[Kind, str] | None
 
 
+_BR_NEXT = re.compile(r"[{};'\"`]|//|/\*")
+
+
+def _closing(line: str, at: int, quote: str) -> int:
+    """Index just past the quote closing a string that starts at `at`, or -1 (open at the end).
+
+    Each `find` moves forward and each run of backslashes is counted once: linear."""
+    while True:
+        end = line.find(quote, at)
+        if end < 0:
+            return -1
+        slashes = 0
+        while end - slashes - 1 >= at and line[end - slashes - 1] == "\\":
+            slashes += 1
+        if slashes % 2 == 0:
+            return end + 1
+        at = end + 1
+
+
 def _brace(lines: Sequence[str]) -> list[tuple[Kind, str, int, int, int]]:
     out: list[tuple[Kind, str, int, int, int]] = []
     stack: list[_Brace] = []
-    mode = ""  # "", a quote character, "/*" or "`"
+    mode = ""  # "", "`" (a template literal spans lines) or "/*"
     statement: list[tuple[int, str]] = []  # (line, text) of the statement so far, bounded
     for number, full in enumerate(lines, 1):
         line = full[: MAX_SCAN * 4]
         piece: list[str] = []
         i, n = 0, len(line)
-        if mode in ("'", '"'):
-            mode = ""  # an unclosed quote does not span lines
         while i < n:
-            ch = line[i]
             if mode == "/*":
                 end = line.find("*/", i)
                 if end < 0:
                     break
                 mode, i = "", end + 2
                 continue
-            if mode:
-                if ch == "\\":
-                    i += 2
-                    continue
-                if ch == mode:
-                    mode = ""
-                i += 1
+            if mode == "`":
+                end = _closing(line, i, "`")
+                if end < 0:
+                    break
+                mode, i = "", end
                 continue
-            if ch == "/" and line.startswith("//", i):
+            token = _BR_NEXT.search(line, i)
+            if token is None:
+                piece.append(line[i:])
                 break
-            if ch == "/" and line.startswith("/*", i):
-                mode, i = "/*", i + 2
-                continue
-            if ch in "'\"`":
-                mode = ch
-            elif ch == "{":
+            piece.append(line[i : token.start()])
+            found, i = token.group(), token.end()
+            if found == "//":
+                break
+            if found == "/*":
+                mode = "/*"
+            elif found == "`":
+                mode = "`"
+            elif found in "'\"":
+                end = _closing(line, i, found)
+                i = n if end < 0 else end  # an unclosed quote does not span lines
+            elif found == "{":
                 text = " ".join(t for _, t in statement) + " " + "".join(piece)
-                start = statement[0][0] if statement and statement[0][1].strip() else number
-                stack.append(_Brace(start, number, _name_of(text)))
+                first = statement[0][0] if statement and statement[0][1].strip() else number
+                stack.append(_Brace(first, number, _name_of(text)))
                 statement, piece = [], []
-            elif ch == "}":
+            elif found == "}":
                 if stack:
                     top = stack.pop()
                     if top.named is not None:
                         kind, name = top.named
                         out.append((kind, name, top.start, top.line, number))
                 statement, piece = [], []
-            elif ch == ";":
+            else:  # ";"
                 statement, piece = [], []
-            else:
-                piece.append(ch)
-            i += 1
-        if "".join(piece).strip():
-            statement.append((number, "".join(piece)))
+        rest = "".join(piece)
+        if rest.strip():
+            statement.append((number, rest))
             if len(statement) > MAX_HEADER_LINES:
                 del statement[0]
     return out

@@ -18,6 +18,7 @@ from app.store.jobs import Clock, utcnow
 from app.web import health, home, setup, webhooks
 from app.web.intake import Intake, Limits
 from app.web.services import Services
+from app.web.setup_gate import SetupGate
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ def create_app(
             worker=parts.worker,
             head_revision=migrate.head_revision(),
         )
+        app.state.setup_gate.announce(settings)  # the setup link, while setup is open
         try:
             yield
         finally:
@@ -67,6 +69,8 @@ def create_app(
     )
     # Shared by every webhook request: the budgets for bodies not yet authenticated.
     app.state.webhook_intake = Intake(Limits.of(settings))
+    # One-click setup's token (None when setup is closed), printed when the lifespan starts.
+    app.state.setup_gate = SetupGate(settings)
     app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(home.router)

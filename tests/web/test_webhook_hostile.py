@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.settings import Settings
+from app.store.facade import Store
 from app.web.app import create_app
 from app.web.intake import MEMORY_BODY_BYTES, Intake
 from tests.conftest import WEBHOOK_SECRET, wait_for
@@ -89,7 +90,7 @@ def settings_for(tmp_path: Path, **values: Any) -> Settings:
 
 @asynccontextmanager
 async def running(settings: Settings, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, engine=engine)
+    app = create_app(settings, store=Store(engine))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(

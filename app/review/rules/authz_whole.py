@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from app.review.findings import Severity
 from app.review.rules.base import Change, ChangedFile, Report, quote, span
+from app.review.rules.guard_words import plain_decorator
 from app.review.rules.route_model import Guard, Route
 from app.review.rules.route_table import FileRoutes
 
@@ -49,9 +50,11 @@ def _moved_elsewhere(change: Change, f: ChangedFile, routes: FileRoutes, name: s
 def guard_removed(change: Change, f: ChangedFile, routes: FileRoutes) -> Iterator[Report]:
     if routes.base is None:
         return
+    judge = change.routes.judge
     head = {r.key: r for r in routes.head}
     by_path = {f"{'/'.join(sorted(r.methods))} {r.path}": r for r in routes.head if r.path}
     lost: dict[tuple[str, int], tuple[Guard, list[Route]]] = {}
+    swaps: dict[tuple[str, int], str] = {}  # guard -> a decorator of unknown effect put instead
     for b in routes.base:
         h = _match(b, head, by_path)
         if h is None or (h.opt_out and not b.opt_out):
@@ -59,19 +62,34 @@ def guard_removed(change: Change, f: ChangedFile, routes: FileRoutes) -> Iterato
         names = h.guard_names()
         if names - b.guard_names():
             continue  # something new covers it: the guard moved or was replaced
+        unknown = [
+            d
+            for d in h.decorators
+            if d not in b.decorators and not plain_decorator(d) and not judge.definition(d)
+        ]
         for g in b.guards:
             if g.name not in names:
                 lost.setdefault((g.name, g.line), (g, []))[1].append(h)
+                if unknown:
+                    swaps[(g.name, g.line)] = unknown[0]
     for (name, line), (g, routes_lost) in sorted(lost.items(), key=lambda kv: kv[0][1]):
         if _moved_elsewhere(change, f, routes, name):
             continue
-        public = all(r.public for r in routes_lost)
+        # Public by design, or narrowed on purpose: only reads lost a guard the file's writes
+        # still have (a controller guard pushed down to the methods that change data).
+        kept = any(name in r.guard_names() for r in routes.head if r.methods & _MUTATING)
+        reads = all(not r.methods & _MUTATING for r in routes_lost)
+        public = all(r.public for r in routes_lost) or (kept and reads)
+        swap = swaps.get((name, line))
         labels = ", ".join(f"`{r.label}`" for r in routes_lost[:3])
         more = f" and {len(routes_lost) - 3} more" if len(routes_lost) > 3 else ""
         yield Report(
             path=f.path,
             key=f"{g.name}\0{g.text}\0{routes_lost[0].key}",
-            title=f"Auth guard removed: `{quote(g.name, 60)}`"
+            title=f"`{quote(g.name, 60)}` replaced by `{quote(swap, 60)}`: does it still check "
+            "who is asking?"
+            if swap and not public
+            else f"Auth guard removed: `{quote(g.name, 60)}`"
             if not public
             else f"`{quote(g.name, 60)}` no longer guards {labels}: public on purpose?",
             evidence=f"Base line {line}: `{quote(g.text)}` guarded {labels}{more}; at the head "
@@ -81,8 +99,8 @@ def guard_removed(change: Change, f: ChangedFile, routes: FileRoutes) -> Iterato
             "these endpoints (router, base class, middleware) and point to it in the PR.",
             lines=span(line),
             side="LEFT",
-            severity=Severity.INFO if public else None,
-            type="question" if public else "evidence",
+            severity=Severity.INFO if public or swap else None,
+            type="question" if public or swap else "evidence",
         )
 
 

@@ -80,6 +80,25 @@ def auth_name(name: str) -> bool:
     return bool(_USER_END.search(last)) and not _NOT_USER.search(last.lower())
 
 
+# Decorators whose effect is known and is not access control: docs, HTTP verbs and codes,
+# caching, transactions, throttling, serialisation, logging.
+_PLAIN_DECORATOR = re.compile(
+    r"^(?:Api[A-Z]\w*+|Get|Post|Put|Patch|Delete|All|Head|Options|HttpCode|Header|Redirect"
+    r"|Render|Version|UsePipes|UseInterceptors|UseFilters|Sse|Throttle|SkipThrottle|Serialize"
+    r"|SerializeOptions|Cache\w*+|swagger_auto_schema|extend_schema\w*+|doc|marshal\w*+"
+    r"|expect|response|responses|cache\w*+|cached|memoize|atomic|transaction\w*+|route"
+    r"|deprecated|limiter|limit|ratelimit|rate_limit|retry|log\w*+|trace\w*+|timed|timer"
+    r"|csrf_exempt|never_cache|vary_on_\w*+|require_(?:http_methods|GET|POST|safe)"
+    r"|staticmethod|classmethod|property|action|validate\w*+|use_kwargs|use_args|paginate\w*+"
+    r"|instrument\w*+|measure\w*+|wraps|override|abstractmethod)$"
+)
+
+
+def plain_decorator(name: str) -> bool:
+    """Whether decorator `name` is known not to be about access (docs, verbs, caching…)."""
+    return _PLAIN_DECORATOR.match(name.rsplit(".", 1)[-1]) is not None
+
+
 class GuardJudge:
     """Decides whether names are guards, reading definitions found in the change's files."""
 

@@ -125,7 +125,8 @@ def _hunks(change: Change, f: ChangedFile) -> Iterator[Report]:
         if any(KEY.search(ln.text) for ln in e.body):
             continue
         body = [ln for ln in e.body if ln.kind == "added" and ln.new_no is not None]
-        call = next((ln for ln in body if provider_call(ln.text, names)), None)
+        texts = [ln.text for ln in body]
+        call = next((ln for k, ln in enumerate(body) if provider_call(texts, k, names)), None)
         provider = call is not None
         call = call or next((ln for ln in body if _LOCAL.search(ln.text)), None)
         if call is None or call.new_no is None:

@@ -17,29 +17,29 @@ from functools import lru_cache
 
 from app.review.rules.code_text import MAX_LINE, Definition
 
+# Calls that move money. A Checkout Session, an Invoice or a PaymentIntent created without
+# `confirm: true` charges nothing by itself, and confirming or capturing an existing intent
+# twice is refused by Stripe, so none of those is one.
 PROVIDER = re.compile(
-    r"stripe\.(PaymentIntent|Charge|Refund|Transfer|Payout|Subscription|Invoice)\.create\("
-    r"|stripe\.(paymentIntents|charges|refunds|transfers|payouts|subscriptions|invoices"
-    r"|checkout\.sessions)\.create\(|stripe\.checkout\.Session\.create\("
+    r"stripe\.(?:PaymentIntent|Charge|Refund|Transfer|Payout|Subscription)\.create(?:_async)?\b"
+    r"|stripe\.(?:paymentIntents|charges|refunds|transfers|payouts|subscriptions)\.create\("
     r"|\bcheckout\.payments\(|\.payments\.create\(|\.refunds\.create\("
     r"|braintree\.Transaction\.sale\(|\bgateway\.transaction\.sale\("
-    r"|OrdersCreateRequest\(|paypal\w*+\.\w*+orders?\.create\(|mollie\w*+\.payments\.create\("
-    r"|razorpay\w*+\.order\.create\(|Stripe::(?:PaymentIntent|Charge|Refund|Transfer|Payout"
-    r"|Subscription|Invoice|Checkout::Session)\.create\b",
+    r"|OrdersCaptureRequest\(|paypal\w*+\.\w*+orders?\.capture\(|mollie\w*+\.payments\.create\("
+    r"|razorpay\w*+\.payment\.capture\(|Stripe::(?:PaymentIntent|Charge|Refund|Transfer|Payout"
+    r"|Subscription)\.create\b",
     re.I,
 )
 _RESOURCE = (
-    r"(?:PaymentIntent|Charge|Refund|Transfer|Payout|Subscription|Invoice|Session"
-    r"|paymentIntents|charges|refunds|transfers|payouts|subscriptions|invoices|sessions"
-    r"|payment_intents|checkout_sessions)"
+    r"(?:PaymentIntent|Charge|Refund|Transfer|Payout|Subscription"
+    r"|paymentIntents|charges|refunds|transfers|payouts|subscriptions|payment_intents)"
 )
-# `<client>.[v1.][checkout.]<resource>.create[_async]` — the client is checked against the
-# file's names for the SDK afterwards.
-_CLIENT_CALL = re.compile(
-    rf"(?<!\w)(\w++)\.(?:v1\.)?(?:checkout\.)?{_RESOURCE}\.(?:create|create_async|capture|capture_async"
-    r"|confirm|confirm_async)\b"
-)
+# `<client>.[v1.]<resource>.create[_async]` — the client is checked against the file's names
+# for the SDK afterwards.
+_CLIENT_CALL = re.compile(rf"(?<!\w)(\w++)\.(?:v1\.)?{_RESOURCE}\.(?:create|create_async)\b")
 _BARE_CALL = re.compile(rf"(?<![.\w]){_RESOURCE}\.(?:create|create_async)\b")
+_CONFIRM = re.compile(r"\bconfirm\b[\"']?\s*+[:=]\s*+(?:true|True)\b")
+_ARGS_LINES = 15  # lines of a call's arguments searched for `confirm: true`
 _PY_IMPORT = re.compile(r"^\s*+import\s++stripe(?:\s++as\s++(\w++))?")
 _PY_FROM = re.compile(r"^\s*+from\s++stripe\b[\w.]*+\s++import\s++(.{1,300})")
 _JS_IMPORT = re.compile(
@@ -80,15 +80,25 @@ def sdk_names(text: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def provider_call(line: str, names: frozenset[str]) -> bool:
-    """Whether `line` calls a payment provider to create a charge, intent, refund…"""
-    line = line[:MAX_LINE]
-    if PROVIDER.search(line):
+def provider_call(lines: Sequence[str], k: int, names: frozenset[str]) -> bool:
+    """Whether `lines[k]` calls a payment provider in a way that moves money: a charge, a
+    refund, a transfer, a subscription, a PaymentIntent created with `confirm: true`."""
+    line = lines[k][:MAX_LINE]
+    found = PROVIDER.search(line)
+    text = found.group(0) if found else ""
+    if not found:
+        for m in _CLIENT_CALL.finditer(line):
+            if m.group(1) in names or "stripe" in m.group(1).lower():
+                text = m.group(0)
+                break
+        else:
+            bare = [m for m in _BARE_CALL.finditer(line) if m.group(0).split(".")[0] in names]
+            text = bare[0].group(0) if bare else ""
+    if not text:
+        return False
+    if "ntent" not in text:
         return True
-    for m in _CLIENT_CALL.finditer(line):
-        if m.group(1) in names or "stripe" in m.group(1).lower():
-            return True
-    return any(m.group(0).split(".", 1)[0] in names for m in _BARE_CALL.finditer(line))
+    return any(_CONFIRM.search(ln[:MAX_LINE]) for ln in lines[k : k + _ARGS_LINES])
 
 
 @dataclass(frozen=True)
@@ -123,7 +133,7 @@ def find_payment(
         keyed = item.keyed or any(KEY.search(ln[:MAX_LINE]) for ln in body)
         callees = [(n, item.start) for n in extra] if not item.hops else []
         for k, ln in enumerate(body, start=item.start):
-            if provider_call(ln, names):
+            if provider_call(item.lines, k, names):
                 return [*item.hops, Hop(item.path, k + 1, ln.strip())], keyed
             callees += [(m.group(1), k) for m in _CALL.finditer(ln[:MAX_LINE])]
         if len(item.hops) >= _MAX_HOPS:

@@ -24,7 +24,7 @@ PUBLIC = re.compile(
     r"|/token|oauth|callback|webhook|hook|/docs|openapi|swagger|redoc|public|password"
     r"|verify[_-]?email|confirm(?:ed)?[_-]?email|/version|robots|favicon|well-known|sitemap"
     r"|monitoring|prometheus|countr(y|ies)|currenc(y|ies)|languages|locales|timezones|pricing"
-    r"|plans\b|catalog|session",
+    r"|plans\b|catalog|session|refresh|AuthController|auth_controller",
     re.I,
 )
 
@@ -52,6 +52,7 @@ class Route:
     carriers: tuple[str, ...] = ()  # names that may carry a guard out of sight (custom router)
     handler: str = ""  # a handler referenced by name (Express `router.post('/x', ctrl.create)`)
     static: bool = False  # takes nothing from the request: no parameters, no path variables
+    decorators: tuple[str, ...] = ()  # the route's own decorator names (guards or not)
 
     @property
     def key(self) -> tuple[str, str]:

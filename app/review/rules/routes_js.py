@@ -202,6 +202,9 @@ def read_js(path: str, text: str, judge: GuardJudge) -> list[Route]:
                         tuple(guards),
                         opt_out,
                         static=bool(empty) and ":" not in (verb.group(2) or ""),
+                        decorators=tuple(
+                            dm.group(1) for _, t in pending if (dm := _DECORATOR.match(t))
+                        ),
                     )
                 )
             pending = []

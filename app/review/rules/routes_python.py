@@ -272,6 +272,7 @@ class _Reader:
             return
         route_dec = next(((n, t) for n, t in pending if _ROUTE.match(t)), None)
         guards: list[Guard] = []
+        decorators: list[str] = []
         opt_out, own_perms, obj = "", False, ""
         methods: frozenset[str] = frozenset()
         path, line, framework = "", i, "fastapi-flask"
@@ -279,6 +280,8 @@ class _Reader:
             if route_dec is not None and n == route_dec[0]:
                 continue
             opt_out = self.decorator_guards(text, n, "route", guards) or opt_out
+            if dm := _DEC.match(text):
+                decorators.append(_last(dm.group(1)))
             own_perms = own_perms or text.startswith(("@permission_classes", "@action("))
         if route_dec is not None:
             n, text = route_dec
@@ -320,6 +323,7 @@ class _Reader:
             guards=tuple(guards),
             opt_out=opt_out,
             static=static,
+            decorators=tuple(decorators),
         )
         self.raws.append(_Raw(route, obj, cls, own_perms))
 
@@ -448,6 +452,7 @@ class _Reader:
                     opt_out,
                     tuple(carriers),
                     static=r.static,
+                    decorators=r.decorators,
                 )
             )
         out += self.generic_views()

@@ -96,3 +96,35 @@ async def test_what_could_not_be_read_is_missing_context() -> None:
     assert note in with_model.plan.summary_body
     rules_only = await run_review(req, None, limits())
     assert f"> Missing context: {note}" in rules_only.plan.summary_body
+
+
+async def test_the_code_around_may_at_most_double_the_review_s_tokens() -> None:
+    long = "x" * 900
+    head = "\n".join(
+        [
+            "def post_entry(entry):",
+            *[f"    a_{n} = '{long}'" for n in range(2, 10)],
+            "    validate(entry)",  # 10
+            "    db.add(entry)",
+            "    db.flush()",
+            "    return entry",
+            "",
+            "",
+            *[f"    b_{n} = '{long}'" for n in range(16, 41)],
+            "    undo = entry.reversed()",  # 41
+            "    db.add(undo)",
+            "    audit(undo)",
+            "    return undo",
+            "",
+            *[f"    c_{n} = '{long}'" for n in range(46, 90)],
+        ]
+    )
+    req = request(
+        ledger_only(), persona=small_persona(), files=FileContext.of([FileText(LEDGER, head, None)])
+    )
+    fake = FakeAnthropic()
+    fake.enqueue(tool_answer(answer()))
+    await review(fake, req)  # the default budgets: room for all of it, but not at that price
+    user = _user(fake)
+    assert "@@ -40,4 +41,5 @@" in user
+    assert not HEAD_LINE.search(user)  # 45 lines of 900 characters: more than double

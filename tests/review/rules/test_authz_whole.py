@@ -558,3 +558,37 @@ def test_an_opt_out_named_in_a_docstring_or_inside_a_helper_view_is_silent() -> 
     views += "    pass\n"
     helper = views + "\n\ndef _form_defaults(request):\n    return {}\n"
     assert _rules(whole({"app/views.py": views}, {"app/views.py": helper})) == []
+
+
+def test_a_guard_replaced_by_a_decorator_out_of_sight_is_a_question() -> None:
+    base = """
+    class Hint(Resource):
+        @during_ctf_time_only
+        @authed_only
+        def get(self, hint_id):
+            return load(hint_id)
+
+
+    class Hints(Resource):
+        @authed_only
+        def get(self):
+            return []
+    """
+    head = base.replace(
+        "@during_ctf_time_only\n        @authed_only",
+        "@during_ctf_time_only\n        @check_challenge_visibility",
+    )
+    found = of(whole({"app/api/hints.py": base}, {"app/api/hints.py": head}), REMOVED)
+    assert [(f.type, f.title) for f in found] == [
+        (
+            "question",
+            "`authed_only` replaced by `check_challenge_visibility`: "
+            "does it still check who is asking?",
+        )
+    ]
+    plain = base.replace(
+        "@during_ctf_time_only\n        @authed_only",
+        "@during_ctf_time_only\n        @cache.cached(timeout=5)",
+    )
+    found = of(whole({"app/api/hints.py": base}, {"app/api/hints.py": plain}), REMOVED)
+    assert [f.type for f in found] == ["evidence"]

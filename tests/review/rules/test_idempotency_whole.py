@@ -12,7 +12,7 @@ import stripe as stripe_lib
 
 
 def charge(customer, amount):
-    return stripe_lib.PaymentIntent.create(customer=customer, amount=amount{extra})
+    return stripe_lib.PaymentIntent.create(customer=customer, amount=amount, confirm=True{extra})
 """
 
 ROUTES = """
@@ -84,7 +84,8 @@ def test_async_variant_added_to_an_existing_drf_view() -> None:
     """
     head = base.replace(
         '            return Response({"id": order.id})',
-        "            intent = await stripe.PaymentIntent.create_async(amount=order.total)\n"
+        "            intent = await stripe.PaymentIntent.create_async(\n"
+        "                amount=order.total, confirm=True\n            )\n"
         '            return Response({"id": order.id})',
     )
     found = of(whole({"shop/views.py": base}, {"shop/views.py": head}), RULE)
@@ -132,7 +133,7 @@ def test_nest_post_handler_calling_a_service_method() -> None:
       constructor(@InjectStripe() private readonly client: Stripe) {}
 
       async charge(id: string) {
-        return this.client.paymentIntents.create({ amount: 100, currency: 'eur' });
+        return this.client.paymentIntents.create({ amount: 100, currency: 'eur', confirm: true });
       }
     }
     """
@@ -157,13 +158,15 @@ def test_express_handler_referenced_by_name() -> None:
     const stripeClient = require('stripe')(process.env.STRIPE_KEY);
 
     async function checkout(req, res) {
-      const session = await stripeClient.checkout.sessions.create({ mode: 'payment' });
-      res.json(session);
+      const charge = await stripeClient.charges.create({ amount: 500, source: req.body.token });
+      res.json(charge);
     }
     """
     found = of(whole({}, {"src/routes.js": routes, "src/handlers.js": handlers}), RULE)
     assert [(f.where.path, f.where.lines) for f in found] == [("src/routes.js", "1")]
-    keyed = handlers.replace("{ mode: 'payment' }", "{ mode: 'payment' }, { idempotencyKey: k }")
+    keyed = handlers.replace(
+        "source: req.body.token }", "source: req.body.token }, { idempotencyKey: k }"
+    )
     assert of(whole({}, {"src/routes.js": routes, "src/handlers.js": keyed}), RULE) == []
 
 
@@ -174,3 +177,20 @@ def test_a_non_payment_create_through_an_unrelated_client_is_silent() -> None:
         return client.sessions.create(body)
     """
     assert of(whole({}, {"app/api/notes.py": text}), RULE) == []
+
+
+def test_calls_that_move_no_money_are_silent() -> None:
+    for call in (
+        "stripe.checkout.Session.create(mode='payment', line_items=items)",
+        "stripe.PaymentIntent.create(amount=total, currency='eur')",
+        "stripe.PaymentIntent.confirm(intent_id)",
+        "stripe.Invoice.create(customer=c)",
+    ):
+        text = f'@router.post("/pay")\ndef pay(body: In):\n    return {call}\n'
+        assert of(whole({}, {"app/api/pay.py": text}), RULE) == [], call
+    multi = (
+        '@router.post("/pay")\ndef pay(body: In):\n    return stripe.PaymentIntent.create(\n'
+        "        amount=body.total,\n        payment_method=body.method,\n        confirm=True,\n"
+        "    )\n"
+    )
+    assert [f.where.lines for f in of(whole({}, {"app/api/pay.py": multi}), RULE)] == ["3"]
