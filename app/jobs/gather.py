@@ -17,6 +17,8 @@ from app.errors import PermanentJobError
 from app.github.repo import RepoClient
 from app.github.types import Comment, GitHubError, PullDiff, PullRequest
 from app.jobs.context import JobContext
+from app.jobs.cpu_budget import CpuRunner, InlineCpu
+from app.jobs.cpu_pool import CpuTaskError, OverBudget
 from app.jobs.files import context_limits, read_files
 from app.jobs.payloads import ReviewJob
 from app.jobs.persona_files import load_persona_file
@@ -41,6 +43,8 @@ from app.review.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, par
 from app.store.reviews import StoredReview
 
 log = logging.getLogger(__name__)
+
+INLINE_PARSE_CHARS = 32_768
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +173,12 @@ class ReviewInputs:
 
 
 async def gather_review(
-    ctx: JobContext, repo: RepoClient, request: ReviewJob, pr: PullRequest, loaded: LoadedConfig
+    ctx: JobContext,
+    repo: RepoClient,
+    request: ReviewJob,
+    pr: PullRequest,
+    loaded: LoadedConfig,
+    cpu: CpuRunner | None = None,
 ) -> ReviewInputs:
     """Read what the review of `pr` needs from GitHub, the database and Linear.
 
@@ -178,10 +187,7 @@ async def gather_review(
     config = loaded.config
     persona = await load_persona(repo, pr.base_sha, config.persona, ctx.personas_dir)
     pull_diff = await repo.pull_diff(pr.number)
-    try:
-        diff = parse_diff(pull_diff.text)
-    except DiffParseError as exc:
-        raise PermanentJobError(f"the diff GitHub sent could not be read: {exc}") from None
+    diff = await _parse(cpu, pull_diff.text)
     last = await ctx.store.last_review(request.repository_id, pr.number)
     on_pr = await _our_comments(ctx, repo, pr.number, last)
     read = await read_files(
@@ -221,6 +227,26 @@ async def gather_review(
         ),
         files=read.context,
     )
+
+
+async def _parse(cpu: CpuRunner | None, text: str) -> Diff:
+    """The diff, parsed off the event loop (`cpu`) within the review's budget. A small one is
+    parsed in place: the parser is linear, a few milliseconds at INLINE_PARSE_CHARS, less than
+    the hop to a worker process and back."""
+    if len(text) <= INLINE_PARSE_CHARS:
+        cpu = InlineCpu()
+    try:
+        return await (cpu or InlineCpu()).run(parse_diff, text)
+    except DiffParseError as exc:
+        raise PermanentJobError(f"the diff GitHub sent could not be read: {exc}") from None
+    except CpuTaskError as exc:
+        if exc.kind != "DiffParseError":
+            raise
+        raise PermanentJobError(f"the diff GitHub sent could not be read: {exc}") from None
+    except OverBudget as exc:
+        raise PermanentJobError(
+            f"the diff could not be read within the review's CPU budget ({exc})"
+        ) from None
 
 
 async def _our_comments(
