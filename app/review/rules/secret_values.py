@@ -70,8 +70,13 @@ def entropy(value: str) -> float:
     return -sum(n / total * math.log2(n / total) for n in counts.values())
 
 
+# A folder named for tests with a qualifier: integration_tests/, api-tests/, public_api_test/.
+_TEST_DIR_ENDINGS = tuple(f"{sep}{word}" for sep in "_-" for word in ("test", "tests", "spec"))
+
+
 def is_sample_file(path: str) -> bool:
-    return bool(_SAMPLE_PATH.search(path))
+    folders = path.lower().split("/")[:-1]
+    return bool(_SAMPLE_PATH.search(path)) or any(d.endswith(_TEST_DIR_ENDINGS) for d in folders)
 
 
 def is_dev_only_key_file(path: str) -> bool:

@@ -145,6 +145,7 @@ def test_sendgrid_key_is_a_provider_format() -> None:
         ("backend/app.py", f'app.config["MAIL_PASSWORD"] = "{RANDOM_PASSWORD}"'),
         ("app/db.py", f'dbPassword = "{RANDOM_PASSWORD}"'),
         ("src/client.ts", f"const apiKey = '{HEX_SECRET}'"),
+        ("latest/run.py", f'api_key = "{HEX_SECRET}"'),  # "latest" is not a test folder
         ("config/secrets.yml", f"  client_secret: {HEX_SECRET}"),
         ("client_secret.json", f'{{"web": {{"client_secret": "{RANDOM_PASSWORD}"}}}}'),
     ],
@@ -180,6 +181,8 @@ def test_random_literal_assigned_to_a_secret_name_is_major(path: str, line: str)
         (".env.example", f"SECRET_KEY={HEX_SECRET}"),
         ("config/app.yml.template", f"  password: {RANDOM_PASSWORD}"),
         ("docs/setup.md", f"    DATABASE_PASSWORD={RANDOM_PASSWORD}"),
+        ("sdk/integration_tests/run.py", f'api_key = "{HEX_SECRET}"'),
+        ("sdk/api-test/run.py", f'api_key = "{HEX_SECRET}"'),
     ],
 )
 def test_generic_look_alikes_stay_silent(path: str, line: str) -> None:
