@@ -50,13 +50,17 @@ _UNQUOTED_OK = re.compile(
     r"(?:^|/)\.env(?:\.[\w-]+)?$|\.(?:env|ini|cfg|conf|properties|ya?ml|toml)$", re.IGNORECASE
 )
 
-# Files whose values are samples: tests, fixtures, examples, templates, docs.
-_SAMPLE_PATH = re.compile(
-    r"(?:^|/)(?:tests?|specs?|__tests__|fixtures?|mocks?|examples?|samples?|docs?|testdata)/"
-    r"|\.(?:example|sample|template|tmpl|dist|tpl)(?:\.\w+)?$|(?:^|/)[^/]*\.example\.\w+$"
-    r"|\.(?:md|markdown|rst|adoc|txt)$",
-    re.IGNORECASE,
+# Files whose values are samples: tests, fixtures, examples, templates, docs — judged from the
+# path's folders and the file name's dotted parts, with string operations only.
+_SAMPLE_FOLDERS = frozenset(
+    {"test", "tests", "spec", "specs", "__tests__", "fixture", "fixtures", "mock", "mocks"}
+    | {"example", "examples", "sample", "samples", "doc", "docs", "testdata"}
 )
+# A folder named for tests with a qualifier: integration_tests/, api-tests/, public_api_test/.
+_TEST_DIR_ENDINGS = tuple(f"{sep}{word}" for sep in "_-" for word in ("test", "tests", "spec"))
+# `.env.example`, `config.sample.json`, `app.yml.template`, `settings.py.dist`.
+_SAMPLE_PARTS = frozenset(("example", "sample", "template", "tmpl", "dist", "tpl"))
+_DOC_EXTENSIONS = frozenset(("md", "markdown", "rst", "adoc", "txt"))
 # Key material for a developer's own machine: a localhost certificate, a self-signed dev pair.
 _DEV_ONLY_KEY = re.compile(r"localhost|self-?signed|snakeoil|(?:^|[/._-])dev[/._-]", re.IGNORECASE)
 # A Firebase web config: its apiKey is an identifier shipped to every browser (Firebase's docs).
@@ -70,13 +74,12 @@ def entropy(value: str) -> float:
     return -sum(n / total * math.log2(n / total) for n in counts.values())
 
 
-# A folder named for tests with a qualifier: integration_tests/, api-tests/, public_api_test/.
-_TEST_DIR_ENDINGS = tuple(f"{sep}{word}" for sep in "_-" for word in ("test", "tests", "spec"))
-
-
 def is_sample_file(path: str) -> bool:
-    folders = path.lower().split("/")[:-1]
-    return bool(_SAMPLE_PATH.search(path)) or any(d.endswith(_TEST_DIR_ENDINGS) for d in folders)
+    *folders, name = path.lower().split("/")
+    if any(d in _SAMPLE_FOLDERS or d.endswith(_TEST_DIR_ENDINGS) for d in folders):
+        return True
+    parts = name.split(".")[1:]
+    return any(p in _SAMPLE_PARTS for p in parts) or (bool(parts) and parts[-1] in _DOC_EXTENSIONS)
 
 
 def is_dev_only_key_file(path: str) -> bool:
