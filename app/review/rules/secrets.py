@@ -104,7 +104,8 @@ _HINT_WORDS = (
     "whsec_",
 )
 # The generic reading needs a name that means secret (secret_values._SECRET_NAME).
-_HINT_FOLDED = ("aws", "eyj", "pass", "pwd", "secret", "token", "key", "credential")
+_HINT_FOLDED = ("aws", "eyj")
+_GENERIC_FOLDED = ("pass", "pwd", "secret", "token", "key", "credential")
 _PLACEHOLDER = re.compile(
     r"example|xxxx|dummy|placeholder|your[_-]|redacted|changeme|\.\.\.|<|\$\{|\{\{", re.I
 )
@@ -152,7 +153,13 @@ def _pem_has_body(f: ChangedFile, index: int, text: str) -> bool:
 
 
 def _may_hold_secret(text: str) -> bool:
+    """A provider format may be in `text`."""
     return hinted(text, _HINT_WORDS, _HINT, _HINT_FOLDED)
+
+
+def _may_hold_generic(text: str) -> bool:
+    """A secret's name may be assigned in `text`."""
+    return ("=" in text or ":" in text) and hinted(text, folded=_GENERIC_FOLDED)
 
 
 def _provider_hits(f: ChangedFile, index: int, text: str) -> list[tuple[str, str]]:
@@ -197,24 +204,32 @@ _GENERIC = "hard-coded credential"
 
 
 def _scan(f: ChangedFile) -> Iterator[Report]:
-    if not _may_hold_secret(f.added_text):
-        return
     in_test = f.kind.kind == "test"
     # Tests, fixtures, examples, templates and docs hold samples: only a private key there is
     # worth a question, and only in tests (an example's demo key pair protects nothing).
     sample = in_test or is_sample_file(f.path)
+    provider = _may_hold_secret(f.added_text)
+    generic = not sample and _may_hold_generic(f.added_text)
+    if not provider and not generic:
+        return
     dev_key = sample or is_dev_only_key_file(f.path)
     seen: set[str] = set()  # generic values already reported in this file
     for index, ln in enumerate(f.visible):
-        if ln.kind != "added" or ln.new_no is None or not _may_hold_secret(ln.text):
+        if ln.kind != "added" or ln.new_no is None:
             continue
-        hits = _provider_hits(f, index, ln.text)
-        if not in_test:
-            for m in _JWT.finditer(ln.text):
-                if _jwt_header_ok(m.group(1)):
-                    hits.append(("JWT bearer token", m.group(1)))
-        if not sample:
+        hits: list[tuple[str, str]] = []
+        if provider and _may_hold_secret(ln.text):
+            hits = _provider_hits(f, index, ln.text)
+            if not in_test:
+                hits += [
+                    ("JWT bearer token", m.group(1))
+                    for m in _JWT.finditer(ln.text)
+                    if _jwt_header_ok(m.group(1))
+                ]
+        if generic and _may_hold_generic(ln.text):
             hits += _generic_hits(f, ln.text, hits, seen)
+        if not hits:
+            continue
         shown = _redact_line(ln.text, hits)
         for name, value in hits:
             if name == "private key" and dev_key and not in_test:
