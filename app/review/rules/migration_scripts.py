@@ -53,6 +53,7 @@ def _block(text: str, start: int) -> tuple[int, int]:
     return open_at + 1, len(text)
 
 
+_NO_TRANSACTION = re.compile(r"\btransaction\s*[:=]\s*false\b")
 _JS_SCHEMA = re.compile(r"\.(renameTable|dropTable|dropTableIfExists)\(\s*['\"`](\w+)")
 _JS_COLUMN = re.compile(r"\.\w+\(\s*['\"`](\w+)['\"`]")
 
@@ -131,4 +132,7 @@ def knex_facts(lines: list[str], line_of: LineMap) -> MigrationFacts:
     for m in _JS_STR_ARG.finditer(text, a, b):
         n = text.count("\n", 0, m.start())
         facts.ops.extend(sql_ops(m.group(2), _at(line_of(n))))
+    # Knex (`config = { transaction: false }`) and TypeORM (`transaction = false`) run each
+    # migration in a transaction unless the file opts out.
+    facts.in_transaction(_NO_TRANSACTION.search(text) is None)
     return facts
