@@ -93,7 +93,7 @@ def guard_removed(change: Change, f: ChangedFile, routes: FileRoutes) -> Iterato
             if d not in b.decorators and not plain_decorator(d) and not judge.definition(d)
         ]
         for g in b.guards:
-            if g.name not in names:
+            if g.name not in names and g.scope != "inherited":
                 lost.setdefault((g.name, g.line), (g, []))[1].append(h)
                 if unknown:
                     swaps[(g.name, g.line)] = unknown[0]

@@ -765,3 +765,25 @@ def test_member_guards_of_one_object_are_one_convention() -> None:
     head = base + "router.get('/summary', (req, res) => res.json(summarise(req.query)));\n"
     found = of(whole({"src/routes/db.js": base}, {"src/routes/db.js": head}), UNGUARDED)
     assert [f.where.lines for f in found] == ["4"]
+
+
+def test_dropping_a_skip_of_an_inherited_filter_removes_no_guard() -> None:
+    base = """
+    class PagesController < ApplicationController
+      skip_before_action :authenticate_user!, only: %i[early_access]
+
+      def dashboard
+      end
+
+      def early_access
+      end
+    end
+    """
+    head = base.replace("  skip_before_action :authenticate_user!, only: %i[early_access]\n", "")
+    path = "app/controllers/pages_controller.rb"
+    assert _rules(whole({path: base}, {path: head})) == []
+
+
+def test_an_empty_dependencies_list_outside_a_route_is_no_opt_out() -> None:
+    text = "class GemInfo\n  def deps\n    dependencies = []\n  end\nend\n"
+    assert _rules(whole({}, {"app/models/gem_info.rb": text})) == []
