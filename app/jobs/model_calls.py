@@ -17,14 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from app.errors import PermanentJobError
+from app.jobs.cpu_budget import CpuRunner, InlineCpu
+from app.jobs.cpu_pool import OverBudget
 from app.llm import LLMError, LLMRejected, ModelReply, ModelRequest, Repair, ReviewModel, Usage
-from app.review.budget import (
-    ModelLimits,
-    facts_for,
-    listed_paths,
-    plan_calls,
-    review_budget,
-)
+from app.review.budget import ModelLimits, prepare_calls, review_budget
 from app.review.chunking import Chunk, ChunkPlan, estimate_tokens
 from app.review.findings import Finding, ReviewSummary
 from app.review.model_answer import (
@@ -37,7 +34,6 @@ from app.review.model_answer import (
 )
 from app.review.model_merge import merge_model_findings, merge_summaries
 from app.review.plan import PlanInput, ReviewPlan, build_plan
-from app.review.prompt import system_blocks, user_message
 from app.review.request import ReviewRequest
 from app.review.requirements import (
     Criteria,
@@ -46,11 +42,13 @@ from app.review.requirements import (
     missing_issue_finding,
     unmet_findings,
 )
-from app.review.rules import run_rules
+from app.review.rules import ALL_RULES, rule_steps
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["complete", "partial", "unusable", "unavailable", "over-budget", "rules-only"]
+Outcome = Literal[
+    "complete", "partial", "unusable", "unavailable", "over-budget", "over-cpu-budget", "rules-only"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,52 +110,65 @@ async def run_review(
     rules_only_reason: str | None = None,
     progress: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    cpu: CpuRunner | None = None,
 ) -> ReviewResult:
-    """Review `request.diff`; with `model` None, on rules alone (saying `rules_only_reason`)."""
-    rules = run_rules(request.diff, request.config.rule_context(), files=request.files)
+    """Review `request.diff`; with `model` None, on rules alone (saying `rules_only_reason`).
+
+    The CPU steps (rules, planning and prompts, the plan) run on `cpu` (default: inline); when
+    its budget runs out, what the rules found so far is published and the check fails."""
+    cpu = cpu or InlineCpu()
+    steps = await cpu.stream(rule_steps, request.diff, request.config.rule_context(), request.files)
+    rules = [f for _, found in steps.items for f in found]
+    if not steps.finished:
+        done = {rule_id for rule_id, _ in steps.items}
+        left = [
+            r.id
+            for r in ALL_RULES
+            if r.id not in done and r.id not in request.config.rule_context().disabled
+        ]
+        more = f" and {len(left) - 1} more" if len(left) > 1 else ""
+        return await _over_cpu_budget(
+            request, rules, cpu, f"in the rules ({left[0] if left else '?'}{more} not run)", left
+        )
     if request.missing_issue:
         rules.append(missing_issue_finding())
     if model is None:
         note = f"Rules only: {rules_only_reason}" if rules_only_reason else "Rules only"
-        return _rules_only(request, rules, note=note, incomplete=None, outcome="rules-only")
+        return await _rules_only(
+            request, rules, cpu, note=note, incomplete=None, outcome="rules-only"
+        )
     if limits.tokens_left_today is not None and limits.tokens_left_today <= 0:
         reason = "the installation's daily model budget is spent"
-        return _rules_only(request, rules, note=None, incomplete=reason, outcome="over-budget")
+        return await _rules_only(
+            request, rules, cpu, note=None, incomplete=reason, outcome="over-budget"
+        )
 
-    tool = TOOL_NAME
-    system = system_blocks(request.persona, request.checklists, request.config, tool=tool)
-    rule_ids = [item.id for c in request.checklists for item in c.items]
-    chunks, over_budget, views = plan_calls(request, rules, system, limits)
+    try:
+        prepared = await cpu.run(prepare_calls, request, rules, limits)
+    except OverBudget:
+        return await _over_cpu_budget(request, rules, cpu, "in planning the model calls")
+    chunks, over_budget = prepared.chunks, prepared.over_budget
     if not chunks.chunks and over_budget:
-        return _rules_only(request, rules, note=None, incomplete=over_budget, outcome="over-budget")
+        return await _rules_only(
+            request, rules, cpu, note=None, incomplete=over_budget, outcome="over-budget"
+        )
     if not chunks.chunks:
         # Nothing for the model: every file is binary, ignored, or unchanged since the last
         # review (whose findings are carried). The review is complete as it is.
-        return _finish(request, rules, chunks, [], None, model.model)
+        return await _finish(request, rules, chunks, [], None, model.model, cpu)
 
     criteria = _criteria_of(request)
-    schema = answer_schema(rule_ids, criteria=bool(criteria))
-    expect = _Expect(tuple(rule_ids), criteria=bool(criteria))
-    listed = listed_paths(chunks) if len(chunks.chunks) > 1 else ()
+    schema = answer_schema(list(prepared.rule_ids), criteria=bool(criteria))
+    expect = _Expect(prepared.rule_ids, criteria=bool(criteria))
     requests = [
         ModelRequest(
-            system=system,
-            user=user_message(
-                parts=chunk.parts,
-                pr=request.pr,
-                tickets=request.tickets,
-                rule_findings=facts_for(rules, request.diff, chunk.paths),
-                part=i,
-                parts_total=len(chunks.chunks),
-                all_paths=listed,
-                views=views,
-                tool=tool,
-            ),
-            tool_name=tool,
+            system=prepared.system,
+            user=user,
+            tool_name=TOOL_NAME,
             tool_description=TOOL_DESCRIPTION,
             input_schema=schema,
         )
-        for i, chunk in enumerate(chunks.chunks, 1)
+        for user in prepared.users
     ]
     per_call = [
         sum(estimate_tokens(b) for b in r.system)
@@ -167,7 +178,58 @@ async def run_review(
     ]
     spend = _Spend(review_budget(limits), per_call)
     results = await _run_parts(model, requests, expect, limits, spend, progress, clock)
-    return _finish(request, rules, chunks, results, over_budget, model.model)
+    return await _finish(request, rules, chunks, results, over_budget, model.model, cpu)
+
+
+async def _over_cpu_budget(
+    request: ReviewRequest,
+    rules: Sequence[Finding],
+    cpu: CpuRunner,
+    where: str,
+    not_run: Sequence[str] = (),
+) -> ReviewResult:
+    """The budget ran out: publish what the rules found, list every file as not reviewed,
+    and fail the check with the reason (never success: the rest was not looked at)."""
+    reason = f"the review ran past its CPU budget of {cpu.seconds or 0:g} s {where}"
+    log.warning("review stopped: %s", reason)
+    made_from = PlanInput(
+        request.diff,
+        [*rules, *_carried(request)],
+        request.config,
+        dismissed=request.dismissed,
+        dismissals=request.dismissals,
+        pr_author=request.pr_author,
+        incomplete=reason,
+        failed=reason,
+        notices=[
+            *request.notices,
+            *([f"Rules not run: {', '.join(not_run)}"] if not_run else []),
+        ],
+        not_reviewed={
+            **{p: f"not fully reviewed: {reason}" for p in request.diff.paths},
+            **request.not_reviewed,
+        },
+        previous=request.previous,
+        resolved_in=request.resolved_in,
+    )
+    return ReviewResult(
+        plan=await _plan(cpu, made_from),
+        made_from=made_from,
+        outcome="over-cpu-budget",
+        usage=Usage(),
+        calls=0,
+        model=None,
+        incomplete=reason,
+    )
+
+
+async def _plan(cpu: CpuRunner, made_from: PlanInput) -> ReviewPlan:
+    try:
+        return await cpu.finish(build_plan, made_from)
+    except OverBudget as exc:
+        raise PermanentJobError(
+            f"the review ran past its CPU budget and even its plan could not be built ({exc})"
+        ) from None
 
 
 async def _run_parts(
@@ -274,13 +336,14 @@ def _problems(reply: ModelReply, expect: _Expect) -> ModelAnswer | list[str]:
         return exc.problems[:30]
 
 
-def _finish(
+async def _finish(
     request: ReviewRequest,
     rules: Sequence[Finding],
     chunks: ChunkPlan,
     results: Sequence[_PartResult],
     over_budget: str | None,
     model_name: str,
+    cpu: CpuRunner,
 ) -> ReviewResult:
     usage = sum((r.usage for r in results), Usage())
     calls = sum(r.calls for r in results)
@@ -335,7 +398,7 @@ def _finish(
         requirements=table,
     )
     return ReviewResult(
-        plan=build_plan(made_from),
+        plan=await _plan(cpu, made_from),
         made_from=made_from,
         outcome=outcome,
         usage=usage,
@@ -405,9 +468,10 @@ def _context_notices(
     return [*notices, *(f"Missing context: {m}" for m in request.missing())]
 
 
-def _rules_only(
+async def _rules_only(
     request: ReviewRequest,
     rules: Sequence[Finding],
+    cpu: CpuRunner,
     *,
     note: str | None,
     incomplete: str | None,
@@ -431,7 +495,7 @@ def _rules_only(
         requirements=table,
     )
     return ReviewResult(
-        plan=build_plan(made_from),
+        plan=await _plan(cpu, made_from),
         made_from=made_from,
         outcome=outcome,
         usage=Usage(),

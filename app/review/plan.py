@@ -119,6 +119,9 @@ class PlanInput:
     requirements: str | None = None
     dismissals: Sequence[DismissalRecord] = ()
     pr_author: str | None = None
+    # The review could not finish (it ran past its CPU budget): the check fails whatever was
+    # found, with this reason; `incomplete` should say the same.
+    failed: str | None = None
 
 
 def build_plan(given: PlanInput) -> ReviewPlan:
@@ -146,8 +149,11 @@ def build_plan(given: PlanInput) -> ReviewPlan:
     live = [p.finding for p in placed if p.placement != "dismissed"]
     blocking = sum(1 for f in live if config.fails(f.severity))
 
-    if blocking:
+    if given.failed:
         conclusion: Literal["success", "failure", "neutral"] = "failure"
+        title = f"Review could not finish: {given.failed}"
+    elif blocking:
+        conclusion = "failure"
         plural = "s" if blocking != 1 else ""
         title = f"{blocking} blocking finding{plural} (fail_on: {config.fail_on.value})"
     elif incomplete:
@@ -156,7 +162,8 @@ def build_plan(given: PlanInput) -> ReviewPlan:
         conclusion = "success"
         title = "No blocking findings" + (f" ({counts_line(live)})" if live else "")
     headline = f"**{title}**"
-    all_notices = [*notices, *([f"Incomplete: {incomplete}"] if incomplete and blocking else [])]
+    said = incomplete and (blocking or given.failed)
+    all_notices = [*notices, *([f"Incomplete: {incomplete}"] if said else [])]
 
     skipped = _not_reviewed(diff, config, not_reviewed or {})
     posted = previous or {}
