@@ -24,18 +24,18 @@ def _at(line: int) -> LineMap:
 
 
 _JS_DOWN = re.compile(
-    r"(exports\.down\s*=|export\s+(?:async\s+)?function\s+down\b|(?:export\s+)?const\s+down\s*=|"
-    r"^\s*(?:public\s+)?(?:async\s+)?down\s*[(:])",
+    r"(exports\.down\s*+=|export\s++(?:async\s++)?function\s++down\b"
+    r"|(?:export\s++)?const\s++down\s*+=|^[ \t]*+(?:public\s++)?(?:async\s++)?down\s*+[(:])",
     re.M,
 )
 _JS_UP = re.compile(
-    r"(exports\.up\s*=|export\s+(?:async\s+)?function\s+up\b|(?:export\s+)?const\s+up\s*=|"
-    r"^\s*(?:public\s+)?(?:async\s+)?up\s*[(:])",
+    r"(exports\.up\s*+=|export\s++(?:async\s++)?function\s++up\b"
+    r"|(?:export\s++)?const\s++up\s*+=|^[ \t]*+(?:public\s++)?(?:async\s++)?up\s*+[(:])",
     re.M,
 )
 _JS_TABLE = re.compile(r"\.(createTable|alterTable|table|createTableIfNotExists)\(\s*['\"`](\w+)")
 _JS_STR_ARG = re.compile(r"\.(?:raw|query)\(\s*(['\"`])(.*?)\1", re.S)
-_JS_TRIVIAL = re.compile(r"^(return\s*(Promise\.resolve\(\s*\))?\s*;?|//.*|\s)*$")
+_JS_TRIVIAL = re.compile(r"^(?>return\s*+(?:Promise\.resolve\(\s*+\))?\s*+;?|//[^\n]*+|\s++)*+$")
 
 
 def _block(text: str, start: int) -> tuple[int, int]:
