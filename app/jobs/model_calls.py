@@ -95,7 +95,7 @@ class _Expect:
 @dataclass(frozen=True, slots=True)
 class _PartResult:
     answer: ModelAnswer | None
-    failure: str | None  # why the part gave nothing usable
+    failure: str | None  # why the part did not finish (`answer` keeps what was valid)
     # rejected: refused for the whole review (key, model); refused: this request only
     kind: Literal["ok", "unusable", "unavailable", "rejected", "refused"]
     usage: Usage
@@ -287,6 +287,7 @@ async def _review_part(
 ) -> _PartResult:
     usage, calls = Usage(), 0
     repair: Repair | None = None
+    kept: ModelAnswer | None = None  # the first answer, kept while its summary is asked for
     for _ in range(2):  # the answer, then at most one repair turn
         try:
             reply = await model.review(
@@ -303,26 +304,45 @@ async def _review_part(
         except LLMRejected as exc:
             failure = f"the model API refused the request: {exc.reason}"
             kind: Literal["rejected", "refused"] = "rejected" if exc.fatal else "refused"
-            return _PartResult(None, failure, kind, usage, calls + exc.attempts)
+            return _PartResult(kept, failure, kind, usage, calls + exc.attempts)
         except LLMError as exc:
             failure = f"the model was unavailable: {exc.reason}"
-            return _PartResult(None, failure, "unavailable", usage, calls + exc.attempts)
+            return _PartResult(kept, failure, "unavailable", usage, calls + exc.attempts)
         usage, calls = usage + reply.usage, calls + reply.attempts
         spend.answered(index, reply.usage)
-        problems = _problems(reply, expect)
-        if isinstance(problems, ModelAnswer):
-            return _PartResult(problems, None, "ok", usage, calls)
+        got = _problems(reply, expect)
+        if isinstance(got, ModelAnswer):
+            if kept is not None:
+                got = kept.with_summary_of(got)
+            if got.summary is not None:
+                return _PartResult(got, None, "ok", usage, calls)
+            if repair is not None:
+                # The findings are kept, but a review without its summary did not finish.
+                failure = "the model gave no valid summary, also after a repair turn"
+                return _PartResult(got, failure, "unusable", usage, calls)
+            kept = got
+            problems = [
+                "summary: missing or invalid; your findings were kept: call the tool again "
+                "with the summary (findings may be an empty list)",
+                *got.summary_problems[:10],
+            ]
+        elif kept is not None:
+            failure = "the model's repair turn was unusable: its first answer had no summary"
+            return _PartResult(kept, failure, "unusable", usage, calls)
+        else:
+            problems = got
         again = " after the repair turn" if repair else ""
-        log.warning("model answer unusable%s: %d problem(s)", again, len(problems))
+        log.warning("model answer incomplete%s: %d problem(s)", again, len(problems))
         # The repair replays the request and the answer: about what both cost, once more.
         if repair is None and not spend.allows(reply.usage.total + reply.usage.output_tokens):
             failure = "the model's answer was unusable, and the budget left no room to repair it"
-            return _PartResult(None, failure, "unusable", usage, calls)
+            return _PartResult(kept, failure, "unusable", usage, calls)
         repair = Repair(previous=reply, problems="\n".join(problems))
     return _PartResult(None, "the model's answer was unusable", "unusable", usage, calls)
 
 
 def _problems(reply: ModelReply, expect: _Expect) -> ModelAnswer | list[str]:
+    """The usable part of a reply, or what is missing for the repair turn to ask again."""
     if reply.stop_reason == "max_tokens":
         return [
             "the answer was cut off at the output limit: report fewer findings, "
@@ -367,6 +387,7 @@ async def _finish(
             f"{len(merged.invented_paths)} model finding(s) named files this pull request "
             "does not change and were dropped"
         )
+    notices += _answer_notes(answers)
     failed = len(failures)
     if failed == 0:
         outcome: Outcome = "over-budget" if over_budget else "complete"
@@ -386,12 +407,16 @@ async def _finish(
         request.diff,
         [*rules, *_carried(request), *merged.findings, *unmet],
         request.config,
-        summary=_with_missing_context(merge_summaries([a.summary for a in answers]), request),
+        summary=_with_missing_context(
+            merge_summaries([a.summary for a in answers if a.summary is not None]), request
+        ),
         dismissed=request.dismissed,
         dismissals=request.dismissals,
         pr_author=request.pr_author,
         incomplete=incomplete,
-        notices=_context_notices(notices, request, has_summary=bool(answers)),
+        notices=_context_notices(
+            notices, request, has_summary=any(a.summary is not None for a in answers)
+        ),
         not_reviewed={**request.not_reviewed, **not_reviewed},
         previous=request.previous,
         resolved_in=request.resolved_in,
@@ -408,6 +433,16 @@ async def _finish(
         incomplete=incomplete,
         requirements=table,
     )
+
+
+def _answer_notes(answers: Sequence[ModelAnswer]) -> list[str]:
+    """What was dropped or cut from the answers (kept ones; a failed part says its own)."""
+    n = len(answers)
+    out: list[str] = []
+    for i, answer in enumerate(answers, 1):
+        part = f"part {i}/{n}: " if n > 1 else ""
+        out += [f"Model answer, {part}{note}" for note in answer.notes]
+    return out
 
 
 def _part_outcome(result: _PartResult) -> str:
