@@ -14,7 +14,7 @@ REVIEW_MARKER = "<!-- backend-review:review -->"
 
 _ID = r"[A-Za-z0-9_-]{1,64}"
 _FINDING = re.compile(rf"<!-- backend-review:finding ({_ID}) -->")
-_FINDINGS = re.compile(rf"<!-- backend-review:findings ({_ID}(?: {_ID})*) -->")
+_FINDINGS = re.compile(rf"<!-- backend-review:findings ({_ID}+(?: {_ID}+)*) -->")
 
 
 def finding_marker(finding_id: str) -> str:

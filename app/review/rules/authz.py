@@ -52,7 +52,9 @@ _GUARD_FOLDED = (
     "permissionrequiredmixin",
 )
 _EXPRESS_HINT = re.compile(r"\.(?:get|post|put|patch|delete|all)\(\s*['\"`]/")
-_IMPORT = re.compile(r"^\s*(from\s+\S+\s+import|import\s|const\s+\{?[^=]*\}?\s*=\s*require\()")
+_IMPORT = re.compile(
+    r"^\s*+(from\s++\S++\s++import|import\s|const\s++\{?[^=]*+\}?\s*=\s*require\()"
+)
 _NAMES = re.compile(r"(?:def|class|function)\s+(\w+)|['\"`](/[^'\"`]*)['\"`]")
 
 

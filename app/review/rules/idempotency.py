@@ -14,8 +14,9 @@ _PROVIDER = re.compile(
     r"|checkout\.sessions)\.create\(|stripe\.checkout\.Session\.create\("
     r"|\bcheckout\.payments\(|\.payments\.create\(|\.refunds\.create\("
     r"|braintree\.Transaction\.sale\(|\bgateway\.transaction\.sale\("
-    r"|OrdersCreateRequest\(|paypal\w*\.\w*orders?\.create\(|mollie\w*\.payments\.create\("
-    r"|razorpay\w*\.order\.create\(",
+    # Identifier runs are bounded: "paypal" repeated was a start each rescanning the whole run.
+    r"|OrdersCreateRequest\(|paypal\w{0,64}\.\w{0,64}orders?\.create\("
+    r"|mollie\w{0,64}\.payments\.create\(|razorpay\w{0,64}\.order\.create\(",
     re.I,
 )
 _LOCAL = re.compile(

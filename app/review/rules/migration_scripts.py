@@ -16,24 +16,27 @@ def _at(line: int) -> LineMap:
     return lambda _index: line
 
 
-_RB_SYM = r"[:\"']?(\w+)[\"']?"
-_RB_DEF = re.compile(r"^\s*def (\w+)")
-_RB_ADD_COLUMN = re.compile(rf"^\s*add_column\s*\(?\s*{_RB_SYM}\s*,\s*{_RB_SYM}")
+_RB_SYM = r"[:\"']?(\w++)[\"']?"
+_RB_DEF = re.compile(r"^\s*+def (\w+)")
+# Whitespace runs are possessive: `\s*\(?\s*` could split one run two ways, quadratically.
+_RB_ADD_COLUMN = re.compile(rf"^\s*+add_column\s*+\(?\s*+{_RB_SYM}\s*+,\s*+{_RB_SYM}")
 _RB_SIMPLE = {
     "remove_column": "drop_column",
     "rename_column": "rename_column",
     "change_column": "alter_type",
 }
 _RB_TABLE_COL = re.compile(
-    rf"^\s*(remove_column|rename_column|change_column)\s*\(?\s*{_RB_SYM}\s*,\s*{_RB_SYM}"
+    rf"^\s*+(remove_column|rename_column|change_column)\s*+\(?\s*+{_RB_SYM}\s*+,\s*+{_RB_SYM}"
 )
-_RB_CREATE = re.compile(rf"^\s*create_table\s*\(?\s*{_RB_SYM}")
-_RB_INDEX = re.compile(rf"^\s*add_index\s*\(?\s*{_RB_SYM}")
-_RB_FK = re.compile(rf"^\s*add_foreign_key\s*\(?\s*{_RB_SYM}")
+_RB_CREATE = re.compile(rf"^\s*+create_table\s*+\(?\s*+{_RB_SYM}")
+_RB_INDEX = re.compile(rf"^\s*+add_index\s*+\(?\s*+{_RB_SYM}")
+_RB_FK = re.compile(rf"^\s*+add_foreign_key\s*+\(?\s*+{_RB_SYM}")
 _RB_REF = re.compile(
-    rf"^\s*add_(?:reference|belongs_to)\s*\(?\s*{_RB_SYM}.*foreign_key:\s*(?!false)"
+    rf"^\s*+add_(?:reference|belongs_to)\s*+\(?\s*+{_RB_SYM}.*foreign_key:\s*+(?!false)"
 )
-_RB_EXECUTE = re.compile(r"^\s*execute\s*\(?\s*(<<[~-]?['\"]?(\w+)['\"]?|[\"'](.*)[\"']\s*\)?\s*$)")
+_RB_EXECUTE = re.compile(
+    r"^\s*+execute\s*+\(?\s*+(<<[~-]?['\"]?(\w+)['\"]?|[\"'](.*)[\"']\s*+\)?\s*+$)"
+)
 _RB_UPDATE_ALL = re.compile(r"\.update_all\s*\(")
 
 
@@ -106,18 +109,20 @@ def rails_facts(lines: list[str], line_of: LineMap) -> MigrationFacts:
 
 
 _JS_DOWN = re.compile(
-    r"(exports\.down\s*=|export\s+(?:async\s+)?function\s+down\b|export\s+const\s+down\s*=|"
-    r"^\s*(?:public\s+)?(?:async\s+)?down\s*[(:])",
+    r"(exports\.down\s*+=|export\s++(?:async\s++)?function\s++down\b|export\s++const\s++down\s*+=|"
+    r"^[ \t]*+(?:public\s++)?(?:async\s++)?down\s*+[(:])",
     re.M,
 )
 _JS_UP = re.compile(
-    r"(exports\.up\s*=|export\s+(?:async\s+)?function\s+up\b|export\s+const\s+up\s*=|"
-    r"^\s*(?:public\s+)?(?:async\s+)?up\s*[(:])",
+    r"(exports\.up\s*+=|export\s++(?:async\s++)?function\s++up\b|export\s++const\s++up\s*+=|"
+    r"^[ \t]*+(?:public\s++)?(?:async\s++)?up\s*+[(:])",
     re.M,
 )
 _JS_TABLE = re.compile(r"\.(createTable|alterTable|table|createTableIfNotExists)\(\s*['\"`](\w+)")
 _JS_STR_ARG = re.compile(r"\.(?:raw|query)\(\s*(['\"`])(.*?)\1", re.S)
-_JS_TRIVIAL = re.compile(r"^(return\s*(Promise\.resolve\(\s*\))?\s*;?|//.*|\s)*$")
+# Each piece is atomic and the repetition possessive: `(//.*|...)*` could split a run of "//"
+# into comments in exponentially many ways before failing (21 "//" took 98 s).
+_JS_TRIVIAL = re.compile(r"^(?>return\s*+(?:Promise\.resolve\(\s*+\))?\s*+;?|//[^\n]*+|\s++)*+$")
 
 
 def _block(text: str, start: int) -> tuple[int, int]:

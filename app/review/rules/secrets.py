@@ -54,8 +54,10 @@ _PATTERNS = (
     _Pattern(
         "OpenAI API key",
         re.compile(
-            r"\b(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}T3BlbkFJ[A-Za-z0-9_-]{16,}"
-            r"|sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,})"
+            # A key starts where a run of key characters starts, never inside one: a run of
+            # "sk-sk-sk-..." is then one candidate, not one per "sk-" each rescanning the rest.
+            r"(?<![A-Za-z0-9_-])(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}T3BlbkFJ"
+            r"[A-Za-z0-9_-]{16,}|sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,})"
         ),
         1,
     ),
@@ -116,15 +118,20 @@ def _redact_line(text: str, hits: list[tuple[str, str]]) -> str:
     return text
 
 
+# Key material right after the header, on the header's line ("\n"-joined PEM) or the next.
+_PEM_INLINE = re.compile(r"KEY-----(?:\\n|\s*+)[A-Za-z0-9+/]{40}")
+# A line of base64 key material, perhaps quoted, perhaps ending in a literal "\n". Each part is
+# possessive: the body keeps the "n"s it shares with the tail (giving them back, one at a time,
+# made this quadratic on a long line of "n"s), which changes no answer of the fullmatch.
+_PEM_BODY = re.compile(r"[\s\"']*+[A-Za-z0-9+/=]{40,}+[\s\"',\\n]*+")
+
+
 def _pem_has_body(f: ChangedFile, index: int, text: str) -> bool:
     """A PEM header followed by key material, not a string compared against."""
-    if re.search(r"KEY-----(\\n|\s*\n?)[A-Za-z0-9+/]{40,}", text):
+    if _PEM_INLINE.search(text):
         return True
     lines = f.visible
-    for ln in lines[index + 1 : index + 3]:
-        if re.fullmatch(r"[\s\"']*[A-Za-z0-9+/=]{40,}[\s\"',\\n]*", ln.text):
-            return True
-    return False
+    return any(_PEM_BODY.fullmatch(ln.text) for ln in lines[index + 1 : index + 3])
 
 
 def _may_hold_secret(text: str) -> bool:
