@@ -8,6 +8,7 @@ from app.review.findings import Finding
 from app.review.rules import (
     authz,
     idempotency,
+    long_lines,
     migrations,
     schema_drift,
     secrets,
@@ -24,6 +25,7 @@ ALL_RULES: tuple[Rule, ...] = (
     *authz.RULES,
     *idempotency.RULES,
     *tests_missing.RULES,
+    *long_lines.RULES,
 )
 
 

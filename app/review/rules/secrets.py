@@ -126,12 +126,12 @@ _PEM_INLINE = re.compile(r"KEY-----(?:\\n|\s*+)[A-Za-z0-9+/]{40}")
 _PEM_BODY = re.compile(r"[\s\"']*+[A-Za-z0-9+/=]{40,}+[\s\"',\\n]*+")
 
 
-def _pem_has_body(f: ChangedFile, index: int, text: str) -> bool:
+def _pem_has_body(f: ChangedFile, index: int, text: str, whole: dict[int | None, str]) -> bool:
     """A PEM header followed by key material, not a string compared against."""
     if _PEM_INLINE.search(text):
         return True
-    lines = f.visible
-    return any(_PEM_BODY.fullmatch(ln.text) for ln in lines[index + 1 : index + 3])
+    lines = f.visible[index + 1 : index + 3]
+    return any(_PEM_BODY.fullmatch(whole.get(ln.new_no, ln.text)) for ln in lines)
 
 
 def _may_hold_secret(text: str) -> bool:
@@ -139,10 +139,15 @@ def _may_hold_secret(text: str) -> bool:
 
 
 def _scan(f: ChangedFile) -> Iterator[Report]:
-    if not _may_hold_secret(f.added_text):
+    # Lines the rules see cut to a window are scanned whole here: every pattern is linear,
+    # and a key at the end of a minified line leaks all the same.
+    long = {ln.new_no: ln for ln in f.long_lines if ln.kind != "removed"}
+    whole = {n: ln.text for n, ln in long.items()}
+    if not _may_hold_secret(f.added_text) and not any(_may_hold_secret(t) for t in whole.values()):
         return
     in_test = f.kind.kind == "test"
-    for index, ln in enumerate(f.visible):
+    for index, cut in enumerate(f.visible):
+        ln = long.get(cut.new_no, cut)
         if ln.kind != "added" or ln.new_no is None or not _may_hold_secret(ln.text):
             continue
         hits: list[tuple[str, str]] = []
@@ -150,7 +155,7 @@ def _scan(f: ChangedFile) -> Iterator[Report]:
             for m in pattern.regex.finditer(ln.text):
                 value = m.group(pattern.group)
                 if pattern.name == "private key":
-                    if _pem_has_body(f, index, ln.text):
+                    if _pem_has_body(f, index, ln.text, whole):
                         hits.append((pattern.name, value))
                 elif not _looks_placeholder(value):
                     hits.append((pattern.name, value))

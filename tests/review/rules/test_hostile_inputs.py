@@ -16,7 +16,11 @@ import pytest
 
 from app.cli import main
 from app.review.diff import parse_diff
+from app.review.file_context import FileContext, FileText
+from app.review.findings import Severity
 from app.review.rules import RuleContext, run_rules
+from app.review.rules.base import Change
+from app.review.rules.clip import LINE_LIMIT, clip_text
 from bench import regex_audit as audit
 from tests.review.rules.builders import added, modified, of, review
 
@@ -137,3 +141,42 @@ def test_the_cli_reviews_the_reported_knex_migration(
     out = capsys.readouterr().out
     assert code == 0, out
     assert out.startswith("backend-review (rules only)")
+
+
+def test_a_long_line_is_read_in_a_window_and_noted_once_per_file() -> None:
+    long = "DATA = '" + "x" * 5_000 + "'"
+    findings = review(added("app/data.py", f"A = 1\n{long}\n{long}\nB = 2\n"))
+    notes = of(findings, "long-line-not-reviewed")
+    assert len(notes) == 1
+    note = notes[0]
+    assert (note.type, note.severity, note.where.lines) == ("question", Severity.INFO, "2")
+    assert "Line(s) 2, 3 are up to 5,009 characters long" in note.evidence
+    assert f"first {LINE_LIMIT:,} characters" in note.evidence
+    # An ignored file is not reviewed at all, so there is nothing to note.
+    assert of(review(added("static/app.min.js", long)), "long-line-not-reviewed") == []
+
+
+def test_the_secrets_scan_reads_long_lines_whole() -> None:
+    token = "ghp" + "_" + "R8x2Lq9ZtK3vWm7NcY4bHs6DpF1aJe5GuQ0o"
+    line = "BLOB = '" + "a " * 3_000 + f"' ; TOKEN = '{token}'"
+    found = of(review(added("app/blob.py", f"{line}\n")), "hardcoded-secret")
+    assert [f.title for f in found] == ["GitHub token committed in blob.py"]
+    assert token[8:] not in found[0].model_dump_json()
+
+
+def test_rules_read_long_lines_and_gathered_texts_cut_to_the_limit() -> None:
+    long = "y = '" + "z" * 9_000 + "'"
+    diff = parse_diff(added("app/y.py", f"{long}\n"))
+    context = FileContext.of(
+        [FileText("app/y.py", f"{long}\n", None), FileText("app/o.py", long, long)]
+    )
+    change = Change.build(diff, (), context)
+    (f,) = change.files
+    assert [len(ln.text) for ln in f.visible] == [LINE_LIMIT]
+    assert [len(ln.text) for ln in f.long_lines] == [len(long)]
+    assert f.head_text is not None
+    assert max(map(len, f.head_text.split("\n"))) == LINE_LIMIT
+    other = change.context.get("app/o.py")
+    assert other is not None
+    assert other.head == other.base == long[:LINE_LIMIT]
+    assert clip_text("short\nlines") == "short\nlines"
