@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from app.review.untrusted import neutralize
+
 SUMMARY_MARKER = "<!-- backend-review:summary -->"
 REVIEW_MARKER = "<!-- backend-review:review -->"
 
@@ -51,5 +53,6 @@ def is_summary(body: str) -> bool:
 
 
 def defuse(text: str) -> str:
-    """Make untrusted text unable to forge a marker: `<!--` is shown, never hidden."""
-    return text.replace("<!--", "&lt;!--")
+    """Untrusted text as it may be posted: unable to forge a marker (`<!--` is shown, never
+    hidden), mention anyone, embed an image or raw HTML (see app.review.untrusted)."""
+    return neutralize(text)
