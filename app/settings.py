@@ -1,6 +1,6 @@
 """Settings: one typed object, built once at the entry point and passed down.
 
-Names follow ARCHITECTURE.md's interface table; the ones it does not list carry a
+Names follow docs/architecture.md (names people rely on); the ones it does not list carry a
 `BACKEND_REVIEW_` prefix. A `.env` file in the working directory is read too.
 """
 
@@ -95,6 +95,21 @@ class Settings(BaseSettings):
     llm_daily_tokens: int = Field(
         5_000_000, ge=0, validation_alias=_env("BACKEND_REVIEW_LLM_DAILY_TOKENS")
     )
+    # Whole files read for a review (docs/performance.md, "Reading whole files"): at most this
+    # many files, bytes per file and side (more is cut around the hunks), bytes per review, and
+    # GitHub calls for the reading. 0 files: hunks only.
+    context_max_files: int = Field(
+        50, ge=0, le=1_000, validation_alias=_env("BACKEND_REVIEW_CONTEXT_MAX_FILES")
+    )
+    context_file_bytes: int = Field(
+        200_000, ge=1_000, validation_alias=_env("BACKEND_REVIEW_CONTEXT_FILE_BYTES")
+    )
+    context_review_bytes: int = Field(
+        2_000_000, ge=1_000, validation_alias=_env("BACKEND_REVIEW_CONTEXT_REVIEW_BYTES")
+    )
+    context_max_calls: int = Field(
+        2, ge=1, le=20, validation_alias=_env("BACKEND_REVIEW_CONTEXT_MAX_CALLS")
+    )
     # US dollars per million input, output, cache-read and cache-write tokens: what the cost
     # metric estimates with (the default is Claude Sonnet's list price; set yours).
     llm_price_per_mtok: Annotated[tuple[float, float, float, float], NoDecode] = Field(
@@ -141,10 +156,22 @@ class Settings(BaseSettings):
         1.0, gt=0, validation_alias=_env("BACKEND_REVIEW_JOB_POLL_SECONDS")
     )
     drain_seconds: float = Field(25, ge=0, validation_alias=_env("BACKEND_REVIEW_DRAIN_SECONDS"))
-    # At start, ask GitHub to redeliver what failed to reach us in the last hours (app.recovery).
+    # At start, ask GitHub to redeliver what failed to reach us lately (app.jobs.recovery).
     recover_on_start: bool = Field(True, validation_alias=_env("BACKEND_REVIEW_RECOVER_ON_START"))
     recover_since_hours: float = Field(
         24, gt=0, le=72, validation_alias=_env("BACKEND_REVIEW_RECOVER_SINCE_HOURS")
+    )
+    # Webhook bodies before their signature is checked (app/web/intake.py): bytes held at once
+    # across all requests in memory (bodies declared up to 1 MiB) and in temporary files (larger
+    # or undeclared ones), and how long a sender may take over one body.
+    intake_memory_bytes: int = Field(
+        32 * 1024 * 1024, ge=64 * 1024, validation_alias=_env("BACKEND_REVIEW_INTAKE_MEMORY_BYTES")
+    )
+    intake_disk_bytes: int = Field(
+        128 * 1024 * 1024, ge=0, validation_alias=_env("BACKEND_REVIEW_INTAKE_DISK_BYTES")
+    )
+    intake_read_seconds: float = Field(
+        30, gt=0, le=300, validation_alias=_env("BACKEND_REVIEW_INTAKE_READ_SECONDS")
     )
 
     @field_validator("github_private_key", mode="before")

@@ -96,7 +96,7 @@ def make_diff(files: int, lines_per_file: int, seed: int = 1) -> str:
 
 def _core(text: str) -> dict[str, float]:
     from app.review.diff import parse_diff
-    from app.review.plan import build_plan
+    from app.review.plan import PlanInput, build_plan
     from app.review.repo_config import RepoConfig
     from app.review.rules import run_rules
 
@@ -106,7 +106,7 @@ def _core(text: str) -> dict[str, float]:
     t1 = time.perf_counter()
     findings = run_rules(diff, config.rule_context())
     t2 = time.perf_counter()
-    plan = build_plan(diff, findings, config)  # anchors every finding, then plans
+    plan = build_plan(PlanInput(diff, findings, config))  # anchors every finding, then plans
     t3 = time.perf_counter()
     return {
         "parse": t1 - t0,

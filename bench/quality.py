@@ -3,9 +3,12 @@
     .venv/bin/python -m bench.quality            # table per rule, exit 1 below target
 
 The corpus lives in tests/diffs/quality/: one `<case>.diff` per PR and `labels.toml` naming the
-rule ids that must fire on it; every other rule must stay silent. Secret-shaped values are
-written as `<<FAKE:kind>>` and filled in here, so the repository never holds a literal that
-secret scanners (or GitHub push protection) would stop.
+rule ids that must fire on it; every other rule must stay silent. A case reviewed with whole
+files (as the App gathers them) also has a `<case>.files/` folder holding each file's text at
+the head, named `<path>.txt` (so linters leave them alone); the base is the head with the
+diff's hunks undone, and a file the diff does not touch is unchanged context.
+Secret-shaped values are written as `<<FAKE:kind>>` and filled in here, so the repository never
+holds a literal that secret scanners (or GitHub push protection) would stop.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.review.diff import parse_diff
+from app.review.diff import FileDiff, parse_diff
+from app.review.file_context import EMPTY, FileContext, FileText
 from app.review.rules import ALL_RULES, RuleContext, run_rules
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "diffs" / "quality"
@@ -41,6 +45,7 @@ class Case:
     diff: str
     expect: frozenset[str]
     max_files: int = 15
+    files: FileContext = EMPTY  # whole texts, for the cases that have a `<case>.files/`
 
 
 @dataclass
@@ -66,14 +71,46 @@ def load_cases(corpus: Path = CORPUS) -> list[Case]:
         text = (corpus / f"{name}.diff").read_text()
         for kind, value in _FAKES.items():
             text = text.replace(f"<<FAKE:{kind}>>", value)
-        cases.append(Case(name, text, frozenset(label["expect"]), int(label.get("max_files", 15))))
+        files = _files(text, corpus / f"{name}.files")
+        expect = frozenset(label["expect"])
+        cases.append(Case(name, text, expect, int(label.get("max_files", 15)), files))
     return cases
+
+
+def base_from_head(diff: FileDiff, head: str) -> str:
+    """The file before `diff`, rebuilt from its text after: each hunk's new lines replaced by
+    its old ones, last hunk first so earlier line numbers still hold."""
+    lines = head.split("\n")
+    for hunk in reversed(diff.hunks):
+        start = hunk.new_start - 1 if hunk.new_len else hunk.new_start
+        old = [ln.text for ln in hunk.lines if ln.kind != "added"]
+        lines[start : start + hunk.new_len] = old
+    return "\n".join(lines)
+
+
+def _files(diff_text: str, folder: Path) -> FileContext:
+    if not folder.is_dir():
+        return EMPTY
+    diff = parse_diff(diff_text)
+    texts = []
+    for item in sorted(folder.rglob("*.txt")):
+        path = item.relative_to(folder).as_posix().removesuffix(".txt")
+        head = item.read_text()
+        changed = diff.file(path)
+        if changed is None:
+            texts.append(FileText(path, head, head))
+        elif changed.status == "added":
+            texts.append(FileText(path, head, None))
+        else:
+            texts.append(FileText(path, head, base_from_head(changed, head)))
+    return FileContext.of(texts)
 
 
 def score(cases: list[Case]) -> dict[str, Score]:
     scores = {rule.id: Score() for rule in ALL_RULES}
     for case in cases:
-        findings = run_rules(parse_diff(case.diff), RuleContext(max_files=case.max_files))
+        ctx = RuleContext(max_files=case.max_files)
+        findings = run_rules(parse_diff(case.diff), ctx, case.files)
         fired = {f.rule for f in findings}
         for rule_id, s in scores.items():
             if rule_id in fired and rule_id in case.expect:

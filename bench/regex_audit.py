@@ -60,7 +60,8 @@ class Subject:
     pattern: re.Pattern[str]
     where: list[str]  # every place that holds or builds it
     fullmatch: bool = False  # some caller uses it with fullmatch (forced to end at the end)
-    search: bool = True  # some caller searches with it (False: it is only ever fullmatched)
+    search: bool = True  # some caller searches with it (False: only matched or fullmatched)
+    match: bool = False  # some caller matches it at the start
 
     @property
     def name(self) -> str:
@@ -179,10 +180,16 @@ def _dynamic_globs() -> list[re.Pattern[str]]:
 
 
 def _dynamic_hints() -> list[re.Pattern[str]]:
-    from app.review.rules import authz, secrets
+    """`hinted`'s folded-word regex for every `*_FOLDED` word list a module holds."""
     from app.review.rules.hints import _folded_regex
 
-    return [_folded_regex(tuple(secrets._HINT_FOLDED)), _folded_regex(tuple(authz._GUARD_FOLDED))]
+    lists = {
+        tuple(value)
+        for mod in modules()
+        for name, value in vars(mod).items()
+        if name.endswith("FOLDED") and isinstance(value, tuple) and value
+    }
+    return [_folded_regex(words) for words in sorted(lists)]
 
 
 # Patterns built at run time: (module, enclosing function) -> (hostile examples of them,
@@ -223,32 +230,38 @@ def subjects(package: str = PACKAGE) -> list[Subject]:
     mods = modules(package)
     sources = "\n".join(inspect.getsource(m) for m in mods)
 
-    def add(where: str, p: re.Pattern[str], fullmatch: bool, only: bool = False) -> None:
+    def add(where: str, p: re.Pattern[str], uses: set[str]) -> None:
+        """`uses`: the methods callers use it with; empty when unknown (then: all of them)."""
         key = (p.pattern, p.flags)
         if key not in found:
             found[key] = Subject(p, [], search=False)
-        found[key].where.append(where)
-        found[key].fullmatch |= fullmatch
-        found[key].search |= not only
+        subject = found[key]
+        subject.where.append(where)
+        subject.fullmatch |= "fullmatch" in uses or not uses
+        subject.match |= "match" in uses
+        subject.search |= not uses or bool(uses - {"match", "fullmatch", "compile"})
 
     for mod in mods:
         for where, p in module_patterns(mod):
             name = where.rsplit(".", 1)[-1].split("[", 1)[0]
             uses = set(re.findall(rf"\b{re.escape(name)}\.({'|'.join(_RE_FUNCTIONS)})\(", sources))
-            add(where, p, "fullmatch" in uses, uses == {"fullmatch"})
+            add(where, p, uses)
         for call in _calls(mod):
             p = _evaluate(call)
-            fullmatch = call.node.func.attr == "fullmatch"  # type: ignore[attr-defined]
-            if p is not None and call.node.func.attr == "compile":  # type: ignore[attr-defined]
+            method: str = call.node.func.attr  # type: ignore[attr-defined]
+            if p is not None and method == "compile":
                 # How a compiled constant is used was read from its name's calls above.
-                held = (p.pattern, p.flags) in found
-                add(call.where, p, False, held)
+                add(call.where, p, {"compile"} if (p.pattern, p.flags) in found else set())
             elif p is not None:
-                add(call.where, p, fullmatch, fullmatch)
+                add(call.where, p, {method})
             elif (mod.__name__, call.function) in DYNAMIC:
                 build, only = DYNAMIC[(mod.__name__, call.function)]
                 for q in build():
-                    add(f"{call.where} ({call.function}: {q.pattern!r})", q, only, only)
+                    add(
+                        f"{call.where} ({call.function}: {q.pattern!r})",
+                        q,
+                        {"fullmatch"} if only else set(),
+                    )
     return list(found.values())
 
 
@@ -457,10 +470,15 @@ def _on_alarm(_signum: int, _frame: object) -> None:
 
 
 def work(
-    pattern: re.Pattern[str], text: str, cap: float, fullmatch: bool = True, search: bool = True
+    pattern: re.Pattern[str],
+    text: str,
+    cap: float,
+    fullmatch: bool = True,
+    search: bool = True,
+    match: bool = False,
 ) -> float:
-    """CPU seconds `pattern` spends on `text` (finditer to the end, fullmatch, as asked); inf
-    when the run exceeds `cap` CPU seconds."""
+    """CPU seconds `pattern` spends on `text` (finditer to the end, match, fullmatch, as
+    asked); inf when the run exceeds `cap` CPU seconds."""
     previous = signal.signal(signal.SIGVTALRM, _on_alarm)
     gc_was = gc.isenabled()
     gc.disable()
@@ -469,6 +487,8 @@ def work(
         signal.setitimer(signal.ITIMER_VIRTUAL, cap)
         for _ in pattern.finditer(text) if search else ():
             pass
+        if match and not search:  # finditer tries the start too
+            pattern.match(text)
         if fullmatch:
             pattern.fullmatch(text)
         signal.setitimer(signal.ITIMER_VIRTUAL, 0)
@@ -513,7 +533,7 @@ def growth(build: Callable[[int], Callable[[], object]], n: int, runs: int = 5) 
 def best_of(subject: Subject, text: str, runs: int, cap: float) -> float:
     best = float("inf")
     for _ in range(runs):
-        t = work(subject.pattern, text, cap, subject.fullmatch, subject.search)
+        t = work(subject.pattern, text, cap, subject.fullmatch, subject.search, subject.match)
         best = min(best, t)
         if t == float("inf"):
             break

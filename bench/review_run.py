@@ -18,11 +18,13 @@ import statistics
 import time
 from typing import Any
 
+from app.jobs.model_calls import ReviewResult, run_review
+from app.jobs.persona_files import bundled_personas_dir, load_persona_file
 from app.llm import ModelReply, ModelRequest, Usage
-from app.persona_files import bundled_personas_dir, load_persona_file
+from app.review.budget import ModelLimits
 from app.review.diff import Diff, parse_diff
 from app.review.repo_config import RepoConfig
-from app.review_run import ModelLimits, ReviewRequest, ReviewResult, run_review
+from app.review.request import ReviewRequest
 from bench.diff_scale import make_diff
 
 LIMITS = ModelLimits(  # the settings' defaults

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.settings import Settings
 from app.store import migrate
 from app.store.db import make_engine
+from app.store.facade import Store
 from app.web.app import create_app
 
 WEBHOOK_SECRET = "It's a Secret to Everybody"
@@ -132,7 +133,7 @@ async def app_client(
     settings: Settings, sqlite_engine: AsyncEngine
 ) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
     """The real app with its lifespan running, on a real SQLite file, over ASGI."""
-    app = create_app(settings, engine=sqlite_engine)
+    app = create_app(settings, store=Store(sqlite_engine))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

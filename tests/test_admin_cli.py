@@ -1,5 +1,5 @@
 """The operator's commands (app.admin): jobs, deliveries, config check and doctor, run through
-`app.cli.main` against a real SQLite file and the fake GitHub on loopback; their queries on
+`app.cli.main.main` against a real SQLite file and the fake GitHub on loopback; their queries on
 SQLite and PostgreSQL. One-line errors, exit codes, no secrets in any output."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import yaml
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.cli import main
+from app.cli.main import main
 from app.store.db import is_postgres, make_engine, run_transaction
 from app.store.deliveries import (
     NewDelivery,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from app.routing import HANDLERS
+from app.jobs.routing import HANDLERS
 
 MANIFEST = Path(__file__).parent.parent / "deploy" / "app-manifest.yml"
 # Sent to every App, whatever it subscribes to; GitHub refuses them in default_events.

@@ -14,7 +14,7 @@ from app.settings import Settings
 from app.tracing import setup_tracing, span, stop_tracing
 from tests.fakes.anthropic_api import tool_answer
 from tests.jobs import world
-from tests.review_run import answer
+from tests.jobs.model_calls import answer
 
 
 @pytest.fixture(autouse=True)

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.logs import Redactor
 from app.settings import Settings
 from app.store import migrate
-from app.store.db import make_engine
+from app.store.facade import Store
 
 T = TypeVar("T")
 Command = Callable[[argparse.Namespace], int]
@@ -70,12 +69,12 @@ def sqlite_path(url: str) -> Path | None:
     return Path(str(parsed.database))
 
 
-async def reachable_revision(engine: AsyncEngine) -> str | None:
+async def reachable_revision(store: Store) -> str | None:
     """The database's migration revision, or AdminError naming why it cannot be read (never
     the URL: it may hold a password)."""
     try:
         async with asyncio.timeout(DB_TIMEOUT_SECONDS):
-            return await migrate.current_revision(engine)
+            return await store.revision()
     except TimeoutError:
         raise AdminError(
             f"the database did not answer within {DB_TIMEOUT_SECONDS:.0f} s: check DATABASE_URL"
@@ -88,7 +87,7 @@ async def reachable_revision(engine: AsyncEngine) -> str | None:
 
 
 @asynccontextmanager
-async def database(settings: Settings) -> AsyncIterator[AsyncEngine]:
+async def database(settings: Settings) -> AsyncIterator[Store]:
     """The app's database, reachable and at the newest migration, or AdminError."""
     url = settings.resolved_database_url
     path = sqlite_path(url)
@@ -98,18 +97,18 @@ async def database(settings: Settings) -> AsyncIterator[AsyncEngine]:
             f"no database at {path}: nothing has run here yet (check BACKEND_REVIEW_DATA_DIR "
             "or DATABASE_URL)"
         )
-    engine = make_engine(url)
+    store = Store.open(url)
     try:
-        revision = await reachable_revision(engine)
+        revision = await reachable_revision(store)
         head = migrate.head_revision()
         if revision != head:
             raise AdminError(
                 f"the database is at revision {revision or 'none (empty)'}, not {head}: "
                 "run `backend-review db upgrade`"
             )
-        yield engine
+        yield store
     finally:
-        await engine.dispose()
+        await store.close()
 
 
 def positive_int(text: str) -> int:

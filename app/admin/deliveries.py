@@ -2,7 +2,7 @@
 
 `replay` queues a stored delivery's jobs again from their stored payloads (the webhook body is
 not stored; the jobs made from it are). It cannot go through GitHub: a redelivery of a guid we
-stored is dropped as a duplicate. `recover` is for what we never stored (app.recovery).
+stored is dropped as a duplicate. `recover` is for what we never stored (app.jobs.recovery).
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from app.admin.common import (
 from app.github.client import GitHubApp
 from app.github.deliveries import AppHooks
 from app.github.types import GitHubError
-from app.recovery import DEFAULT_LIMIT, MAX_WINDOW, RecoveryResult, recover
+from app.jobs.recovery import DEFAULT_LIMIT, MAX_WINDOW, RecoveryResult, recover
 from app.settings import load_settings
-from app.store.deliveries import StoredDelivery, get_delivery, list_deliveries, replay_delivery
+from app.store.deliveries import StoredDelivery
 from app.store.jobs import utcnow
 
 
@@ -77,8 +77,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     settings = load_settings()
 
     async def work() -> list[StoredDelivery]:
-        async with database(settings) as engine:
-            return await list_deliveries(engine, limit=args.limit, event=args.event)
+        async with database(settings) as store:
+            return await store.list_deliveries(limit=args.limit, event=args.event)
 
     found = run(work())
     if not found:
@@ -104,12 +104,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
     settings = load_settings()
 
     async def work() -> tuple[StoredDelivery | None, list[int] | None]:
-        async with database(settings) as engine:
-            stored = await get_delivery(engine, args.id)
+        async with database(settings) as store:
+            stored = await store.get_delivery(args.id)
             if stored is None:
                 return None, None
-            created = await replay_delivery(
-                engine, args.id, now=utcnow(), max_attempts=settings.job_max_attempts
+            created = await store.replay_delivery(
+                args.id, now=utcnow(), max_attempts=settings.job_max_attempts
             )
             return stored, created
 
@@ -147,10 +147,10 @@ def cmd_recover(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr if level >= logging.WARNING else sys.stdout)
 
     async def work() -> RecoveryResult:
-        async with database(settings) as engine, GitHubApp(settings) as github:
+        async with database(settings) as store, GitHubApp(settings) as github:
             return await recover(
                 AppHooks(github),
-                engine,
+                store,
                 window=window,
                 now=utcnow(),
                 limit=args.limit,

@@ -26,7 +26,7 @@ from app.github.retry import RetryPolicy
 from app.github.types import GitHubError
 from app.settings import Settings, load_settings
 from app.store import migrate
-from app.store.db import make_engine
+from app.store.facade import Store
 
 Level = Literal["OK", "WARN", "FAIL"]
 _RANK = {"none": 0, "read": 1, "write": 2, "admin": 3}
@@ -99,13 +99,13 @@ async def _database_check(settings: Settings) -> Check:
             f"no database yet at {path}: `backend-review serve` creates and migrates it at "
             "start (check BACKEND_REVIEW_DATA_DIR if one should be there)",
         )
-    engine = make_engine(url)
+    store = Store.open(url)
     try:
-        revision = await reachable_revision(engine)
+        revision = await reachable_revision(store)
     except AdminError as exc:
         return Check("FAIL", "database", exc.message)
     finally:
-        await engine.dispose()
+        await store.close()
     head = migrate.head_revision()
     if revision != head:
         return Check(

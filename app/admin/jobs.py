@@ -7,8 +7,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from app.admin.common import (
     Subparsers,
     command,
@@ -20,13 +18,11 @@ from app.admin.common import (
     when,
 )
 from app.settings import Settings, load_settings
+from app.store.facade import Store
 from app.store.job_admin import (
     CANCELLED_ERROR,
     Change,
     JobRow,
-    cancel_jobs,
-    list_jobs,
-    retry_jobs,
 )
 from app.store.jobs import JobStatus, utcnow
 
@@ -35,7 +31,7 @@ _ERROR_WIDTH = 70
 
 class Action(Protocol):
     def __call__(
-        self, engine: AsyncEngine, ids: Sequence[int], *, now: datetime
+        self, store: Store, ids: Sequence[int], /, *, now: datetime
     ) -> Awaitable[list[Change]]: ...
 
 
@@ -63,8 +59,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     settings = load_settings()
 
     async def work() -> list[JobRow]:
-        async with database(settings) as engine:
-            return await list_jobs(engine, status=args.status, kind=args.kind, limit=args.limit)
+        async with database(settings) as store:
+            return await store.list_jobs(status=args.status, kind=args.kind, limit=args.limit)
 
     found = run(work())
     if not found:
@@ -100,7 +96,7 @@ def subject(payload: dict[str, Any]) -> str:
 
 @command
 def cmd_retry(args: argparse.Namespace) -> int:
-    changes = _apply(load_settings(), retry_jobs, args.ids)
+    changes = _apply(load_settings(), Store.retry_jobs, args.ids)
     return _report(
         changes,
         lambda c: f"{c.before} -> queued (attempts reset, due now)",
@@ -120,7 +116,7 @@ def _why_not_retried(before: str | None) -> str:
 
 @command
 def cmd_cancel(args: argparse.Namespace) -> int:
-    changes = _apply(load_settings(), cancel_jobs, args.ids)
+    changes = _apply(load_settings(), Store.cancel_jobs, args.ids)
     return _report(
         changes, lambda c: f"queued -> superseded ({CANCELLED_ERROR})", _why_not_cancelled
     )
@@ -151,7 +147,7 @@ def _why_not_cancelled(before: str | None) -> str:
 
 def _apply(settings: Settings, action: Action, ids: Sequence[int]) -> list[Change]:
     async def work() -> list[Change]:
-        async with database(settings) as engine:
-            return await action(engine, ids, now=utcnow())
+        async with database(settings) as store:
+            return await action(store, ids, now=utcnow())
 
     return run(work())

@@ -83,6 +83,7 @@ class GitHubApp:
         )
         self._installations: dict[int, GitHub[AppInstallationAuthStrategy]] = {}
         self._bot_login: str | None = None
+        self._identity_lock = asyncio.Lock()
 
     async def __aenter__(self) -> Self:
         return self
@@ -99,11 +100,13 @@ class GitHubApp:
         await self._transport.aclose()
 
     async def bot_login(self) -> str:
-        """The App's user on GitHub, "<slug>[bot]", as its comments are signed (cached)."""
-        if self._bot_login is None:
-            response = await self._caller(self._gh.rest.apps.async_get_authenticated)
-            slug = read("the App", lambda data: str(data["slug"]), response)
-            self._bot_login = f"{slug}[bot]"
+        """The App's user on GitHub, "<slug>[bot]", as its comments are signed: asked once per
+        process (concurrent first callers share the one call), then kept."""
+        async with self._identity_lock:
+            if self._bot_login is None:
+                response = await self._caller(self._gh.rest.apps.async_get_authenticated)
+                slug = read("the App", lambda data: str(data["slug"]), response)
+                self._bot_login = f"{slug}[bot]"
         return self._bot_login
 
     def app_client(self) -> tuple[GitHub[AppAuthStrategy], Caller]:

@@ -9,6 +9,8 @@
     RequestFailed 5xx, 408, 429                transient
     RequestFailed 401/403/404/406/422, ...     not transient
     RequestTimeout, httpx.TransportError       transient
+    GraphQLFailed (an `errors` array)          not transient; status 404 for NOT_FOUND
+    GraphQL RATE_LIMITED (githubkit: primary)  transient, retry_after = until the reset
     anything else raised inside a request      not transient (e.g. a key the JWT cannot be
     (bad key, malformed token answer)          signed with)
     pydantic ValidationError of a body         not transient (githubkit checks bodies before
@@ -26,6 +28,7 @@ from typing import Any
 import httpx
 from githubkit.exception import (
     GitHubException,
+    GraphQLFailed,
     PrimaryRateLimitExceeded,
     RateLimitExceeded,
     RequestError,
@@ -73,6 +76,8 @@ def translate(
         )
     if isinstance(failure, RequestFailed):
         return _failed(failure.response.raw_response, request, where)
+    if isinstance(failure, GraphQLFailed):
+        return _graphql_failed(failure)
     if isinstance(failure, RequestTimeout):
         return GitHubError(f"GitHub did not answer in time{where}", transient=True)
     if (transport := transport_error(failure)) is not None:
@@ -145,6 +150,22 @@ def _failed(response: httpx.Response, request: httpx.Request | None, where: str)
         f"GitHub answered {status}: {message}{where}",
         status=status,
         transient=status >= 500 or status == 408,
+    )
+
+
+def _graphql_failed(failure: GraphQLFailed) -> GitHubError:
+    """An answer with an `errors` array (HTTP 200): GitHub's first message, safe to show."""
+    errors = failure.response.errors or []
+    first = errors[0] if errors else None
+    kind = (first.type or "") if first is not None else ""
+    message = (first.message or "") if first is not None else ""
+    lines = message.splitlines()
+    shown = _REDACT.redact(lines[0][:_MESSAGE_LIMIT]) if lines else "no message"
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    label = f"{kind}: " if kind else ""
+    return GitHubError(
+        f"GitHub GraphQL answered with errors ({label}{shown}){more} (POST /graphql)",
+        status=404 if kind == "NOT_FOUND" else None,
     )
 
 

@@ -4,12 +4,16 @@
     2. The person confirms on GitHub; GitHub sends the browser to our redirect URL with a code.
     3. `convert(api_url, code)` trades the code for the new App's id, key and webhook secret
        (`POST /app-manifests/{code}/conversions`, no authentication, one use, one hour).
-    4. `save(data_dir, registration)` writes them where `app.settings` reads them on next start.
+    4. `app.github.manifest_check.check(api_url, registration, manifest)` compares the App
+       GitHub made with the manifest we sent (permissions, events, home and webhook URLs):
+       an App made from an edited manifest is refused before anything is saved.
+    5. `save(data_dir, registration)` writes them where `app.settings` reads them on next start.
 
 Errors, each with a `reason` safe to show and log (never a code, key or secret):
 
     GitHubError (app.github.types)
     └── ManifestError      the code was refused (404: expired or used; 422), or no answer
+        └── NotOurApp      GitHub made an App, but not the one our manifest describes
     BackendReviewError (app.errors)
     └── SaveError          the App could not be written to the data directory
         └── AlreadyRegistered   one is there already: nothing is overwritten
@@ -77,6 +81,10 @@ class ManifestError(GitHubError):
     """The code could not be traded for an App."""
 
 
+class NotOurApp(ManifestError):
+    """The App GitHub created differs from our manifest (or could not be compared with it)."""
+
+
 class SaveError(BackendReviewError):
     """The App GitHub created could not be written to the data directory."""
 
@@ -101,6 +109,9 @@ class Registration:
     client_id: str
     pem: str = field(repr=False)
     webhook_secret: str = field(repr=False)
+    external_url: str = ""
+    permissions: dict[str, str] = field(default_factory=dict)
+    events: tuple[str, ...] = ()
 
 
 def manifest(base_url: str) -> dict[str, Any]:
@@ -200,7 +211,14 @@ def _registration(data: Any) -> Registration:
         raise ValueError("pem")
     if not (isinstance(secret, str) and secret):
         raise ValueError("webhook_secret")
+    permissions = data.get("permissions") or {}
+    events = data.get("events") or []
+    if not (isinstance(permissions, dict) and isinstance(events, list)):
+        raise ValueError("permissions")
     return Registration(
+        external_url=str(data.get("external_url") or ""),
+        permissions={str(k): str(v) for k, v in permissions.items()},
+        events=tuple(str(e) for e in events),
         app_id=int(data["id"]),
         slug=str(data["slug"]),
         name=str(data["name"]),

@@ -107,23 +107,30 @@ class RepoReads(RepoBase):
 
     async def comments(self, number: int) -> list[Comment]:
         """The pull request's issue comments, then its review comments, every page of both."""
-        issue = await self._list(
+        return [*await self.issue_comments(number), *await self.review_comments(number)]
+
+    async def issue_comments(self, number: int) -> list[Comment]:
+        """The pull request's conversation comments, every page."""
+        found = await self._list(
             self._rest.issues.async_list_comments,
             f"the comments of #{number}",
             issue_number=number,
         )
-        review = await self._list(
+        return read_data(
+            f"the comments of #{number}", lambda d: [parse.comment(c, "issue") for c in d], found
+        )
+
+    async def review_comments(self, number: int) -> list[Comment]:
+        """The pull request's review comments (on lines and files), every page."""
+        found = await self._list(
             self._rest.pulls.async_list_review_comments,
             f"the review comments of #{number}",
             pull_number=number,
         )
         return read_data(
-            f"the comments of #{number}",
-            lambda d: (
-                [parse.comment(c, "issue") for c in d[0]]
-                + [parse.comment(c, "review") for c in d[1]]
-            ),
-            [issue, review],
+            f"the review comments of #{number}",
+            lambda d: [parse.comment(c, "review") for c in d],
+            found,
         )
 
     async def commit_messages(self, number: int, *, limit: int = 250) -> list[str]:

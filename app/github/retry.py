@@ -8,17 +8,20 @@ wait of 0 into 60 s, and has no place for the installation-token refresh on a 40
     what failed                                   retried?                 wait
     403/429 rate limit, wait known and <= cap     yes, any method          the wait GitHub asks for
     403/429 rate limit, wait > cap or unknown     no: transient error      (the job is requeued)
-    5xx, timeout, broken connection               GET/HEAD only            1 s, then 2 s
+    5xx, timeout, broken connection               GET/HEAD and GraphQL     1 s, then 2 s
+                                                  queries only
     connection never made (connect error/timeout) yes, any method          1 s, then 2 s
     anything else (401/403/404/406/422, ...)      no
 
 A POST or PATCH that reached GitHub is never repeated here: it may have succeeded (a review
-posted twice). The installation-token exchange is a POST but creates nothing anyone sees, so it
-is retried like a GET.
+posted twice). The installation-token exchange is a POST but creates nothing anyone sees, and a
+GraphQL query (its body's operation is `query`, not `mutation`) only reads: both are retried
+like a GET.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from math import ceil
@@ -108,10 +111,27 @@ def is_token_exchange(request: httpx.Request | None) -> bool:
     )
 
 
+def is_graphql_query(request: httpx.Request | None) -> bool:
+    """A POST to the GraphQL endpoint whose operation is a query (a read), not a mutation."""
+    if request is None or request.method != "POST" or not request.url.path.endswith("graphql"):
+        return False
+    try:
+        body = json.loads(request.content)
+    except (ValueError, httpx.RequestNotRead):
+        return False
+    query = body.get("query") if isinstance(body, dict) else None
+    if not isinstance(query, str):
+        return False
+    operation = query.lstrip()[:9]
+    return operation.startswith("{") or operation.startswith("query")
+
+
 def _repeatable(request: httpx.Request | None) -> bool:
     if request is None:
         return False
-    return request.method in _SAFE_METHODS or is_token_exchange(request)
+    return (
+        request.method in _SAFE_METHODS or is_token_exchange(request) or is_graphql_query(request)
+    )
 
 
 async def normalise_retry_after(response: httpx.Response) -> None:

@@ -3,6 +3,11 @@
 Acknowledged with 👀 at once; then only people with write, maintain or admin permission (asked
 of GitHub's collaborator-permission API, not the webhook's author_association) may run it;
 others get a short reply and nothing else happens: no review, no model call.
+
+`ignore` is further judged by the base branch's `dismiss` policy (`app.review.dismissal`): by
+default not by the PR's author, and a critical finding only by maintain or admin. A refusal
+says why. Refusal replies are throttled: one per user per pull request per hour; after that a
+👎 reaction only, so poking the bot costs a reaction, not a comment under its name.
 """
 
 from __future__ import annotations
@@ -12,17 +17,20 @@ import logging
 from app.github.repo import RepoClient
 from app.jobs.context import JobContext
 from app.jobs.gather import load_config, load_persona
+from app.jobs.payloads import CommandJob, ReviewJob, review_key
 from app.review.commands import (
     ALLOWED_PERMISSIONS,
     config_text,
+    dismissal_refused,
     dismissed_text,
     help_text,
     parse_command,
     refusal,
 )
-from app.routing import CommandJob, ReviewJob, review_key
+from app.review.dismissal import refusal_reason
+from app.review.findings import Severity
 from app.store.jobs import NewJob
-from app.store.reviews import Dismissal, add_dismissal
+from app.store.reviews import Dismissal
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +41,7 @@ async def run_command(ctx: JobContext, request: CommandJob) -> None:
     permission = await repo.permission(request.author)
     if permission not in ALLOWED_PERMISSIONS:
         log.info("command by %s (%s) on #%d refused", request.author, permission, request.number)
-        await repo.create_issue_comment(request.number, refusal(request.author))
+        await _refuse(ctx, repo, request, refusal(request.author))
         return
     command = parse_command(request.body)
     if command.kind == "review":
@@ -48,24 +56,75 @@ async def run_command(ctx: JobContext, request: CommandJob) -> None:
         )
         await repo.create_issue_comment(request.number, text)
     elif command.kind == "ignore" and command.finding_id and command.reason:
-        await add_dismissal(
-            ctx.engine,
-            Dismissal(
-                repository_id=request.repository_id,
-                number=request.number,
-                finding_id=command.finding_id,
-                by_login=request.author,
-                reason=command.reason,
-                at=ctx.now(),
-            ),
-        )
-        await repo.create_issue_comment(
-            request.number, dismissed_text(command.finding_id, request.author, command.reason)
-        )
-        # Same head as the last review: the model is not asked again, only the gate recomputed.
-        await _queue_review(ctx, repo, request, trigger="command.ignore")
+        await _ignore(ctx, repo, request, permission, command.finding_id, command.reason)
     else:
         await repo.create_issue_comment(request.number, help_text(command.problem))
+
+
+async def _ignore(
+    ctx: JobContext,
+    repo: RepoClient,
+    request: CommandJob,
+    permission: str,
+    finding_id: str,
+    reason: str,
+) -> None:
+    """Dismiss a finding if the base branch's policy lets this user; else say why not."""
+    pr = await repo.pull(request.number)
+    loaded = await load_config(repo, pr.base_sha)  # a bad file: the defaults, the strictest
+    stored = await ctx.store.last_review(request.repository_id, request.number)
+    severity = (stored.severities or {}).get(finding_id) if stored else None
+    why = refusal_reason(
+        loaded.config.dismiss,
+        login=request.author,
+        role=permission,
+        pr_author=pr.author,
+        severity=severity,
+    )
+    if why is not None:
+        log.info("dismissal by %s on #%d refused: %s", request.author, request.number, why)
+        await _refuse(ctx, repo, request, dismissal_refused(finding_id, request.author, why))
+        return
+    await ctx.store.add_dismissal(
+        Dismissal(
+            repository_id=request.repository_id,
+            number=request.number,
+            finding_id=finding_id,
+            by_login=request.author,
+            reason=reason,
+            at=ctx.now(),
+            by_role=permission,
+        ),
+    )
+    caveat = None
+    if severity is None and refusal_reason(
+        loaded.config.dismiss,
+        login=request.author,
+        role=permission,
+        pr_author=pr.author,
+        severity=Severity.CRITICAL,
+    ):
+        caveat = (
+            f"If it is a critical finding, dismissing it needs "
+            f"{loaded.config.dismiss.critical_min_permission} permission or more: "
+            "the summary will then say it was not applied."
+        )
+    text = dismissed_text(finding_id, request.author, reason, caveat=caveat)
+    await repo.create_issue_comment(request.number, text)
+    # Same head as the last review: the model is not asked again, only the gate recomputed.
+    await _queue_review(ctx, repo, request, trigger="command.ignore")
+
+
+async def _refuse(ctx: JobContext, repo: RepoClient, request: CommandJob, text: str) -> None:
+    """Reply with `text`, unless this user was answered on this PR within the hour: then 👎."""
+    if await ctx.store.may_reply(
+        request.repository_id, request.number, request.author, now=ctx.now()
+    ):
+        await repo.create_issue_comment(request.number, text)
+    else:
+        log.info("refusal to %s on #%d: reaction only (replied within the hour)",
+                 request.author, request.number)  # fmt: skip
+        await repo.react(request.comment_id, "-1")
 
 
 async def _queue_review(

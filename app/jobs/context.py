@@ -8,14 +8,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from app.github.client import GitHubApp
+from app.jobs.persona_files import bundled_personas_dir
 from app.linear.client import LinearClient
 from app.llm import ReviewModel, model_from_settings
 from app.metrics import Metrics
-from app.persona_files import bundled_personas_dir
 from app.settings import Settings
+from app.store.facade import Store
 from app.store.jobs import JobQueue, NewJob, utcnow
 
 
@@ -30,7 +29,7 @@ ModelFactory = Callable[[str | None], ClosableModel | None]
 @dataclass
 class JobContext:
     settings: Settings
-    engine: AsyncEngine
+    store: Store
     metrics: Metrics
     github: GitHubApp
     queue: JobQueue
@@ -54,7 +53,7 @@ class JobContext:
 
 def build_context(
     settings: Settings,
-    engine: AsyncEngine,
+    store: Store,
     metrics: Metrics,
     queue: JobQueue,
     *,
@@ -69,7 +68,7 @@ def build_context(
         github = GitHubApp(settings, metrics=metrics)
     return JobContext(
         settings=settings,
-        engine=engine,
+        store=store,
         metrics=metrics,
         github=github,
         queue=queue,

@@ -7,7 +7,7 @@ import re
 
 from app.github.types import Conclusion
 from app.jobs.context import JobContext
-from app.routing import ClosedJob, MergeGroupJob, RerunJob, ReviewJob, review_key
+from app.jobs.payloads import ClosedJob, MergeGroupJob, RerunJob, ReviewJob, review_key
 from app.store.jobs import NewJob
 
 log = logging.getLogger(__name__)

@@ -1,8 +1,10 @@
-"""Reading what a review needs from GitHub: the config and persona from the base branch, and
-what the bot already said on the pull request.
+"""The gather step of a review: everything it needs from GitHub, the database and Linear, read
+in one place (`gather_review`) and returned as one value (`ReviewInputs`). The config and
+persona readers and what the bot already said are shared with the commands.
 
-The config and a repository persona are read at the **base** commit: a pull request must not be
-able to switch its own gate off or rewrite its reviewer.
+The changed files' whole texts are read in one GitHub call (two with a module one import
+away; `app.jobs.files`). The config and a repository persona are read at the **base** commit:
+a pull request must not be able to switch its own gate off or rewrite its reviewer.
 """
 
 from __future__ import annotations
@@ -11,9 +13,19 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.errors import PermanentJobError
 from app.github.repo import RepoClient
-from app.github.types import Comment, GitHubError
-from app.persona_files import load_persona_file
+from app.github.types import Comment, GitHubError, PullDiff, PullRequest
+from app.jobs.context import JobContext
+from app.jobs.files import context_limits, read_files
+from app.jobs.payloads import ReviewJob
+from app.jobs.persona_files import load_persona_file
+from app.jobs.tickets import LinkedIssues, linked_issues
+from app.jobs.usage import tokens_left_today
+from app.review.diff import Diff, DiffParseError, parse_diff
+from app.review.dismissal import DismissalRecord
+from app.review.file_context import EMPTY, FileContext
+from app.review.findings import Finding
 from app.review.markers import finding_ids, is_summary
 from app.review.persona import (
     DEFAULT_PERSONA,
@@ -26,6 +38,7 @@ from app.review.persona import (
 )
 from app.review.render import posted_title
 from app.review.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
+from app.store.reviews import StoredReview
 
 log = logging.getLogger(__name__)
 
@@ -123,3 +136,127 @@ def read_our_comments(comments: list[Comment], bot_login: str) -> OnThePr:
                 if title or finding_id not in previous:
                     previous[finding_id] = title
     return OnThePr(previous, summary_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which files the model sees this time, and the last review's findings to keep."""
+
+    files: frozenset[str] | None  # None: all (a full review)
+    carried: tuple[Finding, ...]
+    why: str  # for the log
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewInputs:
+    """Everything one review reads from outside the core, read in one step (`gather_review`):
+    after it the review is pure until it publishes."""
+
+    pr: PullRequest
+    config: LoadedConfig  # from the base commit
+    persona: LoadedPersona
+    diff: Diff
+    pull_diff: PullDiff  # what GitHub could not give a patch for, and how the diff was read
+    on_pr: OnThePr  # our previous comments and summary on the pull request
+    last: StoredReview | None  # our previous review of the pull request
+    scope: Scope
+    dismissals: tuple[DismissalRecord, ...]  # who dismissed what, their role, when, why
+    linked: LinkedIssues
+    tokens_left: int  # the installation's model budget left today (may be < 0)
+    # The changed files' whole texts at head and base (and the modules their routes import),
+    # within the settings' limits; its notes say what could not be read (then: the hunks).
+    files: FileContext = EMPTY
+
+
+async def gather_review(
+    ctx: JobContext, repo: RepoClient, request: ReviewJob, pr: PullRequest, loaded: LoadedConfig
+) -> ReviewInputs:
+    """Read what the review of `pr` needs from GitHub, the database and Linear.
+
+    A diff GitHub sends that we cannot parse is a PermanentJobError: retrying reads the same.
+    """
+    config = loaded.config
+    persona = await load_persona(repo, pr.base_sha, config.persona, ctx.personas_dir)
+    pull_diff = await repo.pull_diff(pr.number)
+    try:
+        diff = parse_diff(pull_diff.text)
+    except DiffParseError as exc:
+        raise PermanentJobError(f"the diff GitHub sent could not be read: {exc}") from None
+    last = await ctx.store.last_review(request.repository_id, pr.number)
+    on_pr = await _our_comments(ctx, repo, pr.number, last)
+    linked = await linked_issues(ctx.linear, config.linear, repo, pr)
+    if any(t.criteria for t in linked.tickets):
+        # Acceptance criteria are judged on the whole change, not on the last push alone.
+        scope = Scope(None, (), "full review: linked issues have acceptance criteria")
+    elif request.trigger in ("command.review", "pull_request.edited"):
+        scope = Scope(None, (), f"full review: {request.trigger}")
+    else:
+        scope = await _scope(repo, pr, last)
+    read = await read_files(
+        repo,
+        diff,
+        head_sha=pr.head_sha,
+        base_sha=pr.base_sha,
+        ignore=config.ignore,
+        limits=context_limits(ctx.settings),
+    )
+    log.info("read %d whole file(s) in %d GitHub call(s)", len(read.context.files), read.calls)
+    return ReviewInputs(
+        pr=pr,
+        config=loaded,
+        persona=persona,
+        diff=diff,
+        pull_diff=pull_diff,
+        on_pr=on_pr,
+        last=last,
+        scope=scope,
+        dismissals=tuple(await ctx.store.dismissal_records(request.repository_id, pr.number)),
+        linked=linked,
+        tokens_left=await tokens_left_today(
+            ctx.store,
+            request.installation_id,
+            daily_cap=ctx.settings.llm_daily_tokens,
+            now=ctx.now(),
+        ),
+        files=read.context,
+    )
+
+
+async def _our_comments(
+    ctx: JobContext, repo: RepoClient, number: int, last: StoredReview | None
+) -> OnThePr:
+    """Our summary (by the id the last review stored, when there is one) and our own review
+    comments: a bounded number of reads, however many comments others add."""
+    ours = await repo.our_comments(
+        number,
+        bot_login=ctx.github.bot_login,
+        is_summary=is_summary,
+        summary_id=last.summary_comment_id if last else None,
+    )
+    if ours.truncated:
+        log.warning("#%d: more comments or reviews than we read back; some may be missed", number)
+    if not ours.comments:
+        return OnThePr()
+    return read_our_comments(ours.comments, await ctx.github.bot_login())
+
+
+async def _scope(repo: RepoClient, pr: PullRequest, stored: StoredReview | None) -> Scope:
+    """Full review unless the last one was of an ancestor of this head (a plain push)."""
+    if stored is None:
+        return Scope(None, (), "full review: none before")
+    if stored.head_sha == pr.head_sha:
+        return Scope(frozenset(), stored.model_findings, "same head: the model is not asked")
+    try:
+        comparison = await repo.compare(stored.head_sha, pr.head_sha)
+    except GitHubError as exc:
+        if exc.transient:
+            raise
+        return Scope(None, (), f"full review: {stored.head_sha[:12]} is gone ({exc.reason})")
+    if comparison.status != "ahead":
+        why = f"full review: {comparison.status} from {stored.head_sha[:12]} (force-push or rebase)"
+        return Scope(None, (), why)
+    if comparison.files_truncated:
+        return Scope(None, (), "full review: the push changed more files than GitHub lists")
+    files = frozenset(comparison.files)
+    why = f"incremental: {len(files)} file(s) changed since {stored.head_sha[:12]}"
+    return Scope(files, stored.model_findings, why)

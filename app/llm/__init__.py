@@ -6,7 +6,7 @@ model); `ModelRequest` / `ModelReply` are the only shapes that cross this bounda
 """
 
 from app.llm.anthropic_model import AnthropicModel
-from app.llm.clients import make_client, model_from_settings
+from app.llm.clients import make_client, model_from_settings, model_of_one_run
 from app.llm.errors import LLMError, LLMRejected, LLMUnavailable
 from app.llm.model import ModelReply, ModelRequest, Repair, ReviewModel, Usage
 
@@ -22,4 +22,5 @@ __all__ = [
     "Usage",
     "make_client",
     "model_from_settings",
+    "model_of_one_run",
 ]

@@ -9,9 +9,17 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx2
-from anthropic import AsyncAnthropic, AsyncAnthropicBedrock, AsyncAnthropicVertex, not_given
+from anthropic import (
+    AsyncAnthropic,
+    AsyncAnthropicBedrock,
+    AsyncAnthropicVertex,
+    DefaultAsyncHttpxClient,
+    not_given,
+)
 
 from app.errors import ConfigError
 from app.llm.anthropic_model import AnthropicModel, Client
@@ -95,6 +103,16 @@ def model_from_settings(
         max_attempts=settings.llm_max_attempts,
         secrets=secrets,
     )
+
+
+@asynccontextmanager
+async def model_of_one_run(
+    settings: Settings, *, persona_model: str | None = None
+) -> AsyncIterator[AnthropicModel | None]:
+    """`model_from_settings` on an HTTP client of its own (the SDK's defaults), closed when the
+    block ends: for a process that makes one review (the CLI). Raises ConfigError as it does."""
+    async with DefaultAsyncHttpxClient() as http:
+        yield model_from_settings(settings, http_client=http, persona_model=persona_model)
 
 
 def _installed(*modules: str) -> bool:

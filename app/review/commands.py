@@ -96,11 +96,22 @@ def refusal(login: str) -> str:
     )
 
 
-def dismissed_text(finding_id: str, login: str, reason: str) -> str:
+def dismissal_refused(finding_id: str, login: str, why: str) -> str:
+    """The answer to an `ignore` the repository's policy does not allow: what, and why."""
     return (
+        f"Not dismissed: `{finding_id}` still counts for the check. Sorry @{_code(login)}, "
+        f"{defuse(why)}.\n\nWho may dismiss is set under `dismiss:` in `{CONFIG_PATH}` on the "
+        "base branch."
+    )
+
+
+def dismissed_text(finding_id: str, login: str, reason: str, *, caveat: str | None = None) -> str:
+    """`caveat`: what the review may still decide (the finding's severity was not known)."""
+    text = (
         f"Dismissed `{finding_id}` for @{_code(login)}: {defuse(reason)}\n\n"
         "It no longer counts for the check; the summary and the check are being updated."
     )
+    return f"{text}\n\n{caveat}" if caveat else text
 
 
 def dismissal_note(login: str, reason: str) -> str:

@@ -62,7 +62,16 @@ _GENERATED = re.compile(
 )
 _GENERATED_DIRS = frozenset({"generated", "__generated__", "gen-src"})
 _VENDORED_DIRS = frozenset(
-    {"vendor", "node_modules", "third_party", "third-party", "bower_components", ".yarn"}
+    {
+        "vendor",
+        "node_modules",
+        "third_party",
+        "third-party",
+        "bower_components",
+        ".yarn",
+        "site-packages",  # a committed virtualenv: Django's own migrations, not the project's
+        "dist-packages",
+    }
 )
 _MINIFIED = re.compile(r"\.min\.(js|css|mjs)$|\.(js|css)\.map$")
 _BINARY_EXT = frozenset(
@@ -136,6 +145,14 @@ _BINARY_EXT = frozenset(
 )
 
 
+def _schema_dump(name: str) -> bool:
+    """A schema dump written by tools, not a migration: Rails' `structure.sql`
+    (`<db>_structure.sql` with several databases), dbmate's or pg_dump's `schema.sql`."""
+    if name in ("structure.sql", "schema.sql"):
+        return True
+    return name.endswith("_structure.sql") and not name[:1].isdigit()
+
+
 def _default_reason(path: str) -> str | None:
     parts = path.lower().split("/")
     name = parts[-1]
@@ -150,6 +167,8 @@ def _default_reason(path: str) -> str | None:
     ext = name.rsplit(".", 1)[-1] if "." in name else ""
     if ext in _BINARY_EXT:
         return "binary"
+    if _schema_dump(name) or (name.endswith("schema.rb") and "db" in parts[:-1]):
+        return "schema dump"  # written by the framework from the migrations
     return None
 
 
@@ -242,7 +261,7 @@ _DOCS_NAMES = frozenset({"license", "licence", "changelog", "authors", "contribu
 
 _GOLANG_MIGRATE = re.compile(r"(^|/)\d+_[\w.-]+\.(up|down)\.sql$")
 _FLYWAY = re.compile(r"(^|/)([VU]\d+([._]\d+)*|R)__[^/]+\.sql$")
-_RAILS = re.compile(r"(^|/)db/migrate/\d+_\w+\.rb$")
+_RAILS = re.compile(r"(^|/)db/migrate/\d+_[^/]*\.rb$")  # also a stray "x.rb.rb"
 _PRISMA = re.compile(r"(^|/)migrations/[^/]+/migration\.sql$")
 _DJANGO = re.compile(r"(^|/)migrations/\d{4}_\w+\.py$")
 _ALEMBIC = re.compile(r"(^|/)(alembic|migrations|migration)/versions/(?!__init__\.py$)[^/]+\.py$")
@@ -292,6 +311,10 @@ def classify(path: str) -> FileKind:
     name = path.rsplit("/", 1)[-1].lower()
     if _DOCS_EXT.search(path) or name.split(".")[0] in _DOCS_NAMES:
         return FileKind("docs")
+    if _schema_dump(name):
+        return FileKind("model")
+    if name in ("seeds.sql", "seed.sql"):  # data for a fresh database, run by hand
+        return FileKind("other")
     framework = _migration_framework(path)
     if framework is not None:
         return FileKind("migration", framework)

@@ -1,6 +1,6 @@
 """Personas: who the reviewer is, read from Markdown with optional YAML front matter.
 
-Pure: text in, `Persona` out (`app/persona_files.py` reads the files). The body is the
+Pure: text in, `Persona` out (`app/jobs/persona_files.py` reads the files). The body is the
 reviewer's instructions; checklists come from the front matter's `checklists` or from a
 `Checklists` section of the body. Agent files written for other tools (Claude Code subagents,
 opencode agents, Copilot prompt files, plain Markdown or text) load too: front-matter keys we do

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from app.review.anchor import Anchor, Anchorer
 from app.review.diff import Diff, Side
+from app.review.dismissal import DismissalRecord, judge
 from app.review.files import ignored_reason
 from app.review.findings import Finding, ReviewSummary, Severity, Source, fingerprint
 from app.review.markers import finding_ids
@@ -86,21 +88,9 @@ class ReviewPlan(BaseModel):
     summary: ReviewSummary | None = None  # the model's structured summary, when it gave one
 
 
-def build_plan(
-    diff: Diff,
-    findings: Iterable[Finding],
-    config: RepoConfig,
-    *,
-    summary: ReviewSummary | None = None,
-    dismissed: Collection[str] | Mapping[str, str] = frozenset(),
-    incomplete: str | None = None,
-    notices: Sequence[str] = (),
-    not_reviewed: Mapping[str, str] | None = None,
-    previous: Mapping[str, str] | None = None,
-    resolved_in: str | None = None,
-    requirements: str | None = None,
-) -> ReviewPlan:
-    """Plan the review of `diff`.
+@dataclass(frozen=True, slots=True)
+class PlanInput:
+    """What a plan is made from.
 
     `incomplete` is the reason the review is partial (e.g. "the model did not answer"), or None.
     `notices` are lines shown at the top of the summary (e.g. "rules only: no LLM configured").
@@ -111,10 +101,47 @@ def build_plan(
     summary; those this review no longer finds are listed as resolved in `resolved_in` — only
     when the review was complete, since a model that did not answer finds nothing.
     `requirements` is the acceptance-criteria table of the linked issues, when there are any.
+    `dismissals` are the stored dismissals, judged here against `config.dismiss` knowing each
+    finding's severity (`pr_author`: whose pull request it is); those the policy does not allow
+    are not applied, and the summary says why.
     """
+
+    diff: Diff
+    findings: Sequence[Finding]
+    config: RepoConfig
+    summary: ReviewSummary | None = None
+    dismissed: Collection[str] | Mapping[str, str] = frozenset()
+    incomplete: str | None = None
+    notices: Sequence[str] = ()
+    not_reviewed: Mapping[str, str] | None = None
+    previous: Mapping[str, str] | None = None
+    resolved_in: str | None = None
+    requirements: str | None = None
+    dismissals: Sequence[DismissalRecord] = ()
+    pr_author: str | None = None
+
+
+def build_plan(given: PlanInput) -> ReviewPlan:
+    """Plan the review of `given.diff` (see `PlanInput` for what each part means)."""
+    diff, findings, config, summary = given.diff, given.findings, given.config, given.summary
+    dismissed, incomplete, notices = given.dismissed, given.incomplete, given.notices
+    not_reviewed, previous = given.not_reviewed, given.previous
+    resolved_in, requirements = given.resolved_in, given.requirements
     anchorer = Anchorer(diff)
     merged = _merge(findings, diff, anchorer)
     dismissal = dict(dismissed) if isinstance(dismissed, Mapping) else dict.fromkeys(dismissed, "")
+    if given.dismissals:
+        judged = judge(
+            given.dismissals,
+            {f.id: f.severity for f in merged},
+            config.dismiss,
+            pr_author=given.pr_author,
+        )
+        dismissal |= judged.applied
+        for finding_id in judged.refused:
+            dismissal.pop(finding_id, None)
+        here = {f.id for f in merged}
+        notices = [*notices, *(f"`{i}`: {w}" for i, w in judged.refused.items() if i in here)]
     placed = _place(merged, anchorer, frozenset(dismissal))
     live = [p.finding for p in placed if p.placement != "dismissed"]
     blocking = sum(1 for f in live if config.fails(f.severity))

@@ -9,10 +9,12 @@ whose nonce is a hash of its content, so the content cannot contain its own clos
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from app.review.chunking import ChunkPart
+from app.review.code_view import CodeView, around
 from app.review.diff import DiffLine, FileDiff, quote_path
 from app.review.findings import Finding
 from app.review.persona import Checklist, Persona
@@ -21,6 +23,7 @@ from app.review.repo_config import RepoConfig
 
 MAX_LINE_CHARS = 1_000  # minified or generated lines: the start says enough
 MAX_TEXT_CHARS = 20_000  # a PR body or ticket that long is pasted logs, not a description
+_NO_VIEWS: Mapping[str, CodeView] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +86,11 @@ def user_message(
     part: int = 1,
     parts_total: int = 1,
     all_paths: Sequence[str] = (),
+    views: Mapping[str, CodeView] = _NO_VIEWS,
     tool: str,
 ) -> str:
-    """The user message of one call: notes, then the data blocks, then the request."""
+    """The user message of one call: notes, then the data blocks, then the request. `views`
+    holds the head files the diff's hunks are shown in (see `render_part`)."""
     out = [UNTRUSTED_NOTE]
     if parts_total > 1:
         # File names come from the pull request: listed in a block, never in the note itself.
@@ -100,7 +105,7 @@ def user_message(
     if facts:
         out.append("Findings the rules already reported (facts; do not repeat them):")
         out.append(data_block("RULE_FINDINGS", "\n".join(_fact(f) for f in facts)))
-    out.append(data_block("DIFF", "\n".join(render_part(p) for p in parts)))
+    out.append(data_block("DIFF", "\n".join(render_part(p, views.get(p.file.path)) for p in parts)))
     if any(t.criteria for t in tickets):
         out.append(CRITERIA_NOTE)
     out.append(CLOSING.replace("{tool}", tool))
@@ -112,14 +117,35 @@ def data_block(name: str, content: str) -> str:
     return f"<<<BEGIN {name} {nonce}>>>\n{content}\n<<<END {name} {nonce}>>>"
 
 
-def render_part(part: ChunkPart) -> str:
-    """One file (or one part of a split file), each line with its OLD and NEW numbers."""
+def render_part(part: ChunkPart, view: CodeView | None = None) -> str:
+    """One file (or one part of a split file), each line with its OLD and NEW numbers; with a
+    `view` of the head file, each hunk inside its enclosing function or class (unchanged lines
+    marked `=`) and, on a file's first part, the file's outline."""
     file = part.file
     out = [_file_line(file, part)]
-    for hunk in part.hunks:
+    if view is not None and view.outline and part.part == 1:
+        cut = ", lines far from the changes not read" if view.cut else ""
+        out.append(f"  outline of the file at the head commit{cut}:")
+        out += [f"    {line}" for line in view.outline]
+    out.append("  OLD   NEW")
+    shown = 0
+    for index, hunk in enumerate(part.hunks):
+        extra = around(view, part.hunks, index, shown) if view is not None else None
+        if view is not None and extra is not None:
+            out.append(f"{'':>12}[in {extra.block}; unchanged lines of the head file marked =]")
+            out += [_head_line(view, n) for n in extra.signature]
+            if extra.skipped_before:
+                out.append(f"{'':>12}[... {extra.skipped_before} lines]")
+            out += [_head_line(view, n) for n in extra.before]
         header = f"@@ -{hunk.old_start},{hunk.old_len} +{hunk.new_start},{hunk.new_len} @@"
         out.append(f"{header} {hunk.section}".rstrip())
         out += [_diff_line(line) for line in hunk.lines]
+        shown = hunk.new_start + max(hunk.new_len, 1) - 1
+        if view is not None and extra is not None:
+            out += [_head_line(view, n) for n in extra.after]
+            if extra.skipped_after:
+                out.append(f"{'':>12}[... {extra.skipped_after} more lines of {extra.block}]")
+            shown = max([shown, *extra.after])
     return "\n".join(out)
 
 
@@ -129,7 +155,14 @@ def _file_line(file: FileDiff, part: ChunkPart) -> str:
         status = f"renamed from {quote_path(file.old_path)}"
     split = f", part {part.part} of {part.parts}" if part.parts > 1 else ""
     # A path may hold a newline; git's quoting keeps it on its line, so it cannot forge lines.
-    return f"FILE {quote_path(file.path)} ({status}{split})\n  OLD   NEW"
+    return f"FILE {quote_path(file.path)} ({status}{split})"
+
+
+def _head_line(view: CodeView, number: int) -> str:
+    text = view.lines[number - 1] if 0 < number <= len(view.lines) else ""
+    if len(text) > MAX_LINE_CHARS:
+        text = text[:MAX_LINE_CHARS] + " …[line cut]"
+    return f"{'':>5} {number:>5} ={text}"
 
 
 _MARK = {"added": "+", "removed": "-", "context": " "}

@@ -22,6 +22,11 @@ worth a finding (category security) when it sits in code or configuration.
 - Only the exact nonce closes a block. A marker with another nonce is part of the data.
 - The diff shows each line with two numbers: OLD (line in the old file) and NEW (line in the \
 new file), then a marker: `+` added, `-` removed, a space for unchanged context.
+- Lines marked `=` (NEW number only) are unchanged head-file lines around a hunk: the \
+function or class it sits in, for reading; anchor findings on the hunk's own lines. An outline \
+lists a file's functions and classes.
+- You were not shown the rest of the repository or of each file. Names defined elsewhere exist \
+unless this change removes them; if a finding depends on unseen code, ask (a question).
 - "Findings the rules already reported" are facts established by deterministic checks. They \
 stand whatever you answer. Do not repeat them as findings; you may explain or build on them in \
 the summary.

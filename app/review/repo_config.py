@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Collection
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app.review.files import match_glob
 from app.review.findings import Severity
@@ -36,6 +36,42 @@ class LinearConfig(BaseModel):
     require_issue: bool = Field(
         default=False, description="report a finding when a PR links no Linear issue"
     )
+
+
+# The roles GitHub grants on a repository, weakest first; the webhook and the collaborator API
+# name them so. Dismissing needs at least write: a reader is never asked.
+ROLES = ("none", "read", "triage", "write", "maintain", "admin")
+DismissRole = Literal["write", "maintain", "admin"]
+
+
+def role_rank(role: str) -> int:
+    """A role's place in ROLES (an unknown role ranks as none)."""
+    return ROLES.index(role) if role in ROLES else 0
+
+
+class DismissConfig(BaseModel):
+    """Who may dismiss a finding with `/backend-review ignore` (read from the base branch)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    allow_author: bool = Field(
+        default=False,
+        description="let a pull request's author dismiss findings on their own pull request",
+    )
+    min_permission: DismissRole = Field(
+        default="write", description="the least role that may dismiss a finding"
+    )
+    critical_min_permission: DismissRole = Field(
+        default="maintain", description="the least role that may dismiss a critical finding"
+    )
+
+    @model_validator(mode="after")
+    def _critical_not_weaker(self) -> DismissConfig:
+        if role_rank(self.critical_min_permission) < role_rank(self.min_permission):
+            raise ValueError(
+                f"critical_min_permission must be at least min_permission ({self.min_permission})"
+            )
+        return self
 
 
 class RepoConfig(BaseModel):
@@ -62,6 +98,7 @@ class RepoConfig(BaseModel):
         default=False, description="request changes (not just comment) when the check fails"
     )
     linear: LinearConfig = Field(default_factory=LinearConfig)
+    dismiss: DismissConfig = Field(default_factory=DismissConfig)
 
     def rule_context(self) -> RuleContext:
         """What the deterministic rules need from this config."""
@@ -121,6 +158,7 @@ _EXPECTED = {
     "model_attributes_type": "expected a mapping",
     "enum": "expected one of " + ", ".join(s.value for s in Severity),
 }
+_SECTIONS: dict[str, type[BaseModel]] = {"linear": LinearConfig, "dismiss": DismissConfig}
 
 
 def _describe(error: Any) -> str:
@@ -134,10 +172,14 @@ def _describe(error: Any) -> str:
         path += f"[{part}]" if in_list else (f".{part}" if path else part)
     kind = error["type"]
     if kind == "extra_forbidden":
-        parent = RepoConfig.model_fields if len(loc) == 1 else LinearConfig.model_fields
-        return f"{path}: unknown key{_did_you_mean(loc[-1], set(parent))}"
+        section = _SECTIONS.get(loc[0], RepoConfig) if len(loc) > 1 else RepoConfig
+        return f"{path}: unknown key{_did_you_mean(loc[-1], set(section.model_fields))}"
     if kind == "greater_than_equal":
         message = f"must be at least {error['ctx']['ge']}"
+    elif kind == "literal_error":
+        message = f"expected one of {error['ctx']['expected'].replace(chr(39), '')}"
+    elif kind == "value_error":
+        message = str(error["ctx"]["error"])
     else:
         message = _EXPECTED.get(kind, error["msg"])
     if is_key:

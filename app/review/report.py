@@ -1,6 +1,6 @@
 """The local review's output formats: text, markdown, the findings JSON, SARIF 2.1.0.
 
-Pure functions of a `ReviewPlan`; the CLI (`app.local_review`) decides where they go.
+Pure functions of a `ReviewPlan`; the CLI (`app.cli.review`) decides where they go.
 """
 
 from __future__ import annotations

@@ -75,6 +75,15 @@ class ClaimedJob:
 
 
 @dataclass(frozen=True)
+class BuriedJob:
+    """A job that went dead while being claimed: its lease expired on its last attempt (the
+    workers running it kept dying), so it never ran to an end and nothing recorded why."""
+
+    job: ClaimedJob  # the row as it was claimed the last time (attempts past max_attempts)
+    reason: str
+
+
+@dataclass(frozen=True)
 class Backoff:
     base_seconds: float = 10.0
     cap_seconds: float = 600.0
@@ -206,6 +215,7 @@ class JobQueue:
     max_attempts: int = 5
     backoff: Backoff = field(default_factory=Backoff)
     clock: Clock = utcnow
+    _buried: list[BuriedJob] = field(default_factory=list, init=False, repr=False, compare=False)
 
     async def enqueue(self, new: Sequence[NewJob], *, delivery_id: str | None = None) -> None:
         now = self.clock()
@@ -217,12 +227,26 @@ class JobQueue:
         await run_transaction(self.engine, work)
 
     async def claim(self) -> ClaimedJob | None:
-        """Take the oldest claimable job, or None. Jobs out of attempts go dead on the way."""
+        """Take the oldest claimable job, or None. Jobs out of attempts go dead on the way
+        (`take_buried` hands them out once the transaction has committed)."""
         now = self.clock()
         postgres = is_postgres(self.engine)
-        return await run_transaction(self.engine, lambda conn: self._claim(conn, now, postgres))
+        buried: list[BuriedJob] = []
+        job = await run_transaction(
+            self.engine, lambda conn: self._claim(conn, now, postgres, buried)
+        )
+        self._buried.extend(buried)
+        return job
 
-    def _claim(self, conn: Connection, now: datetime, postgres: bool) -> ClaimedJob | None:
+    def take_buried(self) -> list[BuriedJob]:
+        """The jobs this queue's claims marked dead since the last call (each handed out once):
+        whatever they left behind (a check run in progress) is the caller's to close."""
+        taken, self._buried[:] = list(self._buried), []
+        return taken
+
+    def _claim(
+        self, conn: Connection, now: datetime, postgres: bool, buried: list[BuriedJob]
+    ) -> ClaimedJob | None:
         stmt = _claim_statement(postgres)
         params = {
             "p_now": now,
@@ -233,24 +257,21 @@ class JobQueue:
             row = conn.execute(stmt, params).first()
             if row is None:
                 return None
-            if row.attempts <= row.max_attempts:
-                return ClaimedJob(
-                    id=row.id,
-                    kind=row.kind,
-                    payload=json.loads(row.payload),
-                    attempts=row.attempts,
-                    max_attempts=row.max_attempts,
-                    delivery_id=row.delivery_id,
-                    lease_expires_at=row.lease_expires_at,
-                )
-            # Its workers kept dying mid-run: stop feeding it to new ones.
-            self._finish(
-                conn,
-                row.id,
-                JobStatus.DEAD,
-                now,
-                error=f"lease expired on each of {row.max_attempts} attempts",
+            job = ClaimedJob(
+                id=row.id,
+                kind=row.kind,
+                payload=json.loads(row.payload),
+                attempts=row.attempts,
+                max_attempts=row.max_attempts,
+                delivery_id=row.delivery_id,
+                lease_expires_at=row.lease_expires_at,
             )
+            if row.attempts <= row.max_attempts:
+                return job
+            # Its workers kept dying mid-run: stop feeding it to new ones.
+            reason = f"lease expired on each of {row.max_attempts} attempts"
+            self._finish(conn, row.id, JobStatus.DEAD, now, error=reason)
+            buried.append(BuriedJob(job, reason))
 
     async def heartbeat(self, job: ClaimedJob) -> bool:
         """Extend the lease; False if the job is no longer ours."""
@@ -277,11 +298,15 @@ class JobQueue:
         now = self.clock()
         postgres = is_postgres(self.engine)
 
+        buried: list[BuriedJob] = []
+
         def work(conn: Connection) -> tuple[bool, ClaimedJob | None]:
             ours = self._finish(conn, job.id, JobStatus.DONE, now, owned=True)
-            return ours, self._claim(conn, now, postgres)
+            return ours, self._claim(conn, now, postgres, buried)
 
-        return await run_transaction(self.engine, work)
+        done = await run_transaction(self.engine, work)
+        self._buried.extend(buried)
+        return done
 
     async def fail(self, job: ClaimedJob, error: str, *, permanent: bool = False) -> JobStatus:
         """Record a failed attempt: back to the queue after a backoff, or dead when out of tries

@@ -22,7 +22,8 @@ from sqlalchemy import Connection, Insert, Select, Update, bindparam, delete, se
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.review.findings import Finding
+from app.review.dismissal import LEGACY_ROLE, DismissalRecord
+from app.review.findings import Finding, Severity
 from app.store.db import run_transaction
 from app.store.tables import dismissals as dismissals_table
 from app.store.tables import pull_reviews
@@ -49,6 +50,8 @@ class StoredReview:
     check_run_id: int | None
     summary_comment_id: int | None
     reviewed_at: datetime  # timezone-aware
+    # Every finding of that review (rules' and model's) -> its severity; None: not recorded.
+    severities: dict[str, Severity] | None = None
 
     def __post_init__(self) -> None:
         _aware(self.reviewed_at, "StoredReview.reviewed_at")
@@ -62,6 +65,7 @@ class Dismissal:
     by_login: str
     reason: str
     at: datetime  # timezone-aware
+    by_role: str | None = None  # their role on the repository when they dismissed it
 
     def __post_init__(self) -> None:
         _aware(self.at, "Dismissal.at")
@@ -103,6 +107,9 @@ async def save_review(engine: AsyncEngine, review: StoredReview) -> None:
         "check_run_id": review.check_run_id,
         "summary_comment_id": review.summary_comment_id,
         "reviewed_at": review.reviewed_at,
+        "severities": None
+        if review.severities is None
+        else json.dumps({k: v.value for k, v in review.severities.items()}),
     }
 
     def work(conn: Connection) -> None:
@@ -130,9 +137,20 @@ async def last_review(engine: AsyncEngine, repository_id: int, number: int) -> S
             check_run_id=row.check_run_id,
             summary_comment_id=row.summary_comment_id,
             reviewed_at=row.reviewed_at,
+            severities=_load_severities(row.severities),
         )
 
     return await run_transaction(engine, work)
+
+
+def _load_severities(text: str | None) -> dict[str, Severity] | None:
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+        return {str(k): Severity(v) for k, v in data.items()}
+    except (ValueError, AttributeError, TypeError):
+        return None  # unknown: a dismissal is then judged by the review, which knows
 
 
 def _load_findings(text: str, repository: str, number: int) -> tuple[Finding, ...]:
@@ -166,12 +184,16 @@ def _one_dismissal() -> Any:
 _UPDATE_DISMISSAL: Update = (
     dismissals_table.update()
     .where(_one_dismissal())
-    .values(by_login=bindparam("p_by_login"), reason=bindparam("p_reason"))
+    .values(
+        by_login=bindparam("p_by_login"),
+        reason=bindparam("p_reason"),
+        by_role=bindparam("p_by_role"),
+    )
     .returning(_D.id)
 )
 _DELETE_DISMISSAL = delete(dismissals_table).where(_one_dismissal()).returning(_D.id)
 _LIST_DISMISSALS: Select[Any] = (
-    select(_D.finding_id, _D.by_login, _D.reason)
+    select(_D.finding_id, _D.by_login, _D.reason, _D.by_role, _D.created_at)
     .where(_D.repository_id == bindparam("p_repository_id"), _D.number == bindparam("p_number"))
     .order_by(_D.created_at, _D.id)
 )
@@ -195,7 +217,11 @@ async def add_dismissal(engine: AsyncEngine, dismissal: Dismissal) -> bool:
         "p_number": dismissal.number,
         "p_finding_id": dismissal.finding_id,
     }
-    who = {"p_by_login": dismissal.by_login, "p_reason": dismissal.reason}
+    who = {
+        "p_by_login": dismissal.by_login,
+        "p_reason": dismissal.reason,
+        "p_by_role": dismissal.by_role,
+    }
     row = {
         "repository_id": dismissal.repository_id,
         "number": dismissal.number,
@@ -203,6 +229,7 @@ async def add_dismissal(engine: AsyncEngine, dismissal: Dismissal) -> bool:
         "by_login": dismissal.by_login,
         "reason": dismissal.reason,
         "created_at": dismissal.at,
+        "by_role": dismissal.by_role,
     }
 
     def work(conn: Connection) -> bool:
@@ -234,6 +261,28 @@ async def dismissals(engine: AsyncEngine, repository_id: int, number: int) -> di
     def work(conn: Connection) -> dict[str, str]:
         rows = conn.execute(_LIST_DISMISSALS, params)
         return {r.finding_id: _why(r.by_login, r.reason) for r in rows}
+
+    return await run_transaction(engine, work)
+
+
+async def dismissal_records(
+    engine: AsyncEngine, repository_id: int, number: int
+) -> list[DismissalRecord]:
+    """The PR's dismissals, oldest first, with who, their role, why and when: what the review
+    judges against the base branch's `dismiss` policy."""
+    params = {"p_repository_id": repository_id, "p_number": number}
+
+    def work(conn: Connection) -> list[DismissalRecord]:
+        return [
+            DismissalRecord(
+                finding_id=r.finding_id,
+                by_login=r.by_login,
+                role=r.by_role or LEGACY_ROLE,
+                reason=r.reason,
+                at=r.created_at,
+            )
+            for r in conn.execute(_LIST_DISMISSALS, params)
+        ]
 
     return await run_transaction(engine, work)
 

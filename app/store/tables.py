@@ -135,6 +135,9 @@ pull_reviews = Table(
     Column("check_run_id", BigInteger),
     Column("summary_comment_id", BigInteger),
     Column("reviewed_at", UtcDateTime(), nullable=False),
+    # JSON: finding id -> severity for every finding of that review, so a dismissal can be
+    # judged when it is asked for (null: written before 0004, or not known).
+    Column("severities", Text),
 )
 
 # Findings dismissed on a pull request (`/backend-review ignore <id> <reason>`): one row per
@@ -149,5 +152,20 @@ dismissals = Table(
     Column("by_login", String(255), nullable=False),
     Column("reason", Text, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    # The dismisser's role on the repository then (null: dismissed before 0004, when write
+    # was required): a review applies the base branch's `dismiss` policy to it.
+    Column("by_role", String(16)),
     UniqueConstraint("repository_id", "number", "finding_id"),
+)
+
+# When each user was last answered with a refusal on a pull request: at most one such reply
+# per user per PR per hour, a reaction after that. Rows older than a day are pruned.
+command_replies = Table(
+    "command_replies",
+    metadata,
+    Column("repository_id", BigInteger, primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("login", String(255), primary_key=True),
+    Column("replied_at", UtcDateTime(), nullable=False),
+    Index("ix_command_replies_replied_at", "replied_at"),
 )

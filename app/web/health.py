@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from app.store.migrate import current_revision, known_revisions
+from app.store.migrate import known_revisions
 from app.web.services import services
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ async def healthz() -> dict[str, str]:
 async def readyz(request: Request) -> JSONResponse:
     svc = services(request)
     try:
-        revision = await current_revision(svc.engine)
+        revision = await svc.store.revision()
     except Exception as exc:  # noqa: BLE001 - any failure here means "not ready"
         log.warning("readiness: database unreachable: %s", type(exc).__name__)
         return JSONResponse({"status": "database unreachable"}, status_code=503)

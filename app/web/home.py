@@ -1,6 +1,7 @@
 """GET /: what this server is, and exactly what is left to configure.
 
-With no App configured it offers to register one in a click (app.web.setup).
+While setup is open it offers to register the App in a click (app.web.setup), to the browser
+that brought the setup token printed at start-up; anyone else is told where to find that link.
 """
 
 from __future__ import annotations
@@ -11,13 +12,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.github import manifest_flow
+from app.settings import Settings
 from app.web.services import services
-from app.web.setup import (
-    page,
+from app.web.setup import STATE_COOKIE, page, registration_form, remember, wrong_host
+from app.web.setup_gate import (
+    TOKEN_COOKIE,
+    gate_of,
+    github_settings_present,
+    host_allowed,
+    on_public_host,
     public_base_url,
     registered_on_disk,
-    registration_form,
-    remember_state,
+    token_of,
 )
 
 router = APIRouter()
@@ -26,6 +32,8 @@ router = APIRouter()
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, org: str = "") -> HTMLResponse:
     settings = services(request).settings
+    if not host_allowed(request, settings):
+        return wrong_host()
     base = public_base_url(request, settings)
     webhook_url = escape(base + request.app.url_path_for("receive"))
     missing = settings.missing_github_app()
@@ -42,6 +50,40 @@ async def home(request: Request, org: str = "") -> HTMLResponse:
             "<p><strong>A GitHub App was registered.</strong> Restart backend-review to "
             "connect with it.</p>"
         )
+    by_hand = _by_hand(missing, webhook_url)
+    present = github_settings_present(settings)
+    if present:
+        names = ", ".join(f"<code>{escape(name)}</code>" for name in present)
+        return page(
+            f"<p><strong>Partly configured:</strong> {names} set, the rest missing. One-click "
+            "registration is off while any GitHub setting is set: it would mix a new App's "
+            "credentials with these. Finish by hand, or unset them and restart.</p>" + by_hand
+        )
+    gate = gate_of(request)
+    token = token_of(request)
+    if not gate.accepts(token):
+        return page(
+            "<p><strong>Not connected to GitHub yet.</strong></p>"
+            "<h2>Register the GitHub App</h2><p>To register it in one click, open the link "
+            "the server printed in its log when it started (it ends in "
+            "<code>/?token=…</code>); restarting prints a new one.</p>" + by_hand,
+            403 if token else 200,
+        )
+    if not on_public_host(request, settings):
+        link = f"{base}/?token={gate.token}"
+        return page(
+            "<p><strong>Not connected to GitHub yet.</strong></p><h2>Register the GitHub App"
+            f'</h2><p>Open <a href="{escape(link)}">this page at <code>{escape(base)}</code>'
+            "</a> (<code>BACKEND_REVIEW_PUBLIC_URL</code>) to register the App: GitHub sends "
+            "the browser back there, and the registration must finish where it started.</p>"
+            + by_hand
+        )
+    return _form_page(request, settings, org, token or "", by_hand)
+
+
+def _form_page(
+    request: Request, settings: Settings, org: str, token: str, by_hand: str
+) -> HTMLResponse:
     notice = ""
     chosen = org.strip() or None
     if chosen is not None and not manifest_flow.valid_org(chosen):
@@ -51,10 +93,19 @@ async def home(request: Request, org: str = "") -> HTMLResponse:
         )
         chosen = None
     form, state = registration_form(request, settings, chosen)
+    response = page(
+        "<p><strong>Not connected to GitHub yet.</strong></p>" + notice + form + by_hand
+    )
+    base = public_base_url(request, settings)
+    remember(response, STATE_COOKIE, state, base)
+    # The callback needs the token too, and GitHub's redirect will not carry it in the address.
+    remember(response, TOKEN_COOKIE, token, base)
+    return response
+
+
+def _by_hand(missing: list[str], webhook_url: str) -> str:
     items = "".join(f"<li><code>{escape(name)}</code></li>" for name in missing)
-    body = (
-        "<p><strong>Not connected to GitHub yet.</strong></p>"
-        f"{notice}{form}"
+    return (
         "<h2>Or configure it by hand</h2>"
         "<p>The server runs and stores nothing until these settings are present (environment "
         "variables, or a <code>.env</code> file in the working directory):</p>"
@@ -63,6 +114,3 @@ async def home(request: Request, org: str = "") -> HTMLResponse:
         f"webhook URL to <code>{webhook_url}</code> and its webhook secret to the value of "
         "<code>GITHUB_WEBHOOK_SECRET</code>, download a private key, then restart.</p>"
     )
-    response = page(body)
-    remember_state(response, state, base)
-    return response

@@ -5,19 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import Request
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.jobs.worker import Worker
 from app.metrics import Metrics
 from app.settings import Settings
 from app.store.deliveries import DeliveryWriter
+from app.store.facade import Store
 from app.store.jobs import JobQueue
-from app.worker import Worker
 
 
 @dataclass
 class Services:
     settings: Settings
-    engine: AsyncEngine
+    store: Store
     metrics: Metrics
     writer: DeliveryWriter
     queue: JobQueue

@@ -1,54 +1,61 @@
 """Register the GitHub App in one click, and the page shell the setup and home pages share.
 
-While no App is configured, GET / (app.web.home) shows `registration_form`: a form that posts
-our manifest to GitHub with a `state`. GitHub sends the browser back to GET /setup/callback with
-a code; we check the state, trade the code (app.github.manifest_flow) and write the App to the
-data directory, where the settings read it on the next start. We ask for that restart rather
-than swapping settings under a running worker.
+While setup is open (app.web.setup_gate: no GitHub setting anywhere) and the browser brought
+the setup token printed at start-up, GET / (app.web.home) shows `registration_form`: a form that
+posts our manifest to GitHub with a `state`. GitHub sends the browser back to GET /setup/callback
+with a code; we check the token, the state and the Host, trade the code
+(app.github.manifest_flow), compare the App GitHub made with the manifest we sent, and only then
+write it to the data directory, where the settings read it on the next start. We ask for that
+restart rather than swapping settings under a running worker.
 
-The state is random, remembered by this process for an hour, good once, and also set as a cookie
-on the browser that was shown the form: a callback needs both, so a link crafted by someone
-else (CSRF) cannot register their App here. With several replicas, register through one of them.
+The state is random, remembered by this process for an hour with the address the manifest was
+made for, good once, and also set as a cookie on the browser that was shown the form: a callback
+needs the state, its cookie and the token's cookie, so a link crafted by someone else (CSRF)
+cannot register their App here. With several replicas, register through one of them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
-import ipaddress
 import json
 import logging
-import secrets
-import time
-from collections.abc import Callable
 from html import escape
 from urllib.parse import urlencode
 
-import httpx
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from app import __version__
-from app.github import manifest_flow
+from app.github import manifest_check, manifest_flow
 from app.github.manifest_flow import (
     CALLBACK_PATH,
     AlreadyRegistered,
     ManifestError,
+    NotOurApp,
     Registration,
     SaveError,
 )
-from app.settings import REGISTERED_APP_FILE, Settings, registered_app_dir
+from app.settings import Settings
 from app.web.services import services
+from app.web.setup_gate import (
+    STATE_SECONDS,
+    TOKEN_COOKIE,
+    gate_of,
+    host_allowed,
+    public_base_url,
+    reachable_by_github,
+    setup_closed,
+)
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
 STATE_COOKIE = "backend_review_setup_state"
-STATE_SECONDS = 3600.0  # as long as GitHub's code lives
-MAX_PENDING = 64  # a crawler reloading / must not grow this without bound
 
+# no-referrer: the page's own address may carry the setup token; it must not travel to GitHub.
 _SHELL = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>backend-review</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">
+<title>backend-review</title>
 <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem}}
 code{{background:#f3f3f3;padding:.1rem .3rem}}
 button{{font-size:1rem;padding:.4rem .9rem}}</style></head>
@@ -60,53 +67,19 @@ def page(body: str, status_code: int = 200) -> HTMLResponse:
     return HTMLResponse(_SHELL.format(version=__version__, body=body), status_code=status_code)
 
 
-def public_base_url(request: Request, settings: Settings) -> str:
-    """Where GitHub and browsers reach us: BACKEND_REVIEW_PUBLIC_URL, else the request's own."""
-    if settings.public_url is not None:
-        return str(settings.public_url).rstrip("/")
-    return str(request.base_url).rstrip("/")
-
-
-def registered_on_disk(settings: Settings) -> bool:
-    """An App was registered here and waits for a restart to be used (or is in use)."""
-    return (registered_app_dir(settings.data_dir) / REGISTERED_APP_FILE).exists()
-
-
-class PendingStates:
-    """States handed out with the form, each good once and for STATE_SECONDS."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._expiry: dict[str, float] = {}
-        self.lock = asyncio.Lock()  # one code traded at a time: never two Apps for one server
-
-    def issue(self) -> str:
-        now = self._clock()
-        self._expiry = {s: t for s, t in self._expiry.items() if t > now}
-        while len(self._expiry) >= MAX_PENDING:
-            del self._expiry[next(iter(self._expiry))]  # the oldest
-        state = secrets.token_urlsafe(24)
-        self._expiry[state] = now + STATE_SECONDS
-        return state
-
-    def take(self, state: str) -> bool:
-        expiry = self._expiry.pop(state, None)
-        return expiry is not None and expiry > self._clock()
-
-
-def _pending(request: Request) -> PendingStates:
-    state = request.app.state
-    if not hasattr(state, "setup_states"):
-        state.setup_states = PendingStates()
-    found: PendingStates = state.setup_states
-    return found
+def wrong_host() -> HTMLResponse:
+    return page(
+        "<h2>Not on this address</h2><p>This page answers only on <code>localhost</code> and "
+        "on the host of <code>BACKEND_REVIEW_PUBLIC_URL</code>.</p>",
+        400,
+    )
 
 
 def registration_form(request: Request, settings: Settings, org: str | None) -> tuple[str, str]:
     """The "Register GitHub App" section of the home page, and the state to set as the cookie."""
     base = public_base_url(request, settings)
     api_url = str(settings.github_api_url)
-    state = _pending(request).issue()
+    state = gate_of(request).states.issue(base)
     target = manifest_flow.new_app_url(api_url, org)
     action = f"{target}?{urlencode({'state': state})}"
     manifest = json.dumps(manifest_flow.manifest(base))
@@ -125,7 +98,7 @@ def registration_form(request: Request, settings: Settings, org: str | None) -> 
         f'value="{escape(org or "")}" placeholder="organization"></label> '
         '<button type="submit">Use this organization</button></form>'
     )
-    if not _reachable_by_github(base):
+    if not reachable_by_github(base):
         html += (
             f"<p><strong>GitHub cannot reach <code>{escape(base)}</code>.</strong> Set "
             "<code>BACKEND_REVIEW_PUBLIC_URL</code> to the address it can (behind a proxy, "
@@ -134,10 +107,10 @@ def registration_form(request: Request, settings: Settings, org: str | None) -> 
     return html, state
 
 
-def remember_state(response: HTMLResponse, state: str, base_url: str) -> None:
+def remember(response: Response, name: str, value: str, base_url: str) -> None:
     response.set_cookie(
-        STATE_COOKIE,
-        state,
+        name,
+        value,
         max_age=int(STATE_SECONDS),
         httponly=True,
         samesite="lax",  # sent on GitHub's redirect back to us (a top-level GET)
@@ -145,26 +118,28 @@ def remember_state(response: HTMLResponse, state: str, base_url: str) -> None:
     )
 
 
-def _reachable_by_github(base_url: str) -> bool:
-    host = httpx.URL(base_url).host
-    if host == "localhost" or host.endswith(".localhost"):
-        return False
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return True  # a name: we cannot tell from here
-    return address.is_global
-
-
 @router.get(CALLBACK_PATH, response_class=HTMLResponse)
 async def callback(request: Request, code: str = "", state: str = "") -> HTMLResponse:
-    """GitHub's redirect after the App was created: trade the code, keep the App."""
+    """GitHub's redirect after the App was created: trade the code, check the App, keep it."""
     settings = services(request).settings
-    if not settings.missing_github_app() or registered_on_disk(settings):
+    if not host_allowed(request, settings):
+        return wrong_host()
+    if setup_closed(settings):
         return _already_configured()
-    pending = _pending(request)
+    gate = gate_of(request)
+    if not gate.accepts(request.cookies.get(TOKEN_COOKIE)):
+        log.warning("App registration refused: the browser did not bring the setup token")
+        return page(
+            "<h2>Setup needs its link</h2><p>Registration can only be finished in the browser "
+            "that opened the setup link printed in the server's log at start-up. Open that "
+            "link and start again. Nothing was asked of GitHub.</p>",
+            403,
+        )
     cookie = request.cookies.get(STATE_COOKIE, "")
-    if not (state and cookie and hmac.compare_digest(state, cookie) and pending.take(state)):
+    # Bytes: compare_digest refuses str with non-ASCII characters, and these are anyone's.
+    same = bool(state) and hmac.compare_digest(state.encode(), cookie.encode())
+    pending = gate.states.take(state) if same else None
+    if pending is None:
         log.warning("App registration refused: unknown, expired or mismatched state")
         return page(
             "<h2>This registration link is not valid here</h2>"
@@ -177,25 +152,27 @@ async def callback(request: Request, code: str = "", state: str = "") -> HTMLRes
         return page("<h2>GitHub sent no code</h2><p>Start again from the "
                     '<a href="/">home page</a>.</p>', 400)  # fmt: skip
     api_url = str(settings.github_api_url)
-    async with pending.lock:
-        if registered_on_disk(settings):
+    async with gate.states.lock:
+        if setup_closed(settings):
             return _already_configured()
         try:
             registration = await manifest_flow.convert(api_url, code)
         except ManifestError as exc:
             log.warning("App registration failed: %s", exc.reason)
-            status = 400 if exc.status is not None and exc.status < 500 else 502
-            return page(
-                "<h2>The App could not be registered</h2>"
-                f"<p>{escape(exc.reason)}</p><p>Nothing was saved. "
-                '<a href="/">Back to the home page</a>.</p>',
-                status,
-            )
+            return _not_converted(exc, api_url)
+        try:
+            expected = manifest_flow.manifest(pending.base_url)
+            await manifest_check.check(api_url, registration, expected)
+        except NotOurApp as exc:
+            log.error("App %s created on GitHub but refused: %s", registration.slug, exc.reason)
+            return _not_saved(registration, exc.reason, 502 if exc.transient else 400)
         try:
             folder = manifest_flow.save(settings.data_dir, registration, api_url=api_url)
         except SaveError as exc:
             log.error("App %s created on GitHub but not saved: %s", registration.slug, exc.reason)
-            return _not_saved(registration, exc, 409 if isinstance(exc, AlreadyRegistered) else 500)
+            status = 409 if isinstance(exc, AlreadyRegistered) else 500
+            return _not_saved(registration, exc.reason, status)
+    gate.close()
     log.info(
         "registered GitHub App %s (id %d) in %s; restart to use it",
         registration.slug,
@@ -204,7 +181,28 @@ async def callback(request: Request, code: str = "", state: str = "") -> HTMLRes
     )
     response = page(_registered(registration, settings, str(folder)))
     response.delete_cookie(STATE_COOKIE)
+    response.delete_cookie(TOKEN_COOKIE)
     return response
+
+
+def _not_converted(exc: ManifestError, api_url: str) -> HTMLResponse:
+    status = 400 if exc.status is not None and exc.status < 500 else 502
+    maybe = ""
+    if status == 502:
+        # The request may have reached GitHub and created the App before the answer was lost.
+        maybe = (
+            "<p><strong>GitHub may have created the App even so.</strong> Look under "
+            f'<a href="{escape(manifest_flow.web_url(api_url))}/settings/apps">Developer '
+            "settings → GitHub Apps</a> (or your organization's settings): if a backend-review "
+            "App appeared just now, delete it (its page → Advanced → Delete GitHub App) "
+            "before registering again.</p>"
+        )
+    return page(
+        "<h2>The App could not be registered</h2>"
+        f"<p>{escape(exc.reason)}</p><p>Nothing was saved here.</p>{maybe}"
+        '<p><a href="/">Back to the home page</a>.</p>',
+        status,
+    )
 
 
 def _already_configured() -> HTMLResponse:
@@ -216,13 +214,18 @@ def _already_configured() -> HTMLResponse:
     )
 
 
-def _not_saved(registration: Registration, exc: SaveError, status: int) -> HTMLResponse:
+def _not_saved(registration: Registration, reason: str, status: int) -> HTMLResponse:
     return page(
-        "<h2>The App was created on GitHub, but not saved here</h2>"
-        f"<p>{escape(exc.reason)}.</p><p>Delete the App "
-        f'<a href="{escape(registration.html_url)}">{escape(registration.slug)}</a> in '
-        "GitHub's settings (Developer settings → GitHub Apps), fix the data directory, "
-        'and register again from the <a href="/">home page</a>.</p>',
+        "<h2>GitHub created an App, but it was not saved here</h2>"
+        f'<p>GitHub now has an App named <a href="{escape(registration.html_url)}">'
+        f"{escape(registration.slug)}</a> (id <code>{registration.app_id}</code>, owned by "
+        f"<code>{escape(registration.owner)}</code>), and this server did not keep it: "
+        f"{escape(reason)}.</p>"
+        "<p>To recover: delete that App on GitHub (Settings → Developer settings → GitHub Apps "
+        "→ the App → Advanced → Delete GitHub App; for an organization's App, the "
+        "organization's settings), fix what is named above, and register again from the "
+        '<a href="/">home page</a>. Its private key and webhook secret were not stored '
+        "anywhere.</p>",
         status,
     )
 

@@ -1,6 +1,9 @@
-"""POST /webhooks/github: size cap → signature → headers → JSON → route → store → answer.
+"""POST /webhooks/github: headers → body (bounded, signed) → JSON → route → store → answer.
 
-Nothing is written unless every check passed; the answer says which one failed.
+The headers are checked before a byte of the body is read (a missing secret, a malformed
+signature, event or delivery id costs the sender nothing to be told); the body is read and
+authenticated by app.web.intake within bounded memory, disk and time. Nothing is written unless
+every check passed; the answer says which one failed.
 """
 
 from __future__ import annotations
@@ -13,39 +16,24 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic_core import from_json
+from starlette.requests import ClientDisconnect
 
 from app.errors import StoreError, WebhookError
-from app.github.webhooks import verify_signature
+from app.github.webhooks import Signature
+from app.jobs.routing import route
 from app.logs import log_context
 from app.metrics import event_label
-from app.routing import route
 from app.store.deliveries import NewDelivery, Outcome
+from app.web.intake import MAX_BODY_BYTES, RETRY_AFTER_SECONDS, Busy, intake_of
 from app.web.services import services
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
-MAX_BODY_BYTES = 25 * 1024 * 1024
+__all__ = ["MAX_BODY_BYTES", "receive", "router"]
+
 _DELIVERY_ID = re.compile(r"^[A-Za-z0-9\-]{1,64}$")
 _EVENT = re.compile(r"^[a-z_]{1,64}$")
-
-
-async def read_capped(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The body, or WebhookError(413) as soon as it is known to exceed `limit`."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise WebhookError(400, "Content-Length is not a number")
-        if int(declared) > limit:
-            raise WebhookError(413, f"body over {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise WebhookError(413, f"body over {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _header(request: Request, name: str, pattern: re.Pattern[str]) -> str:
@@ -77,16 +65,17 @@ async def receive(request: Request) -> JSONResponse:
     started = time.perf_counter()
     svc = services(request)
     event: str | None = None
+    verified = False
     try:
-        body = await read_capped(request)
         secret = svc.settings.github_webhook_secret
-        verify_signature(
+        signature = Signature(
             secret.get_secret_value() if secret else "",
-            body,
             request.headers.get("x-hub-signature-256"),
         )
         delivery_id = _header(request, "x-github-delivery", _DELIVERY_ID)
         event = _header(request, "x-github-event", _EVENT)
+        body = await intake_of(request).read(request, signature)
+        verified = True
         with log_context(delivery_id=delivery_id):
             payload = _json_object(body)
             new_jobs = route(event, payload)
@@ -104,9 +93,14 @@ async def receive(request: Request) -> JSONResponse:
             outcome = await svc.writer.submit(delivery)
             log.info("delivery %s %s: %s", event, delivery.action or "-", outcome.value)
     except WebhookError as exc:
-        svc.metrics.deliveries.labels(event=_label_for(exc, event), outcome=str(exc.status)).inc()
+        label = event_label(event) if verified else "unverified"
+        svc.metrics.deliveries.labels(event=label, outcome=str(exc.status)).inc()
         log.warning("webhook refused (%d): %s", exc.status, exc.reason)
-        return JSONResponse({"error": exc.reason}, status_code=exc.status)
+        return _refusal(exc, body_read=verified)
+    except ClientDisconnect:
+        svc.metrics.deliveries.labels(event="unverified", outcome="disconnected").inc()
+        log.warning("webhook sender went away before the body was complete")
+        return _refusal(WebhookError(400, "the body was cut short"), body_read=False)
     except StoreError:
         svc.metrics.deliveries.labels(event=event_label(event), outcome="503").inc()
         return JSONResponse({"error": "could not store the delivery; retry"}, status_code=503)
@@ -117,11 +111,16 @@ async def receive(request: Request) -> JSONResponse:
     return JSONResponse({"delivery": delivery_id, "outcome": outcome.value}, status_code=status)
 
 
+def _refusal(exc: WebhookError, *, body_read: bool) -> JSONResponse:
+    headers: dict[str, str] = {}
+    if not body_read:
+        # What is left of the body is not worth reading: close rather than drain it.
+        headers["Connection"] = "close"
+    if isinstance(exc, Busy):
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return JSONResponse({"error": exc.reason}, status_code=exc.status, headers=headers)
+
+
 # A plain Starlette route: the endpoint takes the Request and returns its own responses, so
 # FastAPI's dependency solving and response handling per request would buy nothing.
 router.add_route("/webhooks/github", receive, methods=["POST"])
-
-
-def _label_for(exc: WebhookError, event: str | None) -> str:
-    # Before the signature is checked, the event header is anyone's say.
-    return "unverified" if exc.status in (401, 413, 503) else event_label(event)

@@ -15,7 +15,7 @@ from app.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-# ARCHITECTURE.md: the app binds 127.0.0.1 locally and every interface in the image.
+# docs/architecture.md: the app binds 127.0.0.1 locally and every interface in the image.
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104
 
 

@@ -222,12 +222,12 @@ def test_dockerignore_keeps_local_and_secret_files_out() -> None:
         ".venv",
         "data",
         ".venv/bin/python",
-        "app/__pycache__/cli.cpython-311.pyc",
+        "app/cli/__pycache__/main.cpython-311.pyc",
     ]:
         assert dockerignored(path), path
     for path in [".env", "deploy/.env", "github-app.pem", ".mypy_cache", ".pytest_cache"]:
         assert dockerignored(path), path
-    for path in ["app/cli.py", "personas/backend-engineer.md", "pyproject.toml", "README.md"]:
+    for path in ["app/cli/main.py", "personas/backend-engineer.md", "pyproject.toml", "README.md"]:
         assert not dockerignored(path), path
     assert not dockerignored("deploy/.env.example")
 

@@ -256,7 +256,7 @@ def test_the_placeholders_stop_start_up(monkeypatch: pytest.MonkeyPatch, tmp_pat
     with pytest.raises(ConfigError, match="GITHUB_APP_ID"):
         settings_from({**env, "GITHUB_APP_ID": secret["GITHUB_APP_ID"]}, monkeypatch)
     settings = settings_from({**env, "GITHUB_APP_ID": "1"}, monkeypatch)
-    # `serve` reads the key file before it listens (app/cli.py).
+    # `serve` reads the key file before it listens (app/cli/main.py).
     with pytest.raises(ConfigError, match="GITHUB_PRIVATE_KEY_PATH"):
         settings.private_key_pem()
 

@@ -161,7 +161,7 @@ class Server:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def wait_ready(self, timeout: float = 30) -> None:
+    def wait_ready(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
         with httpx.Client(trust_env=False, timeout=1) as client:
             while time.monotonic() < deadline:

@@ -25,7 +25,7 @@ from tests.e2e import (
 )
 from tests.fakes.anthropic_api import Answer, hang, overloaded, tool_answer
 from tests.fakes.github_objects import Pull
-from tests.review_run import answer, files_in, finding
+from tests.jobs.model_calls import answer, files_in, finding
 
 pytestmark = pytest.mark.slow
 

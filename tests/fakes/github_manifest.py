@@ -6,7 +6,8 @@ for the manifest our form posted. GitHub answers the conversion without authenti
 (`auth="none"`); a code works once, and a used or unknown one gets 404 "Not Found".
 
 The App "created" is the fake's own (its id, slug and key), so the credentials it hands out
-authenticate against the same fake; its webhook and client secrets are new each time.
+authenticate against the same fake; its webhook and client secrets are new each time. Its
+webhook configuration (`GET /app/hook/config`, as the App) is the converted manifest's.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ EVENT_NEEDS = {
 _codes: weakref.WeakKeyDictionary[GitHubState, dict[str, dict[str, Any]]] = (
     weakref.WeakKeyDictionary()
 )
+_hooks: weakref.WeakKeyDictionary[GitHubState, dict[str, Any]] = weakref.WeakKeyDictionary()
+HOOK_DOC = "/apps/webhooks#get-a-webhook-configuration-for-an-app"
 
 
 def manifest_code(state: GitHubState, manifest: dict[str, Any]) -> str:
@@ -71,6 +74,8 @@ def convert(state: GitHubState, ctx: Ctx) -> Reply:
     if manifest is None:
         raise not_found(DOC)
     now = iso(state.now())
+    hook = manifest.get("hook_attributes") or {}
+    _hooks[state] = {"content_type": "json", "insecure_ssl": "0", "url": hook.get("url", "")}
     body = {
         "id": state.app_id,
         "slug": state.app_slug,
@@ -90,3 +95,11 @@ def convert(state: GitHubState, ctx: Ctx) -> Reply:
         "pem": state.private_key_pem,
     }
     return Reply(201, body)
+
+
+@route(ROUTES, "GET", "/app/hook/config", "jwt")
+def hook_config(state: GitHubState, ctx: Ctx) -> Reply:
+    config = _hooks.get(state)
+    if config is None:
+        raise not_found(HOOK_DOC)
+    return Reply(200, {**config, "secret": "********"})

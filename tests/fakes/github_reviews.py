@@ -211,6 +211,19 @@ def get_review(state: GitHubState, ctx: Ctx) -> Reply:
     raise not_found("/pulls/reviews#get-a-review-for-a-pull-request")
 
 
+@route(
+    ROUTES, "GET", "/repos/{owner}/{repo}/pulls/{number}/reviews/{review_id}/comments", "token",
+    READ_PR,
+)  # fmt: skip
+def list_comments_for_review(state: GitHubState, ctx: Ctx) -> Reply:
+    pull = pull_of(state, ctx)
+    for review in state.reviews_on(pull.repo, pull.number, by_bot=False):
+        if str(review.id) == ctx.params["review_id"]:
+            comments = sorted(review.comments, key=lambda c: c.id)
+            return paginate(ctx, [js.review_comment(ctx.api, c) for c in comments])
+    raise not_found("/pulls/reviews#list-comments-for-a-pull-request-review")
+
+
 # --- review comments ------------------------------------------------------------------------
 
 

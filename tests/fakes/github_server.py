@@ -55,7 +55,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from tests.fakes import github_checks, github_comments, github_reviews, github_routes
+from tests.fakes import (
+    github_checks,
+    github_comments,
+    github_git,
+    github_graphql,
+    github_reviews,
+    github_routes,
+)
 from tests.fakes.github_deliveries import ROUTES as DELIVERY_ROUTES
 from tests.fakes.github_http import Ctx, Fail, Reply, Route
 from tests.fakes.github_json import error
@@ -69,6 +76,8 @@ ROUTES: list[Route] = [
     *github_reviews.ROUTES,
     *github_comments.ROUTES,
     *github_checks.ROUTES,
+    *github_graphql.ROUTES,
+    *github_git.ROUTES,
     *DELIVERY_ROUTES,
     *MANIFEST_ROUTES,
 ]
@@ -227,7 +236,9 @@ class FakeGitHub(GitHubState):
     async def _answer(self, request: Request, raw: bytes) -> Reply:
         path = request.url.path
         raw_path = request.scope.get("raw_path", path.encode()).decode("latin-1").split("?")[0]
-        if self.api_prefix:
+        if self.api_prefix and path == "/api/graphql":  # GHES: GraphQL is beside /api/v3
+            path = raw_path = "/graphql"
+        elif self.api_prefix:
             if not path.startswith(self.api_prefix + "/"):
                 return Reply(404, error("Not Found", "", 404))
             path, raw_path = path[len(self.api_prefix) :], raw_path[len(self.api_prefix) :]

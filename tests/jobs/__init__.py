@@ -16,14 +16,16 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.errors import PermanentJobError
 from app.github.client import GitHubApp
 from app.jobs.context import ClosableModel, JobContext
+from app.jobs.handlers import build_handlers
+from app.jobs.payloads import ReviewJob, review_key
 from app.linear.client import LinearClient
 from app.llm import AnthropicModel
 from app.metrics import Metrics
-from app.pipeline import PermanentJobError, build_handlers
-from app.routing import ReviewJob, review_key
 from app.settings import Settings
+from app.store.facade import Store
 from app.store.jobs import ClaimedJob, JobQueue, NewJob
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.github_server import FakeGitHub
@@ -144,7 +146,7 @@ async def world(
     linear_http = httpx.AsyncClient(transport=httpx.MockTransport(linear))
     ctx = JobContext(
         settings=settings,
-        engine=engine,
+        store=Store(engine),
         metrics=metrics,
         github=app,
         queue=queue,

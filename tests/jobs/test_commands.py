@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.routing import CommandJob
+from app.jobs.payloads import CommandJob
 from app.store.jobs import NewJob
-from app.store.reviews import dismissals
+from tests.conftest import FakeClock
 from tests.fakes.anthropic_api import tool_answer
 from tests.jobs import LEDGER, REFUNDS, World, world
-from tests.review_run import answer
+from tests.jobs.model_calls import answer
 
 LEDGER_ONLY = REFUNDS[REFUNDS.index("diff --git a/app/services/ledger.py") :]
 
@@ -124,18 +124,17 @@ async def test_ignore_dismisses_a_finding_and_the_gate_follows(w: World) -> None
     [comment] = w.github.review_comments_on(w.repo, pr.number)
     finding_id = comment.body.rsplit("finding ", 1)[1].split(" ")[0]
 
+    w.ctx.now = FakeClock()
     await w.run(command(w, pr.number, "maintainer", f"/backend-review ignore {finding_id} ok"))
     await w.run_next()  # the review it queued
 
-    assert await dismissals(w.ctx.engine, w.repo.id, pr.number) == {
-        finding_id: "by @maintainer: ok"
-    }
+    assert await w.ctx.store.dismissals(w.repo.id, pr.number) == {finding_id: "by @maintainer: ok"}
     checks = w.github.check_runs_for(w.repo, pr.head_sha, "backend-review")
     assert checks[-1].conclusion == "success"
     summary = next(c for c in w.github.issue_comments_on(w.repo, pr.number) if "summary" in c.body)
     assert (
-        f"`{finding_id}` Entry written without a transaction — by @\u200bmaintainer: ok"
-        in summary.body
+        f"`{finding_id}` Entry written without a transaction — by @\u200bmaintainer on "
+        "2026-11-22 12:00 UTC: ok" in summary.body
     )
     assert len(w.llm.requests) == 1  # the re-review did not ask the model again
 
@@ -147,4 +146,4 @@ async def test_ignore_with_a_bad_id_explains_and_changes_nothing(w: World) -> No
 
     [reply] = replies(w, pr.number)
     assert "`nope` is not a finding id" in reply
-    assert await dismissals(w.ctx.engine, w.repo.id, pr.number) == {}
+    assert await w.ctx.store.dismissals(w.repo.id, pr.number) == {}

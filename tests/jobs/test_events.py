@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.routing import ClosedJob, MergeGroupJob, RerunJob, review_key
+from app.jobs.payloads import ClosedJob, MergeGroupJob, RerunJob, review_key
 from app.store.jobs import NewJob
 from tests.fakes.anthropic_api import tool_answer
 from tests.jobs import REFUNDS, World, world
-from tests.review_run import answer, finding
+from tests.jobs.model_calls import answer, finding
 
 LEDGER_ONLY = REFUNDS[REFUNDS.index("diff --git a/app/services/ledger.py") :]
 

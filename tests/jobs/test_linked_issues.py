@@ -14,7 +14,7 @@ from app.review.markers import is_summary
 from tests.fakes.anthropic_api import tool_answer
 from tests.fakes.linear_api import KEY, URL, issue_json
 from tests.jobs import REFUNDS, World, world
-from tests.review_run import answer
+from tests.jobs.model_calls import answer
 
 LEDGER_ONLY = REFUNDS[REFUNDS.index("diff --git a/app/services/ledger.py") :]
 ENG_123 = """Customers get their money back.

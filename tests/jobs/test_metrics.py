@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.jobs.usage import estimated_cost
 from app.llm import Usage
-from app.review_usage import estimated_cost
 from tests.fakes.anthropic_api import tool_answer
 from tests.jobs import world
-from tests.review_run import answer, finding
+from tests.jobs.model_calls import answer, finding
 
 
 def sample(metrics: object, name: str, **labels: str) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,13 +11,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.pipeline import PermanentJobError, build_handlers
+from app.errors import PermanentJobError
+from app.jobs.handlers import build_dead_handlers, build_handlers
+from app.jobs.worker import Worker
 from app.review.markers import finding_ids, is_summary
-from app.store.reviews import last_review
+from app.store.jobs import BuriedJob, ClaimedJob, JobQueue
 from app.store.tables import llm_usage
+from tests.conftest import FakeClock, wait_for
 from tests.fakes.anthropic_api import Answer, overloaded, tool_answer
 from tests.jobs import ENDPOINT, LEDGER, REFUNDS, World, world
-from tests.review_run import answer, files_in, finding
+from tests.jobs.model_calls import answer, files_in, finding
 
 LEDGER_ONLY = REFUNDS[REFUNDS.index("diff --git a/app/services/ledger.py") :]
 # The same PR one commit later: the endpoint also logs (one more line at the end).
@@ -63,11 +67,11 @@ async def test_an_opened_pr_gets_one_review_one_summary_and_a_completed_check(w:
     [check] = w.github.check_runs_for(w.repo, pr.head_sha, "backend-review")
     assert (check.status, check.conclusion) == ("completed", "failure")
     assert check.annotations
-    stored = await last_review(w.ctx.engine, w.repo.id, pr.number)
+    stored = await w.ctx.store.last_review(w.repo.id, pr.number)
     assert stored is not None
     assert stored.head_sha == pr.head_sha
     assert [f.where.path for f in stored.model_findings] == [ENDPOINT]
-    async with w.ctx.engine.connect() as conn:
+    async with w.ctx.store.engine.connect() as conn:
         [usage] = (await conn.execute(select(llm_usage))).mappings().all()
     assert (usage["outcome"], usage["number"]) == ("complete", pr.number)
 
@@ -251,3 +255,61 @@ async def test_a_review_that_failed_to_post_is_retried_without_duplicates(w: Wor
     assert "No structured logs" not in review.body
     checks = w.github.check_runs_for(w.repo, pr.head_sha, "backend-review")
     assert [c.conclusion for c in checks] == ["cancelled", "failure"]
+
+
+async def test_a_review_that_dies_at_claim_time_fails_its_check_run(
+    w: World, clock: FakeClock
+) -> None:
+    pr = w.pull()
+    engine = w.ctx.store.engine
+    crashed = JobQueue(engine, worker_id="crashed", lease_seconds=30, max_attempts=1, clock=clock)
+    await crashed.enqueue([w.review_job(pr)])
+    job = await crashed.claim()
+    assert job is not None
+    # The attempt opens its check run as the job does, and then its worker is killed -9.
+    repo = w.ctx.github.repo(w.repo.installation_id, w.repo.full_name)
+    await repo.create_check_run(
+        pr.head_sha, title="Reviewing…", summary="reviewing", external_id=str(job.id)
+    )
+    clock.advance(31)  # the lease runs out on the job's last attempt
+    survivor = JobQueue(engine, worker_id="survivor", lease_seconds=30, max_attempts=1, clock=clock)
+    worker = Worker(
+        survivor,
+        build_handlers(w.ctx),
+        concurrency=1,
+        poll_seconds=0.02,
+        drain_seconds=1,
+        on_dead=build_dead_handlers(w.ctx),
+    )
+
+    def closed() -> bool:
+        [check] = w.github.check_runs_for(w.repo, pr.head_sha, "backend-review")
+        return check.status == "completed"
+
+    worker.start()
+    try:
+        await wait_for(closed)
+    finally:
+        await worker.stop()
+    [check] = w.github.check_runs_for(w.repo, pr.head_sha, "backend-review")
+    assert check.conclusion == "failure"
+    assert check.output["title"] == "Review could not finish"
+    assert "lease expired on each of 1 attempts" in check.output["summary"]
+    assert w.github.reviews_on(w.repo, pr.number) == []  # it never ran again
+
+
+async def test_a_dead_review_with_an_unreadable_payload_closes_nothing(w: World) -> None:
+    hook = build_dead_handlers(w.ctx)["review"]
+    job = ClaimedJob(
+        id=1,
+        kind="review",
+        payload={"number": "not a number"},
+        attempts=4,
+        max_attempts=3,
+        delivery_id=None,
+        lease_expires_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+    await hook(BuriedJob(job, "lease expired on each of 3 attempts"))
+
+    assert w.calls() == []

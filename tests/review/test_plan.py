@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from app.review.diff import parse_diff
 from app.review.findings import Finding, ReviewSummary, Severity, fingerprint
 from app.review.markers import SUMMARY_MARKER, finding_ids, is_summary
-from app.review.plan import MAX_INLINE_COMMENTS, ReviewPlan, build_plan
+from app.review.plan import MAX_INLINE_COMMENTS, PlanInput, ReviewPlan, build_plan
 from app.review.repo_config import RepoConfig
 from tests.review.diffgen import SpecFile, diffs
 
@@ -44,7 +44,7 @@ def _f(**over: Any) -> Finding:
 
 
 def _plan(*findings: Finding, config: RepoConfig | None = None, **kw: Any) -> ReviewPlan:
-    return build_plan(DIFF, findings, config or RepoConfig(), **kw)
+    return build_plan(PlanInput(DIFF, findings, config or RepoConfig(), **kw))
 
 
 def test_blocking_finding_fails_the_check_and_is_commented_inline() -> None:
@@ -247,7 +247,7 @@ def test_no_planned_comment_is_off_the_diff(
                 where={"path": path, "lines": lines, "side": side},
             )
         )
-    plan = build_plan(diff, findings, RepoConfig())
+    plan = build_plan(PlanInput(diff, findings, RepoConfig()))
     for c in plan.comments:
         file = diff.file(c.path)
         assert file is not None

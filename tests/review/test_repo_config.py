@@ -28,6 +28,10 @@ request_changes: true
 linear:
   enabled: false
   require_issue: true
+dismiss:
+  allow_author: true
+  min_permission: maintain
+  critical_min_permission: admin
 """
 
 
@@ -38,6 +42,12 @@ def test_empty_file_means_defaults(text: str) -> None:
     assert (config.max_files, config.fail_on, config.request_changes) == (15, Severity.MAJOR, False)
     assert (config.linear.enabled, config.linear.require_issue) == (True, False)
     assert config.rule_context() == RuleContext()
+    # The gate's defaults: the author cannot dismiss; critical findings need maintain.
+    assert config.dismiss.model_dump() == {
+        "allow_author": False,
+        "min_permission": "write",
+        "critical_min_permission": "maintain",
+    }
 
 
 def test_full_example() -> None:
@@ -58,6 +68,7 @@ def test_full_example() -> None:
         True,
         True,
     )
+    assert (config.dismiss.allow_author, config.dismiss.critical_min_permission) == (True, "admin")
 
 
 def test_a_rule_switched_on_explicitly_is_not_disabled() -> None:
@@ -82,6 +93,15 @@ def test_a_rule_switched_on_explicitly_is_not_disabled() -> None:
         ("linear: true\n", "linear: expected a mapping"),
         ("linear:\n  requre_issue: true\n", "linear.requre_issue: unknown key (did you mean"),
         ("review_drafts: 1\n", "review_drafts: expected true or false"),
+        ("dismiss: false\n", "dismiss: expected a mapping"),
+        ("dismiss:\n  allow_authors: true\n", "dismiss.allow_authors: unknown key (did you mean"),
+        ("dismiss:\n  allow_author: 'no'\n", "dismiss.allow_author: expected true or false"),
+        ("dismiss:\n  min_permission: read\n", "expected one of write, maintain or admin"),
+        ("dismiss:\n  min_permission: [write]\n", "dismiss.min_permission: expected one of"),
+        (
+            "dismiss:\n  min_permission: admin\n  critical_min_permission: write\n",
+            "dismiss: critical_min_permission must be at least min_permission (admin)",
+        ),
         ("- a\n- b\n", "expected a mapping of settings"),
         ("fail_on: [major\n", "line 2, column 1"),
         ("a: b: c\n", "line 1, column 5"),

@@ -6,7 +6,7 @@ import json
 
 from app.review.diff import parse_diff
 from app.review.findings import Finding, Severity, fingerprint
-from app.review.plan import build_plan
+from app.review.plan import PlanInput, build_plan
 from app.review.repo_config import RepoConfig
 from app.review.report import as_sarif
 
@@ -32,7 +32,7 @@ def test_sarif_uri_is_a_percent_encoded_relative_reference() -> None:
             "recommendation": "r",
         }
     )
-    plan = build_plan(diff, [finding], RepoConfig())
+    plan = build_plan(PlanInput(diff, [finding], RepoConfig()))
     log = json.loads(as_sarif(plan, version="0", rule_docs=[], fail_on=Severity.MAJOR))
     [result] = log["runs"][0]["results"]
     uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]

@@ -115,9 +115,15 @@ async def test_a_job_whose_workers_keep_dying_goes_dead(
     for _ in range(2):
         assert await q.claim() is not None
         clock.advance(61)
+    assert q.take_buried() == []
     assert await q.claim() is None
     [(_, status, attempts)] = await status_of(engine)
     assert (status, attempts) == ("dead", 3)
+    # The claim that buried it hands it out once, for its check run to be closed.
+    [buried] = q.take_buried()
+    assert (buried.job.kind, buried.job.attempts) == ("review", 3)
+    assert buried.reason == "lease expired on each of 2 attempts"
+    assert q.take_buried() == []
 
 
 async def test_release_gives_the_job_back_untried(engine: AsyncEngine, clock: FakeClock) -> None:

@@ -16,13 +16,15 @@ from sqlalchemy import Connection, func, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.review.findings import Finding
+from app.review.dismissal import DismissalRecord
+from app.review.findings import Finding, Severity
 from app.store import migrate
 from app.store.jobs import JobQueue, NewJob, newer_review_queued
 from app.store.reviews import (
     Dismissal,
     StoredReview,
     add_dismissal,
+    dismissal_records,
     dismissals,
     last_review,
     remove_dismissal,
@@ -80,6 +82,7 @@ def review(**changes: Any) -> StoredReview:
         check_run_id=BIG + 1,
         summary_comment_id=BIG + 2,
         reviewed_at=NOON,
+        severities={"br-0123456789ab": Severity.CRITICAL, "br-ba9876543210": Severity.INFO},
     )
     return dataclasses.replace(base, **changes)
 
@@ -374,3 +377,35 @@ async def test_migration_0003_down_and_up(engine: AsyncEngine) -> None:
     with pytest.raises(IntegrityError):
         async with engine.begin() as conn:
             await conn.execute(insert(dismissals_table), row)
+
+
+async def test_severities_are_optional_and_a_bad_value_reads_as_unknown(
+    engine: AsyncEngine,
+) -> None:
+    await save_review(engine, review(severities=None))
+    loaded = await last_review(engine, BIG, 7)
+    assert loaded is not None
+    assert loaded.severities is None
+    async with engine.begin() as conn:
+        await conn.execute(pull_reviews.update().values(severities='{"br-1": "blocker"}'))
+    loaded = await last_review(engine, BIG, 7)
+    assert loaded is not None
+    assert loaded.severities is None
+
+
+async def test_dismissal_records_carry_role_and_time(engine: AsyncEngine) -> None:
+    await add_dismissal(engine, dismissal(by_role="maintain"))
+    await add_dismissal(engine, dismissal(finding_id="br-ba9876543210", at=NOON + HOUR))
+    assert await dismissal_records(engine, BIG, 7) == [
+        DismissalRecord(
+            "br-0123456789ab", "octocat", "maintain", "retries are deduplicated upstream", NOON
+        ),
+        # No role recorded (a dismissal from before roles were kept): write, as then required.
+        DismissalRecord(
+            "br-ba9876543210", "octocat", "write", "retries are deduplicated upstream", NOON + HOUR
+        ),
+    ]
+    # Dismissed again by someone else: their role replaces the first one's.
+    await add_dismissal(engine, dismissal(by_login="intern", by_role="write"))
+    first = (await dismissal_records(engine, BIG, 7))[0]
+    assert (first.by_login, first.role) == ("intern", "write")

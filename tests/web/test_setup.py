@@ -27,8 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.github import GitHubApp
 from app.github import manifest_flow as flow
 from app.settings import REGISTERED_APP_FILE, REGISTERED_KEY_FILE, Settings
+from app.store.facade import Store
 from app.web.app import create_app
-from app.web.setup import STATE_COOKIE, PendingStates
+from app.web.setup import STATE_COOKIE
+from app.web.setup_gate import TOKEN_COOKIE, PendingStates
 from tests.fakes.github_manifest import manifest_code, pending_codes
 from tests.fakes.github_server import FakeGitHub, serve
 
@@ -79,12 +81,21 @@ def settings_for(tmp_path: Path, **values: Any) -> Settings:
 
 @asynccontextmanager
 async def running(
-    settings: Settings, engine: AsyncEngine
+    settings: Settings,
+    engine: AsyncEngine,
+    *,
+    base_url: str = "http://localhost",
+    with_token: bool = True,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
-    app = create_app(settings, engine=engine)
+    """The app, and a browser on `base_url` that opened the setup link (unless `with_token`
+    is false)."""
+    app = create_app(settings, store=Store(engine))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+            token = app.state.setup_gate.token
+            if with_token and token:
+                client.cookies.set(TOKEN_COOKIE, token)
             yield client, app
 
 
@@ -174,11 +185,11 @@ async def test_the_manifest_is_ours_with_this_servers_urls(
     assert manifest["default_permissions"] == shipped["default_permissions"]
     assert manifest["default_events"] == shipped["default_events"]
     assert manifest["hook_attributes"] == {
-        "url": "http://testserver/webhooks/github",
+        "url": "http://localhost/webhooks/github",
         "active": True,
     }
-    assert manifest["redirect_url"] == "http://testserver/setup/callback"
-    assert manifest["url"] == "http://testserver/"
+    assert manifest["redirect_url"] == "http://localhost/setup/callback"
+    assert manifest["url"] == "http://localhost/"
     # Everything but the URLs is the YAML's, so the YAML stays the one to read and edit.
     urls = ("url", "hook_attributes", "redirect_url")
     assert {k: v for k, v in manifest.items() if k not in urls} == {
@@ -190,7 +201,10 @@ async def test_the_public_url_setting_wins_over_the_request(
     tmp_path: Path, sqlite_engine: AsyncEngine
 ) -> None:
     settings = settings_for(tmp_path, public_url="https://review.example.com/")
-    async with running(settings, sqlite_engine) as (client, _):
+    async with running(settings, sqlite_engine, base_url="https://review.example.com") as (
+        client,
+        _,
+    ):
         # A forwarded host is not trusted: the setting decides.
         response = await client.get("/", headers={"X-Forwarded-Host": "evil.example"})
     _, _, manifest = register_form(response.text)
@@ -205,7 +219,7 @@ async def test_an_address_github_cannot_reach_is_pointed_out(
     tmp_path: Path, sqlite_engine: AsyncEngine
 ) -> None:
     settings = settings_for(tmp_path, public_url="http://127.0.0.1:8000")
-    async with running(settings, sqlite_engine) as (client, _):
+    async with running(settings, sqlite_engine, base_url="http://127.0.0.1:8000") as (client, _):
         page = (await client.get("/")).text
     assert "GitHub cannot reach <code>http://127.0.0.1:8000</code>" in page
     assert "BACKEND_REVIEW_PUBLIC_URL" in page
@@ -286,7 +300,7 @@ async def test_a_bad_state_is_refused_without_asking_github(
         elif case == "missing":
             del params["state"]
         elif case == "no cookie":
-            client.cookies.clear()
+            client.cookies.delete(STATE_COOKIE)
         elif case == "used twice":
             fake.fail_next("POST", CONVERSIONS, 502)  # the first try fails at GitHub's end
             first = await client.get("/setup/callback", params=params)
@@ -395,7 +409,8 @@ async def test_a_data_directory_that_cannot_be_written_says_what_to_do(
         code = manifest_code(fake, manifest)
         response = await client.get("/setup/callback", params={"code": code, "state": state})
     assert response.status_code == 500
-    assert "created on GitHub, but not saved here" in response.text
+    assert "GitHub created an App, but it was not saved here" in response.text
+    assert "delete that App on GitHub" in response.text
     assert "Directory not empty" in response.text
     assert sorted(p.name for p in leftover.iterdir()) == ["notes.txt"]
     assert [p.name for p in leftover.parent.iterdir()] == ["github-app"], "no staging left"
@@ -433,12 +448,14 @@ async def test_a_code_that_is_not_githubs_never_reaches_github(fake: FakeGitHub,
 def test_states_are_good_once_for_an_hour_and_bounded() -> None:
     now = [1000.0]
     states = PendingStates(clock=lambda: now[0])
-    first, second = states.issue(), states.issue()
+    first, second = states.issue("http://localhost"), states.issue("http://localhost")
     assert first != second
-    assert states.take(first) is True
-    assert states.take(first) is False, "used"
+    taken = states.take(first)
+    assert taken is not None
+    assert taken.base_url == "http://localhost"
+    assert states.take(first) is None, "used"
     now[0] += 3601
-    assert states.take(second) is False, "expired"
+    assert states.take(second) is None, "expired"
     issued = [states.issue() for _ in range(100)]
-    assert states.take(issued[0]) is False, "the oldest made room"
-    assert states.take(issued[-1]) is True
+    assert states.take(issued[0]) is None, "the oldest made room"
+    assert states.take(issued[-1]) is not None

@@ -36,7 +36,7 @@ async def post(client: httpx.AsyncClient, body: bytes, hdrs: dict[str, str]) -> 
 
 async def counts(app: FastAPI) -> tuple[int, int]:
     svc: Services = app.state.services
-    async with svc.engine.connect() as conn:
+    async with svc.store.engine.connect() as conn:
         n_deliveries = (
             await conn.execute(select(func.count()).select_from(deliveries))
         ).scalar_one()
@@ -46,7 +46,7 @@ async def counts(app: FastAPI) -> tuple[int, int]:
 
 async def job_rows(app: FastAPI) -> list[Any]:
     svc: Services = app.state.services
-    async with svc.engine.connect() as conn:
+    async with svc.store.engine.connect() as conn:
         return list((await conn.execute(select(jobs).order_by(jobs.c.id))).all())
 
 
@@ -61,7 +61,7 @@ async def test_pull_request_opened_is_stored_with_its_job(app_client: Client) ->
         "outcome": "queued",
     }
     svc: Services = app.state.services
-    async with svc.engine.connect() as conn:
+    async with svc.store.engine.connect() as conn:
         row = (await conn.execute(select(deliveries))).one()
     assert (row.event, row.action, row.installation_id, row.repository) == (
         "pull_request",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from app.review.diff import Diff, DiffLine, FileDiff
 from app.review.file_context import EMPTY, FileContext, FileText
@@ -18,6 +19,9 @@ from app.review.findings import Category, Finding, FindingType, Severity, Source
 from app.review.rules.clip import clip_context, clip_diff, clip_file
 from app.review.rules.migration_facts import MigrationFacts
 from app.review.rules.routes import Endpoint, find_endpoints
+
+if TYPE_CHECKING:
+    from app.review.rules.route_table import RouteIndex
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,14 @@ class Change:
 
     def of_kind(self, kind: str) -> list[ChangedFile]:
         return [f for f in self.reviewed if f.kind.kind == kind]
+
+    @cached_property
+    def routes(self) -> RouteIndex:
+        """The routes of every whole file in the change, with their guards, read once."""
+        # Imported here: the route table reads ChangedFile itself.
+        from app.review.rules.route_table import RouteIndex
+
+        return RouteIndex(self)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,11 @@
-"""Mutating endpoints that move money or create orders without an idempotency key."""
+"""Mutating endpoints that move money or create orders without an idempotency key.
+
+With whole files, every POST/PUT/PATCH endpoint (however its decorators are laid out; DRF
+methods and actions, Rails actions, NestJS and Express handlers) is followed through the
+functions it calls in the change's files to a payment-provider call (`app.review.rules.payments`);
+it is reported when the endpoint is new or a line on that path is added, and no idempotency key
+appears along it. Without whole files, the visible lines of new endpoints are read as before.
+"""
 
 from __future__ import annotations
 
@@ -6,89 +13,148 @@ import re
 from collections.abc import Iterator
 
 from app.review.findings import FindingType, Severity
-from app.review.rules.base import Change, Report, Rule, RuleContext, quote, span
+from app.review.rules.base import Change, ChangedFile, Report, Rule, RuleContext, quote, span
+from app.review.rules.payments import KEY, Hop, find_payment, provider_call, sdk_names
+from app.review.rules.route_model import Route
+from app.review.rules.route_table import whole_head
 
-_PROVIDER = re.compile(
-    r"stripe\.(PaymentIntent|Charge|Refund|Transfer|Payout|Subscription|Invoice)\.create\("
-    r"|stripe\.(paymentIntents|charges|refunds|transfers|payouts|subscriptions|invoices"
-    r"|checkout\.sessions)\.create\(|stripe\.checkout\.Session\.create\("
-    r"|\bcheckout\.payments\(|\.payments\.create\(|\.refunds\.create\("
-    r"|braintree\.Transaction\.sale\(|\bgateway\.transaction\.sale\("
-    # Identifier runs are bounded: "paypal" repeated was a start each rescanning the whole run.
-    r"|OrdersCreateRequest\(|paypal\w{0,64}\.\w{0,64}orders?\.create\("
-    r"|mollie\w{0,64}\.payments\.create\(|razorpay\w{0,64}\.order\.create\(",
-    re.I,
-)
 _LOCAL = re.compile(
     r"\b(Payment|Order|Refund|Charge|Transaction|Invoice)\.objects\.create\("
-    r"|\b(create|place|submit|capture)_(payment|order|refund|charge)\w*\("
+    r"|\b(create|place|submit|capture)_(payment|order|refund|charge)\w*+\("
     r"|\b(createPayment|createOrder|createRefund|placeOrder|chargeCard|capturePayment)\("
-    r"|\b(Payment|Order|Refund)\.create\(|\bnew (Payment|Order|Refund)\("
+    r"|\b(Payment|Order|Refund)\.create!?\(|\bnew (Payment|Order|Refund)\("
     r"|\.add\((Payment|Order|Refund)\("
 )
-_KEY = re.compile(r"idempoten|Idempotency-Key|PayPal-Request-Id|\brequest_?id\s*[=:]", re.I)
-_MUTATING = frozenset({"POST", "PUT", "PATCH"})
+_MUTATING = frozenset({"POST", "PUT", "PATCH", "ANY"})
+_RECOMMEND = (
+    "Accept an `Idempotency-Key` header, store it with the result (unique per client), "
+    "return the stored result on a repeat, and pass the key through to the payment provider "
+    "(e.g. Stripe `idempotency_key=`)."
+)
+
+
+def _code(change: Change) -> list[ChangedFile]:
+    return [f for f in change.reviewed if f.is_code and f.kind.kind not in ("test", "docs")]
+
+
+def _key_elsewhere(change: Change, skip: tuple[str, int, int]) -> tuple[str, int, str] | None:
+    """A line of the change outside the endpoint `skip` (path, first, last) passing a key."""
+    for g in _code(change):
+        if not KEY.search(g.new_text):
+            continue
+        for ln in g.visible:
+            n = ln.new_no or 0
+            if KEY.search(ln.text) and not (g.path == skip[0] and skip[1] <= n <= skip[2]):
+                return g.path, n, ln.text
+    return None
+
+
+def _report(
+    change: Change, route: str, anchor: Hop, call: Hop, provider: bool, skip: tuple[str, int, int]
+) -> Report:
+    evidence = f"`{route}` calls `{quote(call.text, 120)}`"
+    if (call.path, call.line) != (anchor.path, anchor.line):
+        evidence += f" ({call.path}:{call.line})"
+    evidence += " with no idempotency key"
+    kind: FindingType
+    if elsewhere := _key_elsewhere(change, skip):
+        path, n, text = elsewhere
+        evidence += f"; this change passes one elsewhere ({path}:{n}: `{quote(text, 100)}`)."
+        severity, kind = Severity.MAJOR, "evidence"
+    elif provider:
+        evidence += ": a client retry after a timeout charges twice."
+        severity, kind = Severity.MINOR, "evidence"
+    else:
+        evidence += ": what happens when the client retries?"
+        severity, kind = Severity.INFO, "question"
+    return Report(
+        path=anchor.path,
+        key=f"{route}\0{call.text}",
+        title=f"`{route}` creates payments/orders without an idempotency key"
+        if kind == "evidence"
+        else f"Is `{route}` safe to retry?",
+        evidence=evidence,
+        recommendation=_RECOMMEND,
+        lines=span(anchor.line),
+        severity=severity,
+        type=kind,
+    )
+
+
+def _whole(
+    change: Change, f: ChangedFile, head: str, routes: tuple[Route, ...]
+) -> Iterator[Report]:
+    lines = head.split("\n")
+    added = change.routes.added
+    for r in routes:
+        if not (r.methods & _MUTATING):
+            continue
+        new = r.line in added(f.path) or r.start in added(f.path)
+        found = find_payment(
+            f.path,
+            lines,
+            r.start - 1,
+            r.end - 1,
+            change.routes.defs,
+            (r.handler,) if r.handler else (),
+        )
+        skip = (f.path, r.start, r.end)
+        route = f"{'/'.join(sorted(r.methods & _MUTATING))} {r.path or r.name}".strip()
+        if found is not None:
+            hops, keyed = found
+            changed = [h for h in hops if h.line in added(h.path)]
+            if keyed or not (new or changed):
+                continue
+            anchor = changed[0] if changed else Hop(f.path, r.line, lines[r.line - 1].strip())
+            yield _report(change, route, anchor, hops[-1], True, skip)
+        elif new:
+            body = lines[r.start - 1 : r.end]
+            if any(KEY.search(ln) for ln in body):
+                continue
+            k = next((k for k, ln in enumerate(body) if _LOCAL.search(ln)), None)
+            if k is not None:
+                hop = Hop(f.path, r.start + k, body[k].strip())
+                yield _report(change, route, hop, hop, False, skip)
+
+
+def _hunks(change: Change, f: ChangedFile) -> Iterator[Report]:
+    names = sdk_names(f.new_text)
+    for e in f.endpoints:
+        if not e.is_new or not (e.methods & _MUTATING):
+            continue
+        if any(KEY.search(ln.text) for ln in e.body):
+            continue
+        body = [ln for ln in e.body if ln.kind == "added" and ln.new_no is not None]
+        texts = [ln.text for ln in body]
+        call = next((ln for k, ln in enumerate(body) if provider_call(texts, k, names)), None)
+        provider = call is not None
+        call = call or next((ln for ln in body if _LOCAL.search(ln.text)), None)
+        if call is None or call.new_no is None:
+            continue
+        route = f"{'/'.join(sorted(e.methods & _MUTATING))} {e.path or e.name}".strip()
+        hop = Hop(f.path, call.new_no, call.text.strip())
+        last = e.body[-1].new_no or call.new_no
+        yield _report(change, route, hop, hop, provider, (f.path, e.line, last))
 
 
 def _check(change: Change, ctx: RuleContext) -> Iterator[Report]:
-    code = [f for f in change.reviewed if f.is_code and f.kind.kind not in ("test", "docs")]
+    code = _code(change)
+    if not any(f.added_text for f in code):
+        return
     for f in code:
-        for e in f.endpoints:
-            if not e.is_new or not (e.methods & _MUTATING):
-                continue
-            body = [ln for ln in e.body if ln.kind == "added"]
-            if any(_KEY.search(ln.text) for ln in e.body):
-                continue
-            call = next((ln for ln in body if _PROVIDER.search(ln.text)), None)
-            provider = call is not None
-            call = call or next((ln for ln in body if _LOCAL.search(ln.text)), None)
-            if call is None or call.new_no is None:
-                continue
-            elsewhere = next(
-                (
-                    (g.path, ln)
-                    for g in code
-                    if _KEY.search(g.new_text)  # a key on any line matches the joined text too
-                    for ln in g.visible
-                    if _KEY.search(ln.text) and ln not in e.body
-                ),
-                None,
-            )
-            route = f"{'/'.join(sorted(e.methods & _MUTATING))} {e.path or e.name}".strip()
-            evidence = f"`{route}` calls `{quote(call.text, 120)}` with no idempotency key"
-            kind: FindingType
-            if elsewhere:
-                path, ln = elsewhere
-                evidence += f"; this change passes one elsewhere ({path}:{ln.new_no}: "
-                evidence += f"`{quote(ln.text, 100)}`)."
-                severity, kind = Severity.MAJOR, "evidence"
-            elif provider:
-                evidence += ": a client retry after a timeout charges twice."
-                severity, kind = Severity.MINOR, "evidence"
-            else:
-                evidence += ": what happens when the client retries?"
-                severity, kind = Severity.INFO, "question"
-            yield Report(
-                path=f.path,
-                key=f"{route}\0{call.text}",
-                title=f"`{route}` creates payments/orders without an idempotency key"
-                if kind == "evidence"
-                else f"Is `{route}` safe to retry?",
-                evidence=evidence,
-                recommendation="Accept an `Idempotency-Key` header, store it with the result "
-                "(unique per client), return the stored result on a repeat, and pass the key "
-                "through to the payment provider (e.g. Stripe `idempotency_key=`).",
-                lines=span(call.new_no),
-                severity=severity,
-                type=kind,
-            )
+        routes = change.routes.of(f)
+        head = whole_head(f)
+        if routes is not None and head is not None:
+            yield from _whole(change, f, head, routes.head)
+        else:
+            yield from _hunks(change, f)
 
 
 RULES = (
     Rule(
         id="idempotency-key-missing",
-        doc="A new POST/PUT/PATCH handler creates payments/orders/refunds without an "
-        "idempotency key.",
+        doc="A POST/PUT/PATCH handler creates payments/orders/refunds (itself or through the "
+        "functions it calls) without an idempotency key.",
         category="reliability",
         severity=Severity.MAJOR,
         check=_check,

@@ -7,6 +7,7 @@ The migration rules then judge `Op`s without knowing which framework they came f
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -19,7 +20,24 @@ OpKind = Literal[
     "create_index",
     "add_fk",
     "update",
+    "set_not_null",
+    "drop_index",
+    "rename_table",
+    "drop_table",
+    "add_check",
+    "add_unique",
+    "validate",  # VALIDATE CONSTRAINT: a NOT VALID check or key proven afterwards
+    "alter_field",  # Django AlterField: judged against the model's old declaration
 ]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A Django field as declared, to compare an AlterField with the model it replaces."""
+
+    cls: str  # CharField, ForeignKey, …
+    null: bool
+    max_length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -31,11 +49,15 @@ class Op:
     column: str | None = None
     not_null: bool = False  # add_column
     has_default: bool = False  # add_column
-    concurrent: bool = False  # create_index
-    not_valid: bool = False  # add_fk
+    concurrent: bool = False  # create_index, drop_index
+    not_valid: bool = False  # add_fk, add_check
     filtered: bool = False  # update: has a WHERE (or .filter)
     batched: bool = False  # update: LIMIT, key ranges, a loop, in_batches…
     postgres: bool = False  # the statement itself is PostgreSQL-only syntax
+    volatile: bool = False  # add_column: a volatile default or generated value (rewrites rows)
+    unsure: bool = False  # the reader cannot tell whether it is a hazard (ask, do not assert)
+    field: FieldSpec | None = None  # alter_field: the new declaration
+    name: str | None = None  # create_index, drop_index: the index's name when stated
 
 
 @dataclass(frozen=True)
@@ -61,3 +83,14 @@ def norm(name: str | None) -> str:
     if not name:
         return ""
     return name.strip("\"'`[]:").split(".")[-1].strip("\"'`[]").lower()
+
+
+# Functions PostgreSQL marks VOLATILE that defaults commonly call: a column added with one is
+# filled row by row (a table rewrite under an exclusive lock), unlike now() or a constant.
+VOLATILE_CALL = re.compile(
+    r"\b(?:random|clock_timestamp|timeofday|gen_random_uuid|uuid_generate_v(?:1mc|1|4)"
+    r"|nextval|txid_current)\s*\(",
+    re.I,
+)
+# Types whose new value every existing row gets computed: serial columns and stored generation.
+REWRITE_TYPE = re.compile(r"\b(?:small|big)?serial\b|\bGENERATED\b", re.I)

@@ -5,17 +5,23 @@ from __future__ import annotations
 import re
 
 from app.review.rules.base import Change, ChangedFile
+from app.review.rules.migration_alembic import alembic_facts
+from app.review.rules.migration_django import django_facts
 from app.review.rules.migration_facts import MigrationFacts, RollbackIssue
-from app.review.rules.migration_python import alembic_facts, django_facts
-from app.review.rules.migration_scripts import knex_facts, rails_facts
+from app.review.rules.migration_rails import rails_facts
+from app.review.rules.migration_scripts import knex_facts
 from app.review.rules.migration_sql import sql_ops, statements
 
 _SQL_FRAMEWORKS = ("sql", "flyway", "liquibase", "prisma", "golang-migrate")
 
 
 def _is_down(f: ChangedFile) -> bool:
-    name = f.path.rsplit("/", 1)[-1]
-    return name.endswith(".down.sql") or (name.startswith("U") and f.kind.framework == "flyway")
+    """A rollback script: golang-migrate's `.down.sql`, a `down.sql` beside an `up.sql`,
+    Flyway's `U…` undo migrations."""
+    name = f.path.rsplit("/", 1)[-1].lower()
+    if name == "down.sql" or name.endswith((".down.sql", "_down.sql", "-down.sql")):
+        return True
+    return name.startswith("u") and f.kind.framework == "flyway"
 
 
 def _read(f: ChangedFile) -> MigrationFacts:
@@ -57,7 +63,7 @@ def facts_for(f: ChangedFile) -> MigrationFacts | None:
 
 
 _PG_HINT = re.compile(
-    r"postgres|psycopg|asyncpg|\bJSONB\b|TIMESTAMPTZ|CONCURRENTLY|NOT VALID"
+    r"postgres|psycopg|asyncpg|plpgsql|\bJSONB\b|TIMESTAMPTZ|CONCURRENTLY|NOT VALID"
     r"|django\.contrib\.postgres|postgresql_\w+\s*="
     r"|gen_random_uuid|USING (gin|gist|brin)\b|\bBIGSERIAL\b",
     re.I,
@@ -65,7 +71,24 @@ _PG_HINT = re.compile(
 
 
 def targets_postgres(change: Change) -> bool:
-    """The change itself shows PostgreSQL (a dialect import, PG-only syntax, a provider line)."""
+    """The change shows PostgreSQL: a dialect import, PG-only syntax, a provider line, in the
+    changed lines or in the whole files gathered with the change (a schema dump's
+    `enable_extension "plpgsql"`, `provider = "postgresql"` in schema.prisma)."""
     # The joined text matches exactly when one of its lines does: no alternative of _PG_HINT
     # can span a line break without containing a match that does not.
-    return any(_PG_HINT.search(f.new_text) for f in change.reviewed)
+    if any(_PG_HINT.search(f.new_text) for f in change.reviewed):
+        return True
+    return any(t.head and _PG_HINT.search(t.head) for t in change.context.files.values())
+
+
+class PostgresHint:
+    """`targets_postgres`, computed once per rule run and only when a finding needs it."""
+
+    def __init__(self, change: Change) -> None:
+        self._change = change
+        self._known: bool | None = None
+
+    def __bool__(self) -> bool:
+        if self._known is None:
+            self._known = targets_postgres(self._change)
+        return self._known

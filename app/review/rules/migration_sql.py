@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from app.review.rules.migration_facts import Op
+from app.review.rules.migration_facts import REWRITE_TYPE, VOLATILE_CALL, Op
 
 _WS = re.compile(r"\s+")
 _NAME = r"((?:\"[^\"]+\"|`[^`]+`|\[[^\]]+\]|[\w$]+)(?:\.(?:\"[^\"]+\"|`[^`]+`|[\w$]+))?)"
@@ -91,6 +91,54 @@ def _split_actions(rest: str) -> list[str]:
     return [p for p in parts if p]
 
 
+_ADD_COLUMN = re.compile(rf"ADD (?:COLUMN )?(?:IF NOT EXISTS )?{_NAME}", re.I)
+_DROP_COLUMN = re.compile(
+    r"DROP (?:COLUMN )?(?!CONSTRAINT\b|INDEX\b|KEY\b|PRIMARY\b|FOREIGN\b|DEFAULT\b)"
+)
+_RENAME_COLUMN = re.compile(r"RENAME (?:COLUMN )?(?!TO\b|CONSTRAINT\b|INDEX\b|KEY\b)")
+_ALTER_COLUMN = re.compile(rf"(?:ALTER|MODIFY|CHANGE) (?:COLUMN )?{_NAME} ?(.*)$", re.I | re.S)
+_SET_TYPE = re.compile(r"(?:SET DATA )?TYPE ([\w ]+?)(\(|$| USING\b| COLLATE\b)", re.I)
+# A new type every old value fits without a rewrite on PostgreSQL when it widens a varchar (the
+# old type is not in the migration): worth a question, not an assertion.
+_WIDE_TYPES = frozenset({"text", "citext", "varchar", "character varying"})
+
+
+def _add_column(action: str, up: str, table: str, line: int, text: str, pg: bool) -> Op:
+    m = _ADD_COLUMN.match(action)
+    default_at = f" {up} ".find(" DEFAULT ")
+    volatile = bool(
+        (default_at >= 0 and VOLATILE_CALL.search(action, default_at))
+        or REWRITE_TYPE.search(action)
+    )
+    return Op(
+        "add_column",
+        line,
+        text,
+        table,
+        m.group(1) if m else None,
+        not_null="NOT NULL" in up or "PRIMARY KEY" in up,
+        has_default=" DEFAULT " in f" {up} " or "GENERATED " in up or "SERIAL" in up,
+        postgres=pg,
+        volatile=volatile,
+    )
+
+
+def _alter_column(action: str, table: str, line: int, text: str, pg: bool) -> Iterator[Op]:
+    m = _ALTER_COLUMN.match(action)
+    if m is None:
+        return
+    column, rest = m.group(1), m.group(2).upper()
+    if action[:6].upper() != "ALTER ":  # MySQL MODIFY / CHANGE restate the whole column
+        yield Op("alter_type", line, text, table, column, postgres=pg)
+        return
+    if rest.startswith("SET NOT NULL"):
+        yield Op("set_not_null", line, text, table, column, postgres=pg)
+    elif t := _SET_TYPE.match(rest):
+        new_type = " ".join(t.group(1).lower().split())
+        unsure = new_type in _WIDE_TYPES and t.group(2).strip() != "USING"
+        yield Op("alter_type", line, text, table, column, postgres=pg, unsure=unsure)
+
+
 def _alter_ops(table: str, stmt: str, rest: str, line: int, text: str) -> Iterator[Op]:
     upper_stmt = stmt.upper()
     not_valid = "NOT VALID" in upper_stmt
@@ -98,31 +146,63 @@ def _alter_ops(table: str, stmt: str, rest: str, line: int, text: str) -> Iterat
     for action in _split_actions(rest):
         up = action.upper()
         if up.startswith("ADD ") and not up.split()[1].startswith(_CONSTRAINT_WORDS):
-            m = re.match(rf"ADD (?:COLUMN )?(?:IF NOT EXISTS )?{_NAME}", action, re.I)
-            column = m.group(1) if m else None
-            yield Op(
-                "add_column",
-                line,
-                text,
-                table,
-                column,
-                not_null="NOT NULL" in up or "PRIMARY KEY" in up,
-                has_default=" DEFAULT " in f" {up} " or "GENERATED " in up,
-                postgres=pg,
-            )
+            op = _add_column(action, up, table, line, text, pg)
+            yield op
             if "REFERENCES" in up:
-                yield Op("add_fk", line, text, table, column, not_valid=not_valid, postgres=pg)
+                yield Op("add_fk", line, text, table, op.column, not_valid=not_valid, postgres=pg)
         elif up.startswith("ADD ") and "FOREIGN KEY" in up:
             yield Op("add_fk", line, text, table, not_valid=not_valid, postgres=pg)
-        elif re.match(r"DROP (COLUMN )?(?!CONSTRAINT\b|INDEX\b|PRIMARY\b|DEFAULT\b)", up):
+        elif up.startswith("ADD ") and " CHECK" in up:
+            yield Op("add_check", line, text, table, not_valid=not_valid, postgres=pg)
+        elif up.startswith("ADD ") and " UNIQUE" in f" {up}" and "USING INDEX" not in up:
+            if " INDEX " in f" {up} " or " KEY " in f" {up} ":  # MySQL's ADD UNIQUE INDEX
+                yield Op("create_index", line, text, table, postgres=pg)
+            else:
+                yield Op("add_unique", line, text, table, postgres=pg)
+        elif up.startswith("VALIDATE CONSTRAINT"):
+            yield Op("validate", line, text, table, postgres=True)
+        elif _DROP_COLUMN.match(up):
             m = re.match(rf"DROP (?:COLUMN )?(?:IF EXISTS )?{_NAME}", action, re.I)
             yield Op("drop_column", line, text, table, m.group(1) if m else None, postgres=pg)
-        elif re.match(r"RENAME (COLUMN )?(?!TO\b|CONSTRAINT\b)", up):
+        elif up.startswith("RENAME TO "):
+            yield Op("rename_table", line, text, table, postgres=pg)
+        elif _RENAME_COLUMN.match(up):
             m = re.match(rf"RENAME (?:COLUMN )?{_NAME} TO", action, re.I)
             yield Op("rename_column", line, text, table, m.group(1) if m else None, postgres=pg)
-        elif re.match(r"(ALTER (COLUMN )?\S+ (SET DATA )?TYPE |MODIFY |CHANGE )", up):
-            m = re.match(rf"(?:ALTER|MODIFY|CHANGE) (?:COLUMN )?{_NAME}", action, re.I)
-            yield Op("alter_type", line, text, table, m.group(1) if m else None, postgres=pg)
+        elif up.startswith(("ALTER ", "MODIFY ", "CHANGE ")):
+            yield from _alter_column(action, table, line, text, pg)
+
+
+_DROP_INDEX = re.compile(rf"^DROP INDEX (CONCURRENTLY )?(?:IF EXISTS )?{_NAME}( ON )?", re.I)
+_DROP_TABLE = re.compile(rf"^DROP TABLE (?:IF EXISTS )?{_NAME}", re.I)
+_RENAME_TABLE = re.compile(rf"^RENAME TABLE {_NAME}", re.I)  # MySQL
+_CTE_UPDATE = re.compile(
+    rf"\bUPDATE (?:ONLY )?{_NAME}(?: AS \w+| (?!SET\b)\w+)? SET\b",
+    re.I,
+)
+_WHERE = re.compile(r"\bWHERE\b", re.I)
+_ALWAYS = re.compile(r"WHERE (?:1 ?= ?1|TRUE)(?: ;)? ?$", re.I)  # a WHERE that keeps every row
+
+
+def _update(flat: str, table: str, after: int, line: int, text: str, pg: bool) -> Op:
+    """An UPDATE (on its own or inside a WITH); `after` is where its SET clause starts.
+
+    A LIMIT or key range anywhere in the statement (a CTE choosing a batch) counts as a batch.
+    """
+    where = _WHERE.search(flat, after)
+    if where and _ALWAYS.match(flat, where.start()):
+        where = None
+    one_row = bool(where and _ONE_ROW.search(flat, where.start()))
+    batch_scope = flat if flat[:4].upper() == "WITH" else flat[where.start() :] if where else ""
+    return Op(
+        "update",
+        line,
+        text,
+        table,
+        filtered=where is not None,
+        batched=one_row or bool(batch_scope and _BATCH.search(batch_scope)),
+        postgres=pg,
+    )
 
 
 def sql_ops(
@@ -140,22 +220,29 @@ def sql_ops(
             ops.append(Op("create_table", line, text, m.group(1), postgres=pg))
         elif m := _CREATE_INDEX.match(flat):
             ops.append(
-                Op("create_index", line, text, m.group(3), concurrent=bool(m.group(1)), postgres=pg)
+                Op(
+                    "create_index",
+                    line,
+                    text,
+                    m.group(3),
+                    concurrent=bool(m.group(1)),
+                    postgres=pg,
+                    name=m.group(2),
+                )
             )
         elif m := _ALTER.match(flat):
             ops.extend(_alter_ops(m.group(1), flat, m.group(2), line, text))
         elif m := _UPDATE.match(flat):
-            where = re.search(r"\bWHERE\b.*$", flat, re.I)
-            one_row = bool(where and _ONE_ROW.search(where.group(0)))
+            ops.append(_update(flat, m.group(1), m.start(2), line, text, pg))
+        elif flat[:5].upper() == "WITH " and (m := _CTE_UPDATE.search(flat)):
+            ops.append(_update(flat, m.group(1), m.end(), line, text, pg))
+        elif (m := _DROP_INDEX.match(flat)) and not m.group(3):  # MySQL's DROP INDEX … ON t
+            concurrent = bool(m.group(1))
             ops.append(
-                Op(
-                    "update",
-                    line,
-                    text,
-                    m.group(1),
-                    filtered=where is not None,
-                    batched=one_row or bool(where and _BATCH.search(where.group(0))),
-                    postgres=pg,
-                )
+                Op("drop_index", line, text, concurrent=concurrent, postgres=pg, name=m.group(2))
             )
+        elif m := _DROP_TABLE.match(flat):
+            ops.append(Op("drop_table", line, text, m.group(1), postgres=pg))
+        elif m := _RENAME_TABLE.match(flat):
+            ops.append(Op("rename_table", line, text, m.group(1)))
     return ops

@@ -1,45 +1,19 @@
-"""Migration hazards: rollbacks, locks, rewrites, expand-contract, edits of applied files.
+"""Migration hazards: rollbacks, drops with code, edits of applied files; and the full list.
 
-PostgreSQL-only hazards (index without CONCURRENTLY, foreign key without NOT VALID) are
-evidence when the change shows PostgreSQL and a question otherwise: on MySQL or SQLite the
-advice would be wrong.
+Column hazards live in `migration_columns`, lock hazards in `migration_locks`; both read the
+ops that `migration_ops` gathers from the framework readers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 
 from app.review.findings import Severity
-from app.review.rules.base import Change, ChangedFile, Report, Rule, RuleContext, quote, span
-from app.review.rules.migration_facts import MigrationFacts, Op, norm
-from app.review.rules.migration_read import targets_postgres
-
-Check = Callable[[Change, RuleContext], Iterable[Report]]
-
-
-def _migrations(change: Change) -> Iterator[tuple[ChangedFile, MigrationFacts]]:
-    for f in change.reviewed:
-        facts = f.migration
-        if facts is not None:
-            yield f, facts
-
-
-def _new_tables(change: Change) -> set[str]:
-    return {t for _, facts in _migrations(change) for t in facts.created_tables()}
-
-
-def _ops(change: Change, kind: str) -> Iterator[tuple[ChangedFile, Op]]:
-    new_tables = _new_tables(change) if kind in ("add_column", "create_index", "add_fk") else set()
-    for f, facts in _migrations(change):
-        for op in facts.ops:
-            if op.kind == kind and norm(op.table) not in new_tables:
-                yield f, op
-
-
-def _where(op: Op) -> str:
-    target = norm(op.table) + (f".{norm(op.column)}" if op.column else "")
-    return f"`{target}`" if target else "the table"
-
+from app.review.rules import migration_columns, migration_locks
+from app.review.rules.base import Change, Report, Rule, RuleContext, quote, span
+from app.review.rules.migration_edits import cosmetic
+from app.review.rules.migration_facts import norm
+from app.review.rules.migration_ops import Check, code_note, migrations, ops, where
 
 # ---------------------------------------------------------------- rollback
 
@@ -56,7 +30,7 @@ _ROLLBACK_HOW = {
 
 
 def _rollback(change: Change, ctx: RuleContext) -> Iterator[Report]:
-    for f, facts in _migrations(change):
+    for f, facts in migrations(change):
         how = _ROLLBACK_HOW.get(f.kind.framework or "", "Write the rollback step.")
         for issue in facts.rollback:
             if issue.problem == "missing":
@@ -89,122 +63,24 @@ def _rollback(change: Change, ctx: RuleContext) -> Iterator[Report]:
             )
 
 
-# ---------------------------------------------------------------- column and lock hazards
-
-
-def _not_null(change: Change, ctx: RuleContext) -> Iterator[Report]:
-    for f, op in _ops(change, "add_column"):
-        if op.not_null and not op.has_default:
-            yield Report(
-                path=f.path,
-                key=f"{norm(op.table)}.{norm(op.column)}",
-                title=f"NOT NULL column {_where(op)} added without a default",
-                evidence=f"`{quote(op.text)}` adds a NOT NULL column to an existing table with "
-                "no default: it fails on any table with rows (or forces a rewrite).",
-                recommendation="Add it nullable (or with a server default), backfill in batches, "
-                "then set NOT NULL in a later migration.",
-                lines=span(op.line),
-            )
-
-
-def _pg_report(change: Change, f: ChangedFile, op: Op, what: str, fix: str) -> Report:
-    sure = op.postgres or targets_postgres(change)
-    return Report(
-        path=f.path,
-        key=f"{op.kind}\0{op.text}",
-        title=f"{what} on {_where(op)}" if sure else f"{what} on {_where(op)}: PostgreSQL?",
-        evidence=f"`{quote(op.text)}`",
-        recommendation=fix,
-        lines=span(op.line),
-        severity=None if sure else Severity.INFO,
-        type="evidence" if sure else "question",
-    )
-
-
-def _index(change: Change, ctx: RuleContext) -> Iterator[Report]:
-    for f, op in _ops(change, "create_index"):
-        if not op.concurrent:
-            yield _pg_report(
-                change,
-                f,
-                op,
-                "Index created without CONCURRENTLY",
-                "On PostgreSQL a plain CREATE INDEX blocks writes to the table for the whole "
-                "build. Use CREATE INDEX CONCURRENTLY (Alembic: `postgresql_concurrently=True` in "
-                "an `autocommit_block()`; Django: `AddIndexConcurrently`; Rails: "
-                "`algorithm: :concurrently` with `disable_ddl_transaction!`).",
-            )
-
-
-def _foreign_key(change: Change, ctx: RuleContext) -> Iterator[Report]:
-    for f, op in _ops(change, "add_fk"):
-        if not op.not_valid:
-            yield _pg_report(
-                change,
-                f,
-                op,
-                "Foreign key added without NOT VALID",
-                "Validating a new foreign key scans the table under a lock that blocks writes. "
-                "Add it NOT VALID (Rails: `validate: false`), then VALIDATE CONSTRAINT in a "
-                "separate migration.",
-            )
-
-
-def _backfill(change: Change, ctx: RuleContext) -> Iterator[Report]:
-    for f, op in _ops(change, "update"):
-        if op.batched:
-            continue
-        yield Report(
-            path=f.path,
-            key=op.text,
-            title="Unbatched backfill in a migration"
-            if not op.filtered
-            else "Backfill in one statement: how many rows?",
-            evidence=f"`{quote(op.text)}` updates "
-            + (
-                "every row of the table in one transaction."
-                if not op.filtered
-                else "all matching rows at once."
-            ),
-            recommendation="Backfill in batches (by primary-key ranges, a few thousand rows per "
-            "transaction) outside the schema migration, so locks stay short and replicas keep up.",
-            lines=span(op.line),
-            severity=None if not op.filtered else Severity.INFO,
-            type="evidence" if not op.filtered else "question",
-        )
-
-
 # ---------------------------------------------------------------- change shape
 
 
-def _code_changed(change: Change) -> list[ChangedFile]:
-    return [f for f in change.reviewed if f.is_source and (f.diff.added or f.diff.removed)]
-
-
 def _expand_contract(change: Change, ctx: RuleContext) -> Iterator[Report]:
-    code = _code_changed(change)
-    if not code:
+    note = code_note(change)
+    if not note:
         return
-    verbs = {
-        "drop_column": "drops",
-        "rename_column": "renames",
-        "alter_type": "changes the type of",
-    }
-    for kind, verb in verbs.items():
-        for f, op in _ops(change, kind):
-            yield Report(
-                path=f.path,
-                key=f"{kind}\0{norm(op.table)}.{norm(op.column)}",
-                title=f"Migration {verb} {_where(op)} in the same change as code",
-                evidence=f"`{quote(op.text)}` ships with code changes in "
-                + ", ".join(c.path for c in code[:3])
-                + ("…" if len(code) > 3 else "")
-                + ": during the deploy, old code still runs against the new schema.",
-                recommendation="Expand-contract: first ship code that no longer needs the old "
-                "column (and, for a rename or type change, writes both), then drop or rename it "
-                "in a later change.",
-                lines=span(op.line),
-            )
+    for f, op in ops(change, "drop_column", "drop_table"):
+        yield Report(
+            path=f.path,
+            key=f"{op.kind}\0{norm(op.table)}.{norm(op.column)}",
+            title=f"Migration drops {where(op)} in the same change as code",
+            evidence=f"`{quote(op.text)}` drops what the code deployed before this change may "
+            f"still read: during the deploy, old code runs against the new schema.{note}",
+            recommendation="Expand-contract: first ship code that no longer uses it (Rails: "
+            "`ignored_columns`), then drop it in a later change.",
+            lines=span(op.line),
+        )
 
 
 def _edited(change: Change, ctx: RuleContext) -> Iterator[Report]:
@@ -213,6 +89,8 @@ def _edited(change: Change, ctx: RuleContext) -> Iterator[Report]:
             continue
         if not f.diff.hunks:
             continue
+        if cosmetic(f):
+            continue  # formatting, imports, hints, comments: the database runs the same
         first = next(f.diff.added_lines(), None) or next(f.diff.removed_lines(), None)
         if first is None:
             continue
@@ -243,33 +121,11 @@ RULES = (
         Severity.MAJOR,
         _rollback,
     ),
-    _rule(
-        "migration-not-null-without-default",
-        "A NOT NULL column added to an existing table without a default.",
-        Severity.MAJOR,
-        _not_null,
-    ),
-    _rule(
-        "migration-index-not-concurrent",
-        "An index on an existing table created without CONCURRENTLY (PostgreSQL).",
-        Severity.MAJOR,
-        _index,
-    ),
-    _rule(
-        "migration-fk-not-valid",
-        "A foreign key on an existing table added without NOT VALID (PostgreSQL).",
-        Severity.MAJOR,
-        _foreign_key,
-    ),
-    _rule(
-        "migration-unbatched-backfill",
-        "An UPDATE backfill inside a migration that is not batched.",
-        Severity.MAJOR,
-        _backfill,
-    ),
+    *migration_columns.RULES,
+    *migration_locks.RULES,
     _rule(
         "migration-expand-contract",
-        "A column dropped, renamed or retyped in the same change as code.",
+        "A column or table dropped in the same change as code that may still use it.",
         Severity.MAJOR,
         _expand_contract,
     ),

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.review.files import _MIGRATION_CHECKS, _migration_framework
-from app.review.rules import authz, routes, secrets
+from app.review.rules import authz_hunks, routes, secrets
 from app.review.rules.hints import hinted
 from bench.quality import _FAKES
 
@@ -85,10 +85,10 @@ _AUTHZ_PIECES = [
 
 
 def _authz_ok(text: str) -> bool:
-    opt_out = authz._OPT_OUT.search(text) or authz._EMPTY_DEPS.search(text)
+    opt_out = authz_hunks.OPT_OUT.search(text) or authz_hunks.EMPTY_DEPS.search(text)
     guard = routes.GUARD.search(text) or routes.EXPRESS_ROUTE.match(text)
-    return (hinted(text, authz._OPT_OUT_HINTS) or not opt_out) and (
-        authz._may_guard(text) or not guard
+    return (hinted(text, authz_hunks.OPT_OUT_HINTS) or not opt_out) and (
+        authz_hunks.may_guard(text) or not guard
     )
 
 

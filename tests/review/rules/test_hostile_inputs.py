@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 from app.review.diff import parse_diff
 from app.review.file_context import FileContext, FileText
 from app.review.findings import Severity

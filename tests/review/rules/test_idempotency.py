@@ -6,7 +6,7 @@ from tests.review.rules.builders import added, modified, of, review
 HANDLER = """
 @router.post("/payments")
 def create_payment(body: PaymentIn, user=Depends(get_current_user)):
-    intent = stripe.PaymentIntent.create(amount=body.amount, currency="eur"{extra})
+    intent = stripe.PaymentIntent.create(amount=body.amount, currency="eur", confirm=True{extra})
     return {{"id": intent.id}}
 """
 
@@ -49,7 +49,7 @@ def test_get_handlers_and_existing_handlers_are_silent() -> None:
     existing = modified(
         "app/api/payments.py",
         ' @router.post("/payments")\n def create_payment(body):\n'
-        "+    stripe.PaymentIntent.create(amount=1)\n",
+        "+    stripe.PaymentIntent.create(amount=1, confirm=True)\n",
     )
     assert of(review(existing), "idempotency-key-missing") == []
 
@@ -57,8 +57,8 @@ def test_get_handlers_and_existing_handlers_are_silent() -> None:
 def test_express_handler() -> None:
     js = """
 router.post('/checkout', requireAuth, async (req, res) => {
-  const session = await stripe.checkout.sessions.create({ mode: 'payment' });
-  res.json(session);
+  const charge = await stripe.charges.create({ amount: 500, currency: 'eur', source: token });
+  res.json(charge);
 });
 """
     found = of(review(added("src/routes/checkout.js", js)), "idempotency-key-missing")

@@ -221,8 +221,11 @@ def test_rename_and_type_change_in_sql() -> None:
         "ALTER TABLE users ALTER COLUMN age TYPE bigint;",
     )
     code = modified("app/users.py", "-name = u.name\n+name = u.full_name\n")
-    found = of(review(sql, code), "migration-expand-contract")
-    assert sorted(f.where.lines or "" for f in found) == ["1", "2"]
+    findings = review(sql, code)
+    assert [f.where.lines for f in of(findings, "migration-rename")] == ["1"]
+    assert "app/users.py" in of(findings, "migration-rename")[0].evidence
+    assert [f.where.lines for f in of(findings, "migration-column-type-change")] == ["2"]
+    assert of(findings, "migration-expand-contract") == []  # a drop is its job, not these
 
 
 def test_editing_an_existing_migration() -> None:

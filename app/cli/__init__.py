@@ -1,0 +1,1 @@
+"""The `backend-review` command line: `main` (serve, worker, db), the local review, admin."""

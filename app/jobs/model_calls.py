@@ -1,0 +1,442 @@
+"""One review, diff to plan: the rules, then the model over the diff's parts, then the plan.
+
+Used by the CLI and by the worker's review job. The decisions (what goes in a prompt, how the
+calls fit the budgets (`app.review.budget`), how answers are checked and merged, what the check
+concludes) are the core's; this module only runs the model calls: concurrently with a bound,
+under one deadline, with one repair turn per part. Whatever the model does, the result is a
+plan: at worst the rules' findings with a note saying what the model could not do and a
+`neutral` check instead of `success`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from app.llm import LLMError, LLMRejected, ModelReply, ModelRequest, Repair, ReviewModel, Usage
+from app.review.budget import (
+    ModelLimits,
+    facts_for,
+    listed_paths,
+    plan_calls,
+    review_budget,
+)
+from app.review.chunking import Chunk, ChunkPlan, estimate_tokens
+from app.review.findings import Finding, ReviewSummary
+from app.review.model_answer import (
+    TOOL_DESCRIPTION,
+    TOOL_NAME,
+    AnswerError,
+    ModelAnswer,
+    answer_schema,
+    parse_answer,
+)
+from app.review.model_merge import merge_model_findings, merge_summaries
+from app.review.plan import PlanInput, ReviewPlan, build_plan
+from app.review.prompt import system_blocks, user_message
+from app.review.request import ReviewRequest
+from app.review.requirements import (
+    Criteria,
+    combine,
+    criteria_table,
+    missing_issue_finding,
+    unmet_findings,
+)
+from app.review.rules import run_rules
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["complete", "partial", "unusable", "unavailable", "over-budget", "rules-only"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewResult:
+    plan: ReviewPlan
+    made_from: PlanInput  # what the plan was built from, to build it again with one more notice
+    outcome: Outcome
+    usage: Usage
+    calls: int  # HTTP attempts, retries and repair turns included
+    model: str | None
+    # One per part sent to the model: ok, retried (answered after a retry or a repair turn),
+    # unusable, unavailable or rejected; what the call counter in /metrics is labelled by.
+    part_outcomes: tuple[str, ...] = ()
+    incomplete: str | None = None  # why the review is not complete (the check's reason)
+    requirements: str | None = None  # the linked issues' criteria table, when there are any
+
+
+class _Spend:
+    """The review's token budget while its calls run: what the answers so far cost, plus what
+    the parts not yet answered are expected to cost. A repair turn is a second call the plan
+    did not budget for: it is made only if it still fits."""
+
+    def __init__(self, limit: int, expected: Sequence[int]) -> None:
+        self.limit = limit
+        self.spent = 0
+        self._pending = list(expected)
+
+    def answered(self, part: int, usage: Usage) -> None:
+        self.spent += usage.total
+        self._pending[part] = 0
+
+    def allows(self, tokens: int) -> bool:
+        return self.spent + sum(self._pending) + tokens <= self.limit
+
+
+@dataclass(frozen=True, slots=True)
+class _Expect:
+    """What a valid answer may contain: the rule ids, and whether criteria verdicts are due."""
+
+    rule_ids: tuple[str, ...]
+    criteria: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _PartResult:
+    answer: ModelAnswer | None
+    failure: str | None  # why the part gave nothing usable
+    # rejected: refused for the whole review (key, model); refused: this request only
+    kind: Literal["ok", "unusable", "unavailable", "rejected", "refused"]
+    usage: Usage
+    calls: int
+
+
+async def run_review(
+    request: ReviewRequest,
+    model: ReviewModel | None,
+    limits: ModelLimits,
+    *,
+    rules_only_reason: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> ReviewResult:
+    """Review `request.diff`; with `model` None, on rules alone (saying `rules_only_reason`)."""
+    rules = run_rules(request.diff, request.config.rule_context(), files=request.files)
+    if request.missing_issue:
+        rules.append(missing_issue_finding())
+    if model is None:
+        note = f"Rules only: {rules_only_reason}" if rules_only_reason else "Rules only"
+        return _rules_only(request, rules, note=note, incomplete=None, outcome="rules-only")
+    if limits.tokens_left_today is not None and limits.tokens_left_today <= 0:
+        reason = "the installation's daily model budget is spent"
+        return _rules_only(request, rules, note=None, incomplete=reason, outcome="over-budget")
+
+    tool = TOOL_NAME
+    system = system_blocks(request.persona, request.checklists, request.config, tool=tool)
+    rule_ids = [item.id for c in request.checklists for item in c.items]
+    chunks, over_budget, views = plan_calls(request, rules, system, limits)
+    if not chunks.chunks and over_budget:
+        return _rules_only(request, rules, note=None, incomplete=over_budget, outcome="over-budget")
+    if not chunks.chunks:
+        # Nothing for the model: every file is binary, ignored, or unchanged since the last
+        # review (whose findings are carried). The review is complete as it is.
+        return _finish(request, rules, chunks, [], None, model.model)
+
+    criteria = _criteria_of(request)
+    schema = answer_schema(rule_ids, criteria=bool(criteria))
+    expect = _Expect(tuple(rule_ids), criteria=bool(criteria))
+    listed = listed_paths(chunks) if len(chunks.chunks) > 1 else ()
+    requests = [
+        ModelRequest(
+            system=system,
+            user=user_message(
+                parts=chunk.parts,
+                pr=request.pr,
+                tickets=request.tickets,
+                rule_findings=facts_for(rules, request.diff, chunk.paths),
+                part=i,
+                parts_total=len(chunks.chunks),
+                all_paths=listed,
+                views=views,
+                tool=tool,
+            ),
+            tool_name=tool,
+            tool_description=TOOL_DESCRIPTION,
+            input_schema=schema,
+        )
+        for i, chunk in enumerate(chunks.chunks, 1)
+    ]
+    per_call = [
+        sum(estimate_tokens(b) for b in r.system)
+        + estimate_tokens(r.user)
+        + limits.max_output_tokens
+        for r in requests
+    ]
+    spend = _Spend(review_budget(limits), per_call)
+    results = await _run_parts(model, requests, expect, limits, spend, progress, clock)
+    return _finish(request, rules, chunks, results, over_budget, model.model)
+
+
+async def _run_parts(
+    model: ReviewModel,
+    requests: Sequence[ModelRequest],
+    expect: _Expect,
+    limits: ModelLimits,
+    spend: _Spend,
+    progress: Callable[[str], None] | None,
+    clock: Callable[[], float],
+) -> list[_PartResult]:
+    deadline = clock() + limits.deadline_seconds
+    gate = asyncio.Semaphore(limits.concurrency)
+    rejected: list[str] = []  # once the API refuses us (bad key, bad model), stop asking
+    done = 0
+
+    async def one(index: int, req: ModelRequest) -> _PartResult:
+        nonlocal done
+        async with gate:
+            if rejected:
+                return _PartResult(None, rejected[0], "unavailable", Usage(), 0)
+            result = await _review_part(model, req, expect, deadline, spend, index)
+        if result.kind == "rejected" and result.failure:
+            rejected.append(result.failure)
+        done += 1
+        if progress is not None:
+            progress(f"model: {done}/{len(requests)} part(s) reviewed")
+        return result
+
+    tasks = [asyncio.create_task(one(i, req)) for i, req in enumerate(requests)]
+    # The adapter keeps to the deadline; this is the backstop if anything does not.
+    finished, pending = await asyncio.wait(tasks, timeout=limits.deadline_seconds + 10)
+    for task in pending:
+        task.cancel()
+    results: list[_PartResult] = []
+    for task in tasks:
+        if task in finished and not task.cancelled() and task.exception() is None:
+            results.append(task.result())
+        elif task in finished and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]  # a bug of ours: let it be seen
+        else:
+            results.append(
+                _PartResult(None, "the review's deadline passed", "unavailable", Usage(), 0)
+            )
+    return results
+
+
+async def _review_part(
+    model: ReviewModel,
+    request: ModelRequest,
+    expect: _Expect,
+    deadline: float,
+    spend: _Spend,
+    index: int,
+) -> _PartResult:
+    usage, calls = Usage(), 0
+    repair: Repair | None = None
+    for _ in range(2):  # the answer, then at most one repair turn
+        try:
+            reply = await model.review(
+                ModelRequest(
+                    system=request.system,
+                    user=request.user,
+                    tool_name=request.tool_name,
+                    tool_description=request.tool_description,
+                    input_schema=request.input_schema,
+                    repair=repair,
+                ),
+                deadline=deadline,
+            )
+        except LLMRejected as exc:
+            failure = f"the model API refused the request: {exc.reason}"
+            kind: Literal["rejected", "refused"] = "rejected" if exc.fatal else "refused"
+            return _PartResult(None, failure, kind, usage, calls + exc.attempts)
+        except LLMError as exc:
+            failure = f"the model was unavailable: {exc.reason}"
+            return _PartResult(None, failure, "unavailable", usage, calls + exc.attempts)
+        usage, calls = usage + reply.usage, calls + reply.attempts
+        spend.answered(index, reply.usage)
+        problems = _problems(reply, expect)
+        if isinstance(problems, ModelAnswer):
+            return _PartResult(problems, None, "ok", usage, calls)
+        again = " after the repair turn" if repair else ""
+        log.warning("model answer unusable%s: %d problem(s)", again, len(problems))
+        # The repair replays the request and the answer: about what both cost, once more.
+        if repair is None and not spend.allows(reply.usage.total + reply.usage.output_tokens):
+            failure = "the model's answer was unusable, and the budget left no room to repair it"
+            return _PartResult(None, failure, "unusable", usage, calls)
+        repair = Repair(previous=reply, problems="\n".join(problems))
+    return _PartResult(None, "the model's answer was unusable", "unusable", usage, calls)
+
+
+def _problems(reply: ModelReply, expect: _Expect) -> ModelAnswer | list[str]:
+    if reply.stop_reason == "max_tokens":
+        return [
+            "the answer was cut off at the output limit: report fewer findings, "
+            "with shorter evidence"
+        ]
+    if reply.tool_input is None:
+        return [f"no call to {TOOL_NAME}: the review must be submitted through the tool"]
+    try:
+        return parse_answer(reply.tool_input, rule_ids=expect.rule_ids, criteria=expect.criteria)
+    except AnswerError as exc:
+        return exc.problems[:30]
+
+
+def _finish(
+    request: ReviewRequest,
+    rules: Sequence[Finding],
+    chunks: ChunkPlan,
+    results: Sequence[_PartResult],
+    over_budget: str | None,
+    model_name: str,
+) -> ReviewResult:
+    usage = sum((r.usage for r in results), Usage())
+    calls = sum(r.calls for r in results)
+    answers = [r.answer for r in results if r.answer is not None]
+    not_reviewed = dict(chunks.not_reviewed)
+    failures: list[str] = []
+    for chunk, result in zip(chunks.chunks, results, strict=True):
+        if result.failure is not None:
+            failures.append(result.failure)
+            _mark_unreviewed(not_reviewed, chunk, result.failure)
+
+    model_findings = [f for a in answers for f in a.findings]
+    merged = merge_model_findings(request.diff, rules, model_findings)
+    criteria = _criteria_of(request)
+    verdicts = combine(criteria, [v for a in answers for v in a.criteria])
+    unmet = unmet_findings(criteria, verdicts)
+    table = criteria_table(criteria, verdicts) if criteria else None
+    notices = list(request.notices)
+    if merged.invented_paths:
+        notices.append(
+            f"{len(merged.invented_paths)} model finding(s) named files this pull request "
+            "does not change and were dropped"
+        )
+    failed = len(failures)
+    if failed == 0:
+        outcome: Outcome = "over-budget" if over_budget else "complete"
+        incomplete = over_budget
+    elif failed == len(results):
+        kinds = {r.kind for r in results}
+        outcome = "unusable" if kinds == {"unusable"} else "unavailable"
+        incomplete = f"{failures[0]}; the rules' findings are shown"
+    else:
+        outcome = "partial"
+        incomplete = (
+            f"{failed} of {len(results)} part(s) were not reviewed by the model ({failures[0]})"
+        )
+        if over_budget:
+            incomplete += f"; {over_budget}"
+    made_from = PlanInput(
+        request.diff,
+        [*rules, *_carried(request), *merged.findings, *unmet],
+        request.config,
+        summary=_with_missing_context(merge_summaries([a.summary for a in answers]), request),
+        dismissed=request.dismissed,
+        dismissals=request.dismissals,
+        pr_author=request.pr_author,
+        incomplete=incomplete,
+        notices=_context_notices(notices, request, has_summary=bool(answers)),
+        not_reviewed={**request.not_reviewed, **not_reviewed},
+        previous=request.previous,
+        resolved_in=request.resolved_in,
+        requirements=table,
+    )
+    return ReviewResult(
+        plan=build_plan(made_from),
+        made_from=made_from,
+        outcome=outcome,
+        usage=usage,
+        calls=calls,
+        model=model_name,
+        part_outcomes=tuple(_part_outcome(r) for r in results),
+        incomplete=incomplete,
+        requirements=table,
+    )
+
+
+def _part_outcome(result: _PartResult) -> str:
+    if result.kind == "ok":
+        return "retried" if result.calls > 1 else "ok"
+    return "rejected" if result.kind == "refused" else result.kind
+
+
+def _mark_unreviewed(not_reviewed: dict[str, str], chunk: Chunk, failure: str) -> None:
+    """Say why the model did not see this chunk's files, after any reason already given (a
+    hunk too big for a call, another failed part of the same file)."""
+    for part in chunk.parts:
+        path = part.file.path
+        if part.parts > 1:
+            reason = f"part {part.part} of {part.parts} not reviewed: {failure}"
+        else:
+            reason = failure
+        earlier = not_reviewed.get(path)
+        not_reviewed[path] = f"{earlier}; {reason}" if earlier else reason
+
+
+def _carried(request: ReviewRequest) -> list[Finding]:
+    """The last review's model findings on files this review does not send to the model."""
+    scope = request.model_scope
+    if scope is None:
+        return []
+    return [
+        f
+        for f in request.carried
+        if f.where.path not in scope and request.diff.file(f.where.path) is not None
+    ]
+
+
+def _criteria_of(request: ReviewRequest) -> list[Criteria]:
+    return [
+        Criteria(ticket=t.identifier, title=t.title, url=t.url, items=t.criteria)
+        for t in request.tickets
+        if t.criteria
+    ]
+
+
+def _with_missing_context(
+    summary: ReviewSummary | None, request: ReviewRequest
+) -> ReviewSummary | None:
+    """The model's summary with what we could not give it (unread issues) added."""
+    if summary is None or not request.missing():
+        return summary
+    missing = [*request.missing(), *summary.missing_context]
+    return summary.model_copy(update={"missing_context": missing})
+
+
+def _context_notices(
+    notices: Sequence[str], request: ReviewRequest, *, has_summary: bool
+) -> list[str]:
+    """Without a model summary, what could not be read goes at the top of the summary."""
+    if has_summary:
+        return list(notices)
+    return [*notices, *(f"Missing context: {m}" for m in request.missing())]
+
+
+def _rules_only(
+    request: ReviewRequest,
+    rules: Sequence[Finding],
+    *,
+    note: str | None,
+    incomplete: str | None,
+    outcome: Outcome,
+) -> ReviewResult:
+    notices = [*request.notices, *([note] if note else [])]
+    criteria = _criteria_of(request)
+    table = criteria_table(criteria, {}) if criteria else None
+    made_from = PlanInput(
+        request.diff,
+        [*rules, *_carried(request)],
+        request.config,
+        dismissed=request.dismissed,
+        dismissals=request.dismissals,
+        pr_author=request.pr_author,
+        incomplete=incomplete,
+        notices=_context_notices(notices, request, has_summary=False),
+        not_reviewed=request.not_reviewed,
+        previous=request.previous,
+        resolved_in=request.resolved_in,
+        requirements=table,
+    )
+    return ReviewResult(
+        plan=build_plan(made_from),
+        made_from=made_from,
+        outcome=outcome,
+        usage=Usage(),
+        calls=0,
+        model=None,
+        incomplete=incomplete,
+        requirements=table,
+    )

@@ -1,0 +1,303 @@
+"""Which GitHub events become which jobs: a table of small handlers, one per event.
+
+Each handler reads only the fields it needs from the (already verified) JSON and returns the
+jobs to queue; an empty tuple means "stored and ignored". A handled event that lacks a field
+we need is a bad request. The jobs' payloads are in `app.jobs.payloads`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from app.errors import WebhookError
+from app.jobs.payloads import (
+    ClosedJob,
+    CommandJob,
+    InstallationJob,
+    MergeGroupJob,
+    RerunJob,
+    ReviewJob,
+    review_key,
+)
+from app.store.jobs import NewJob
+
+COMMAND_PREFIX = "/backend-review"
+REVIEW_ACTIONS = frozenset({"opened", "reopened", "ready_for_review", "synchronize"})
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Repo(_Lenient):
+    id: int
+    full_name: str
+
+
+class Installation(_Lenient):
+    id: int
+
+
+class _Ref(_Lenient):
+    sha: str
+
+
+class _PullRequest(_Lenient):
+    number: int
+    draft: bool = False
+    head: _Ref
+    base: _Ref
+
+
+class _User(_Lenient):
+    login: str
+    type: str = "User"
+
+
+class _Comment(_Lenient):
+    id: int
+    body: str
+    user: _User
+
+
+class _Issue(_Lenient):
+    number: int
+    pull_request: dict[str, Any] | None = None
+
+
+class _PrRef(_Lenient):
+    number: int
+
+
+class _CheckTarget(_Lenient):
+    head_sha: str
+    pull_requests: list[_PrRef] = []
+
+
+def _review(job: ReviewJob) -> NewJob:
+    return NewJob(
+        "review", job.model_dump(), coalesce_key=review_key(job.repository_id, job.number)
+    )
+
+
+# ----- handlers -----
+
+
+class _PullRequestEvent(_Lenient):
+    action: str
+    pull_request: _PullRequest
+    repository: Repo
+    installation: Installation
+    before: str | None = None
+
+
+def on_pull_request(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
+    if payload.get("action") == "closed":
+        return _closed(_parse(_PullRequestEvent, payload))
+    if payload.get("action") not in REVIEW_ACTIONS and not _base_changed(payload):
+        return ()
+    event = _parse(_PullRequestEvent, payload)
+    pr = event.pull_request
+    return (
+        _review(
+            ReviewJob(
+                installation_id=event.installation.id,
+                repository=event.repository.full_name,
+                repository_id=event.repository.id,
+                number=pr.number,
+                head_sha=pr.head.sha,
+                base_sha=pr.base.sha,
+                before_sha=event.before if event.action == "synchronize" else None,
+                trigger=f"pull_request.{event.action}",
+                draft=pr.draft,
+            )
+        ),
+    )
+
+
+def _base_changed(payload: Mapping[str, Any]) -> bool:
+    """An edit that points the PR at another base branch: the config and diff that gate it
+    change, and the check on its head must follow (a PR must not keep a verdict it got
+    against a branch whose config it wrote)."""
+    changes = payload.get("changes")
+    return payload.get("action") == "edited" and isinstance(changes, dict) and "base" in changes
+
+
+def _closed(event: _PullRequestEvent) -> tuple[NewJob, ...]:
+    job = ClosedJob(
+        installation_id=event.installation.id,
+        repository=event.repository.full_name,
+        repository_id=event.repository.id,
+        number=event.pull_request.number,
+    )
+    # Same key as the PR's reviews: queuing it supersedes any review still waiting.
+    key = review_key(job.repository_id, job.number)
+    return (NewJob("closed", job.model_dump(), coalesce_key=key),)
+
+
+class _IssueCommentEvent(_Lenient):
+    action: str
+    issue: _Issue
+    comment: _Comment
+    repository: Repo
+    installation: Installation
+
+
+def on_issue_comment(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
+    if payload.get("action") != "created":
+        return ()
+    event = _parse(_IssueCommentEvent, payload)
+    if event.issue.pull_request is None or event.comment.user.type == "Bot":
+        return ()
+    first_word = event.comment.body.lstrip().split(maxsplit=1)[:1]
+    if first_word != [COMMAND_PREFIX]:
+        return ()
+    job = CommandJob(
+        installation_id=event.installation.id,
+        repository=event.repository.full_name,
+        repository_id=event.repository.id,
+        number=event.issue.number,
+        comment_id=event.comment.id,
+        author=event.comment.user.login,
+        body=event.comment.body[:2000],
+    )
+    return (NewJob("command", job.model_dump()),)
+
+
+class _CheckRunEvent(_Lenient):
+    action: str
+    check_run: _CheckTarget
+    repository: Repo
+    installation: Installation
+
+
+class _CheckSuiteEvent(_Lenient):
+    action: str
+    check_suite: _CheckTarget
+    repository: Repo
+    installation: Installation
+
+
+def _rerequested(
+    target: _CheckTarget, repo: Repo, inst: Installation, trigger: str
+) -> tuple[NewJob, ...]:
+    if not target.pull_requests:
+        # GitHub leaves pull_requests empty for a PR from a fork: find it by the commit later.
+        rerun = RerunJob(
+            installation_id=inst.id,
+            repository=repo.full_name,
+            repository_id=repo.id,
+            head_sha=target.head_sha,
+            trigger=trigger,
+        )
+        return (NewJob("rerun", rerun.model_dump()),)
+    return tuple(
+        _review(
+            ReviewJob(
+                installation_id=inst.id,
+                repository=repo.full_name,
+                repository_id=repo.id,
+                number=pr.number,
+                head_sha=target.head_sha,
+                trigger=trigger,
+            )
+        )
+        for pr in target.pull_requests
+    )
+
+
+def on_check_run(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
+    if payload.get("action") != "rerequested":
+        return ()
+    event = _parse(_CheckRunEvent, payload)
+    return _rerequested(
+        event.check_run, event.repository, event.installation, "check_run.rerequested"
+    )
+
+
+def on_check_suite(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
+    if payload.get("action") != "rerequested":
+        return ()
+    event = _parse(_CheckSuiteEvent, payload)
+    return _rerequested(
+        event.check_suite, event.repository, event.installation, "check_suite.rerequested"
+    )
+
+
+class _MergeGroup(_Lenient):
+    head_sha: str
+    head_ref: str
+    base_ref: str
+
+
+class _MergeGroupEvent(_Lenient):
+    action: str
+    merge_group: _MergeGroup
+    repository: Repo
+    installation: Installation
+
+
+def on_merge_group(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
+    if payload.get("action") != "checks_requested":
+        return ()
+    event = _parse(_MergeGroupEvent, payload)
+    group = event.merge_group
+    job = MergeGroupJob(
+        installation_id=event.installation.id,
+        repository=event.repository.full_name,
+        repository_id=event.repository.id,
+        head_sha=group.head_sha,
+        head_ref=group.head_ref,
+        base_ref=group.base_ref,
+    )
+    return (NewJob("merge_group", job.model_dump()),)
+
+
+class _InstallationEvent(_Lenient):
+    action: str | None = None
+    installation: Installation
+
+
+def on_installation(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
+    event = _parse(_InstallationEvent, payload)
+    job = InstallationJob(installation_id=event.installation.id, action=event.action)
+    return (
+        NewJob(
+            "installation", job.model_dump(), coalesce_key=f"installation:{job.installation_id}"
+        ),
+    )
+
+
+Handler = Callable[[Mapping[str, Any]], tuple[NewJob, ...]]
+
+HANDLERS: Mapping[str, Handler] = {
+    "pull_request": on_pull_request,
+    "issue_comment": on_issue_comment,
+    "check_run": on_check_run,
+    "check_suite": on_check_suite,
+    "merge_group": on_merge_group,
+    "installation": on_installation,
+    "installation_repositories": on_installation,
+    "installation_target": on_installation,
+}
+
+
+def route(event: str, payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
+    """The jobs a delivery creates; () for events and actions we do not act on."""
+    handler = HANDLERS.get(event)
+    return handler(payload) if handler else ()
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _parse(model: type[M], payload: Mapping[str, Any]) -> M:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "payload"
+        raise WebhookError(400, f"payload field {where}: {first['msg']}") from None

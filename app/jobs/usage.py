@@ -1,0 +1,94 @@
+"""What a review's model calls cost, into the database and `/metrics`, and what is left today.
+
+Used by the worker's review job: `tokens_left_today` before the review (it becomes
+`ModelLimits.tokens_left_today`), `record_review_usage` after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.jobs.model_calls import ReviewResult
+from app.llm import Usage
+from app.metrics import Metrics
+from app.store.facade import Store
+from app.store.usage import UsageRecord, start_of_utc_day
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewSubject:
+    """Which pull request a review was of, for the usage row."""
+
+    installation_id: int
+    repository: str
+    number: int
+    head_sha: str
+    job_id: int | None = None
+
+
+async def tokens_left_today(
+    store: Store, installation_id: int, *, daily_cap: int, now: datetime
+) -> int:
+    """The installation's daily cap minus what its reviews used since midnight UTC (may be < 0)."""
+    used = await store.tokens_used_since(installation_id, start_of_utc_day(now))
+    return daily_cap - used
+
+
+async def record_review_usage(
+    store: Store,
+    metrics: Metrics,
+    result: ReviewResult,
+    subject: ReviewSubject,
+    *,
+    configured_model: str,
+    now: datetime,
+    prices: tuple[float, float, float, float] | None = None,
+) -> int:
+    """Store the review's usage row and count it in the metrics; returns the row id.
+
+    `prices` (dollars per million input, output, cache-read, cache-write tokens) adds the
+    estimated cost to the cost counter."""
+    usage = result.usage
+    row_id = await store.record_usage(
+        UsageRecord(
+            installation_id=subject.installation_id,
+            repository=subject.repository,
+            number=subject.number,
+            head_sha=subject.head_sha,
+            job_id=subject.job_id,
+            model=result.model or configured_model,
+            calls=result.calls,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_read_tokens=usage.cache_read_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+            outcome=result.outcome,
+            at=now,
+        ),
+    )
+    # Counted after the row is stored: a failed insert is retried with the job, and counting
+    # first would count the same tokens twice.
+    metrics.count_llm_tokens(
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cache_read_tokens=usage.cache_read_tokens,
+        cache_write_tokens=usage.cache_write_tokens,
+    )
+    if prices is not None:
+        metrics.count_llm_cost(estimated_cost(usage, prices))
+    for outcome in result.part_outcomes:
+        metrics.count_llm_call(outcome)
+    metrics.count_llm_review(result.outcome)
+    return row_id
+
+
+def estimated_cost(usage: Usage, prices: tuple[float, float, float, float]) -> float:
+    """Dollars for `usage` at `prices` per million tokens of each kind."""
+    amounts = (
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cache_read_tokens,
+        usage.cache_write_tokens,
+    )
+    return sum(n * price for n, price in zip(amounts, prices, strict=True)) / 1_000_000

@@ -1,0 +1,161 @@
+"""Authorization judged on whole files: each route at the base against the same route at the head.
+
+A guard is removed when a route that still exists lost it from every scope (its own
+decorators, its class, its router, the file) and gained nothing in its place: a guard that
+now comes from a custom router class, a base class or a decorator defined in the change is a
+move, not a removal. A new route is unguarded when most of its siblings in the file are
+guarded (or every other mutating one is) and nothing covers it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from app.review.findings import Severity
+from app.review.rules.base import Change, ChangedFile, Report, quote, span
+from app.review.rules.guard_words import plain_decorator
+from app.review.rules.route_model import Guard, Route
+from app.review.rules.route_table import FileRoutes
+
+_MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE", "ANY"})
+_WORD = re.compile(r"[\w!?]++")
+
+
+def _match(
+    base: Route, head: dict[tuple[str, str], Route], by_path: dict[str, Route]
+) -> Route | None:
+    found = head.get(base.key)
+    if found is None and base.path:
+        found = by_path.get(f"{'/'.join(sorted(base.methods))} {base.path}")
+    return found
+
+
+def _moved_elsewhere(change: Change, f: ChangedFile, routes: FileRoutes, name: str) -> bool:
+    """Whether an added line outside this file's routes names `name`: a router class, base
+    class, decorator or include_router that now carries the guard."""
+    spans = [(r.start, r.end) for r in routes.head]
+    for g in change.reviewed:
+        if name not in g.added_text:
+            continue
+        for ln in g.diff.added_lines():
+            if name not in ln.text or name not in _WORD.findall(ln.text):
+                continue
+            n = ln.new_no or 0
+            if g.path != f.path or not any(a <= n <= b for a, b in spans):
+                return True
+    return False
+
+
+def guard_removed(change: Change, f: ChangedFile, routes: FileRoutes) -> Iterator[Report]:
+    if routes.base is None:
+        return
+    judge = change.routes.judge
+    head = {r.key: r for r in routes.head}
+    by_path = {f"{'/'.join(sorted(r.methods))} {r.path}": r for r in routes.head if r.path}
+    lost: dict[tuple[str, int], tuple[Guard, list[Route]]] = {}
+    swaps: dict[tuple[str, int], str] = {}  # guard -> a decorator of unknown effect put instead
+    for b in routes.base:
+        h = _match(b, head, by_path)
+        if h is None or (h.opt_out and not b.opt_out):
+            continue  # deleted or renamed; or an explicit opt-out, which authz-opt-out reports
+        names = h.guard_names()
+        if names - b.guard_names():
+            continue  # something new covers it: the guard moved or was replaced
+        unknown = [
+            d
+            for d in h.decorators
+            if d not in b.decorators and not plain_decorator(d) and not judge.definition(d)
+        ]
+        for g in b.guards:
+            if g.name not in names:
+                lost.setdefault((g.name, g.line), (g, []))[1].append(h)
+                if unknown:
+                    swaps[(g.name, g.line)] = unknown[0]
+    for (name, line), (g, routes_lost) in sorted(lost.items(), key=lambda kv: kv[0][1]):
+        if _moved_elsewhere(change, f, routes, name):
+            continue
+        # Public by design, or narrowed on purpose: only reads lost a guard the file's writes
+        # still have (a controller guard pushed down to the methods that change data).
+        kept = any(name in r.guard_names() for r in routes.head if r.methods & _MUTATING)
+        reads = all(not r.methods & _MUTATING for r in routes_lost)
+        public = all(r.public for r in routes_lost) or (kept and reads)
+        swap = swaps.get((name, line))
+        labels = ", ".join(f"`{r.label}`" for r in routes_lost[:3])
+        more = f" and {len(routes_lost) - 3} more" if len(routes_lost) > 3 else ""
+        yield Report(
+            path=f.path,
+            key=f"{g.name}\0{g.text}\0{routes_lost[0].key}",
+            title=f"`{quote(g.name, 60)}` replaced by `{quote(swap, 60)}`: does it still check "
+            "who is asking?"
+            if swap and not public
+            else f"Auth guard removed: `{quote(g.name, 60)}`"
+            if not public
+            else f"`{quote(g.name, 60)}` no longer guards {labels}: public on purpose?",
+            evidence=f"Base line {line}: `{quote(g.text)}` guarded {labels}{more}; at the head "
+            "no decorator, dependency, class, router or middleware in this file (or defined in "
+            "this change) covers them instead.",
+            recommendation="Restore the guard, or move it somewhere that still covers "
+            "these endpoints (router, base class, middleware) and point to it in the PR.",
+            lines=span(line),
+            side="LEFT",
+            severity=Severity.INFO if public or swap else None,
+            type="question" if public or swap else "evidence",
+        )
+
+
+def _covered(r: Route) -> bool:
+    return bool(r.guards or r.carriers)
+
+
+def _verdict(r: Route, siblings: list[Route]) -> Severity | None:
+    """How sure the siblings make us that `r` lacks a guard: a severity, or None for silence.
+
+    Reads and writes are judged apart (an API often lets anyone read and only users write):
+    a new write is compared with the other writes, a new read with the other reads.
+    """
+    writes = bool(r.methods & _MUTATING)
+    same = [s for s in siblings if bool(s.methods & _MUTATING) == writes]
+    guarded = [s for s in same if _covered(s)]
+    if len(same) >= 2 and len(guarded) == len(same):
+        return Severity.MAJOR
+    if len(same) >= 2 and len(guarded) * 2 > len(same):
+        return Severity.MAJOR if writes else Severity.INFO
+    others = [s for s in siblings if _covered(s)]
+    if len(same) < 2 and len(siblings) >= 2 and len(others) == len(siblings):
+        return Severity.MAJOR if writes else Severity.INFO
+    return None
+
+
+def unguarded(f: ChangedFile, routes: FileRoutes) -> Iterator[Report]:
+    base_keys = {r.key for r in routes.base or ()}
+    others = [r for r in routes.head if not r.public and not r.opt_out]
+    for r in routes.head:
+        if r.key in base_keys or (r.line not in routes.added and r.start not in routes.added):
+            continue
+        if _covered(r) or r.opt_out or r.public or (r.static and not r.methods & _MUTATING):
+            continue  # guarded, public on purpose, or a read of nothing but static data
+        siblings = [s for s in others if s is not r]
+        severity = _verdict(r, siblings)
+        if severity is None:
+            continue
+        guarded = [s for s in siblings if _covered(s)]
+        names = [s.guards[0] for s in guarded if s.guards]
+        common = max(names, key=lambda g: sum(1 for n in names if n.name == g.name), default=None)
+        shown = quote(common.text if common else "a guard", 80)
+        question = severity == Severity.INFO
+        yield Report(
+            path=f.path,
+            key=f"{sorted(r.methods)}\0{r.path}\0{r.name}",
+            title=f"New route `{r.label}` has no auth guard; its siblings do"
+            if not question
+            else f"New route `{r.label}` has no auth guard: public on purpose?",
+            evidence=f"{len(guarded)} of {len(siblings)} other routes in this file are guarded "
+            f"(e.g. `{shown}`); nothing covers `{r.label}`: no decorator, dependency, class, "
+            "router or middleware guard.",
+            recommendation=f"Add the same guard (`{shown}`) to this route, or if it is public "
+            "on purpose, say so next to it.",
+            lines=span(r.line),
+            severity=severity,
+            type="question" if question else "evidence",
+        )

@@ -1,0 +1,159 @@
+"""Calls that move money, found however the provider's client is named, and followed through
+the functions an endpoint calls.
+
+A file's names for a payment SDK come from its imports and constructions (`import stripe as
+stripe_lib`, `from stripe import PaymentIntent`, `const payments = new Stripe(key)`,
+`private readonly stripe: Stripe`); any object whose name says `stripe` counts too. Calls are
+the SDK's money-moving creates, sync or async (`create_async`, `await ….create(...)`), also
+when passed as a function (`run_in_threadpool(stripe.Charge.create, ...)`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from app.review.rules.code_text import MAX_LINE, Definition
+
+# Calls that move money. A Checkout Session, an Invoice or a PaymentIntent created without
+# `confirm: true` charges nothing by itself, and confirming or capturing an existing intent
+# twice is refused by Stripe, so none of those is one.
+PROVIDER = re.compile(
+    r"stripe\.(?:PaymentIntent|Charge|Refund|Transfer|Payout|Subscription)\.create(?:_async)?\b"
+    r"|stripe\.(?:paymentIntents|charges|refunds|transfers|payouts|subscriptions)\.create\("
+    r"|\bcheckout\.payments\(|\.payments\.create\(|\.refunds\.create\("
+    r"|braintree\.Transaction\.sale\(|\bgateway\.transaction\.sale\("
+    r"|OrdersCaptureRequest\(|paypal\w*+\.\w*+orders?\.capture\(|mollie\w*+\.payments\.create\("
+    r"|razorpay\w*+\.payment\.capture\(|Stripe::(?:PaymentIntent|Charge|Refund|Transfer|Payout"
+    r"|Subscription)\.create\b",
+    re.I,
+)
+_RESOURCE = (
+    r"(?:PaymentIntent|Charge|Refund|Transfer|Payout|Subscription"
+    r"|paymentIntents|charges|refunds|transfers|payouts|subscriptions|payment_intents)"
+)
+# `<client>.[v1.]<resource>.create[_async]` — the client is checked against the file's names
+# for the SDK afterwards.
+_CLIENT_CALL = re.compile(rf"(?<!\w)(\w++)\.(?:v1\.)?{_RESOURCE}\.(?:create|create_async)\b")
+_BARE_CALL = re.compile(rf"(?<![.\w]){_RESOURCE}\.(?:create|create_async)\b")
+_CONFIRM = re.compile(r"\bconfirm\b[\"']?\s*+[:=]\s*+(?:true|True)\b")
+_ARGS_LINES = 15  # lines of a call's arguments searched for `confirm: true`
+_PY_IMPORT = re.compile(r"^\s*+import\s++stripe(?:\s++as\s++(\w++))?")
+_PY_FROM = re.compile(r"^\s*+from\s++stripe\b[\w.]*+\s++import\s++(.{1,300})")
+_JS_IMPORT = re.compile(
+    r"^\s*+import\s++(?:\*\s++as\s++)?(\w++)[^'\"\n]{0,200}from\s++['\"]stripe['\"]"
+    r"|^\s*+(?:const|let|var)\s++(\w++)\s*+=\s*+require\(\s*+['\"]stripe['\"]"
+)
+_CONSTRUCT = re.compile(
+    r"(?<!\w)(\w++)\s*+(?::\s*+[\w.]++\s*+)?=\s*+(?:new\s++)?(?:stripe\.)?(?:Stripe|StripeClient)\s*+\("
+    r"|(?<!\w)(\w++)\s*+[!?]?:\s*+(?:Stripe|StripeClient)\b",
+)
+KEY = re.compile(r"idempoten|Idempotency-Key|PayPal-Request-Id|\brequest_?id\s*+[=:]", re.I)
+_CALL = re.compile(r"(?<!\w)(\w++)\s*+\(")
+_MAX_HOPS = 3
+_MAX_DEFS = 40  # definitions read while following one endpoint's calls
+
+
+@lru_cache(maxsize=256)
+def sdk_names(text: str) -> frozenset[str]:
+    """The names a file gives the Stripe SDK, its client or its resources."""
+    names = {"stripe", "Stripe"}
+    if "stripe" not in text.lower():
+        return frozenset(names)
+    for line in text.split("\n"):
+        if "tripe" not in line:
+            continue
+        line = line[:MAX_LINE]
+        if m := _PY_IMPORT.match(line):
+            names.add(m.group(1) or "stripe")
+        elif m := _PY_FROM.match(line):
+            for part in m.group(1).strip("() ").split(","):
+                words = part.split()
+                if words:
+                    names.add(words[-1])
+        elif m := _JS_IMPORT.match(line):
+            names.add(m.group(1) or m.group(2))
+        for m in _CONSTRUCT.finditer(line):
+            names.add(m.group(1) or m.group(2))
+    return frozenset(names)
+
+
+def provider_call(lines: Sequence[str], k: int, names: frozenset[str]) -> bool:
+    """Whether `lines[k]` calls a payment provider in a way that moves money: a charge, a
+    refund, a transfer, a subscription, a PaymentIntent created with `confirm: true`."""
+    line = lines[k][:MAX_LINE]
+    found = PROVIDER.search(line)
+    text = found.group(0) if found else ""
+    if not found:
+        for m in _CLIENT_CALL.finditer(line):
+            if m.group(1) in names or "stripe" in m.group(1).lower():
+                text = m.group(0)
+                break
+        else:
+            bare = [m for m in _BARE_CALL.finditer(line) if m.group(0).split(".")[0] in names]
+            text = bare[0].group(0) if bare else ""
+    if not text:
+        return False
+    if "ntent" not in text:
+        return True
+    return any(_CONFIRM.search(ln[:MAX_LINE]) for ln in lines[k : k + _ARGS_LINES])
+
+
+@dataclass(frozen=True)
+class Hop:
+    path: str
+    line: int  # 1-based
+    text: str
+
+
+def find_payment(
+    path: str,
+    lines: Sequence[str],
+    start: int,
+    end: int,
+    defs: Mapping[str, Sequence[Definition]],
+    extra: Iterable[str] = (),
+) -> tuple[list[Hop], bool] | None:
+    """The chain of calls from `lines[start:end+1]` (an endpoint) to a provider call, and
+    whether an idempotency key appears anywhere along the way; None when no call moves money.
+
+    `extra` names functions the endpoint refers to without calling them (an Express handler).
+    """
+    seen: set[tuple[str, int]] = set()
+    # breadth-first over (file, its lines, body span, calls so far, a key seen on the way)
+    queue = [_Item(path, lines, start, end, [], False)]
+    read = 0
+    while queue and read < _MAX_DEFS:
+        item = queue.pop(0)
+        read += 1
+        names = sdk_names("\n".join(item.lines))
+        body = item.lines[item.start : item.end + 1]
+        keyed = item.keyed or any(KEY.search(ln[:MAX_LINE]) for ln in body)
+        callees = [(n, item.start) for n in extra] if not item.hops else []
+        for k, ln in enumerate(body, start=item.start):
+            if provider_call(item.lines, k, names):
+                return [*item.hops, Hop(item.path, k + 1, ln.strip())], keyed
+            callees += [(m.group(1), k) for m in _CALL.finditer(ln[:MAX_LINE])]
+        if len(item.hops) >= _MAX_HOPS:
+            continue
+        for name, k in callees:
+            for d in defs.get(name, ()):
+                inside = d.path == item.path and item.start <= d.start <= item.end
+                if (d.path, d.start) in seen or inside:
+                    continue
+                seen.add((d.path, d.start))
+                hop = Hop(item.path, k + 1, item.lines[k].strip())
+                queue.append(_Item(d.path, d.lines, d.start, d.end, [*item.hops, hop], keyed))
+    return None
+
+
+@dataclass
+class _Item:
+    path: str
+    lines: Sequence[str]
+    start: int
+    end: int
+    hops: list[Hop]
+    keyed: bool

@@ -1,0 +1,170 @@
+"""What the model answers, and what reaches the plan: findings, repairs, anchoring."""
+
+from __future__ import annotations
+
+from app.review.findings import Source
+from tests.fakes.anthropic_api import FakeAnthropic, text_answer, tool_answer
+from tests.jobs.model_calls import (
+    ENDPOINT,
+    LEDGER,
+    answer,
+    finding,
+    ledger_only,
+    request,
+    review,
+)
+
+
+def _llm(result_findings: list[object]) -> list[object]:
+    return [f for f in result_findings if getattr(f, "source", None) is Source.LLM]
+
+
+async def test_a_tool_answer_is_merged_with_the_rule_findings() -> None:
+    fake = FakeAnthropic()
+    fake.enqueue(tool_answer(answer(finding(rule="api.idempotency", lines="11"))))
+
+    result = await review(fake)
+
+    assert (result.outcome, result.calls, result.model) == ("complete", 1, "claude-sonnet-4-6")
+    assert result.usage.input_tokens == 1520
+    assert result.usage.output_tokens == 318
+    rules = {f.rule for f in result.plan.findings if f.source is Source.RULE}
+    assert {"hardcoded-secret", "tests-missing"} <= rules
+    [llm] = _llm(result.plan.findings)  # type: ignore[misc]
+    assert (llm.rule, llm.where.path, llm.where.lines) == ("api.idempotency", ENDPOINT, "11")
+    assert llm.id.startswith("br-")
+    inline = [c for c in result.plan.comments if c.path == ENDPOINT and c.line == 11]
+    assert len(inline) == 1
+    assert "Refund amount is not checked" in inline[0].body
+    assert "Adds a refunds endpoint." in result.plan.summary_body
+    assert result.plan.conclusion == "failure"  # the secret blocks, whatever the model says
+
+
+async def test_the_request_carries_persona_checklists_schema_and_numbered_diff() -> None:
+    fake = FakeAnthropic()
+    fake.enqueue(tool_answer(answer()))
+
+    await review(fake)
+
+    [body] = fake.bodies
+    system = [block["text"] for block in body["system"]]
+    assert "cache_control" in body["system"][-1]
+    assert any("[security.authz-boundary]" in text for text in system)
+    tool = body["tools"][0]
+    assert tool["name"] == body["tool_choice"]["name"] == "submit_review"
+    rule_enum = tool["input_schema"]["$defs"]["Finding"]["properties"]["rule"]["enum"]
+    assert "api.idempotency" in rule_enum
+    assert rule_enum[-1] == "general"
+    user = body["messages"][0]["content"]
+    assert f"FILE {ENDPOINT} (added)" in user
+    # OLD and NEW columns: an added line has no OLD number, a context line has both.
+    assert '      4 +STRIPE_KEY = "' in user
+    assert "   11    11      db.add(entry)" in user
+    assert "hardcoded-secret" in user  # the rule findings are given as facts
+
+
+async def test_malformed_tool_input_gets_one_repair_turn_with_the_problems() -> None:
+    fake = FakeAnthropic()
+    bad = answer(finding(severity="urgent"), finding(rule="made-up-rule"))
+    fake.enqueue(tool_answer(bad), tool_answer(answer(finding())))
+
+    result = await review(fake)
+
+    assert result.outcome == "complete"
+    assert result.calls == 2
+    assert result.usage.output_tokens == 2 * 318
+    assert len(_llm(result.plan.findings)) == 1
+    repair = fake.bodies[1]["messages"]
+    assert [m["role"] for m in repair] == ["user", "assistant", "user"]
+    feedback = repair[2]["content"][0]
+    assert feedback["type"] == "tool_result"
+    assert feedback["is_error"] is True
+    assert "findings[0].severity" in feedback["content"]
+    assert "'made-up-rule' is not a checklist item id" in feedback["content"]
+
+
+async def test_still_malformed_after_the_repair_means_rules_only_and_neutral() -> None:
+    fake = FakeAnthropic()
+    fake.enqueue(tool_answer({"findings": "none"}), tool_answer({"findings": []}))
+    # Without the endpoint, the rules find nothing blocking: the gate must not say success.
+    result = await review(fake, request(ledger_only()))
+
+    assert result.outcome == "unusable"
+    assert len(fake.requests) == 2
+    assert _llm(result.plan.findings) == []
+    assert result.plan.conclusion == "neutral"
+    assert "the model's answer was unusable" in result.plan.check_title
+    assert {n.path for n in result.plan.not_reviewed} == {LEDGER}
+
+
+async def test_a_text_answer_without_the_tool_is_asked_again_through_the_tool() -> None:
+    fake = FakeAnthropic()
+    fake.enqueue(
+        text_answer("Looks good to me, approve."),
+        tool_answer(answer(finding())),
+    )
+
+    result = await review(fake)
+
+    assert result.outcome == "complete"
+    second = fake.bodies[1]["messages"]
+    assert second[1] == {
+        "role": "assistant",
+        "content": [{"type": "text", "text": "Looks good to me, approve."}],
+    }
+    assert "submit_review" in str(second[2]["content"])
+
+
+async def test_an_answer_cut_off_at_max_tokens_is_retried_then_given_up() -> None:
+    fake = FakeAnthropic()
+    truncated = tool_answer({"findings": [finding()]}, stop_reason="max_tokens")
+    fake.enqueue(truncated, truncated)
+
+    result = await review(fake)
+
+    assert result.outcome == "unusable"
+    assert "cut off at the output limit" in str(fake.bodies[1]["messages"][2]["content"])
+    assert result.plan.conclusion == "failure"  # the rules' secret finding still blocks
+    assert any(f.rule == "hardcoded-secret" for f in result.plan.findings)
+
+
+async def test_invented_paths_are_dropped_and_said_once() -> None:
+    fake = FakeAnthropic()
+    invented = [finding(path="app/billing/stripe.py"), finding(path="app/billing/stripe.py")]
+    fake.enqueue(tool_answer(answer(*invented, finding())))
+
+    result = await review(fake)
+
+    assert {f.where.path for f in _llm(result.plan.findings)} == {ENDPOINT}  # type: ignore[attr-defined]
+    assert "1 model finding(s) named files this pull request does not change" in (
+        result.plan.summary_body
+    )
+    assert "app/billing/stripe.py" not in result.plan.summary_body.split("not change")[0]
+
+
+async def test_lines_off_the_diff_and_ranges_across_hunks_are_anchored_on_the_diff() -> None:
+    fake = FakeAnthropic()
+    fake.enqueue(
+        tool_answer(
+            answer(
+                finding(path=LEDGER, lines="200", title="Off the diff", rule="data.constraints"),
+                finding(path=LEDGER, lines="11-43", title="Across hunks", rule="operations.logs"),
+                finding(path=LEDGER, lines="17", title="Near a hunk", rule="api.error-envelope"),
+            )
+        )
+    )
+
+    result = await review(fake)
+
+    ledger = [c for c in result.plan.comments if c.path == LEDGER]
+    commentable = {10, 11, 12, 13, 14, 15, 41, 42, 43, 44, 45}
+    for comment in result.plan.comments:
+        if comment.path == LEDGER:
+            assert comment.line in commentable
+            assert comment.start_line is None or comment.start_line in commentable
+    [across] = [c for c in ledger if "**Across hunks**" in c.body]
+    assert (across.start_line, across.line) == (11, 15)  # narrowed into the first hunk
+    [near] = [c for c in ledger if "**Near a hunk**" in c.body]
+    assert (near.start_line, near.line) == (None, 15)  # snapped from 17
+    assert not any("**Off the diff**" in c.body for c in ledger)  # no line near: file level
+    assert any("**Off the diff**" in fc.body for fc in result.plan.file_comments)

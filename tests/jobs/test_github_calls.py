@@ -1,0 +1,75 @@
+"""How many calls to GitHub a review costs: every one counts against the installation's rate
+limit (5,000 an hour), and each is latency before the review is posted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.fakes.anthropic_api import tool_answer
+from tests.fakes.linear_api import issue_json
+from tests.jobs import REFUNDS, World, world
+from tests.jobs.model_calls import answer
+
+LEDGER_ONLY = REFUNDS[REFUNDS.index("diff --git a/app/services/ledger.py") :]
+
+
+@pytest.fixture
+async def w(engine: AsyncEngine, tmp_path: Path) -> Any:
+    async with world(engine, tmp_path) as built:
+        built.linear.issues["ENG-123"] = issue_json("ENG-123", title="Refunds")
+        built.llm.respond_with(lambda _: tool_answer(answer()))
+        yield built
+
+
+def all_calls(w: World) -> list[str]:
+    return [f"{c.method} {c.path}" for c in w.github.calls]
+
+
+async def test_a_first_review_with_a_linked_issue_takes_ten_calls_and_one_for_the_files(
+    w: World,
+) -> None:
+    pr = w.pull(LEDGER_ONLY, head_ref="eng-123-add-refunds")
+
+    await w.run(w.review_job(pr))
+
+    assert len(w.linear.requests) == 2  # the issue was read: the linked-issue path ran
+    assert all_calls(w) == [
+        "POST /app/installations/40000001/access_tokens",
+        "GET /repos/acme/payments/pulls/1",
+        "GET /repos/acme/payments/contents/.github/backend-review.yml",
+        "POST /repos/acme/payments/check-runs",
+        "GET /repos/acme/payments/pulls/1",  # the diff
+        "GET /repos/acme/payments/issues/1/comments",  # no summary of ours: nothing else to read
+        "GET /repos/acme/payments/pulls/1/commits",
+        "POST /graphql",  # the changed files whole, heads and bases in one query (issue 13)
+        "POST /repos/acme/payments/issues/1/comments",
+        "POST /repos/acme/payments/pulls/1/reviews",
+        "PATCH /repos/acme/payments/check-runs/30000000006",
+    ]
+
+
+async def test_a_re_review_reads_our_comments_and_asks_who_we_are_once_per_process(
+    w: World,
+) -> None:
+    first = w.pull(LEDGER_ONLY, head_ref="eng-123-add-refunds")
+    second = w.pull(LEDGER_ONLY, head_ref="eng-123-more-refunds")
+    await w.run(w.review_job(first))
+    await w.run(w.review_job(second))
+    before = len(w.github.calls)
+
+    await w.run(w.review_job(first, trigger="check_run.rerequested"))
+    await w.run(w.review_job(second, trigger="check_run.rerequested"))
+
+    again = all_calls(w)[before:]
+    assert again.count("GET /app") == 1  # the App's name: one call for the process
+    # Our inline comments: the reviews listed once, and only our own reviews opened.
+    assert again.count("GET /repos/acme/payments/pulls/1/reviews") == 1
+    assert again.count("GET /repos/acme/payments/pulls/2/reviews") == 1
+    assert any(c.startswith("GET /repos/acme/payments/pulls/1/reviews/") for c in again)
+    assert "POST /app/installations/40000001/access_tokens" not in again  # the token is kept
+    # Nothing posted twice: the summary is edited in place, no finding is commented again.
+    assert "POST /repos/acme/payments/issues/1/comments" not in again

@@ -1,0 +1,98 @@
+"""A review's usage, from a real run against the fake model API into a real database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.jobs.model_calls import run_review
+from app.jobs.usage import ReviewSubject, record_review_usage, tokens_left_today
+from app.metrics import Metrics
+from app.store.facade import Store
+from app.store.tables import llm_usage
+from tests.fakes.anthropic_api import FakeAnthropic, overloaded, rate_limited, tool_answer
+from tests.jobs.model_calls import answer, finding, limits, request, review
+from tests.llm import Timeline
+
+NOON = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+SUBJECT = ReviewSubject(
+    installation_id=7, repository="octo/api", number=12, head_sha="c" * 40, job_id=99
+)
+
+
+def _sample(metrics: Metrics, name: str, **labels: str) -> float:
+    value = metrics.registry.get_sample_value(name, labels)
+    assert value is not None, (name, labels)
+    return value
+
+
+async def test_a_review_is_recorded_and_counted(engine: AsyncEngine) -> None:
+    fake = FakeAnthropic()
+    usage = {"cache_read_input_tokens": 900, "cache_creation_input_tokens": 1100}
+    fake.enqueue(rate_limited(retry_after=1), tool_answer(answer(finding()), usage=usage))
+    result = await review(fake, timeline=Timeline())
+    metrics = Metrics()
+
+    row_id = await record_review_usage(
+        Store(engine), metrics, result, SUBJECT, configured_model="claude-sonnet-4-6", now=NOON
+    )
+
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(llm_usage))).mappings().one()
+    assert row["id"] == row_id
+    assert (row["installation_id"], row["repository"], row["number"], row["job_id"]) == (
+        7,
+        "octo/api",
+        12,
+        99,
+    )
+    assert (row["calls"], row["outcome"], row["model"]) == (2, "complete", "claude-sonnet-4-6")
+    assert (row["input_tokens"], row["output_tokens"]) == (1520, 318)
+    assert (row["cache_read_tokens"], row["cache_write_tokens"]) == (900, 1100)
+    assert _sample(metrics, "backend_review_llm_tokens_total", kind="cache_read") == 900
+    assert _sample(metrics, "backend_review_llm_tokens_total", kind="input") == 1520
+    assert _sample(metrics, "backend_review_llm_calls_total", outcome="retried") == 1
+    assert _sample(metrics, "backend_review_llm_calls_total", outcome="ok") == 0
+    assert _sample(metrics, "backend_review_llm_reviews_total", outcome="complete") == 1
+
+
+async def test_a_review_without_the_model_is_recorded_with_its_reason(
+    engine: AsyncEngine,
+) -> None:
+    fake = FakeAnthropic()
+    fake.respond_with(lambda _: overloaded())
+    down = await review(fake, timeline=Timeline())
+    none = await run_review(request(), None, limits(), rules_only_reason="no key")
+    metrics = Metrics()
+
+    for result in (down, none):
+        await record_review_usage(
+            Store(engine), metrics, result, SUBJECT, configured_model="claude-sonnet-4-6", now=NOON
+        )
+
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(llm_usage.c.outcome, llm_usage.c.calls))).all()
+    assert sorted(rows) == [("rules-only", 0), ("unavailable", 3)]
+    assert _sample(metrics, "backend_review_llm_calls_total", outcome="unavailable") == 1
+    assert _sample(metrics, "backend_review_llm_reviews_total", outcome="rules-only") == 1
+
+
+async def test_the_daily_cap_counts_today_only_and_can_go_below_zero(engine: AsyncEngine) -> None:
+    fake = FakeAnthropic()
+    fake.respond_with(lambda _: tool_answer(answer()))
+    result = await review(fake, timeline=Timeline())
+    spent = result.usage.total
+    metrics = Metrics()
+    store = Store(engine)
+    yesterday = NOON - timedelta(days=1)
+    for at in (yesterday, NOON, NOON):
+        await record_review_usage(store, metrics, result, SUBJECT, configured_model="m", now=at)
+
+    left = await tokens_left_today(store, 7, daily_cap=3_000, now=NOON + timedelta(hours=1))
+    other = await tokens_left_today(store, 8, daily_cap=3_000, now=NOON)
+
+    assert left == 3_000 - 2 * spent
+    assert left < 0
+    assert other == 3_000

@@ -1,0 +1,177 @@
+"""Which files a review reads in whole, and the FileContext assembled within the limits."""
+
+from __future__ import annotations
+
+from app.review.diff import parse_diff
+from app.review.file_gather import (
+    ContextLimits,
+    Fetched,
+    Read,
+    assemble,
+    diff_text,
+    kept_bytes,
+    known_texts,
+    plan_reads,
+)
+
+HEAD = "".join(f"line {n}\n" for n in range(1, 101))
+BASE = HEAD.replace("line 50\n", "old 50\n")
+
+
+def _modified(path: str, *, at: int = 50) -> str:
+    return (
+        f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n"
+        f"@@ -{at - 1},3 +{at - 1},3 @@\n line {at - 1}\n-old {at}\n+line {at}\n line {at + 1}\n"
+    )
+
+
+ADDED = (
+    "diff --git a/app/api/new.py b/app/api/new.py\nnew file mode 100644\n"
+    "--- /dev/null\n+++ b/app/api/new.py\n@@ -0,0 +1,2 @@\n+from app.auth import admin\n+@admin\n"
+)
+REMOVED = (
+    "diff --git a/app/gone.py b/app/gone.py\ndeleted file mode 100644\n"
+    "--- a/app/gone.py\n+++ /dev/null\n@@ -1 +0,0 @@\n-bye\n"
+)
+OTHERS = (
+    "diff --git a/tests/test_x.py b/tests/test_x.py\n--- a/tests/test_x.py\n+++ b/tests/test_x.py\n"
+    "@@ -1 +1 @@\n-a\n+b\n"
+    "diff --git a/docs/x.md b/docs/x.md\n--- a/docs/x.md\n+++ b/docs/x.md\n@@ -1 +1 @@\n-a\n+b\n"
+    "diff --git a/poetry.lock b/poetry.lock\n--- a/poetry.lock\n+++ b/poetry.lock\n"
+    "@@ -1 +1 @@\n-a\n+b\n"
+    "diff --git a/logo.png b/logo.png\nnew file mode 100644\nindex 0000000..e69de29\n"
+    "Binary files /dev/null and b/logo.png differ\n"
+)
+DIFF = parse_diff(
+    _modified("app/services/refunds.py")
+    + _modified("app/api/refunds.py")
+    + ADDED
+    + REMOVED
+    + OTHERS
+)
+
+
+def test_plan_reads_code_files_most_important_first() -> None:
+    plan = plan_reads(DIFF, ("vendor/**",), ContextLimits())
+    assert [f.path for f in plan.files] == [
+        "app/api/new.py",
+        "app/api/refunds.py",
+        "app/gone.py",
+        "app/services/refunds.py",
+    ]
+    # the route file's base is compared by rules; a service file's is not; added and removed
+    # files are in the diff whole
+    assert plan.reads == (
+        Read("head", "app/api/refunds.py"),
+        Read("base", "app/api/refunds.py"),
+        Read("head", "app/services/refunds.py"),
+    )
+    assert plan.left_out == ()
+    assert known_texts(plan) == [("app/api/new.py", "from app.auth import admin\n@admin\n")]
+
+
+def test_max_files_leaves_the_least_important_out_with_a_note() -> None:
+    plan = plan_reads(DIFF, (), ContextLimits(max_files=1))
+    assert [f.path for f in plan.files] == ["app/api/new.py"]
+    context = assemble(plan, {}, ContextLimits(max_files=1))
+    assert context.head("app/api/new.py") == "from app.auth import admin\n@admin\n"
+    assert context.notes == (
+        "whole text of 3 files not read (over the limit of 1 files): app/api/refunds.py, "
+        "app/gone.py, app/services/refunds.py; hunks only",
+    )
+
+
+def test_assemble_whole_texts_and_what_is_missing() -> None:
+    plan = plan_reads(DIFF, (), ContextLimits())
+    found = {
+        Read("head", "app/api/refunds.py"): Fetched(HEAD, len(HEAD)),
+        Read("base", "app/api/refunds.py"): Fetched(BASE, len(BASE)),
+        Read("head", "app/services/refunds.py"): None,
+    }
+    context = assemble(plan, found, ContextLimits(), extra=[("app/auth.py", Fetched("A\n", 2))])
+    refunds = context.get("app/api/refunds.py")
+    assert refunds is not None
+    assert (refunds.head, refunds.base, refunds.cut) == (HEAD, BASE, False)
+    assert context.base("app/gone.py") == "bye\n"
+    assert context.head("app/gone.py") is None
+    assert context.head("app/auth.py") == "A\n"
+    assert context.get("app/services/refunds.py") is None
+    assert context.notes == (
+        "whole text of 1 file not read (not found at the head commit): "
+        "app/services/refunds.py; hunks only",
+    )
+
+
+def test_a_text_that_disagrees_with_the_diff_is_left_out() -> None:
+    plan = plan_reads(DIFF, (), ContextLimits())
+    edited = HEAD.replace("line 51\n", "edited since\n")
+    found = {Read("head", "app/api/refunds.py"): Fetched(edited, len(edited))}
+    context = assemble(plan, found, ContextLimits())
+    assert context.get("app/api/refunds.py") is None
+    assert "head text does not match the diff" in context.notes[0]
+
+
+def test_large_files_are_cut_around_the_hunks_keeping_line_numbers() -> None:
+    limits = ContextLimits(file_bytes=2_000)
+    big = "".join(f"line {n}\n" for n in range(1, 5_001))
+    diff = parse_diff(_modified("app/api/refunds.py", at=2_500))
+    plan = plan_reads(diff, (), limits)
+    found = {
+        Read("head", "app/api/refunds.py"): Fetched(big, len(big)),
+        Read("base", "app/api/refunds.py"): None,
+    }
+    context = assemble(plan, found, limits)
+    text = context.get("app/api/refunds.py")
+    assert text is not None
+    assert text.cut
+    assert text.head is not None
+    lines = text.head.split("\n")
+    assert len(lines) == len(big.split("\n"))
+    assert lines[2_499] == "line 2500"
+    assert lines[0] == ""
+    assert lines[-2] == ""
+    assert kept_bytes(text.head) <= 2_000 < len(text.head)
+
+
+def test_a_text_github_truncated_is_cut_and_its_partial_last_line_dropped() -> None:
+    partial = HEAD[: HEAD.index("line 80") + 3]  # "...line 79\nlin"
+    plan = plan_reads(parse_diff(_modified("app/services/refunds.py")), (), ContextLimits())
+    found = {Read("head", "app/services/refunds.py"): Fetched(partial, 10**6, truncated=True)}
+    text = assemble(plan, found, ContextLimits()).get("app/services/refunds.py")
+    assert text is not None
+    assert text.cut
+    assert text.head is not None
+    assert text.head.split("\n")[49] == "line 50"
+    assert "lin\n" not in text.head
+    assert not text.head.endswith("lin")
+
+
+def test_the_review_byte_budget_cuts_tighter_then_leaves_out() -> None:
+    diff = parse_diff("".join(_modified(f"app/services/s{i}.py") for i in range(3)))
+    limits = ContextLimits(review_bytes=len(HEAD) + 200)
+    plan = plan_reads(diff, (), limits)
+    found = {r: Fetched(HEAD, len(HEAD)) for r in plan.reads}
+    context = assemble(plan, found, limits)
+    first, second = context.get("app/services/s0.py"), context.get("app/services/s1.py")
+    assert first is not None
+    assert not first.cut
+    assert second is not None
+    assert second.cut
+    assert context.get("app/services/s2.py") is None
+    assert "over the review's limit" in context.notes[0]
+
+
+def test_binary_blobs_and_failures_become_notes_not_errors() -> None:
+    plan = plan_reads(DIFF, (), ContextLimits())
+    found: dict[Read, Fetched | None] = {Read("head", "app/api/refunds.py"): Fetched(None, 10)}
+    failure = "whole files could not be read from GitHub (GitHub answered 502): hunks only"
+    context = assemble(plan, found, ContextLimits(), notes=[failure])
+    assert context.get("app/api/refunds.py") is None
+    assert context.notes == (failure,)
+
+
+def test_diff_text_only_for_added_heads_and_removed_bases() -> None:
+    by_path = {f.path: f for f in DIFF.files}
+    assert diff_text(by_path["app/api/new.py"], "base") is None
+    assert diff_text(by_path["app/gone.py"], "head") is None
+    assert diff_text(by_path["app/api/refunds.py"], "head") is None
