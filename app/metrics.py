@@ -47,7 +47,15 @@ LLM_TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
 LLM_CALL_OUTCOMES = frozenset({"ok", "retried", "unavailable", "rejected", "unusable"})
 # One review, as recorded in the llm_usage table.
 LLM_REVIEW_OUTCOMES = frozenset(
-    {"complete", "partial", "unusable", "unavailable", "over-budget", "rules-only"}
+    {
+        "complete",
+        "partial",
+        "unusable",
+        "unavailable",
+        "over-budget",
+        "over-cpu-budget",
+        "rules-only",
+    }
 )
 
 

@@ -20,7 +20,10 @@ import socket
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
+from app.errors import ConfigError
+from app.github.client import AppCredentials, GitHubApp
 from app.jobs.context import JobContext, build_context
 from app.jobs.handlers import JobHandler, build_dead_handlers, build_handlers
 from app.jobs.recovery import recover_on_start
@@ -32,6 +35,19 @@ from app.store.facade import Store
 from app.store.jobs import Clock, JobQueue, utcnow
 
 log = logging.getLogger(__name__)
+
+
+def github_credentials(settings: Settings) -> AppCredentials:
+    """The App's id, key and API from the settings; ConfigError naming what is missing."""
+    if settings.github_app_id is None:
+        raise ConfigError("GITHUB_APP_ID", "is not set")
+    pem = settings.private_key_pem()
+    if pem is None:
+        raise ConfigError("GITHUB_PRIVATE_KEY", "is not set (or GITHUB_PRIVATE_KEY_PATH)")
+    key_setting = (
+        "GITHUB_PRIVATE_KEY_PATH" if settings.github_private_key_path else "GITHUB_PRIVATE_KEY"
+    )
+    return AppCredentials(settings.github_app_id, pem, str(settings.github_api_url), key_setting)
 
 
 def worker_id() -> str:
@@ -112,8 +128,11 @@ async def start(
         _owns_store=owned,
     )
     if slots > 0:
-        if handlers is None:
-            runtime.context = build_context(settings, db, metrics, queue, wake=runtime.wake)
+        if handlers is None and not settings.missing_github_app():
+            github = GitHubApp(github_credentials(settings), metrics=metrics)
+            runtime.context = build_context(
+                settings, db, metrics, queue, github=github, wake=runtime.wake
+            )
         runtime.worker = Worker(
             queue,
             handlers if handlers is not None else build_handlers(runtime.context),
@@ -134,7 +153,13 @@ async def start(
         elif settings.recover_on_start:
             # In the background: readiness does not wait on GitHub.
             runtime._recovery = asyncio.create_task(
-                recover_on_start(settings, db, clock), name="recover-deliveries"
+                recover_on_start(
+                    lambda: github_credentials(settings),
+                    db,
+                    clock,
+                    window=timedelta(hours=settings.recover_since_hours),
+                ),
+                name="recover-deliveries",
             )
     if runtime.worker is not None:
         runtime.worker.start()

@@ -156,6 +156,17 @@ class Settings(BaseSettings):
         1.0, gt=0, validation_alias=_env("BACKEND_REVIEW_JOB_POLL_SECONDS")
     )
     drain_seconds: float = Field(25, ge=0, validation_alias=_env("BACKEND_REVIEW_DRAIN_SECONDS"))
+    # A review's CPU work (parsing, rules, planning, prompts, the plan) runs in these worker
+    # processes, off the event loop that answers webhooks; 0 runs it on the loop (not for
+    # production: a hostile diff then stalls the service).
+    cpu_processes: int = Field(
+        2, ge=0, le=32, validation_alias=_env("BACKEND_REVIEW_CPU_PROCESSES")
+    )
+    # Wall-clock seconds for one review's CPU work; past it the worker process is killed, what
+    # finished is published and the check fails with the reason.
+    review_cpu_seconds: float = Field(
+        60, gt=0, le=3600, validation_alias=_env("BACKEND_REVIEW_REVIEW_CPU_SECONDS")
+    )
     # At start, ask GitHub to redeliver what failed to reach us lately (app.jobs.recovery).
     recover_on_start: bool = Field(True, validation_alias=_env("BACKEND_REVIEW_RECOVER_ON_START"))
     recover_since_hours: float = Field(
@@ -163,7 +174,8 @@ class Settings(BaseSettings):
     )
     # Webhook bodies before their signature is checked (app/web/intake.py): bytes held at once
     # across all requests in memory (bodies declared up to 1 MiB) and in temporary files (larger
-    # or undeclared ones), and how long a sender may take over one body.
+    # or undeclared ones), and how long a sender may take over a request's headers, and again over
+    # its body.
     intake_memory_bytes: int = Field(
         32 * 1024 * 1024, ge=64 * 1024, validation_alias=_env("BACKEND_REVIEW_INTAKE_MEMORY_BYTES")
     )

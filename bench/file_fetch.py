@@ -35,6 +35,7 @@ import httpx
 
 from app.github import GitHubApp, RepoClient
 from app.github.blobs import BlobRef
+from app.runtime import github_credentials
 from app.settings import Settings
 from tests.fakes.github_server import FakeGitHub
 
@@ -128,7 +129,7 @@ async def _measure(way: str, changed: int) -> tuple[Wire, float, int]:
             data_dir=Path(tmp),
         )
         transport = Counting(fake.transport(), wire)
-        async with GitHubApp(settings, async_transport=transport) as github:
+        async with GitHubApp(github_credentials(settings), async_transport=transport) as github:
             install = fake.installation_for(fake.repo(REPO))
             assert install is not None
             repo = github.repo(install.id, REPO)

@@ -13,10 +13,13 @@ ended.
     .venv/bin/python -m bench.responsiveness --case large --budget 60
 
 Cases:
-  hostile  a 7-line knex migration whose `down()` is `//` repeated (`--size`, default 18):
-           minutes of backtracking in the migration rule before issue 11's regex work
+  hostile  one added line holding `sk-` repeated (`--size`, default 40,000): the secrets rule's
+           key pattern is quadratic on it (7.4 s at 20,000 on this machine when measured)
   large    280 files of 60 added lines each (under GitHub's 300-file / 20,000-line diff limit)
+  idle     no review: the same probes for `--duration` seconds, the baseline
 
+Before measuring, one small review warms the server up (the first GitHub calls import
+githubkit's models, seconds of the event loop on a cold process); `--cold` skips it.
 The model is off (no API key): the review is the rules, the plan and the publishing.
 """
 
@@ -43,25 +46,20 @@ from bench.diff_scale import make_diff
 from tests.e2e import WEBHOOK_SECRET, e2e_world, pull_request_event
 from tests.fakes.github_payloads import sign
 
-KNEX = """\
-exports.up = function (knex) {
-  return knex.schema.createTable('refunds', (t) => { t.increments(); });
-};
 
-exports.down = function (knex) {
-  BODY
-};
-"""
-
-
-def hostile_diff(size: int) -> str:
-    lines = KNEX.replace("BODY", "//" * size).splitlines()
+def new_file(path: str, lines: Sequence[str]) -> str:
     head = (
-        "diff --git a/migrations/20261206_refunds.js b/migrations/20261206_refunds.js\n"
-        "new file mode 100644\n--- /dev/null\n+++ b/migrations/20261206_refunds.js\n"
+        f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n"
         f"@@ -0,0 +1,{len(lines)} @@\n"
     )
     return head + "".join(f"+{line}\n" for line in lines)
+
+
+def hostile_diff(size: int) -> str:
+    return new_file("app/settings_local.py", ["STRIPE_KEY = '" + "sk-" * size + "'"])
+
+
+WARM_UP = new_file("app/api/health.py", ["def health():", "    return {'ok': True}"])
 
 
 def case_diff(case: str, size: int) -> str:
@@ -166,6 +164,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "BACKEND_REVIEW_CPU_PROCESSES": "0" if args.inline else "2",
         }
         server = w.start_server(**env)
+        if not args.cold:
+            warm = w.pull(WARM_UP)
+            w.deliver("pull_request", pull_request_event(warm, "opened"))
+            w.wait_for("the warm-up review", lambda: w.completed_check(warm.head_sha), timeout=120)
         pr = w.pull(case_diff(args.case, args.size))
         ignored = pull_request_event(pr, "labeled")
         payload_file = Path(tmp) / "labeled.json"
@@ -184,11 +186,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         probe_proc.stderr.readline()  # "ready": the probe's start-up is not measured
         time.sleep(0.5)
         started = time.monotonic()
-        response = w.deliver("pull_request", pull_request_event(pr, "opened"))
-        assert response.status_code == 202, response.text
-        check = w.wait_for(
-            "a completed check", lambda: w.completed_check(pr.head_sha), timeout=args.timeout
-        )
+        if args.case == "idle":
+            time.sleep(args.duration)
+            check = None
+        else:
+            response = w.deliver("pull_request", pull_request_event(pr, "opened"))
+            assert response.status_code == 202, response.text
+            check = w.wait_for(
+                "a completed check", lambda: w.completed_check(pr.head_sha), timeout=args.timeout
+            )
         took = time.monotonic() - started
         time.sleep(0.5)
         out, _ = probe_proc.communicate(b"", timeout=60)
@@ -197,17 +203,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "case": args.case,
             "size": args.size,
             "mode": "inline (event loop)" if args.inline else "process pool",
+            "cold": args.cold,
             "budget_s": args.budget,
             "review_s": round(took, 2),
-            "check": {"conclusion": check.conclusion, "title": check.output.get("title")},
+            "check": check and {"conclusion": check.conclusion, "title": check.output.get("title")},
             **latencies,
         }
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--case", choices=("hostile", "large"), default="hostile")
-    parser.add_argument("--size", type=int, default=18, help="hostile: repetitions of //")
+    parser.add_argument("--case", choices=("hostile", "large", "idle"), default="hostile")
+    parser.add_argument("--duration", type=float, default=10.0, help="idle: seconds measured")
+    parser.add_argument("--size", type=int, default=40_000, help="hostile: repetitions of sk-")
+    parser.add_argument("--cold", action="store_true", help="no warm-up review first")
     parser.add_argument("--budget", type=float, default=10.0, help="review CPU budget, s")
     parser.add_argument("--inline", action="store_true", help="run the core on the loop")
     parser.add_argument("--rate", type=float, default=20.0, help="probes per second, each kind")

@@ -28,6 +28,7 @@ from app.github.client import GitHubApp
 from app.github.deliveries import AppHooks
 from app.github.types import GitHubError
 from app.jobs.recovery import DEFAULT_LIMIT, MAX_WINDOW, RecoveryResult, recover
+from app.runtime import github_credentials
 from app.settings import load_settings
 from app.store.deliveries import StoredDelivery
 from app.store.jobs import utcnow
@@ -147,7 +148,7 @@ def cmd_recover(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr if level >= logging.WARNING else sys.stdout)
 
     async def work() -> RecoveryResult:
-        async with database(settings) as store, GitHubApp(settings) as github:
+        async with database(settings) as store, GitHubApp(github_credentials(settings)) as github:
             return await recover(
                 AppHooks(github),
                 store,

@@ -24,6 +24,7 @@ from app.github.deliveries import AppHooks, AppInfo
 from app.github.manifest_flow import MANIFEST
 from app.github.retry import RetryPolicy
 from app.github.types import GitHubError
+from app.runtime import github_credentials
 from app.settings import Settings, load_settings
 from app.store import migrate
 from app.store.facade import Store
@@ -121,7 +122,9 @@ async def github_checks(settings: Settings, manifest: Path | None) -> list[Check
     api = str(settings.github_api_url)
     try:
         # No retries: a check says what is wrong now, it does not wait for it to pass.
-        async with GitHubApp(settings, policy=RetryPolicy(max_retries=0)) as github:
+        async with GitHubApp(
+            github_credentials(settings), policy=RetryPolicy(max_retries=0)
+        ) as github:
             info = await AppHooks(github).app()
     except ConfigError as exc:
         return [Check("FAIL", "github", f"{exc}: GitHub was not asked")]

@@ -1,6 +1,6 @@
 """The GitHub App: authentication, one connection pool, and our retry policy around each call.
 
-    async with GitHubApp(settings) as github:
+    async with GitHubApp(AppCredentials(app_id, private_key_pem, api_url)) as github:
         login = await github.bot_login()                  # "<app slug>[bot]"
         repo = github.repo(installation_id, "acme/payments")
         pr = await repo.pull(7)
@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import urllib.request
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
@@ -40,16 +41,26 @@ from app.github.parse import read
 from app.github.repo import RepoClient
 from app.github.retry import RetryPolicy, normalise_retry_after
 from app.metrics import Metrics
-from app.settings import Settings
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = f"backend-review/{__version__}"
 
 
+@dataclass(frozen=True, slots=True)
+class AppCredentials:
+    """What acting as the App takes; the composition root builds it from the settings
+    (`app.runtime.github_credentials`)."""
+
+    app_id: int
+    private_key_pem: str = field(repr=False)
+    api_url: str = "https://api.github.com"
+    key_setting: str = "GITHUB_PRIVATE_KEY"  # the setting an unusable key is reported as
+
+
 class GitHubApp:
     def __init__(
         self,
-        settings: Settings,
+        credentials: AppCredentials,
         *,
         async_transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
@@ -57,21 +68,14 @@ class GitHubApp:
         policy: RetryPolicy | None = None,
         metrics: Metrics | None = None,
     ) -> None:
-        if settings.github_app_id is None:
-            raise ConfigError("GITHUB_APP_ID", "is not set")
-        pem = settings.private_key_pem()
-        if pem is None:
-            raise ConfigError("GITHUB_PRIVATE_KEY", "is not set (or GITHUB_PRIVATE_KEY_PATH)")
-        _check_key(
-            pem,
-            "GITHUB_PRIVATE_KEY_PATH" if settings.github_private_key_path else "GITHUB_PRIVATE_KEY",
-        )
-        base_url = str(settings.github_api_url)
+        pem = credentials.private_key_pem
+        _check_key(pem, credentials.key_setting)
+        base_url = credentials.api_url
         self._transport = async_transport or _pool_for(httpx.URL(base_url))
         self._cache = MemCacheStrategy()
         self._caller = Caller(policy or RetryPolicy(), sleep)
         self._gh = GitHub(
-            AppAuthStrategy(settings.github_app_id, pem),
+            AppAuthStrategy(credentials.app_id, pem),
             base_url=base_url,
             user_agent=USER_AGENT,
             timeout=timeout,

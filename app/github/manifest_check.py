@@ -26,10 +26,16 @@ async def check(
 ) -> None:
     """Raise NotOurApp unless GitHub's new App is the one `expected` (our manifest) describes."""
     problems = differences(registration, expected)
-    hook_url = await _hook_url(api_url, registration, transport)
     wanted = expected["hook_attributes"]["url"]
-    if hook_url != wanted:
-        problems.append(f"its webhook URL is {hook_url!r}, not {wanted!r}")
+    try:
+        hook_url = await _hook_url(api_url, registration, transport)
+    except NotOurApp as exc:
+        if not problems:
+            raise
+        problems.append(exc.reason)  # the differences found so far still say the most
+    else:
+        if hook_url != wanted:
+            problems.append(f"its webhook URL is {hook_url!r}, not {wanted!r}")
     if problems:
         raise NotOurApp("; ".join(problems))
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Protocol
 
 from app.github.client import GitHubApp
+from app.jobs.cpu_budget import CpuRunner, InlineCpu, ReviewCpu
+from app.jobs.cpu_pool import CpuPool
 from app.jobs.persona_files import bundled_personas_dir
 from app.linear.client import LinearClient
 from app.llm import ReviewModel, model_from_settings
@@ -21,6 +23,9 @@ from app.store.jobs import JobQueue, NewJob, utcnow
 class ClosableModel(ReviewModel, Protocol):
     async def aclose(self) -> None: ...
 
+
+# What a review's worker processes run: imported once by the fork server.
+CORE_MODULES = ("app.review.diff", "app.review.rules", "app.review.budget", "app.review.plan")
 
 # The review model for a persona's `model` (None: the settings' model), or None without one.
 ModelFactory = Callable[[str | None], ClosableModel | None]
@@ -38,11 +43,20 @@ class JobContext:
     wake: Callable[[], None] | None = None  # tell this process's worker a job was queued
     personas_dir: Path = field(default_factory=bundled_personas_dir)
     linear: LinearClient | None = None  # None: linked issues are not read
+    cpu: CpuPool | None = None  # None: a review's CPU work runs on the event loop
 
     async def aclose(self) -> None:
         await self.github.aclose()
         if self.linear is not None:
             await self.linear.aclose()
+        if self.cpu is not None:
+            await self.cpu.aclose()
+
+    def review_cpu(self) -> CpuRunner:
+        """Where one review's CPU steps run: the pool, within the review's budget."""
+        if self.cpu is None:
+            return InlineCpu()
+        return ReviewCpu(self.cpu, self.settings.review_cpu_seconds)
 
     async def enqueue(self, jobs: Sequence[NewJob]) -> None:
         await self.queue.enqueue(jobs)
@@ -57,15 +71,12 @@ def build_context(
     metrics: Metrics,
     queue: JobQueue,
     *,
+    github: GitHubApp,
     wake: Callable[[], None] | None = None,
-    github: GitHubApp | None = None,
     models: ModelFactory | None = None,
-) -> JobContext | None:
-    """The jobs' context from the settings; None while no GitHub App is configured."""
-    if github is None:
-        if settings.missing_github_app():
-            return None
-        github = GitHubApp(settings, metrics=metrics)
+) -> JobContext:
+    """The jobs' context: `github` and the store from the composition root, the model and
+    Linear clients from the settings."""
     return JobContext(
         settings=settings,
         store=store,
@@ -76,7 +87,16 @@ def build_context(
         wake=wake,
         personas_dir=bundled_personas_dir(settings.personas_dir),
         linear=_linear_from(settings),
+        cpu=cpu_pool(settings),
     )
+
+
+def cpu_pool(settings: Settings) -> CpuPool | None:
+    """The review's worker processes (started on first use; the fork server preloads the
+    core so a replacement after an overrun is ready in milliseconds)."""
+    if settings.cpu_processes == 0:
+        return None
+    return CpuPool(settings.cpu_processes, preload=CORE_MODULES)
 
 
 def _linear_from(settings: Settings) -> LinearClient | None:

@@ -18,7 +18,8 @@ The function is module-level (pickled by name) and its arguments picklable value
 yielded, so an overrun keeps everything finished before it. Children start with `forkserver`
 where the platform has it (else `spawn`): never a fork of the server with its threads and
 open connections. `preload` names modules the fork server imports once, so a replacement is
-ready in milliseconds.
+ready in milliseconds. The children run at a lower priority (`niceness`): on a busy machine
+the server's event loop is scheduled first.
 
 Errors: `OverBudget` (the budget passed or the process died; `.outcome` has the partial items),
 `CpuTaskError` (the function raised: a bug, logged with the child's traceback).
@@ -30,6 +31,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -86,9 +88,13 @@ class Outcome(Generic[T]):
 # --- the child's side ---------------------------------------------------------------------
 
 
-def _child_main(conn: Connection) -> None:
+def _child_main(conn: Connection, niceness: int) -> None:
     # Ctrl-C in a terminal reaches the whole process group: the server stops us, not the signal.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if niceness:
+        # On a busy machine the server's event loop (webhooks, probes) goes first.
+        with contextlib.suppress(OSError, AttributeError):
+            os.nice(niceness)
     while True:
         try:
             fn, args, streaming = conn.recv()
@@ -111,10 +117,10 @@ def _child_main(conn: Connection) -> None:
 class _Worker:
     """One child process and the server's end of its pipe."""
 
-    def __init__(self, ctx: BaseContext) -> None:
+    def __init__(self, ctx: BaseContext, niceness: int) -> None:
         ours, theirs = ctx.Pipe(duplex=True)
         process: BaseProcess = ctx.Process(  # type: ignore[attr-defined]
-            target=_child_main, args=(theirs,), name="backend-review-cpu", daemon=True
+            target=_child_main, args=(theirs, niceness), name="backend-review-cpu", daemon=True
         )
         process.start()
         theirs.close()
@@ -191,7 +197,12 @@ class CpuPool:
     """`processes` worker processes; a call waits for a free one (that wait is not budgeted)."""
 
     def __init__(
-        self, processes: int, *, preload: Sequence[str] = (), method: str | None = None
+        self,
+        processes: int,
+        *,
+        preload: Sequence[str] = (),
+        method: str | None = None,
+        niceness: int = 10,
     ) -> None:
         if processes < 1:
             raise ValueError("a CPU pool needs at least one process")
@@ -199,6 +210,7 @@ class CpuPool:
         if preload and self._ctx.get_start_method() == "forkserver":
             self._ctx.set_forkserver_preload(list(preload))
         self._size = processes
+        self._niceness = niceness
         # Calls wait in these threads (one per process, plus one for starting and reaping).
         self._threads = ThreadPoolExecutor(processes + 1, thread_name_prefix="cpu-pool")
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
@@ -224,7 +236,7 @@ class CpuPool:
 
     async def _add_worker(self) -> None:
         loop = asyncio.get_running_loop()
-        worker = await loop.run_in_executor(self._threads, _Worker, self._ctx)
+        worker = await loop.run_in_executor(self._threads, _Worker, self._ctx, self._niceness)
         if self._closed:
             await loop.run_in_executor(self._threads, worker.stop)
             return
@@ -235,19 +247,21 @@ class CpuPool:
     async def stream(self, fn: Callable[..., Iterator[T]], *args: Any, budget: float) -> Outcome[T]:
         """Run the generator function `fn(*args)` in a worker; every item it yields within
         `budget` seconds is kept. Never raises OverBudget: read `outcome.finished`."""
-        outcome, _ = await self._call(fn, args, streaming=True, budget=budget)
+        outcome, _ = await self.call(fn, args, streaming=True, budget=budget)
         return outcome
 
     async def run(self, fn: Callable[..., R], *args: Any, budget: float) -> R:
         """`fn(*args)` in a worker; OverBudget if it does not return within `budget` seconds."""
-        outcome, value = await self._call(fn, args, streaming=False, budget=budget)
+        outcome, value = await self.call(fn, args, streaming=False, budget=budget)
         if not outcome.finished:
             raise OverBudget(outcome, budget)
         return value  # type: ignore[no-any-return]
 
-    async def _call(
+    async def call(
         self, fn: Callable[..., Any], args: tuple[Any, ...], *, streaming: bool, budget: float
     ) -> tuple[Outcome[Any], Any]:
+        """`stream` (streaming) or `run` without the wrapping: the outcome (with the seconds
+        the call had a process) and, when it finished, the value."""
         if self._closed:
             raise CpuPoolError("the CPU pool is closed")
         await self.start()

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 class ReadFiles:
     context: FileContext
     calls: int  # GitHub calls made (counted in the review's calls)
+    # The pull request's commit messages, when `commits_of` asked and the first call gave them.
+    commit_messages: tuple[str, ...] | None = None
 
 
 def context_limits(settings: Settings) -> ContextLimits:
@@ -60,7 +62,10 @@ async def read_files(
     base_sha: str,
     ignore: Sequence[str],
     limits: ContextLimits,
+    commits_of: int | None = None,
 ) -> ReadFiles:
+    """The changed files' texts; with `commits_of`, that pull request's commit messages asked
+    in the same first call (the linked-issue search reads them)."""
     plan = plan_reads(diff, ignore, limits)
     if not plan.files:
         return ReadFiles(assemble(plan, {}, limits), 0)
@@ -72,15 +77,17 @@ async def read_files(
     found: dict[Read, Fetched | None] = {}
     extra: dict[str, Fetched | None] = {}
     calls = 0
+    messages: tuple[str, ...] | None = None
     wanted = [*refs, *(BlobRef(head_sha, p) for p in hops)]
     if wanted:
         try:
-            got = await repo.blobs(wanted, max_requests=limits.max_calls)
+            got = await repo.blobs(wanted, max_requests=limits.max_calls, commits_of=commits_of)
         except GitHubError as exc:
             log.warning("whole files not read: %s", exc.reason)
             note = f"whole files could not be read from GitHub ({exc.reason}); hunks only"
             return ReadFiles(assemble(plan, {}, limits, notes=[note]), 1)
         calls += got.requests
+        messages = got.commit_messages
         found = {refs[ref]: _fetched(blob) for ref, blob in got.found.items() if ref in refs}
         extra = {
             p: _fetched(got.found[BlobRef(head_sha, p)])
@@ -111,7 +118,7 @@ async def read_files(
             calls += got.requests
             extra |= {ref.path: _fetched(blob) for ref, blob in got.found.items()}
     context = assemble(plan, found, limits, extra=extra.items(), notes=notes)
-    return ReadFiles(context, calls)
+    return ReadFiles(context, calls, messages)
 
 
 def _fetched(blob: Blob | None) -> Fetched | None:

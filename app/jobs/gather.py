@@ -17,10 +17,12 @@ from app.errors import PermanentJobError
 from app.github.repo import RepoClient
 from app.github.types import Comment, GitHubError, PullDiff, PullRequest
 from app.jobs.context import JobContext
+from app.jobs.cpu_budget import CpuRunner, InlineCpu
+from app.jobs.cpu_pool import CpuTaskError, OverBudget
 from app.jobs.files import context_limits, read_files
 from app.jobs.payloads import ReviewJob
 from app.jobs.persona_files import load_persona_file
-from app.jobs.tickets import LinkedIssues, linked_issues
+from app.jobs.tickets import LinkedIssues, linked_issues, wants_commits
 from app.jobs.usage import tokens_left_today
 from app.review.diff import Diff, DiffParseError, parse_diff
 from app.review.dismissal import DismissalRecord
@@ -41,6 +43,8 @@ from app.review.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, par
 from app.store.reviews import StoredReview
 
 log = logging.getLogger(__name__)
+
+INLINE_PARSE_CHARS = 32_768
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +173,12 @@ class ReviewInputs:
 
 
 async def gather_review(
-    ctx: JobContext, repo: RepoClient, request: ReviewJob, pr: PullRequest, loaded: LoadedConfig
+    ctx: JobContext,
+    repo: RepoClient,
+    request: ReviewJob,
+    pr: PullRequest,
+    loaded: LoadedConfig,
+    cpu: CpuRunner | None = None,
 ) -> ReviewInputs:
     """Read what the review of `pr` needs from GitHub, the database and Linear.
 
@@ -178,20 +187,9 @@ async def gather_review(
     config = loaded.config
     persona = await load_persona(repo, pr.base_sha, config.persona, ctx.personas_dir)
     pull_diff = await repo.pull_diff(pr.number)
-    try:
-        diff = parse_diff(pull_diff.text)
-    except DiffParseError as exc:
-        raise PermanentJobError(f"the diff GitHub sent could not be read: {exc}") from None
+    diff = await _parse(cpu, pull_diff.text)
     last = await ctx.store.last_review(request.repository_id, pr.number)
     on_pr = await _our_comments(ctx, repo, pr.number, last)
-    linked = await linked_issues(ctx.linear, config.linear, repo, pr)
-    if any(t.criteria for t in linked.tickets):
-        # Acceptance criteria are judged on the whole change, not on the last push alone.
-        scope = Scope(None, (), "full review: linked issues have acceptance criteria")
-    elif request.trigger in ("command.review", "pull_request.edited"):
-        scope = Scope(None, (), f"full review: {request.trigger}")
-    else:
-        scope = await _scope(repo, pr, last)
     read = await read_files(
         repo,
         diff,
@@ -199,8 +197,17 @@ async def gather_review(
         base_sha=pr.base_sha,
         ignore=config.ignore,
         limits=context_limits(ctx.settings),
+        commits_of=pr.number if wants_commits(ctx.linear, config.linear) else None,
     )
     log.info("read %d whole file(s) in %d GitHub call(s)", len(read.context.files), read.calls)
+    linked = await linked_issues(ctx.linear, config.linear, repo, pr, commits=read.commit_messages)
+    if any(t.criteria for t in linked.tickets):
+        # Acceptance criteria are judged on the whole change, not on the last push alone.
+        scope = Scope(None, (), "full review: linked issues have acceptance criteria")
+    elif request.trigger in ("command.review", "pull_request.edited"):
+        scope = Scope(None, (), f"full review: {request.trigger}")
+    else:
+        scope = await _scope(repo, pr, last)
     return ReviewInputs(
         pr=pr,
         config=loaded,
@@ -222,11 +229,33 @@ async def gather_review(
     )
 
 
+async def _parse(cpu: CpuRunner | None, text: str) -> Diff:
+    """The diff, parsed off the event loop (`cpu`) within the review's budget. A small one is
+    parsed in place: the parser is linear, a few milliseconds at INLINE_PARSE_CHARS, less than
+    the hop to a worker process and back."""
+    if len(text) <= INLINE_PARSE_CHARS:
+        cpu = InlineCpu()
+    try:
+        return await (cpu or InlineCpu()).run(parse_diff, text)
+    except DiffParseError as exc:
+        raise PermanentJobError(f"the diff GitHub sent could not be read: {exc}") from None
+    except CpuTaskError as exc:
+        if exc.kind != "DiffParseError":
+            raise
+        raise PermanentJobError(f"the diff GitHub sent could not be read: {exc}") from None
+    except OverBudget as exc:
+        raise PermanentJobError(
+            f"the diff could not be read within the review's CPU budget ({exc})"
+        ) from None
+
+
 async def _our_comments(
     ctx: JobContext, repo: RepoClient, number: int, last: StoredReview | None
 ) -> OnThePr:
     """Our summary (by the id the last review stored, when there is one) and our own review
-    comments: a bounded number of reads, however many comments others add."""
+    comments: a bounded number of reads, however many comments others add. On a pull request
+    with no summary of ours that is one read, and the App's name (`GET /app`, once per process)
+    is not needed: publishing posts the summary before anything else."""
     ours = await repo.our_comments(
         number,
         bot_login=ctx.github.bot_login,

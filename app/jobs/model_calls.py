@@ -17,14 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from app.errors import PermanentJobError
+from app.jobs.cpu_budget import CpuRunner, InlineCpu
+from app.jobs.cpu_pool import OverBudget
 from app.llm import LLMError, LLMRejected, ModelReply, ModelRequest, Repair, ReviewModel, Usage
-from app.review.budget import (
-    ModelLimits,
-    facts_for,
-    listed_paths,
-    plan_calls,
-    review_budget,
-)
+from app.review.budget import ModelLimits, prepare_calls, review_budget
 from app.review.chunking import Chunk, ChunkPlan, estimate_tokens
 from app.review.findings import Finding, ReviewSummary
 from app.review.model_answer import (
@@ -37,7 +34,6 @@ from app.review.model_answer import (
 )
 from app.review.model_merge import merge_model_findings, merge_summaries
 from app.review.plan import PlanInput, ReviewPlan, build_plan
-from app.review.prompt import system_blocks, user_message
 from app.review.request import ReviewRequest
 from app.review.requirements import (
     Criteria,
@@ -46,11 +42,13 @@ from app.review.requirements import (
     missing_issue_finding,
     unmet_findings,
 )
-from app.review.rules import run_rules
+from app.review.rules import ALL_RULES, rule_steps
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["complete", "partial", "unusable", "unavailable", "over-budget", "rules-only"]
+Outcome = Literal[
+    "complete", "partial", "unusable", "unavailable", "over-budget", "over-cpu-budget", "rules-only"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +95,7 @@ class _Expect:
 @dataclass(frozen=True, slots=True)
 class _PartResult:
     answer: ModelAnswer | None
-    failure: str | None  # why the part gave nothing usable
+    failure: str | None  # why the part did not finish (`answer` keeps what was valid)
     # rejected: refused for the whole review (key, model); refused: this request only
     kind: Literal["ok", "unusable", "unavailable", "rejected", "refused"]
     usage: Usage
@@ -112,52 +110,65 @@ async def run_review(
     rules_only_reason: str | None = None,
     progress: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    cpu: CpuRunner | None = None,
 ) -> ReviewResult:
-    """Review `request.diff`; with `model` None, on rules alone (saying `rules_only_reason`)."""
-    rules = run_rules(request.diff, request.config.rule_context(), files=request.files)
+    """Review `request.diff`; with `model` None, on rules alone (saying `rules_only_reason`).
+
+    The CPU steps (rules, planning and prompts, the plan) run on `cpu` (default: inline); when
+    its budget runs out, what the rules found so far is published and the check fails."""
+    cpu = cpu or InlineCpu()
+    steps = await cpu.stream(rule_steps, request.diff, request.config.rule_context(), request.files)
+    rules = [f for _, found in steps.items for f in found]
+    if not steps.finished:
+        done = {rule_id for rule_id, _ in steps.items}
+        left = [
+            r.id
+            for r in ALL_RULES
+            if r.id not in done and r.id not in request.config.rule_context().disabled
+        ]
+        more = f" and {len(left) - 1} more" if len(left) > 1 else ""
+        return await _over_cpu_budget(
+            request, rules, cpu, f"in the rules ({left[0] if left else '?'}{more} not run)", left
+        )
     if request.missing_issue:
         rules.append(missing_issue_finding())
     if model is None:
         note = f"Rules only: {rules_only_reason}" if rules_only_reason else "Rules only"
-        return _rules_only(request, rules, note=note, incomplete=None, outcome="rules-only")
+        return await _rules_only(
+            request, rules, cpu, note=note, incomplete=None, outcome="rules-only"
+        )
     if limits.tokens_left_today is not None and limits.tokens_left_today <= 0:
         reason = "the installation's daily model budget is spent"
-        return _rules_only(request, rules, note=None, incomplete=reason, outcome="over-budget")
+        return await _rules_only(
+            request, rules, cpu, note=None, incomplete=reason, outcome="over-budget"
+        )
 
-    tool = TOOL_NAME
-    system = system_blocks(request.persona, request.checklists, request.config, tool=tool)
-    rule_ids = [item.id for c in request.checklists for item in c.items]
-    chunks, over_budget, views = plan_calls(request, rules, system, limits)
+    try:
+        prepared = await cpu.run(prepare_calls, request, rules, limits)
+    except OverBudget:
+        return await _over_cpu_budget(request, rules, cpu, "in planning the model calls")
+    chunks, over_budget = prepared.chunks, prepared.over_budget
     if not chunks.chunks and over_budget:
-        return _rules_only(request, rules, note=None, incomplete=over_budget, outcome="over-budget")
+        return await _rules_only(
+            request, rules, cpu, note=None, incomplete=over_budget, outcome="over-budget"
+        )
     if not chunks.chunks:
         # Nothing for the model: every file is binary, ignored, or unchanged since the last
         # review (whose findings are carried). The review is complete as it is.
-        return _finish(request, rules, chunks, [], None, model.model)
+        return await _finish(request, rules, chunks, [], None, model.model, cpu)
 
     criteria = _criteria_of(request)
-    schema = answer_schema(rule_ids, criteria=bool(criteria))
-    expect = _Expect(tuple(rule_ids), criteria=bool(criteria))
-    listed = listed_paths(chunks) if len(chunks.chunks) > 1 else ()
+    schema = answer_schema(list(prepared.rule_ids), criteria=bool(criteria))
+    expect = _Expect(prepared.rule_ids, criteria=bool(criteria))
     requests = [
         ModelRequest(
-            system=system,
-            user=user_message(
-                parts=chunk.parts,
-                pr=request.pr,
-                tickets=request.tickets,
-                rule_findings=facts_for(rules, request.diff, chunk.paths),
-                part=i,
-                parts_total=len(chunks.chunks),
-                all_paths=listed,
-                views=views,
-                tool=tool,
-            ),
-            tool_name=tool,
+            system=prepared.system,
+            user=user,
+            tool_name=TOOL_NAME,
             tool_description=TOOL_DESCRIPTION,
             input_schema=schema,
         )
-        for i, chunk in enumerate(chunks.chunks, 1)
+        for user in prepared.users
     ]
     per_call = [
         sum(estimate_tokens(b) for b in r.system)
@@ -167,7 +178,58 @@ async def run_review(
     ]
     spend = _Spend(review_budget(limits), per_call)
     results = await _run_parts(model, requests, expect, limits, spend, progress, clock)
-    return _finish(request, rules, chunks, results, over_budget, model.model)
+    return await _finish(request, rules, chunks, results, over_budget, model.model, cpu)
+
+
+async def _over_cpu_budget(
+    request: ReviewRequest,
+    rules: Sequence[Finding],
+    cpu: CpuRunner,
+    where: str,
+    not_run: Sequence[str] = (),
+) -> ReviewResult:
+    """The budget ran out: publish what the rules found, list every file as not reviewed,
+    and fail the check with the reason (never success: the rest was not looked at)."""
+    reason = f"the review ran past its CPU budget of {cpu.seconds or 0:g} s {where}"
+    log.warning("review stopped: %s", reason)
+    made_from = PlanInput(
+        request.diff,
+        [*rules, *_carried(request)],
+        request.config,
+        dismissed=request.dismissed,
+        dismissals=request.dismissals,
+        pr_author=request.pr_author,
+        incomplete=reason,
+        failed=reason,
+        notices=[
+            *request.notices,
+            *([f"Rules not run: {', '.join(not_run)}"] if not_run else []),
+        ],
+        not_reviewed={
+            **{p: f"not fully reviewed: {reason}" for p in request.diff.paths},
+            **request.not_reviewed,
+        },
+        previous=request.previous,
+        resolved_in=request.resolved_in,
+    )
+    return ReviewResult(
+        plan=await _plan(cpu, made_from),
+        made_from=made_from,
+        outcome="over-cpu-budget",
+        usage=Usage(),
+        calls=0,
+        model=None,
+        incomplete=reason,
+    )
+
+
+async def _plan(cpu: CpuRunner, made_from: PlanInput) -> ReviewPlan:
+    try:
+        return await cpu.finish(build_plan, made_from)
+    except OverBudget as exc:
+        raise PermanentJobError(
+            f"the review ran past its CPU budget and even its plan could not be built ({exc})"
+        ) from None
 
 
 async def _run_parts(
@@ -225,6 +287,7 @@ async def _review_part(
 ) -> _PartResult:
     usage, calls = Usage(), 0
     repair: Repair | None = None
+    kept: ModelAnswer | None = None  # the first answer, kept while its summary is asked for
     for _ in range(2):  # the answer, then at most one repair turn
         try:
             reply = await model.review(
@@ -241,26 +304,45 @@ async def _review_part(
         except LLMRejected as exc:
             failure = f"the model API refused the request: {exc.reason}"
             kind: Literal["rejected", "refused"] = "rejected" if exc.fatal else "refused"
-            return _PartResult(None, failure, kind, usage, calls + exc.attempts)
+            return _PartResult(kept, failure, kind, usage, calls + exc.attempts)
         except LLMError as exc:
             failure = f"the model was unavailable: {exc.reason}"
-            return _PartResult(None, failure, "unavailable", usage, calls + exc.attempts)
+            return _PartResult(kept, failure, "unavailable", usage, calls + exc.attempts)
         usage, calls = usage + reply.usage, calls + reply.attempts
         spend.answered(index, reply.usage)
-        problems = _problems(reply, expect)
-        if isinstance(problems, ModelAnswer):
-            return _PartResult(problems, None, "ok", usage, calls)
+        got = _problems(reply, expect)
+        if isinstance(got, ModelAnswer):
+            if kept is not None:
+                got = kept.with_summary_of(got)
+            if got.summary is not None:
+                return _PartResult(got, None, "ok", usage, calls)
+            if repair is not None:
+                # The findings are kept, but a review without its summary did not finish.
+                failure = "the model gave no valid summary, also after a repair turn"
+                return _PartResult(got, failure, "unusable", usage, calls)
+            kept = got
+            problems = [
+                "summary: missing or invalid; your findings were kept: call the tool again "
+                "with the summary (findings may be an empty list)",
+                *got.summary_problems[:10],
+            ]
+        elif kept is not None:
+            failure = "the model's repair turn was unusable: its first answer had no summary"
+            return _PartResult(kept, failure, "unusable", usage, calls)
+        else:
+            problems = got
         again = " after the repair turn" if repair else ""
-        log.warning("model answer unusable%s: %d problem(s)", again, len(problems))
+        log.warning("model answer incomplete%s: %d problem(s)", again, len(problems))
         # The repair replays the request and the answer: about what both cost, once more.
         if repair is None and not spend.allows(reply.usage.total + reply.usage.output_tokens):
             failure = "the model's answer was unusable, and the budget left no room to repair it"
-            return _PartResult(None, failure, "unusable", usage, calls)
+            return _PartResult(kept, failure, "unusable", usage, calls)
         repair = Repair(previous=reply, problems="\n".join(problems))
     return _PartResult(None, "the model's answer was unusable", "unusable", usage, calls)
 
 
 def _problems(reply: ModelReply, expect: _Expect) -> ModelAnswer | list[str]:
+    """The usable part of a reply, or what is missing for the repair turn to ask again."""
     if reply.stop_reason == "max_tokens":
         return [
             "the answer was cut off at the output limit: report fewer findings, "
@@ -274,13 +356,14 @@ def _problems(reply: ModelReply, expect: _Expect) -> ModelAnswer | list[str]:
         return exc.problems[:30]
 
 
-def _finish(
+async def _finish(
     request: ReviewRequest,
     rules: Sequence[Finding],
     chunks: ChunkPlan,
     results: Sequence[_PartResult],
     over_budget: str | None,
     model_name: str,
+    cpu: CpuRunner,
 ) -> ReviewResult:
     usage = sum((r.usage for r in results), Usage())
     calls = sum(r.calls for r in results)
@@ -304,6 +387,7 @@ def _finish(
             f"{len(merged.invented_paths)} model finding(s) named files this pull request "
             "does not change and were dropped"
         )
+    notices += _answer_notes(answers)
     failed = len(failures)
     if failed == 0:
         outcome: Outcome = "over-budget" if over_budget else "complete"
@@ -323,19 +407,23 @@ def _finish(
         request.diff,
         [*rules, *_carried(request), *merged.findings, *unmet],
         request.config,
-        summary=_with_missing_context(merge_summaries([a.summary for a in answers]), request),
+        summary=_with_missing_context(
+            merge_summaries([a.summary for a in answers if a.summary is not None]), request
+        ),
         dismissed=request.dismissed,
         dismissals=request.dismissals,
         pr_author=request.pr_author,
         incomplete=incomplete,
-        notices=_context_notices(notices, request, has_summary=bool(answers)),
+        notices=_context_notices(
+            notices, request, has_summary=any(a.summary is not None for a in answers)
+        ),
         not_reviewed={**request.not_reviewed, **not_reviewed},
         previous=request.previous,
         resolved_in=request.resolved_in,
         requirements=table,
     )
     return ReviewResult(
-        plan=build_plan(made_from),
+        plan=await _plan(cpu, made_from),
         made_from=made_from,
         outcome=outcome,
         usage=usage,
@@ -345,6 +433,16 @@ def _finish(
         incomplete=incomplete,
         requirements=table,
     )
+
+
+def _answer_notes(answers: Sequence[ModelAnswer]) -> list[str]:
+    """What was dropped or cut from the answers (kept ones; a failed part says its own)."""
+    n = len(answers)
+    out: list[str] = []
+    for i, answer in enumerate(answers, 1):
+        part = f"part {i}/{n}: " if n > 1 else ""
+        out += [f"Model answer, {part}{note}" for note in answer.notes]
+    return out
 
 
 def _part_outcome(result: _PartResult) -> str:
@@ -405,9 +503,10 @@ def _context_notices(
     return [*notices, *(f"Missing context: {m}" for m in request.missing())]
 
 
-def _rules_only(
+async def _rules_only(
     request: ReviewRequest,
     rules: Sequence[Finding],
+    cpu: CpuRunner,
     *,
     note: str | None,
     incomplete: str | None,
@@ -431,7 +530,7 @@ def _rules_only(
         requirements=table,
     )
     return ReviewResult(
-        plan=build_plan(made_from),
+        plan=await _plan(cpu, made_from),
         made_from=made_from,
         outcome=outcome,
         usage=Usage(),

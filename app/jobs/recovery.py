@@ -25,10 +25,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from app.errors import BackendReviewError
-from app.github.client import GitHubApp
+from app.github.client import AppCredentials, GitHubApp
 from app.github.deliveries import AppHooks, HookDelivery
 from app.github.types import GitHubError
-from app.settings import Settings
 from app.store.facade import Store
 from app.store.jobs import Clock
 
@@ -153,14 +152,17 @@ def _describe(attempt: HookDelivery) -> str:
     )
 
 
-async def recover_on_start(settings: Settings, store: Store, clock: Clock) -> None:
+async def recover_on_start(
+    credentials: Callable[[], AppCredentials], store: Store, clock: Clock, *, window: timedelta
+) -> None:
     """The start-up run (a background task of the web app): never raises, says why it stopped."""
     try:
-        async with GitHubApp(settings) as github:
+        # Built here, so a key that cannot be read is this task's failure, not the server's.
+        async with GitHubApp(credentials()) as github:
             await recover(
                 AppHooks(github),
                 store,
-                window=timedelta(hours=settings.recover_since_hours),
+                window=window,
                 now=clock(),
             )
     except GitHubError as exc:

@@ -26,6 +26,7 @@ from app.errors import PermanentJobError
 from app.github.repo import RepoClient
 from app.github.types import GitHubError, PullRequest
 from app.jobs.context import JobContext
+from app.jobs.cpu_budget import CpuRunner
 from app.jobs.gather import LoadedConfig, ReviewInputs, gather_review, load_config
 from app.jobs.model_calls import ReviewResult, run_review
 from app.jobs.payloads import ReviewJob, review_key
@@ -54,12 +55,13 @@ async def review_pull_request(ctx: JobContext, job: ClaimedJob, request: ReviewJ
     started = time.monotonic()
     check_id = await _open_check(repo, job, pr.head_sha)
     try:
-        inputs = await gather_review(ctx, repo, request, pr, loaded)
+        cpu = ctx.review_cpu()
+        inputs = await gather_review(ctx, repo, request, pr, loaded, cpu)
         log.info("reviewing #%d at %s (%s)", pr.number, pr.head_sha[:12], inputs.scope.why)
         with span(
             "review.core_and_model", files=len(inputs.diff.files), full=inputs.scope.files is None
         ):
-            result = await _review(ctx, inputs)
+            result = await _review(ctx, inputs, cpu)
         try:
             if await _superseded(ctx, job, request):
                 log.info("#%d: a newer review is queued; this one is not published", pr.number)
@@ -197,7 +199,7 @@ def review_request(inputs: ReviewInputs) -> ReviewRequest:
     )
 
 
-async def _review(ctx: JobContext, inputs: ReviewInputs) -> ReviewResult:
+async def _review(ctx: JobContext, inputs: ReviewInputs, cpu: CpuRunner) -> ReviewResult:
     """The core on what was gathered: rules, then the model within the budgets."""
     settings = ctx.settings
     request = review_request(inputs)
@@ -212,9 +214,9 @@ async def _review(ctx: JobContext, inputs: ReviewInputs) -> ReviewResult:
     model = ctx.models(request.persona.model)
     if model is None:
         reason = settings.llm_missing() or "no model is configured"
-        return await run_review(request, None, limits, rules_only_reason=reason)
+        return await run_review(request, None, limits, rules_only_reason=reason, cpu=cpu)
     try:
-        return await run_review(request, model, limits)
+        return await run_review(request, model, limits, cpu=cpu)
     finally:
         await model.aclose()
 

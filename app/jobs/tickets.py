@@ -38,15 +38,28 @@ class LinkedIssues:
     commit_messages: tuple[str, ...] = ()
 
 
+def wants_commits(linear: LinearClient | None, config: LinearConfig) -> bool:
+    """Commit messages cost a call: read them when Linear can be asked about what they name, or
+    when a link is required (one named only in a commit still counts)."""
+    return config.enabled and (linear is not None or config.require_issue)
+
+
 async def linked_issues(
-    linear: LinearClient | None, config: LinearConfig, repo: RepoClient, pr: PullRequest
+    linear: LinearClient | None,
+    config: LinearConfig,
+    repo: RepoClient,
+    pr: PullRequest,
+    *,
+    commits: tuple[str, ...] | None = None,
 ) -> LinkedIssues:
+    """The pull request's linked issues; `commits`: its commit messages when already read (the
+    gather step asks for them with the files), else they are listed here if wanted."""
     if not config.enabled:
         return LinkedIssues()
-    # Commit messages cost a call: read them when Linear can be asked about what they name, or
-    # when a link is required (one named only in a commit still counts).
-    wanted = linear is not None or config.require_issue
-    commits = await _commit_messages(repo, pr.number) if wanted else ()
+    if not wants_commits(linear, config):
+        commits = ()
+    elif commits is None:
+        commits = await _commit_messages(repo, pr.number)
     refs = candidate_refs(
         find_issue_refs(branch=pr.head_ref, title=pr.title, body=pr.body, commits=commits)
     )

@@ -18,7 +18,7 @@ from app.review.diff import Diff
 from app.review.files import ignored_reason
 from app.review.findings import Finding
 from app.review.model_answer import TOOL_NAME
-from app.review.prompt import render_part, user_message
+from app.review.prompt import render_part, system_blocks, user_message
 from app.review.request import ReviewRequest
 
 MIN_DIFF_TOKENS = 2_000  # a call with less room than this for the diff is not worth making
@@ -198,3 +198,40 @@ def _fitreview_budget(
         else:
             best, hi = plan, mid
     return best if best.chunks else None
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCalls:
+    """The model calls of a review, ready to send: the chunks they cover and their prompts."""
+
+    chunks: ChunkPlan
+    over_budget: str | None  # why files were left out to fit the review's token budget
+    system: tuple[str, ...]
+    users: tuple[str, ...]  # one user message per chunk
+    rule_ids: tuple[str, ...]  # the checklist items an answer may cite
+
+
+def prepare_calls(
+    request: ReviewRequest, rules: Sequence[Finding], limits: ModelLimits
+) -> PreparedCalls:
+    """Plan the calls within the budgets and build every prompt (pure; the review job runs it
+    in a worker process, it is the CPU part of asking the model)."""
+    system = system_blocks(request.persona, request.checklists, request.config, tool=TOOL_NAME)
+    rule_ids = tuple(item.id for c in request.checklists for item in c.items)
+    chunks, over_budget, views = plan_calls(request, rules, system, limits)
+    listed = listed_paths(chunks) if len(chunks.chunks) > 1 else ()
+    users = tuple(
+        user_message(
+            parts=chunk.parts,
+            pr=request.pr,
+            tickets=request.tickets,
+            rule_findings=facts_for(rules, request.diff, chunk.paths),
+            part=i,
+            parts_total=len(chunks.chunks),
+            all_paths=listed,
+            views=views,
+            tool=TOOL_NAME,
+        )
+        for i, chunk in enumerate(chunks.chunks, 1)
+    )
+    return PreparedCalls(chunks, over_budget, system, users, rule_ids)

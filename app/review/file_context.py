@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +48,16 @@ class FileContext:
     def __bool__(self) -> bool:
         return bool(self.files)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A review's CPU steps run in worker processes: the read-only mapping travels as a dict.
+        return (_rebuilt, (dict(self.files), self.notes))
+
 
 EMPTY = FileContext()
+
+
+def _rebuilt(files: dict[str, FileText], notes: tuple[str, ...]) -> FileContext:
+    return FileContext(MappingProxyType(files), notes)
 
 
 def cut_around(text: str, keep: Iterable[int], radius: int) -> str:

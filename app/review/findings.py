@@ -127,6 +127,9 @@ class FindingsReport(BaseModel):
     status: Literal["ready", "partial", "failed"]
     findings: list[Finding]
     summary: ReviewSummary | None = None  # the model's, when it reviewed; absent on rules only
+    # Findings at or above fail_on that do not block (the model's evidence gate): id -> why.
+    # Absent when there are none.
+    advisory: dict[str, str] = Field(default_factory=dict)
 
 
 _SPACE = re.compile(r"\s+")

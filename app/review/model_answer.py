@@ -32,7 +32,7 @@ _CORE_OWNED = ("id", "source")
 
 
 class AnswerError(ValueError):
-    """The answer does not fit the contract; `problems` has one line per problem."""
+    """The answer cannot be used at all; `problems` has one line per problem."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
@@ -41,9 +41,28 @@ class AnswerError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ModelAnswer:
+    """What was usable of one answer.
+
+    `summary` is None when the model gave none or an invalid one: the caller asks for it in a
+    repair turn (the findings are kept meanwhile). `notes` say what was dropped or cut, and why.
+    """
+
     findings: tuple[Finding, ...]
-    summary: ReviewSummary
+    summary: ReviewSummary | None
     criteria: tuple[CriterionVerdict, ...] = ()
+    notes: tuple[str, ...] = ()
+    summary_problems: tuple[str, ...] = ()  # why `summary` is None, for the repair turn
+
+    def with_summary_of(self, repair: ModelAnswer) -> ModelAnswer:
+        """This answer completed by a repair turn's: its summary, and any finding it adds."""
+        more = tuple(f for f in repair.findings if f not in self.findings)
+        return ModelAnswer(
+            findings=self.findings + more,
+            summary=repair.summary,
+            criteria=self.criteria or repair.criteria,
+            notes=tuple(dict.fromkeys(self.notes + repair.notes)),
+            summary_problems=repair.summary_problems,
+        )
 
 
 def answer_schema(rule_ids: Sequence[str], *, criteria: bool = False) -> dict[str, Any]:
@@ -95,27 +114,41 @@ def answer_schema(rule_ids: Sequence[str], *, criteria: bool = False) -> dict[st
 
 
 def parse_answer(data: object, *, rule_ids: Sequence[str], criteria: bool = False) -> ModelAnswer:
-    """Validate the tool input; raise `AnswerError` listing every problem (for the repair turn)."""
+    """Keep what is valid of the tool input, finding by finding.
+
+    An invalid finding (an unknown key, a value outside its enum) is dropped with a note, the
+    others are kept; a reversed range ("21-19") and a diff prefix on a path (`a/`, `b/`, `./`)
+    are put right, not refused. Beyond `MAX_FINDINGS`, the most severe are kept and the note
+    says how many were cut. Raises `AnswerError` only when nothing can be taken from the
+    answer (not an object, or no findings list).
+    """
     if not isinstance(data, dict):
         raise AnswerError(["the tool input must be an object with findings and summary"])
-    problems: list[str] = []
+    if not isinstance(data.get("findings"), list):
+        raise AnswerError(["findings: missing or not a list"])
+    notes: list[str] = []
     allowed = {"findings", "summary", *(["criteria"] if criteria else [])}
     extra = sorted(set(data) - allowed)
     if extra:
-        problems.append(f"unexpected top-level keys: {', '.join(extra)}")
-    summary = _summary(data.get("summary"), problems)
-    findings = _findings(data.get("findings"), set(rule_ids) | {GENERAL_RULE}, problems)
-    verdicts = _criteria(data.get("criteria"), problems) if criteria else []
-    if problems or summary is None:
-        raise AnswerError(problems or ["summary: missing"])
-    return ModelAnswer(findings=tuple(findings), summary=summary, criteria=tuple(verdicts))
+        notes.append(f"unexpected top-level keys ignored: {', '.join(extra)}")
+    summary_problems: list[str] = []
+    summary = _summary(data.get("summary"), summary_problems)
+    findings = _findings(data["findings"], set(rule_ids) | {GENERAL_RULE}, notes)
+    verdicts = _criteria(data.get("criteria"), notes) if criteria else []
+    return ModelAnswer(
+        findings=tuple(findings),
+        summary=summary,
+        criteria=tuple(verdicts),
+        notes=tuple(notes),
+        summary_problems=tuple(summary_problems),
+    )
 
 
-def _criteria(raw: object, problems: list[str]) -> list[CriterionVerdict]:
+def _criteria(raw: object, notes: list[str]) -> list[CriterionVerdict]:
     if raw is None:
         return []  # no verdicts: the table says the model gave none
     if not isinstance(raw, list):
-        problems.append("criteria: must be a list")
+        notes.append("criteria: not a list, ignored")
         return []
     out: list[CriterionVerdict] = []
     for i, item in enumerate(raw[:200]):
@@ -124,7 +157,7 @@ def _criteria(raw: object, problems: list[str]) -> list[CriterionVerdict]:
         try:
             out.append(CriterionVerdict.model_validate(item))
         except ValidationError as exc:
-            problems += [_problem(f"criteria[{i}]", e) for e in exc.errors()]
+            notes.append(f"criteria[{i}] dropped: {_problem('', exc.errors()[0]).lstrip('.')}")
     return out
 
 
@@ -139,31 +172,65 @@ def _summary(raw: object, problems: list[str]) -> ReviewSummary | None:
         return None
 
 
-def _findings(raw: object, rules: set[str], problems: list[str]) -> list[Finding]:
-    if not isinstance(raw, list):
-        problems.append("findings: missing or not a list")
-        return []
-    if len(raw) > MAX_FINDINGS:
-        problems.append(f"findings: {len(raw)} given, at most {MAX_FINDINGS}: keep the important")
+MAX_READ = 400  # findings validated per answer: beyond this the rest is not even looked at
+
+
+def _findings(raw: list[object], rules: set[str], notes: list[str]) -> list[Finding]:
     out: list[Finding] = []
-    for i, item in enumerate(raw[:MAX_FINDINGS]):
-        if not isinstance(item, dict):
-            problems.append(f"findings[{i}]: must be an object")
-            continue
-        fields = {k: v for k, v in item.items() if k not in _CORE_OWNED}
-        # Strict tool schemas cannot enforce lengths (they move into the description): clip
-        # rather than throw away a whole answer for one long title.
-        if "title" in fields:
-            fields["title"] = _clip(fields["title"], MAX_TITLE_CHARS)
-        try:
-            finding = Finding.model_validate({**fields, "source": Source.LLM.value})
-        except ValidationError as exc:
-            problems += [_problem(f"findings[{i}]", e) for e in exc.errors()]
-            continue
-        if finding.rule not in rules:
-            problems.append(f"findings[{i}].rule: {finding.rule!r} is not a checklist item id")
-            continue
-        out.append(finding)
+    dropped: list[str] = []
+    for i, item in enumerate(raw[:MAX_READ]):
+        problems = _finding(i, item, rules, out)
+        dropped += problems[:3]  # one bad finding must not flood the summary
+    if dropped:
+        bad = len({p.split(":", 1)[0].split(".", 1)[0] for p in dropped})
+        notes.append(f"{bad} invalid model finding(s) dropped: {'; '.join(dropped[:5])}")
+    if len(raw) > MAX_READ:
+        notes.append(f"{len(raw) - MAX_READ} model finding(s) beyond {MAX_READ} were not read")
+    if len(out) > MAX_FINDINGS:
+        # Keep the most severe; among equals, the model's own order.
+        ranked = sorted(range(len(out)), key=lambda j: (-out[j].severity.rank, j))
+        keep = sorted(ranked[:MAX_FINDINGS])
+        notes.append(
+            f"{len(out) - MAX_FINDINGS} model finding(s) beyond the cap of {MAX_FINDINGS} were "
+            "cut (the least severe)"
+        )
+        out = [out[j] for j in keep]
+    return out
+
+
+def _finding(i: int, item: object, rules: set[str], out: list[Finding]) -> list[str]:
+    """Validate one finding into `out`; the problems that made it unusable, if any."""
+    if not isinstance(item, dict):
+        return [f"findings[{i}]: must be an object"]
+    fields = {k: v for k, v in item.items() if k not in _CORE_OWNED}
+    # Strict tool schemas cannot enforce lengths (they move into the description): clip
+    # rather than throw away a finding for one long title.
+    if "title" in fields:
+        fields["title"] = _clip(fields["title"], MAX_TITLE_CHARS)
+    if isinstance(fields.get("where"), dict):
+        fields["where"] = _where(fields["where"])
+    try:
+        finding = Finding.model_validate({**fields, "source": Source.LLM.value})
+    except ValidationError as exc:
+        return [_problem(f"findings[{i}]", e) for e in exc.errors()]
+    if finding.rule not in rules:
+        return [f"findings[{i}].rule: {finding.rule!r} is not a checklist item id"]
+    out.append(finding)
+    return []
+
+
+def _where(where: dict[str, Any]) -> dict[str, Any]:
+    """A range as the model may write it, put right: "21-19" is lines 19-21. (A path's `b/`
+    prefix is put right against the diff, in `model_merge`.)"""
+    out = dict(where)
+    lines = out.get("lines")
+    if isinstance(lines, str) and len(lines) <= 40:  # bounded: int() of a huge string is slow
+        lines = lines.strip()
+        first, sep, last = lines.partition("-")
+        if sep and first.strip().isdigit() and last.strip().isdigit():
+            low, high = sorted((int(first), int(last)))
+            lines = str(low) if low == high else f"{low}-{high}"
+        out["lines"] = lines
     return out
 
 

@@ -27,8 +27,9 @@ def merge_model_findings(
 ) -> Merged:
     """The model's findings minus invented files and repeats of rule findings.
 
-    A finding naming a renamed file by its old path, or a path as the prompt quotes it, is
-    kept under the file's path in the diff.
+    A finding naming a renamed file by its old path, a path as the prompt quotes it, or a path
+    with a diff's `a/` / `b/` or a shell's `./` prefix, is kept under the file's path in the
+    diff.
     """
     paths = _paths(diff)
     rules = [_on(paths, f) for f in rule_findings]
@@ -39,6 +40,8 @@ def merge_model_findings(
         if finding.source is not Source.LLM:
             raise ValueError("merge_model_findings takes the model's findings only")
         if finding.where.path not in paths:
+            finding = _unprefixed(paths, finding)
+        if finding.where.path not in paths:
             invented.append(finding.where.path)
             continue
         # A renamed file's old name, or the quoted form the prompt shows: one file, one path.
@@ -48,6 +51,20 @@ def merge_model_findings(
         else:
             kept.append(finding)
     return Merged(tuple(kept), tuple(dict.fromkeys(invented)), repeats)
+
+
+_PREFIXES = ("a/", "b/", "./")
+
+
+def _unprefixed(paths: dict[str, str], finding: Finding) -> Finding:
+    """A path as a diff header (`b/app/x.py`) or a shell (`./app/x.py`) writes it, when the
+    diff changes the file without that prefix (a real `b/` directory keeps its name)."""
+    path = finding.where.path
+    for prefix in _PREFIXES:
+        if path.startswith(prefix) and path[len(prefix) :] in paths:
+            where = finding.where.model_copy(update={"path": path[len(prefix) :]})
+            return finding.model_copy(update={"where": where})
+    return finding
 
 
 def _paths(diff: Diff) -> dict[str, str]:

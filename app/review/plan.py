@@ -4,9 +4,13 @@
 by severity, and decides the review event, the inline and file-level comments, the summary
 comment, and the check run (conclusion, title, summary, annotations).
 
-Conclusion: `failure` when a finding at or above `fail_on` is not dismissed (even if the review
-was incomplete: what the rules found still counts), else `neutral` when the caller says the
-review was incomplete, else `success`.
+Conclusion: `failure` when a blocking finding is not dismissed (even if the review was
+incomplete: what the rules found still counts), else `neutral` when the caller says the review
+was incomplete (never `success`: a model that did not review passed nothing), else `success`.
+A rule finding blocks at or above `fail_on`; a model finding only when it passes the evidence
+gate (`app.review.model_gate`). With `model.blocking: false` the model is advisory: its
+findings never block, and a model that did not review leaves the conclusion alone (the
+summary says so).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from app.review.dismissal import DismissalRecord, judge
 from app.review.files import ignored_reason
 from app.review.findings import Finding, ReviewSummary, Severity, Source, fingerprint
 from app.review.markers import finding_ids
+from app.review.model_gate import advisory_notice, held_back
 from app.review.render import (
     Placed,
     check_summary,
@@ -86,6 +91,8 @@ class ReviewPlan(BaseModel):
     not_reviewed: list[NotReviewed]
     blocking: int  # findings at or above fail_on, not dismissed
     summary: ReviewSummary | None = None  # the model's structured summary, when it gave one
+    # Model findings at or above fail_on that the evidence gate held back: id -> why.
+    advisory: dict[str, str] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +126,9 @@ class PlanInput:
     requirements: str | None = None
     dismissals: Sequence[DismissalRecord] = ()
     pr_author: str | None = None
+    # The review could not finish (it ran past its CPU budget): the check fails whatever was
+    # found, with this reason; `incomplete` should say the same.
+    failed: str | None = None
 
 
 def build_plan(given: PlanInput) -> ReviewPlan:
@@ -144,19 +154,36 @@ def build_plan(given: PlanInput) -> ReviewPlan:
         notices = [*notices, *(f"`{i}`: {w}" for i, w in judged.refused.items() if i in here)]
     placed = _place(merged, anchorer, frozenset(dismissal))
     live = [p.finding for p in placed if p.placement != "dismissed"]
-    blocking = sum(1 for f in live if config.fails(f.severity))
+    advisory = {
+        f.id: why
+        for f in live
+        if config.fails(f.severity) and (why := held_back(f, anchorer.anchor(f.where), config))
+    }
+    blocking = sum(1 for f in live if config.fails(f.severity) and f.id not in advisory)
+    if advisory:
+        notices = [*notices, advisory_notice(live, advisory)]
+    if incomplete and not config.model.blocking and not given.failed:
+        # The repository made the model advisory: its absence does not hold the check.
+        notices = [*notices, f"The model did not review: {incomplete} (model.blocking: false)"]
+        incomplete_for_check = None
+    else:
+        incomplete_for_check = incomplete
 
-    if blocking:
+    if given.failed:
         conclusion: Literal["success", "failure", "neutral"] = "failure"
+        title = f"Review could not finish: {given.failed}"
+    elif blocking:
+        conclusion = "failure"
         plural = "s" if blocking != 1 else ""
         title = f"{blocking} blocking finding{plural} (fail_on: {config.fail_on.value})"
-    elif incomplete:
-        conclusion, title = "neutral", f"Review incomplete: {incomplete}"
+    elif incomplete_for_check:
+        conclusion, title = "neutral", f"Review incomplete: {incomplete_for_check}"
     else:
         conclusion = "success"
         title = "No blocking findings" + (f" ({counts_line(live)})" if live else "")
     headline = f"**{title}**"
-    all_notices = [*notices, *([f"Incomplete: {incomplete}"] if incomplete and blocking else [])]
+    said = incomplete and (blocking or given.failed)
+    all_notices = [*notices, *([f"Incomplete: {incomplete}"] if said else [])]
 
     skipped = _not_reviewed(diff, config, not_reviewed or {})
     posted = previous or {}
@@ -194,12 +221,13 @@ def build_plan(given: PlanInput) -> ReviewPlan:
         conclusion=conclusion,
         check_title=title[:ANNOTATION_TITLE_LIMIT],
         check_summary=check_summary(headline=headline, placed=placed, notices=all_notices),
-        annotations=_annotations(placed, diff, config),
+        annotations=_annotations(placed, diff, config, advisory),
         findings=[p.finding for p in placed],
         dismissed=[p.finding.id for p in placed if p.placement == "dismissed"],
         not_reviewed=skipped,
         blocking=blocking,
         summary=summary,
+        advisory=advisory,
     )
 
 
@@ -290,7 +318,9 @@ def _comments(placed: list[Placed]) -> tuple[list[InlineComment], list[FileComme
     return inline, files
 
 
-def _annotations(placed: list[Placed], diff: Diff, config: RepoConfig) -> list[Annotation]:
+def _annotations(
+    placed: list[Placed], diff: Diff, config: RepoConfig, advisory: Mapping[str, str]
+) -> list[Annotation]:
     """Check-run annotations on the head commit: new-side lines only, or line 1 of the file."""
     out: list[Annotation] = []
     for p in placed:
@@ -304,7 +334,7 @@ def _annotations(placed: list[Placed], diff: Diff, config: RepoConfig) -> list[A
             start = end = 1
         else:
             continue
-        if config.fails(f.severity):
+        if config.fails(f.severity) and f.id not in advisory:
             level: Literal["notice", "warning", "failure"] = "failure"
         else:
             level = "notice" if f.severity is Severity.INFO else "warning"

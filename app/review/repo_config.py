@@ -74,6 +74,24 @@ class DismissConfig(BaseModel):
         return self
 
 
+class ModelConfig(BaseModel):
+    """How much the model's findings may decide (read from the base branch, like the rest)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    blocking: bool = Field(
+        default=True,
+        description="false: the model's findings never fail the check, and a model that did "
+        "not review does not hold it at neutral",
+    )
+    block_confidence: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="the least confidence at which a model evidence finding may fail the check",
+    )
+
+
 class RepoConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -99,6 +117,7 @@ class RepoConfig(BaseModel):
     )
     linear: LinearConfig = Field(default_factory=LinearConfig)
     dismiss: DismissConfig = Field(default_factory=DismissConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
 
     def rule_context(self) -> RuleContext:
         """What the deterministic rules need from this config."""
@@ -151,6 +170,7 @@ def parse_repo_config(text: str, *, known_rules: Collection[str] | None = None) 
 _EXPECTED = {
     "bool_type": "expected true or false",
     "int_type": "expected a whole number",
+    "float_type": "expected a number",
     "string_type": "expected text",
     "list_type": "expected a list",
     "dict_type": "expected a mapping",
@@ -158,7 +178,11 @@ _EXPECTED = {
     "model_attributes_type": "expected a mapping",
     "enum": "expected one of " + ", ".join(s.value for s in Severity),
 }
-_SECTIONS: dict[str, type[BaseModel]] = {"linear": LinearConfig, "dismiss": DismissConfig}
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "linear": LinearConfig,
+    "dismiss": DismissConfig,
+    "model": ModelConfig,
+}
 
 
 def _describe(error: Any) -> str:
@@ -175,7 +199,9 @@ def _describe(error: Any) -> str:
         section = _SECTIONS.get(loc[0], RepoConfig) if len(loc) > 1 else RepoConfig
         return f"{path}: unknown key{_did_you_mean(loc[-1], set(section.model_fields))}"
     if kind == "greater_than_equal":
-        message = f"must be at least {error['ctx']['ge']}"
+        message = f"must be at least {error['ctx']['ge']:g}"
+    elif kind == "less_than_equal":
+        message = f"must be at most {error['ctx']['le']:g}"
     elif kind == "literal_error":
         message = f"expected one of {error['ctx']['expected'].replace(chr(39), '')}"
     elif kind == "value_error":

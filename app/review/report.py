@@ -30,9 +30,15 @@ _RESET, _BOLD, _DIM, _GREEN, _RED = "\x1b[0m", "\x1b[1m", "\x1b[2m", "\x1b[32m",
 def as_json(plan: ReviewPlan, *, version: str, status: Literal["ready", "partial"]) -> str:
     """The findings JSON (the persona's contract), dismissed findings left out."""
     live = [f for f in plan.findings if f.id not in set(plan.dismissed)]
-    report = FindingsReport(version=version, status=status, findings=live, summary=plan.summary)
-    omit = {"summary"} if plan.summary is None else None  # rules-only output stays as it was
-    return report.model_dump_json(indent=2, exclude=omit) + "\n"
+    advisory = {i: why for i, why in plan.advisory.items() if i in {f.id for f in live}}
+    report = FindingsReport(
+        version=version, status=status, findings=live, summary=plan.summary, advisory=advisory
+    )
+    # Rules-only output stays as it was: no summary key, no advisory key.
+    omit = {
+        k for k, empty in (("summary", plan.summary is None), ("advisory", not advisory)) if empty
+    }
+    return report.model_dump_json(indent=2, exclude=omit or None) + "\n"
 
 
 def as_markdown(plan: ReviewPlan) -> str:
@@ -59,6 +65,8 @@ def as_text(plan: ReviewPlan, *, mode: str, color: bool) -> str:
         out.append(
             f"{label} {where.get(f.id, f.where.path)}  {f.title}  {paint(_DIM, f'[{f.rule}]')}"
         )
+        if f.id in plan.advisory:
+            out.append(paint(_DIM, f"         advisory, does not block: {plan.advisory[f.id]}"))
         for text in (f.evidence, f"→ {f.recommendation}" if f.recommendation else ""):
             out += [f"         {line}" for line in text.strip().splitlines() if line.strip()]
         out.append("")
@@ -115,15 +123,17 @@ def as_sarif(
                         ],
                     }
                 },
-                "results": [_result(f, index[f.rule], fail_on) for f in live],
+                "results": [
+                    _result(f, index[f.rule], fail_on, advisory=f.id in plan.advisory) for f in live
+                ],
             }
         ],
     }
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 
-def _result(f: Finding, rule_index: int, fail_on: Severity) -> dict[str, Any]:
-    if f.severity.at_least(fail_on):
+def _result(f: Finding, rule_index: int, fail_on: Severity, *, advisory: bool) -> dict[str, Any]:
+    if f.severity.at_least(fail_on) and not advisory:
         level = "error"
     else:
         level = "note" if f.severity is Severity.INFO else "warning"

@@ -8,10 +8,10 @@ the body chunk by chunk, feeding the HMAC as it goes, and
   body at that size;
 - counts the bytes of unverified bodies held across all requests against two budgets: bodies
   declared up to `MEMORY_BODY_BYTES` (every real delivery but a few) stay in memory and draw on
-  `Settings.intake_memory_bytes`; larger or undeclared ones go straight to an unlinked
-  temporary file (TMPDIR) and draw on `Settings.intake_disk_bytes`. A body that would go over
-  its budget is answered 503 with `Retry-After`, so a flood of large posts cannot starve the
-  small deliveries GitHub actually sends, nor grow the process;
+  `Settings.intake_memory_bytes`; larger or undeclared ones go to an unlinked temporary file
+  (TMPDIR, written in `DISK_WRITE_BYTES` pieces) and draw on `Settings.intake_disk_bytes`.
+  A body that would go over its budget is answered 503 with `Retry-After`, so a flood of large
+  posts cannot starve the small deliveries GitHub actually sends, nor grow the process;
 - gives a sender `Settings.intake_read_seconds` for the whole body, then answers 408.
 
 Budgets count bytes actually received, not bytes declared: a sender that declares a body and
@@ -34,6 +34,9 @@ from app.settings import Settings
 
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub's own cap on a payload
 MEMORY_BODY_BYTES = 1024 * 1024
+# A body on disk is written in pieces of this size: one thread hop per piece, not per chunk the
+# server happened to receive, and at most this much of it in memory.
+DISK_WRITE_BYTES = 256 * 1024
 RETRY_AFTER_SECONDS = 5
 
 
@@ -106,16 +109,20 @@ class _Spool:
             self.budget.take(extra)
             self.held += extra
         self.size += len(chunk)
-        if self._file is None:
-            self._memory += chunk
-        else:
-            # Off the loop: a disk that stalls must not stall every other request.
-            await asyncio.to_thread(self._file.write, chunk)
+        self._memory += chunk
+        if self._file is not None and len(self._memory) >= DISK_WRITE_BYTES:
+            await self._flush(self._file)
+
+    async def _flush(self, file: IO[bytes]) -> None:
+        piece, self._memory = bytes(self._memory), bytearray()
+        # Off the loop: a disk that stalls must not stall every other request.
+        await asyncio.to_thread(file.write, piece)
 
     async def read(self) -> bytes:
         if self._file is None:
             return bytes(self._memory)
         file = self._file
+        await self._flush(file)
         file.seek(0)
         return await asyncio.to_thread(file.read)
 

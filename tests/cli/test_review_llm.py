@@ -64,6 +64,7 @@ def model_finding(lines: str = "9", rule: str = "general") -> dict[str, Any]:
         "where": {"path": ENDPOINT, "lines": lines},
         "evidence": "`payments.refund(order, amount)` takes any amount.",
         "recommendation": "Refuse an amount above what is left to refund on the order.",
+        "confidence": 0.9,  # sure enough to block (model.block_confidence: 0.8)
     }
 
 

@@ -1,4 +1,5 @@
-"""The fake GitHub's GraphQL endpoint: `repository { object(expression: "REV:path") }` blobs.
+"""The fake GitHub's GraphQL endpoint: `repository { object(expression: "REV:path") }` blobs,
+and `pullRequest(number: $n) { commits(first: N) { totalCount nodes { commit { message } } } }`.
 
 Only the shape the adapter asks (`app.github.blobs`) is understood, but it is checked as GitHub
 checks it: variables must be declared and given, `object` takes `expression`, a Blob has the
@@ -30,8 +31,12 @@ TEXT_LIMIT = 512_000
 BLOB_FIELDS = frozenset({"byteSize", "isBinary", "isTruncated", "text", "oid"})
 READ_CONTENTS = ("contents", "read")
 
-_DECLARED = re.compile(r"\$(\w+)\s*:\s*String!")
+_DECLARED = re.compile(r"\$(\w+)\s*:\s*(String|Int)!")
 _REPOSITORY = re.compile(r"repository\s*\(\s*owner\s*:\s*\$(\w+)\s*,\s*name\s*:\s*\$(\w+)\s*\)")
+_PULL = re.compile(
+    r"(\w+)\s*:\s*pullRequest\s*\(\s*number\s*:\s*\$(\w+)\s*\)\s*\{\s*commits\s*\(\s*first\s*:"
+    r"\s*(\d+)\s*\)\s*\{\s*totalCount\s+nodes\s*\{\s*commit\s*\{\s*message\s*\}\s*\}\s*\}\s*\}"
+)
 _OBJECT = re.compile(r"(\w+)\s*:\s*object\s*\(\s*(\w+)\s*:\s*\$(\w+)\s*\)")
 _FRAGMENT = re.compile(r"fragment\s+\w+\s+on\s+Blob\s*\{([^{}]*)\}")
 _INLINE = re.compile(r"\.\.\.\s*on\s+Blob\s*\{([^{}]*)\}")
@@ -49,19 +54,28 @@ def graphql(state: GitHubState, ctx: Ctx) -> Reply:
         return _invalid("A query attribute must be specified and must be a string.")
     if not isinstance(variables, dict):
         return _invalid("Variables must be an object.")
-    declared = set(_DECLARED.findall(query))
+    types = dict(_DECLARED.findall(query))
+    declared = set(types)
     where = _REPOSITORY.search(query)
     if where is None:
         return _invalid("The fake GitHub only answers repository { object(...) } queries")
     used = {where.group(1), where.group(2)}
     objects = _OBJECT.findall(query)
-    used |= {var for _, _, var in objects}
+    pulls = _PULL.findall(query)
+    used |= {var for _, _, var in objects} | {var for _, var, _ in pulls}
     undeclared = sorted(used - declared)
     if undeclared:
         return _invalid(f"Variable ${undeclared[0]} is used by anonymous query but not declared")
-    bad = sorted(v for v in declared if not isinstance(variables.get(v), str))
+    python = {"String": str, "Int": int}
+    bad = sorted(v for v, t in types.items() if not isinstance(variables.get(v), python[t]))
     if bad:
-        return _invalid(f"Variable ${bad[0]} of type String! was provided invalid value")
+        return _invalid(f"Variable ${bad[0]} of type {types[bad[0]]}! was provided invalid value")
+    for _, _, first in pulls:
+        if int(first) > 100:
+            return _invalid(
+                f"Requesting {first} records on the `commits` connection exceeds the `first` "
+                "limit of 100 records."
+            )
     arguments = sorted({argument for _, argument, _ in objects} - {"expression"})
     if arguments:
         return _invalid(f"Field 'object' doesn't accept argument '{arguments[0]}'")
@@ -85,6 +99,15 @@ def graphql(state: GitHubState, ctx: Ctx) -> Reply:
         files = state.files_at(repo, rev) if sep else None
         data = files.get(path) if files is not None else None
         answer[alias] = None if data is None else _blob(data, set(fields))
+    for alias, var, first in pulls:
+        pull = state.pulls.get((repo.full_name.lower(), variables[var]))
+        if pull is None:
+            message = f"Could not resolve to a PullRequest with the number of {variables[var]}."
+            error = {"type": "NOT_FOUND", "path": ["repository", alias], "message": message}
+            return Reply(200, {"data": {"repository": answer | {alias: None}}, "errors": [error]})
+        shas = pull.commit_shas
+        nodes = [{"commit": {"message": repo.commits[sha].message}} for sha in shas[: int(first)]]
+        answer[alias] = {"commits": {"totalCount": len(shas), "nodes": nodes}}
     return Reply(200, {"data": {"repository": answer}}, {"x-ratelimit-resource": "graphql"})
 
 

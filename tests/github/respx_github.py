@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app.github.client import GitHubApp
+from app.runtime import github_credentials
 from app.settings import Settings
 
 API = "https://api.github.com"
@@ -120,7 +121,10 @@ async def github(
     )
     transport = httpx.MockTransport(router.handler)
     async with GitHubApp(
-        make_settings(api_url), async_transport=transport, sleep=sleeps, **kwargs
+        github_credentials(make_settings(api_url)),
+        async_transport=transport,
+        sleep=sleeps,
+        **kwargs,
     ) as app:
         yield router, app, tokens, sleeps
 

@@ -11,11 +11,16 @@ import pytest
 
 from app.github import GitHubApp, GitHubError, RepoClient
 from app.github.blobs import TEXT_LIMIT, Blob, BlobRef, blobs_query
+from app.runtime import github_credentials
 from app.settings import Settings
 from tests.fakes.github_graphql import graphql_errors_next, graphql_rate_limit_next
 from tests.fakes.github_server import FakeGitHub
 
 REPO = "acme/payments"
+DIFF = (
+    "diff --git a/app/api.py b/app/api.py\n--- a/app/api.py\n+++ b/app/api.py\n"
+    "@@ -1,2 +1,2 @@\n def a():\n-    return 1\n+    return 2\n"
+)
 
 
 async def _no_sleep(_: float) -> None:
@@ -37,7 +42,9 @@ async def repo_of(
     fake: FakeGitHub, tmp_path: Path, api: str = "http://github.test/"
 ) -> AsyncIterator[RepoClient]:
     settings = settings_for(fake, tmp_path, api)
-    async with GitHubApp(settings, async_transport=fake.transport(), sleep=_no_sleep) as github:
+    async with GitHubApp(
+        github_credentials(settings), async_transport=fake.transport(), sleep=_no_sleep
+    ) as github:
         install = fake.installation_for(fake.repo(REPO))
         assert install is not None
         yield github.repo(install.id, REPO)
@@ -204,3 +211,22 @@ async def test_no_refs_no_call(fake: FakeGitHub, tmp_path: Path) -> None:
     assert got.requests == 0
     assert not got.found
     assert graphql_calls(fake) == 0
+
+
+async def test_the_commit_messages_ride_in_the_first_call(fake: FakeGitHub, tmp_path: Path) -> None:
+    pull = fake.add_pull(REPO, diff=DIFF, commits=("Start ENG-7", "Finish it"))
+    many = fake.add_pull(REPO, diff=DIFF, commits=[f"step {i}" for i in range(101)])
+    refs = [BlobRef("head1", f"f{i}.py") for i in range(150)]
+    async with repo_of(fake, tmp_path) as repo:
+        got = await repo.blobs(refs, max_requests=2, commits_of=pull.number)
+        alone = await repo.blobs([], commits_of=pull.number)
+        too_many = await repo.blobs(refs[:1], commits_of=many.number)
+        with pytest.raises(GitHubError):
+            await repo.blobs(refs[:1], commits_of=9999)
+    assert (got.requests, len(got.found)) == (2, 150)
+    assert got.commit_messages == ("Start ENG-7", "Finish it")
+    assert (alone.requests, alone.commit_messages) == (1, ("Start ENG-7", "Finish it"))
+    assert too_many.commit_messages is None  # past 100 commits: the caller lists them by REST
+    sent = [c.json for c in fake.calls_to("POST", r"graphql$")]
+    assert [("pullRequest" in s["query"]) for s in sent[:2]] == [True, False]
+    assert sent[0]["variables"]["pr"] == pull.number

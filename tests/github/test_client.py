@@ -14,6 +14,7 @@ from app.errors import ConfigError
 from app.github.client import GitHubApp
 from app.github.retry import MAX_WAIT_SECONDS, retry_after_seconds
 from app.github.types import GitHubError
+from app.runtime import github_credentials
 from app.settings import Settings
 from tests.github.respx_github import (
     API,
@@ -68,7 +69,10 @@ async def test_token_cache_belongs_to_the_instance_not_the_process() -> None:
     async with respx.mock(base_url=API, assert_all_called=False) as router:
         router.post(f"/app/installations/{INSTALLATION}/access_tokens").mock(side_effect=tokens)
         router.get(PULL).mock(return_value=ok_pull())
-        async with GitHubApp(make_settings()) as one, GitHubApp(make_settings()) as two:
+        async with (
+            GitHubApp(github_credentials(make_settings())) as one,
+            GitHubApp(github_credentials(make_settings())) as two,
+        ):
             await one.repo(INSTALLATION, REPO).pull(7)
             await two.repo(INSTALLATION, REPO).pull(7)
             await one.repo(INSTALLATION, REPO).pull(7)
@@ -180,20 +184,20 @@ def test_missing_or_bad_key_is_a_config_error_before_any_call() -> None:
     pem, _ = key_pair()
     no_id = Settings(_env_file=None, github_private_key=pem)  # type: ignore[call-arg]
     with pytest.raises(ConfigError) as caught:
-        GitHubApp(no_id)
+        github_credentials(no_id)
     assert caught.value.setting == "GITHUB_APP_ID"
 
     body = pem.splitlines()
     broken = "\n".join([body[0], *body[1:4], body[-1]])  # a PEM frame around half a key
     bad = Settings(_env_file=None, github_app_id=APP_ID, github_private_key=broken)  # type: ignore[call-arg]
     with pytest.raises(ConfigError) as caught:
-        GitHubApp(bad)
+        GitHubApp(github_credentials(bad))
     assert caught.value.setting == "GITHUB_PRIVATE_KEY"
     assert body[2] not in str(caught.value)
 
 
 def test_repo_wants_owner_slash_name() -> None:
-    app = GitHubApp(make_settings())
+    app = GitHubApp(github_credentials(make_settings()))
     for name in ("payments", "acme/", "/payments", "acme/payments/x"):
         with pytest.raises(ValueError, match="owner/name"):
             app.repo(INSTALLATION, name)
@@ -471,7 +475,7 @@ class CountingTransport(httpx.AsyncBaseTransport):
 
 async def test_one_transport_serves_every_call_and_is_closed_with_the_app() -> None:
     transport = CountingTransport()
-    async with GitHubApp(make_settings(), async_transport=transport) as app:
+    async with GitHubApp(github_credentials(make_settings()), async_transport=transport) as app:
         for _ in range(3):
             await app.repo(INSTALLATION, REPO).pull(7)
         assert transport.closed == 0  # githubkit closes its per-call client, not our pool
@@ -530,7 +534,7 @@ def test_proxy_from_the_environment_is_used_unless_no_proxy_names_the_host(
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp.example:3128")
     monkeypatch.setenv("NO_PROXY", no_proxy)
 
-    app = GitHubApp(make_settings())
+    app = GitHubApp(github_credentials(make_settings()))
 
     pool = type(app._transport._pool).__name__  # type: ignore[attr-defined]
     assert (pool == "AsyncHTTPProxy") is proxied

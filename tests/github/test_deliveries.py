@@ -16,6 +16,7 @@ import pytest
 from app.github.client import GitHubApp
 from app.github.deliveries import AppHooks, HookDelivery
 from app.github.types import GitHubError
+from app.runtime import github_credentials
 from app.settings import Settings
 from tests.fakes.github_deliveries import HookDeliveries, hook_deliveries
 from tests.fakes.github_server import FakeGitHub
@@ -39,7 +40,9 @@ def settings_for(fake: FakeGitHub, tmp_path: Path, **changes: Any) -> Settings:
 @asynccontextmanager
 async def hooks_for(fake: FakeGitHub, tmp_path: Path) -> AsyncIterator[AppHooks]:
     settings = settings_for(fake, tmp_path)
-    async with GitHubApp(settings, async_transport=fake.transport(), sleep=_no_sleep) as github:
+    async with GitHubApp(
+        github_credentials(settings), async_transport=fake.transport(), sleep=_no_sleep
+    ) as github:
         yield AppHooks(github)
 
 
@@ -184,7 +187,9 @@ async def test_a_jwt_github_refuses_is_a_401(tmp_path: Path) -> None:
     other_app = FakeGitHub(app_id=999)  # same key, other App id: GitHub says "iss" is wrong
     settings = settings_for(other_app, tmp_path)
 
-    async with GitHubApp(settings, async_transport=fake.transport(), sleep=_no_sleep) as github:
+    async with GitHubApp(
+        github_credentials(settings), async_transport=fake.transport(), sleep=_no_sleep
+    ) as github:
         with pytest.raises(GitHubError) as caught:
             await AppHooks(github).app()
 

@@ -13,6 +13,7 @@ from app.github.repo import RepoClient
 from app.github.repo_comments import MAX_SCAN_PAGES
 from app.review.markers import SUMMARY_MARKER, finding_ids, finding_marker, is_summary
 from app.review.plan import InlineComment
+from app.runtime import github_credentials
 from tests.fakes.github_objects import Review, ReviewComment
 from tests.fakes.github_server import FakeGitHub
 from tests.fakes.github_state import Pull
@@ -77,7 +78,9 @@ async def s(tmp_path: Path) -> AsyncIterator[Setup]:
     repo = github.add_repo("acme/payments")
     pull = github.add_pull(repo, diff=REFUNDS)
     app = GitHubApp(
-        settings_for(github, tmp_path), async_transport=github.transport(), sleep=_no_sleep
+        github_credentials(settings_for(github, tmp_path)),
+        async_transport=github.transport(),
+        sleep=_no_sleep,
     )
     try:
         client = app.repo(repo.installation_id, repo.full_name)
@@ -167,3 +170,39 @@ async def test_a_flood_without_our_summary_is_read_up_to_the_bound(s: Setup) -> 
     pages = [p for p in s.calls()[before:] if p.endswith(f"/issues/{s.pull.number}/comments")]
     assert (ours.summary, ours.truncated) == (None, True)
     assert len(pages) == MAX_SCAN_PAGES
+
+
+async def test_without_a_summary_one_page_is_read_and_the_login_is_never_asked(
+    s: Setup,
+) -> None:
+    s.flood_issue_comments(3)
+    s.flood_reviews(2, 2)  # someone else's reviews: ours come after our summary, never before
+    asked: list[str] = []
+
+    async def login() -> str:
+        asked.append(s.bot)
+        return s.bot
+
+    ours = await s.repo.our_comments(s.pull.number, bot_login=login, is_summary=is_summary)
+
+    assert (ours.comments, ours.requests, ours.truncated) == ([], 1, False)
+    assert asked == []
+
+
+async def test_a_summary_marker_by_someone_else_makes_the_login_asked_once(s: Setup) -> None:
+    s.flood_issue_comments(2)
+    s.flood_issue_comments(1, body=SUMMARY)  # a forged marker, before ours
+    await s.repo.create_issue_comment(s.pull.number, SUMMARY)
+    await _review_by_the_bot(s)
+    asked: list[str] = []
+
+    async def login() -> str:
+        asked.append(s.bot)
+        return s.bot
+
+    ours = await s.repo.our_comments(s.pull.number, bot_login=login, is_summary=is_summary)
+
+    assert ours.summary is not None
+    assert ours.summary.author == s.bot
+    assert [finding_ids(c.body) for c in ours.review_comments] == [{"br-0123456789ab"}]
+    assert asked == [s.bot]

@@ -24,6 +24,7 @@ from app.jobs.payloads import ReviewJob, review_key
 from app.linear.client import LinearClient
 from app.llm import AnthropicModel
 from app.metrics import Metrics
+from app.runtime import github_credentials
 from app.settings import Settings
 from app.store.facade import Store
 from app.store.jobs import ClaimedJob, JobQueue, NewJob
@@ -125,7 +126,12 @@ async def world(
     llm = FakeAnthropic()
     settings = settings_for(github, tmp_path, **setting_changes)
     metrics = Metrics()
-    app = GitHubApp(settings, async_transport=github.transport(), sleep=_no_sleep, metrics=metrics)
+    app = GitHubApp(
+        github_credentials(settings),
+        async_transport=github.transport(),
+        sleep=_no_sleep,
+        metrics=metrics,
+    )
     queue = JobQueue(engine, worker_id="test", max_attempts=3)
     state: dict[str, World] = {}
 

@@ -13,6 +13,7 @@ from app.github import GitHubApp, RepoClient
 from app.jobs.files import ReadFiles, read_files
 from app.review.diff import parse_diff
 from app.review.file_gather import ContextLimits
+from app.runtime import github_credentials
 from app.settings import Settings
 from tests.fakes.github_graphql import graphql_errors_next, graphql_rate_limit_next
 from tests.fakes.github_server import FakeGitHub
@@ -81,7 +82,9 @@ async def repo_of(fake: FakeGitHub, tmp_path: Path) -> AsyncIterator[RepoClient]
         "data_dir": tmp_path / "data",
     }
     settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
-    async with GitHubApp(settings, async_transport=fake.transport(), sleep=_no_sleep) as github:
+    async with GitHubApp(
+        github_credentials(settings), async_transport=fake.transport(), sleep=_no_sleep
+    ) as github:
         install = fake.installation_for(fake.repo(REPO))
         assert install is not None
         yield github.repo(install.id, REPO)

@@ -24,6 +24,7 @@ from app.github.deliveries import AppHooks, HookDelivery
 from app.github.types import GitHubError
 from app.jobs.recovery import MAX_WINDOW, RecoveryResult, recover
 from app.jobs.recovery import select as select_redeliveries
+from app.runtime import github_credentials
 from app.settings import Settings
 from app.store.db import is_postgres, run_transaction
 from app.store.deliveries import NewDelivery, store_deliveries
@@ -115,7 +116,9 @@ def app_settings(fake: FakeGitHub, tmp_path: Path, api_url: str, **changes: Any)
 @asynccontextmanager
 async def github_for(fake: FakeGitHub, tmp_path: Path) -> AsyncIterator[AppHooks]:
     settings = app_settings(fake, tmp_path, "http://github.test/")
-    async with GitHubApp(settings, async_transport=fake.transport(), sleep=_no_sleep) as github:
+    async with GitHubApp(
+        github_credentials(settings), async_transport=fake.transport(), sleep=_no_sleep
+    ) as github:
         yield AppHooks(github)
 
 
@@ -323,7 +326,7 @@ async def test_a_redelivered_event_is_stored_with_its_job_and_not_asked_for_agai
 
     with serve(fake) as api_url:
         settings = app_settings(fake, tmp_path, api_url)
-        async with GitHubApp(settings, sleep=_no_sleep) as github:
+        async with GitHubApp(github_credentials(settings), sleep=_no_sleep) as github:
             first = await recover(
                 AppHooks(github), Store(sqlite_engine), window=HOUR * 2, now=fake.now()
             )

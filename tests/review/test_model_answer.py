@@ -133,15 +133,18 @@ def test_the_schema_accepts_what_parse_answer_accepts() -> None:
         answer(finding(where={"path": "a.py", "lines": "0"})),
         answer(finding(confidence=2)),
         answer(finding(title="")),
-        answer(finding(), summary=None),
+        answer(summary=None),
         {"findings": []},
         answer(extra=1),
     ],
 )
-def test_the_schema_and_parse_answer_refuse_the_same_answers(bad: dict[str, Any]) -> None:
+def test_what_the_schema_refuses_parse_answer_drops_with_a_note(bad: dict[str, Any]) -> None:
     validator = jsonschema.Draft202012Validator(answer_schema(RULES))
     assert not validator.is_valid(bad)
-    assert problems(bad)
+    got = parse_answer(bad, rule_ids=RULES)
+    # Nothing invalid is kept silently: a note says what was dropped, or the summary is due.
+    assert got.notes or got.summary is None
+    assert got.findings == ()
 
 
 async def test_the_strict_api_takes_the_tool_schema() -> None:
@@ -203,14 +206,17 @@ def test_not_an_object(data: object) -> None:
     assert problems(data) == ["the tool input must be an object with findings and summary"]
 
 
-def test_unexpected_top_level_keys_are_named_in_order() -> None:
-    assert problems(answer(verdict="approve", approve=True)) == [
-        "unexpected top-level keys: approve, verdict"
-    ]
+def test_unexpected_top_level_keys_are_ignored_with_a_note() -> None:
+    got = parse_answer(answer(finding(), verdict="approve", approve=True), rule_ids=RULES)
+    assert len(got.findings) == 1
+    assert got.notes == ("unexpected top-level keys ignored: approve, verdict",)
 
 
-def test_missing_summary() -> None:
-    assert problems({"findings": []}) == ["summary: missing"]
+def test_a_missing_summary_keeps_the_findings_and_is_what_the_repair_asks_for() -> None:
+    got = parse_answer({"findings": [finding()]}, rule_ids=RULES)
+    assert got.summary is None
+    assert got.summary_problems == ("summary: missing",)
+    assert len(got.findings) == 1
 
 
 @pytest.mark.parametrize("findings", [None, {"0": {}}, "none"])
@@ -224,61 +230,92 @@ def test_missing_findings() -> None:
     assert problems(data) == ["findings: missing or not a list"]
 
 
-def test_each_problem_says_where_it_is() -> None:
-    got = problems(
+def test_each_bad_finding_is_dropped_alone_and_the_note_says_where() -> None:
+    got = parse_answer(
         answer(
             finding(),
             finding(severity="blocker"),
             "not a finding",
-            finding(type="nit", where={"path": "a.py", "lines": "9-3"}),
-        )
+            finding(type="nit"),
+            finding(title="kept too", where={"path": "a.py", "lines": "9"}, extra="x"),
+        ),
+        rule_ids=RULES,
     )
-    assert len(got) == 4
-    assert got[0].startswith("findings[1].severity: Input should be 'critical'")
-    assert got[1] == "findings[2]: must be an object"
-    assert got[2].startswith("findings[3].type: Input should be 'evidence'")
-    assert got[3].startswith("findings[3].where: ")
-    assert "ends before it starts" in got[3]
+    assert [f.title for f in got.findings] == ["POST /refunds has no permission check"]
+    [note] = got.notes
+    assert note.startswith("4 invalid model finding(s) dropped: findings[1].severity: ")
+    assert "findings[2]: must be an object" in note
+    assert "findings[3].type: " in note
+    assert "findings[4].extra: Extra inputs are not permitted" in note
+    assert got.summary is not None
+
+
+@pytest.mark.parametrize(
+    ("lines", "fixed"), [("21-19", "19-21"), ("7-7", "7"), (" 3 - 1 ", "1-3"), ("12", "12")]
+)
+def test_a_reversed_range_is_put_in_order(lines: str, fixed: str) -> None:
+    got = parse_answer(answer(finding(where={"path": "a.py", "lines": lines})), rule_ids=RULES)
+    [only] = got.findings
+    assert only.where.lines == fixed
+    assert got.notes == ()
+
+
+@pytest.mark.parametrize("lines", ["0", "x-1", "1-2-3", "9" * 5000, "-4"])
+def test_an_unreadable_range_drops_that_finding(lines: str) -> None:
+    got = parse_answer(
+        answer(finding(where={"path": "a.py", "lines": lines}), finding(title="ok")),
+        rule_ids=RULES,
+    )
+    assert [f.title for f in got.findings] == ["ok"]
+    assert got.notes[0].startswith("1 invalid model finding(s) dropped: findings[0].where")
 
 
 def test_a_missing_field_is_named() -> None:
     incomplete = finding()
     del incomplete["evidence"]
-    assert problems(answer(incomplete)) == ["findings[0].evidence: Field required"]
+    got = parse_answer(answer(incomplete), rule_ids=RULES)
+    assert got.notes == (
+        "1 invalid model finding(s) dropped: findings[0].evidence: Field required",
+    )
 
 
 def test_summary_problems_are_specific_too() -> None:
-    data = answer()
+    data = answer(finding())
     data["summary"]["nextActions"] = [{"title": "Add the check"}]
     del data["summary"]["recommendation"]
-    assert sorted(problems(data)) == [
+    got = parse_answer(data, rule_ids=RULES)
+    assert got.summary is None
+    assert len(got.findings) == 1
+    assert sorted(got.summary_problems) == [
         "summary.nextActions[0].outcome: Field required",
         "summary.nextActions[0].owner: Field required",
         "summary.recommendation: Field required",
     ]
 
 
-def test_summary_and_finding_problems_are_reported_together() -> None:
-    got = problems(answer(finding(rule="nope"), summary="fine"))
-    assert len(got) == 2
-    assert got[0].startswith("summary: ")
-    assert got[1] == "findings[0].rule: 'nope' is not a checklist item id"
+def test_an_unknown_rule_id_drops_that_finding() -> None:
+    got = parse_answer(answer(finding(rule="migration-rollback")), rule_ids=["authz-boundary"])
+    assert got.findings == ()
+    assert got.notes == (
+        "1 invalid model finding(s) dropped: "
+        "findings[0].rule: 'migration-rollback' is not a checklist item id",
+    )
 
 
-def test_an_unknown_rule_id_is_a_problem() -> None:
-    assert problems(answer(finding(rule="migration-rollback")), rule_ids=["authz-boundary"]) == [
-        "findings[0].rule: 'migration-rollback' is not a checklist item id"
-    ]
-
-
-def test_at_most_max_findings() -> None:
-    many = [finding(title=f"problem {i}") for i in range(MAX_FINDINGS)]
+def test_beyond_the_cap_the_most_severe_are_kept_and_the_cut_is_counted() -> None:
+    many = [finding(title=f"minor {i}", severity="minor") for i in range(MAX_FINDINGS)]
     assert len(parse_answer(answer(*many), rule_ids=RULES).findings) == MAX_FINDINGS
-    # What lies past the limit is not checked: the repair turn asks for fewer, not for fixes.
-    too_many = [*many, finding(severity="blocker")]
-    assert problems(answer(*too_many)) == [
-        f"findings: {MAX_FINDINGS + 1} given, at most {MAX_FINDINGS}: keep the important"
-    ]
+    severe = [finding(title=f"critical {i}") for i in range(3)]
+    got = parse_answer(answer(*many[:20], *severe, *many[20:]), rule_ids=RULES)
+    assert len(got.findings) == MAX_FINDINGS
+    titles = [f.title for f in got.findings]
+    assert {"critical 0", "critical 1", "critical 2"} <= set(titles)
+    # the model's order is kept; the last three minor ones are cut
+    assert titles[:21] == [*(f"minor {i}" for i in range(20)), "critical 0"]
+    assert "minor 39" not in titles
+    assert got.notes == (
+        f"3 model finding(s) beyond the cap of {MAX_FINDINGS} were cut (the least severe)",
+    )
 
 
 def test_an_overlong_title_is_clipped_not_refused() -> None:

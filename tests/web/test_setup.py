@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.github import GitHubApp
 from app.github import manifest_flow as flow
+from app.runtime import github_credentials
 from app.settings import REGISTERED_APP_FILE, REGISTERED_KEY_FILE, Settings
 from app.store.facade import Store
 from app.web.app import create_app
@@ -273,7 +274,7 @@ async def test_registration_saves_the_app_privately_and_asks_for_a_restart(
     assert restarted.github_webhook_secret is not None
     assert restarted.github_webhook_secret.get_secret_value() == secret
     assert {fake.private_key_pem, secret} <= set(restarted.secret_values())
-    async with GitHubApp(restarted, async_transport=fake.transport()) as github:
+    async with GitHubApp(github_credentials(restarted), async_transport=fake.transport()) as github:
         assert await github.bot_login() == "backend-review[bot]"
 
     key_line = fake.private_key_pem.splitlines()[1]

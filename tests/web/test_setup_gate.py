@@ -245,6 +245,46 @@ async def test_an_app_from_an_edited_manifest_is_refused_and_nothing_is_saved(
     assert still_open, "the operator can start again"
 
 
+def _answer(fake: FakeGitHub, manifest: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The conversion's answer for `manifest`, as GitHub gives it, with `changes` made."""
+    return {
+        "id": fake.app_id,
+        "slug": fake.app_slug,
+        "name": "backend-review",
+        "owner": {"login": "acme-platform"},
+        "html_url": f"https://github.com/apps/{fake.app_slug}",
+        "external_url": manifest["url"],
+        "permissions": dict(manifest["default_permissions"]),
+        "events": list(manifest["default_events"]),
+        "client_id": "Iv23li1",
+        "webhook_secret": "whsec-from-the-answer",
+        "pem": fake.private_key_pem,
+        **changes,
+    }
+
+
+@pytest.mark.parametrize("part", ["conversion", "hook config"])
+async def test_a_tampered_answer_for_our_own_manifest_is_refused(
+    tmp_path: Path, sqlite_engine: AsyncEngine, fake: FakeGitHub, github_url: str, part: str
+) -> None:
+    settings = settings_for(tmp_path, github_api_url=github_url)
+    async with running(settings, sqlite_engine) as (client, _):
+        _, state, manifest = register_form((await client.get("/")).text)
+        code = manifest_code(fake, manifest)
+        if part == "conversion":
+            more = {**manifest["default_permissions"], "secrets": "write"}
+            fake.fail_next("POST", CONVERSIONS, 201, _answer(fake, manifest, permissions=more))
+        else:
+            hook = {"url": "https://attacker.example/hook", "content_type": "json"}
+            fake.fail_next("GET", HOOK_CONFIG, 200, hook)
+        response = await client.get("/setup/callback", params={"code": code, "state": state})
+    assert response.status_code == 400, response.text
+    assert "GitHub created an App, but it was not saved here" in response.text
+    named = "secrets: write" if part == "conversion" else "attacker.example/hook"
+    assert named in response.text
+    assert secret_files(settings) == []
+
+
 async def test_an_untouched_manifest_is_compared_as_the_new_app(
     tmp_path: Path, sqlite_engine: AsyncEngine, fake: FakeGitHub, github_url: str
 ) -> None:

@@ -4,6 +4,15 @@ Use `run_rules(diff, RuleContext(...))`; `ALL_RULES` lists every rule with its `
 """
 
 from app.review.rules.base import Change, ChangedFile, Report, Rule, RuleContext
-from app.review.rules.registry import ALL_RULES, run_rules
+from app.review.rules.registry import ALL_RULES, rule_steps, run_rules
 
-__all__ = ["ALL_RULES", "Change", "ChangedFile", "Report", "Rule", "RuleContext", "run_rules"]
+__all__ = [
+    "ALL_RULES",
+    "Change",
+    "ChangedFile",
+    "Report",
+    "Rule",
+    "RuleContext",
+    "rule_steps",
+    "run_rules",
+]

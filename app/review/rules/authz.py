@@ -18,6 +18,8 @@ from app.review.rules.hints import hinted
 from app.review.rules.route_model import PUBLIC
 
 _NAMES = re.compile(r"(?:def|class|function)\s++(\w++)|['\"`](/[^'\"`\n]{0,300})['\"`]")
+_OWNER = re.compile(r"^\s*+(?:export\s++)?(?:async\s++)?(?:class|def|function)\s++(\w++)")
+_DEPS_CONTEXT = re.compile(r"@|Router\(|include_router|api_route|FastAPI\(")
 _SKIP = re.compile(r"^\s*+skip_before_action\s++:(\w++[!?]?)")
 
 
@@ -39,6 +41,19 @@ def _near_public(change: Change, f: ChangedFile, index: int) -> bool:
         return False
     covering = [r for r in routes.head if r.start <= line <= r.end]
     return bool(covering) and all(r.public for r in covering)
+
+
+def _enclosing(f: ChangedFile, index: int) -> str:
+    """The class or function the visible line `index` sits in (the same opt-out line in two
+    view classes is two findings)."""
+    indent = len(f.visible[index].text) - len(f.visible[index].text.lstrip())
+    for ln in reversed(f.visible[max(0, index - 80) : index]):
+        text = ln.text
+        if text.strip() and len(text) - len(text.lstrip()) < indent:
+            if m := _OWNER.match(text):
+                return m.group(1)
+            indent = len(text) - len(text.lstrip())
+    return ""
 
 
 def _opt_out_match(change: Change, text: str) -> tuple[str, bool] | None:
@@ -67,12 +82,14 @@ def _opt_out(change: Change, ctx: RuleContext) -> Iterator[Report]:
             if IMPORT.match(ln.text) or ln.text.lstrip().startswith(("#", "//", "*")):
                 continue
             found = _opt_out_match(change, ln.text)
+            if found and not found[1] and not _DEPS_CONTEXT.search(ln.text):
+                found = None  # `dependencies = []` outside a route or router: a plain list
             if found is None or _near_public(change, f, i):
                 continue
             text, hard = found
             yield Report(
                 path=f.path,
-                key=ln.text,
+                key=f"{ln.text}\0{_enclosing(f, i)}",
                 title=f"Authentication opt-out added: `{quote(text, 80)}`"
                 if hard
                 else "`dependencies=[]`: is this route meant to have no auth dependency?",

@@ -10,6 +10,7 @@ guarded (or every other mutating one is) and nothing covers it.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 
 from app.review.findings import Severity
@@ -20,6 +21,11 @@ from app.review.rules.route_table import FileRoutes
 
 _MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE", "ANY"})
 _WORD = re.compile(r"[\w!?]++")
+_MIDDLEWARE = re.compile(
+    r"(?:middleware\.(?:use|insert_before|insert_after|insert|unshift)|add_middleware|\.use)"
+    r"[ \t(]*+(?:::)?([\w:.]++)"
+    r"|[\"']([\w.]++Middleware)[\"']"
+)
 
 
 def _match(
@@ -31,9 +37,28 @@ def _match(
     return found
 
 
+def _auth_middleware_added(change: Change) -> bool:
+    """Whether the change registers a middleware named for auth (Rails `config.middleware.use
+    AdminAuth`, Django `MIDDLEWARE`, FastAPI `add_middleware`, Express `app.use`)."""
+    judge = change.routes.judge
+    for g in change.reviewed:
+        if "iddleware" not in g.added_text and ".use(" not in g.added_text:
+            continue
+        for ln in g.diff.added_lines():
+            for m in _MIDDLEWARE.finditer(ln.text[:400]):
+                full = m.group(1) or m.group(2)
+                name = re.split(r"::|\.", full)[-1]
+                if judge.is_guard(name):
+                    return True
+    return False
+
+
 def _moved_elsewhere(change: Change, f: ChangedFile, routes: FileRoutes, name: str) -> bool:
-    """Whether an added line outside this file's routes names `name`: a router class, base
-    class, decorator or include_router that now carries the guard."""
+    """Whether an added line outside this file's routes names `name` (a router class, base
+    class, decorator or include_router that now carries the guard), or the change registers
+    an auth middleware."""
+    if _auth_middleware_added(change):
+        return True
     spans = [(r.start, r.end) for r in routes.head]
     for g in change.reviewed:
         if name not in g.added_text:
@@ -68,7 +93,7 @@ def guard_removed(change: Change, f: ChangedFile, routes: FileRoutes) -> Iterato
             if d not in b.decorators and not plain_decorator(d) and not judge.definition(d)
         ]
         for g in b.guards:
-            if g.name not in names:
+            if g.name not in names and g.scope != "inherited":
                 lost.setdefault((g.name, g.line), (g, []))[1].append(h)
                 if unknown:
                     swaps[(g.name, g.line)] = unknown[0]
@@ -104,27 +129,66 @@ def guard_removed(change: Change, f: ChangedFile, routes: FileRoutes) -> Iterato
         )
 
 
-def _covered(r: Route) -> bool:
-    return bool(r.guards or r.carriers)
+def _names(r: Route) -> set[str]:
+    """The guards of `r` as the convention counts them: each name, the object a member guard
+    hangs off (`UserAuth.isAdmin` and `UserAuth.isSignedIn` are both `UserAuth`), carriers."""
+    names = {g.name for g in r.guards} | {f"carrier:{c}" for c in r.carriers}
+    return names | {f"family:{g.name.split('.', 1)[0]}" for g in r.guards if "." in g.name}
 
 
-def _verdict(r: Route, siblings: list[Route]) -> Severity | None:
+def _carried(r: Route, siblings: list[Route]) -> bool:
+    """Whether an unknown carrier (a base class, a custom router out of sight) may guard `r`:
+    not when siblings sharing it still declare guards of their own."""
+    if not r.carriers:
+        return False
+    sharing = [s for s in siblings if set(r.carriers) <= set(s.carriers)]
+    return not any(g.scope == "route" for s in sharing for g in s.guards)
+
+
+def _convention(group: list[Route], refuted: frozenset[str] = frozenset()) -> int:
+    """How many routes of `group` carry its most common guard (the file's convention); the
+    `refuted` carriers (shown not to guard) do not count."""
+    counts = Counter(
+        n for s in group for n in _names(s) if not n.startswith("carrier:") or n[8:] not in refuted
+    )
+    return counts.most_common(1)[0][1] if counts else 0
+
+
+def _verdict(r: Route, siblings: list[Route], refuted: frozenset[str]) -> Severity | None:
     """How sure the siblings make us that `r` lacks a guard: a severity, or None for silence.
 
     Reads and writes are judged apart (an API often lets anyone read and only users write):
-    a new write is compared with the other writes, a new read with the other reads.
+    a new write is compared with the other writes, a new read with the other reads; and only
+    a guard the siblings share counts (two reads behind two unrelated checks set no rule).
     """
     writes = bool(r.methods & _MUTATING)
     same = [s for s in siblings if bool(s.methods & _MUTATING) == writes]
-    guarded = [s for s in same if _covered(s)]
-    if len(same) >= 2 and len(guarded) == len(same):
-        return Severity.MAJOR
-    if len(same) >= 2 and len(guarded) * 2 > len(same):
+    if len(same) >= 2:
+        shared = _convention(same, refuted)
+        if shared == len(same):
+            return Severity.MAJOR
+        if shared * 2 > len(same):
+            return Severity.MAJOR if writes else Severity.INFO
+        return None
+    shared = _convention(siblings, refuted) if len(siblings) >= 2 else 0
+    if shared == len(siblings) and shared:
         return Severity.MAJOR if writes else Severity.INFO
-    others = [s for s in siblings if _covered(s)]
-    if len(same) < 2 and len(siblings) >= 2 and len(others) == len(siblings):
-        return Severity.MAJOR if writes else Severity.INFO
+    if writes and shared * 2 > len(siblings):
+        return Severity.MAJOR  # the only write, among reads that mostly share a guard
     return None
+
+
+def _missing_shared(r: Route, siblings: list[Route]) -> list[Guard]:
+    """Guards every sibling (at least two) has and `r` lacks, when `r` has nothing else: a
+    new route behind part of the file's convention (`AuthGuard` without `HasPermissionGuard`)."""
+    if len(siblings) < 2 or r.carriers:
+        return []
+    shared = set.intersection(*[{g.name for g in s.guards} for s in siblings])
+    mine = {g.name for g in r.guards}
+    if not mine <= shared:
+        return []
+    example = {g.name: g for g in siblings[0].guards}
+    return [example[n] for n in sorted(shared - mine)]
 
 
 def unguarded(f: ChangedFile, routes: FileRoutes) -> Iterator[Report]:
@@ -133,13 +197,22 @@ def unguarded(f: ChangedFile, routes: FileRoutes) -> Iterator[Report]:
     for r in routes.head:
         if r.key in base_keys or (r.line not in routes.added and r.start not in routes.added):
             continue
-        if _covered(r) or r.opt_out or r.public or (r.static and not r.methods & _MUTATING):
-            continue  # guarded, public on purpose, or a read of nothing but static data
+        if r.opt_out or r.public or (r.static and not r.methods & _MUTATING):
+            continue  # public on purpose, or a read of nothing but static data
         siblings = [s for s in others if s is not r]
-        severity = _verdict(r, siblings)
+        # The convention is what the routes already there do: new routes the same change adds
+        # without a guard must not vouch for each other.
+        established = [s for s in siblings if s.key in base_keys]
+        siblings = established if len(established) >= 2 else siblings
+        if r.guards:
+            yield from _partly_guarded(f, r, siblings)
+            continue
+        if _carried(r, siblings):
+            continue
+        severity = _verdict(r, siblings, frozenset(r.carriers))
         if severity is None:
             continue
-        guarded = [s for s in siblings if _covered(s)]
+        guarded = [s for s in siblings if s.guards or s.carriers]
         names = [s.guards[0] for s in guarded if s.guards]
         common = max(names, key=lambda g: sum(1 for n in names if n.name == g.name), default=None)
         shown = quote(common.text if common else "a guard", 80)
@@ -159,3 +232,25 @@ def unguarded(f: ChangedFile, routes: FileRoutes) -> Iterator[Report]:
             severity=severity,
             type="question" if question else "evidence",
         )
+
+
+def _partly_guarded(f: ChangedFile, r: Route, siblings: list[Route]) -> Iterator[Report]:
+    missing = _missing_shared(r, siblings)
+    if not missing:
+        return
+    writes = bool(r.methods & _MUTATING)
+    names = ", ".join(f"`{g.name}`" for g in missing)
+    yield Report(
+        path=f.path,
+        key=f"{sorted(r.methods)}\0{r.path}\0{r.name}\0partial",
+        title=f"New route `{r.label}` lacks {names}, which every sibling route has",
+        evidence=f"All {len(siblings)} other routes in this file have {names} "
+        f"(e.g. `{quote(missing[0].text, 80)}`); `{r.label}` has only "
+        + ", ".join(f"`{g.name}`" for g in r.guards)
+        + ".",
+        recommendation=f"Add {names} to this route as its siblings do, or say next to it why "
+        "it needs less.",
+        lines=span(r.line),
+        severity=None if writes else Severity.INFO,
+        type="evidence" if writes else "question",
+    )

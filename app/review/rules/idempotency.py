@@ -14,7 +14,14 @@ from collections.abc import Iterator
 
 from app.review.findings import FindingType, Severity
 from app.review.rules.base import Change, ChangedFile, Report, Rule, RuleContext, quote, span
-from app.review.rules.payments import KEY, Hop, find_payment, provider_call, sdk_names
+from app.review.rules.payments import (
+    KEY,
+    Hop,
+    find_fulfilment,
+    find_payment,
+    provider_call,
+    sdk_names,
+)
 from app.review.rules.route_model import Route
 from app.review.rules.route_table import whole_head
 
@@ -87,7 +94,9 @@ def _whole(
     lines = head.split("\n")
     added = change.routes.added
     for r in routes:
+        extra = (r.handler,) if r.handler else ()
         if not (r.methods & _MUTATING):
+            yield from _fulfilment(change, f, lines, r, extra)
             continue
         new = r.line in added(f.path) or r.start in added(f.path)
         found = find_payment(
@@ -107,6 +116,8 @@ def _whole(
                 continue
             anchor = changed[0] if changed else Hop(f.path, r.line, lines[r.line - 1].strip())
             yield _report(change, route, anchor, hops[-1], True, skip)
+        elif fulfilment := list(_fulfilment(change, f, lines, r, extra)):
+            yield from fulfilment
         elif new:
             body = lines[r.start - 1 : r.end]
             if any(KEY.search(ln) for ln in body):
@@ -115,6 +126,40 @@ def _whole(
             if k is not None:
                 hop = Hop(f.path, r.start + k, body[k].strip())
                 yield _report(change, route, hop, hop, False, skip)
+
+
+def _fulfilment(
+    change: Change, f: ChangedFile, lines: list[str], r: Route, extra: tuple[str, ...]
+) -> Iterator[Report]:
+    """A webhook or payment callback that applies the payment (credits, a subscription, an
+    order) without remembering which event or session it already applied."""
+    found = find_fulfilment(f.path, lines, r.start - 1, r.end - 1, change.routes.defs, extra)
+    if found is None:
+        return
+    source, write = found
+    added = change.routes.added
+    new = r.line in added(f.path) or r.start in added(f.path)
+    # Only a new path to the payment read counts: editing what an old callback does is not
+    # the moment it became unsafe.
+    changed = [h for h in source if h.line in added(h.path)]
+    if not (new or changed):
+        return
+    changed += [h for h in write if h.line in added(h.path)]
+    anchor = write[-1] if write[-1].line in added(write[-1].path) or new else changed[-1]
+    route = f"{'/'.join(sorted(r.methods))} {r.path or r.name}".strip()
+    yield Report(
+        path=anchor.path,
+        key=f"{route}\0fulfil\0{write[-1].text}",
+        title=f"`{route}` applies a payment without remembering it was applied",
+        evidence=f"`{route}` reads a completed payment (`{quote(source[-1].text, 100)}`, "
+        f"{source[-1].path}:{source[-1].line}) and applies it (`{quote(write[-1].text, 100)}`, "
+        f"{write[-1].path}:{write[-1].line}) with no record of what was already applied: Stripe "
+        "delivers events at least once and a redirect can be replayed, so it applies twice.",
+        recommendation="Store the event id (or the Checkout Session id) under a unique "
+        "constraint before applying it, and skip ids already stored.",
+        lines=span(anchor.line),
+        severity=Severity.MINOR,
+    )
 
 
 def _hunks(change: Change, f: ChangedFile) -> Iterator[Report]:

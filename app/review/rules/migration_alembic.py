@@ -9,6 +9,7 @@ the old state in `existing_type=` / `existing_nullable=`, which tells a widening
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 
 from app.review.rules.migration_facts import VOLATILE_CALL, MigrationFacts, Op, RollbackIssue
 from app.review.rules.migration_python import (
@@ -73,6 +74,14 @@ class _Upgrade(ast.NodeVisitor):
         self.batch_tables: dict[str, str] = {}
         self.strings: dict[str, ast.expr] = {}  # `sql = """UPDATE …"""` for a later execute(sql)
         self.loop_depth = 0
+        self.autocommit_depth = 0  # inside `with op.get_context().autocommit_block():`
+
+    def _add(self, ops: list[Op]) -> None:
+        # CONCURRENTLY fails inside the revision's transaction unless in an autocommit block.
+        outside = self.autocommit_depth > 0
+        self.ops.extend(
+            replace(op, in_transaction=True) if op.concurrent and not outside else op for op in ops
+        )
 
     def visit_Assign(self, node: ast.Assign) -> None:
         target = node.targets[0] if len(node.targets) == 1 else None
@@ -81,13 +90,19 @@ class _Upgrade(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_With(self, node: ast.With) -> None:
+        autocommit = False
         for item in node.items:
             call = item.context_expr
             if isinstance(call, ast.Call) and callee(call) == "batch_alter_table":
                 table = string(arg(call, 0, "table_name"))
                 if table and isinstance(item.optional_vars, ast.Name):
                     self.batch_tables[item.optional_vars.id] = table
+            autocommit = autocommit or (
+                isinstance(call, ast.Call) and callee(call) == "autocommit_block"
+            )
+        self.autocommit_depth += autocommit
         self.generic_visit(node)
+        self.autocommit_depth -= autocommit
 
     def visit_For(self, node: ast.For) -> None:
         self.loop_depth += 1
@@ -104,12 +119,12 @@ class _Upgrade(ast.NodeVisitor):
             sql = arg(node, 0, "sqltext")
             if isinstance(sql, ast.Name):
                 sql = self.strings.get(sql.id)
-            self.ops.extend(embedded_sql(sql, line, self.loop_depth > 0))
+            self._add(embedded_sql(sql, line, self.loop_depth > 0))
             return
         batch = self.batch_tables.get(recv)
         if recv != "op" and batch is None:
             return
-        self.ops.extend(_op(node, name, batch, line, text))
+        self._add(_op(node, name, batch, line, text))
 
 
 def _op(node: ast.Call, name: str, batch: str | None, line: int, text: str) -> list[Op]:

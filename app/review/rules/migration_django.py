@@ -59,7 +59,11 @@ _GENERATED = frozenset({"AutoField", "BigAutoField", "SmallAutoField", "Generate
 
 def field_spec(field: ast.Call) -> FieldSpec:
     return FieldSpec(
-        callee(field), is_const(kw(field, "null"), True), number(kw(field, "max_length"))
+        callee(field),
+        is_const(kw(field, "null"), True),
+        number(kw(field, "max_length")),
+        unique=is_const(kw(field, "unique"), True),
+        db_index=is_const(kw(field, "db_index"), True),
     )
 
 
@@ -73,6 +77,20 @@ def has_implied_default(field: ast.Call) -> bool:
     if is_const(kw(field, "auto_now"), True) or is_const(kw(field, "auto_now_add"), True):
         return True
     return is_const(kw(field, "blank"), True) and name not in _NO_EMPTY_STRING
+
+
+def _atomic(tree: ast.Module) -> bool:
+    """Whether the migration runs in one transaction (Django's default; `atomic = False`)."""
+    for cls in tree.body:
+        if isinstance(cls, ast.ClassDef) and cls.name == "Migration":
+            for stmt in cls.body:
+                if (
+                    isinstance(stmt, ast.Assign)
+                    and any(isinstance(t, ast.Name) and t.id == "atomic" for t in stmt.targets)
+                    and is_const(stmt.value, False)
+                ):
+                    return False
+    return True
 
 
 def _operations(tree: ast.Module) -> Iterator[ast.Call]:
@@ -180,4 +198,5 @@ def django_facts(source: str, line_of: LineMap) -> MigrationFacts:
                 facts.rollback.append(
                     RollbackIssue(line, text, "missing", "RunPython without reverse_code")
                 )
+    facts.in_transaction(_atomic(tree))
     return facts

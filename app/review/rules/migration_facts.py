@@ -8,7 +8,7 @@ The migration rules then judge `Op`s without knowing which framework they came f
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 OpKind = Literal[
@@ -28,6 +28,7 @@ OpKind = Literal[
     "add_unique",
     "validate",  # VALIDATE CONSTRAINT: a NOT VALID check or key proven afterwards
     "alter_field",  # Django AlterField: judged against the model's old declaration
+    "reindex",
 ]
 
 
@@ -38,6 +39,8 @@ class FieldSpec:
     cls: str  # CharField, ForeignKey, …
     null: bool
     max_length: int | None = None
+    unique: bool = False
+    db_index: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class Op:
     column: str | None = None
     not_null: bool = False  # add_column
     has_default: bool = False  # add_column
-    concurrent: bool = False  # create_index, drop_index
+    concurrent: bool = False  # create_index, drop_index, reindex
     not_valid: bool = False  # add_fk, add_check
     filtered: bool = False  # update: has a WHERE (or .filter)
     batched: bool = False  # update: LIMIT, key ranges, a loop, in_batches…
@@ -58,6 +61,7 @@ class Op:
     unsure: bool = False  # the reader cannot tell whether it is a hazard (ask, do not assert)
     field: FieldSpec | None = None  # alter_field: the new declaration
     name: str | None = None  # create_index, drop_index: the index's name when stated
+    in_transaction: bool = False  # a CONCURRENTLY step the framework runs inside a transaction
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,10 @@ class MigrationFacts:
     ops: list[Op] = field(default_factory=list)
     rollback: list[RollbackIssue] = field(default_factory=list)
     parsed: bool = True  # False: the file could not be read as its language
+
+    def in_transaction(self, yes: bool) -> None:
+        """Mark the CONCURRENTLY steps as run inside a transaction (where they fail) or not."""
+        self.ops = [replace(op, in_transaction=yes) if op.concurrent else op for op in self.ops]
 
     def created_tables(self) -> set[str]:
         return {norm(op.table) for op in self.ops if op.kind == "create_table" and op.table}

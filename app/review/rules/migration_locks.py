@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from app.review.findings import Severity
 from app.review.rules.base import Change, Report, Rule, RuleContext, quote, span
-from app.review.rules.migration_ops import Check, ops, pg_report
+from app.review.rules.migration_ops import Check, migrations, ops, pg_report
 from app.review.rules.migration_read import PostgresHint
 
 _CREATE_FIX = (
@@ -27,15 +27,41 @@ _DROP_FIX = (
 )
 
 
+_WHAT = {"create_index": "created", "drop_index": "dropped", "reindex": "rebuilt"}
+
+
 def _index(change: Change, ctx: RuleContext) -> Iterator[Report]:
     pg = PostgresHint(change)
-    for f, op in ops(change, "create_index", "drop_index"):
+    for f, op in ops(change, "create_index", "drop_index", "reindex"):
         if op.concurrent:
             continue
-        if op.kind == "create_index":
-            yield pg_report(pg, f, op, "Index created without CONCURRENTLY", _CREATE_FIX)
-        else:
-            yield pg_report(pg, f, op, "Index dropped without CONCURRENTLY", _DROP_FIX)
+        fix = _DROP_FIX if op.kind == "drop_index" else _CREATE_FIX
+        yield pg_report(pg, f, op, f"Index {_WHAT[op.kind]} without CONCURRENTLY", fix)
+
+
+_NO_TRANSACTION_HOW = (
+    "Run it outside the migration's transaction: Alembic `with "
+    "op.get_context().autocommit_block():`; Django `atomic = False` on the Migration; Rails "
+    "`disable_ddl_transaction!`; Knex `exports.config = { transaction: false }`; TypeORM "
+    "`transaction = false`; plain SQL without BEGIN/COMMIT around it."
+)
+
+
+def _concurrently_in_transaction(change: Change, ctx: RuleContext) -> Iterator[Report]:
+    # Not limited to existing tables: the statement fails on a new table all the same.
+    for f, facts in migrations(change):
+        for op in facts.ops:
+            if op.concurrent and op.in_transaction:
+                yield Report(
+                    path=f.path,
+                    key=f"{op.kind}\0{op.text}",
+                    title="CONCURRENTLY inside the migration's transaction: it will fail",
+                    evidence=f"`{quote(op.text)}` runs inside the transaction the framework opens "
+                    'for this migration; PostgreSQL refuses it ("cannot run inside a transaction '
+                    'block") and the deploy stops.',
+                    recommendation=_NO_TRANSACTION_HOW,
+                    lines=span(op.line),
+                )
 
 
 def _foreign_key(change: Change, ctx: RuleContext) -> Iterator[Report]:
@@ -109,8 +135,15 @@ def _rule(id: str, doc: str, check: Check) -> Rule:
 RULES = (
     _rule(
         "migration-index-not-concurrent",
-        "An index on an existing table created or dropped without CONCURRENTLY (PostgreSQL).",
+        "An index on an existing table created, dropped or rebuilt without CONCURRENTLY "
+        "(PostgreSQL).",
         _index,
+    ),
+    _rule(
+        "migration-concurrently-in-transaction",
+        "CREATE/DROP INDEX CONCURRENTLY (or REINDEX) where the framework runs the migration in a "
+        "transaction, which PostgreSQL refuses.",
+        _concurrently_in_transaction,
     ),
     _rule(
         "migration-fk-not-valid",

@@ -30,7 +30,8 @@ def new_tables(change: Change) -> set[str]:
 
 
 def _resolve(change: Change, op: Op) -> list[Op]:
-    """What a Django AlterField does, given the field it replaces (nothing when unseen)."""
+    """What a Django AlterField does, given the field it replaces (nothing when unseen):
+    tighten NULL, change the type, add a unique constraint or an index."""
     if op.kind != "alter_field" or op.field is None or not op.table or not op.column:
         return [op]
     old = old_field(change, op.table, op.column)
@@ -46,6 +47,10 @@ def _resolve(change: Change, op: Op) -> list[Op]:
     )
     if old.cls != new.cls or shrinks:
         out.append(Op("alter_type", op.line, op.text, op.table, op.column))
+    if new.unique and not old.unique:
+        out.append(Op("add_unique", op.line, op.text, op.table, op.column))
+    elif new.db_index and not old.db_index:
+        out.append(Op("create_index", op.line, op.text, op.table, op.column))
     return out
 
 

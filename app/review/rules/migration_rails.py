@@ -29,6 +29,7 @@ _CHANGE_TABLE = re.compile(r"^(\s*+)change_table\s*+\(?\s*+" + _SYM)
 _EXECUTE = re.compile(
     r"^\s*+execute\s*+\(?\s*+(<<[~-]?['\"]?(\w+)['\"]?|[\"'](.*)[\"']\s*+\)?\s*+$)"
 )
+_NO_TRANSACTION = re.compile(r"^\s*disable_ddl_transaction!")
 _UPDATE_ALL = re.compile(r"\.update_all\s*\(")
 _NO_INDEX = re.compile(r"\bindex:\s*false")
 _CONCURRENTLY = "algorithm: :concurrently"
@@ -227,6 +228,8 @@ def rails_facts(lines: list[str], line_of: LineMap) -> MigrationFacts:
             if current == "change" and any(op.kind == "alter_type" for op in ops):
                 change_irreversible.append((line, text))
     _rollback(facts, defs, lines, line_of, change_irreversible, has_reversible)
+    # Each migration runs in a transaction unless the class says disable_ddl_transaction!.
+    facts.in_transaction(not any(_NO_TRANSACTION.match(raw) for raw in lines))
     return facts
 
 

@@ -1,5 +1,5 @@
-"""Knex-style JavaScript and TypeScript migrations (also TypeORM's `queryRunner.query`), read
-line by line (whole added files only)."""
+"""Knex-style JavaScript and TypeScript migrations (also TypeORM's `queryRunner.query` and
+Sequelize's `queryInterface`), read line by line (whole added files only)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from app.review.rules.migration_facts import (
     Op,
     RollbackIssue,
 )
+from app.review.rules.migration_sequelize import sequelize_ops
 from app.review.rules.migration_sql import sql_ops
 
 LineMap = Callable[[int], int]  # 0-based line index -> new-file line number
@@ -56,6 +57,7 @@ def _block(text: str, start: int) -> tuple[int, int]:
     return open_at + 1, len(text)
 
 
+_NO_TRANSACTION = re.compile(r"\btransaction\s*[:=]\s*false\b")
 _JS_SCHEMA = re.compile(r"\.(renameTable|dropTable|dropTableIfExists)\(\s*['\"`](\w+)")
 _JS_COLUMN = re.compile(r"\.\w+\(\s*['\"`](\w+)['\"`]")
 
@@ -134,4 +136,10 @@ def knex_facts(lines: list[str], line_of: LineMap) -> MigrationFacts:
     for m in _JS_STR_ARG.finditer(text, a, b):
         n = text.count("\n", 0, m.start())
         facts.ops.extend(sql_ops(m.group(2), _at(line_of(n))))
+    sequelize = "queryInterface" in text
+    if sequelize:
+        facts.ops.extend(sequelize_ops(text, a, b, lines, line_of))
+    # Knex (`config = { transaction: false }`) and TypeORM (`transaction = false`) run each
+    # migration in a transaction unless the file opts out; Sequelize's CLI does not.
+    facts.in_transaction(not sequelize and _NO_TRANSACTION.search(text) is None)
     return facts

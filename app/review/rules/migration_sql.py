@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 from app.review.rules.migration_facts import REWRITE_TYPE, VOLATILE_CALL, Op
 
@@ -205,44 +206,68 @@ def _update(flat: str, table: str, after: int, line: int, text: str, pg: bool) -
     )
 
 
+_REINDEX = re.compile(
+    rf"^REINDEX (?:\([^)]*\) )?(?:INDEX|TABLE|SCHEMA|DATABASE|SYSTEM) (CONCURRENTLY )?{_NAME}", re.I
+)
+_BEGIN = re.compile(r"^(?:BEGIN|START TRANSACTION)\b(?! ATOMIC)", re.I)
+_END = re.compile(r"^(?:COMMIT|END|ROLLBACK)\b", re.I)
+
+
+def _statement_ops(flat: str, line: int, text: str) -> list[Op]:
+    """The ops of one statement (whitespace collapsed, comments and strings blanked)."""
+    pg = bool(_PG_ONLY.search(flat))
+    if m := _CREATE_TABLE.match(flat):
+        return [Op("create_table", line, text, m.group(1), postgres=pg)]
+    if m := _CREATE_INDEX.match(flat):
+        concurrent, name = bool(m.group(1)), m.group(2)
+        return [
+            Op(
+                "create_index",
+                line,
+                text,
+                m.group(3),
+                concurrent=concurrent,
+                postgres=pg,
+                name=name,
+            )
+        ]
+    if m := _ALTER.match(flat):
+        return list(_alter_ops(m.group(1), flat, m.group(2), line, text))
+    if m := _UPDATE.match(flat):
+        return [_update(flat, m.group(1), m.start(2), line, text, pg)]
+    if flat[:5].upper() == "WITH " and (m := _CTE_UPDATE.search(flat)):
+        return [_update(flat, m.group(1), m.end(), line, text, pg)]
+    if (m := _DROP_INDEX.match(flat)) and not m.group(3):  # not MySQL's DROP INDEX … ON t
+        concurrent, name = bool(m.group(1)), m.group(2)
+        return [Op("drop_index", line, text, concurrent=concurrent, postgres=pg, name=name)]
+    if m := _REINDEX.match(flat):
+        return [Op("reindex", line, text, m.group(2), concurrent=bool(m.group(1)), postgres=True)]
+    if m := _DROP_TABLE.match(flat):
+        return [Op("drop_table", line, text, m.group(1), postgres=pg)]
+    if m := _RENAME_TABLE.match(flat):
+        return [Op("rename_table", line, text, m.group(1))]
+    return []
+
+
 def sql_ops(
     sql: str, line_of: Callable[[int], int], source_lines: list[str] | None = None
 ) -> list[Op]:
-    """Ops in `sql`; `line_of` maps a 0-based line within `sql` to a new-file line number."""
+    """Ops in `sql`; `line_of` maps a 0-based line within `sql` to a new-file line number.
+
+    A CONCURRENTLY step between an explicit BEGIN and COMMIT is marked `in_transaction`.
+    """
     raw_lines = source_lines if source_lines is not None else sql.split("\n")
     ops: list[Op] = []
+    in_transaction = False
     for index, stmt in statements(sql):
         flat = _WS.sub(" ", stmt)
-        line = line_of(index)
+        if _BEGIN.match(flat):
+            in_transaction = True
+            continue
+        if _END.match(flat):
+            in_transaction = False
+            continue
         text = raw_lines[index].strip() if index < len(raw_lines) else flat
-        pg = bool(_PG_ONLY.search(flat))
-        if m := _CREATE_TABLE.match(flat):
-            ops.append(Op("create_table", line, text, m.group(1), postgres=pg))
-        elif m := _CREATE_INDEX.match(flat):
-            ops.append(
-                Op(
-                    "create_index",
-                    line,
-                    text,
-                    m.group(3),
-                    concurrent=bool(m.group(1)),
-                    postgres=pg,
-                    name=m.group(2),
-                )
-            )
-        elif m := _ALTER.match(flat):
-            ops.extend(_alter_ops(m.group(1), flat, m.group(2), line, text))
-        elif m := _UPDATE.match(flat):
-            ops.append(_update(flat, m.group(1), m.start(2), line, text, pg))
-        elif flat[:5].upper() == "WITH " and (m := _CTE_UPDATE.search(flat)):
-            ops.append(_update(flat, m.group(1), m.end(), line, text, pg))
-        elif (m := _DROP_INDEX.match(flat)) and not m.group(3):  # MySQL's DROP INDEX … ON t
-            concurrent = bool(m.group(1))
-            ops.append(
-                Op("drop_index", line, text, concurrent=concurrent, postgres=pg, name=m.group(2))
-            )
-        elif m := _DROP_TABLE.match(flat):
-            ops.append(Op("drop_table", line, text, m.group(1), postgres=pg))
-        elif m := _RENAME_TABLE.match(flat):
-            ops.append(Op("rename_table", line, text, m.group(1)))
+        for op in _statement_ops(flat, line_of(index), text):
+            ops.append(replace(op, in_transaction=True) if in_transaction and op.concurrent else op)
     return ops

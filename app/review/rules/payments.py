@@ -11,7 +11,7 @@ when passed as a function (`run_in_threadpool(stripe.Charge.create, ...)`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -54,6 +54,21 @@ _CONSTRUCT = re.compile(
 )
 KEY = re.compile(r"idempoten|Idempotency-Key|PayPal-Request-Id|\brequest_?id\s*+[=:]", re.I)
 _CALL = re.compile(r"(?<!\w)(\w++)\s*+\(")
+# Calls too generic to follow by name: they are dict, list, string, ORM or logging methods far
+# more often than the project's functions of the same name.
+_GENERIC = frozenset(
+    (
+        *("get", "set", "items", "keys", "values", "append", "extend", "update", "pop"),
+        *("remove", "print", "len", "str", "int", "float", "bool", "dict", "list", "tuple"),
+        *("json", "jsonify", "format", "join", "split", "strip", "replace", "lower", "upper"),
+        *("find", "filter", "map", "all", "first", "last", "exists", "count", "sort", "sorted"),
+        *("range", "isinstance", "getattr", "setattr", "hasattr", "log", "info", "debug"),
+        *("warning", "error", "exception", "then", "catch", "push", "send", "status", "end"),
+        *("render", "redirect", "query", "execute", "fetchone", "fetchall", "commit", "close"),
+        *("open", "read", "write", "parse", "stringify", "toString", "require", "include"),
+        *("super", "new", "init", "__init__", "constructor"),
+    )
+)
 _MAX_HOPS = 3
 _MAX_DEFS = 40  # definitions read while following one endpoint's calls
 
@@ -110,6 +125,43 @@ class Hop:
     text: str
 
 
+def _walk(
+    path: str,
+    lines: Sequence[str],
+    start: int,
+    end: int,
+    defs: Mapping[str, Sequence[Definition]],
+    extra: Iterable[str] = (),
+) -> Iterator[_Item]:
+    """The endpoint `lines[start:end+1]` and the bodies it calls (breadth-first, up to
+    `_MAX_HOPS` calls deep and `_MAX_DEFS` bodies), each with the calls that lead to it and
+    whether an idempotency key was seen on the way."""
+    seen: set[tuple[str, int]] = set()
+    queue = [_Item(path, lines, start, end, [], False)]
+    read = 0
+    while queue and read < _MAX_DEFS:
+        item = queue.pop(0)
+        read += 1
+        body = item.lines[item.start : item.end + 1]
+        item.keyed = item.keyed or any(KEY.search(ln[:MAX_LINE]) for ln in body)
+        yield item
+        if len(item.hops) >= _MAX_HOPS:
+            continue
+        callees = [(n, item.start) for n in extra] if not item.hops else []
+        for k, ln in enumerate(body, start=item.start):
+            callees += [
+                (m.group(1), k) for m in _CALL.finditer(ln[:MAX_LINE]) if m.group(1) not in _GENERIC
+            ]
+        for name, k in callees:
+            for d in defs.get(name, ()):
+                inside = d.path == item.path and item.start <= d.start <= item.end
+                if (d.path, d.start) in seen or inside:
+                    continue
+                seen.add((d.path, d.start))
+                hop = Hop(item.path, k + 1, item.lines[k].strip())
+                queue.append(_Item(d.path, d.lines, d.start, d.end, [*item.hops, hop], item.keyed))
+
+
 def find_payment(
     path: str,
     lines: Sequence[str],
@@ -123,32 +175,58 @@ def find_payment(
 
     `extra` names functions the endpoint refers to without calling them (an Express handler).
     """
-    seen: set[tuple[str, int]] = set()
-    # breadth-first over (file, its lines, body span, calls so far, a key seen on the way)
-    queue = [_Item(path, lines, start, end, [], False)]
-    read = 0
-    while queue and read < _MAX_DEFS:
-        item = queue.pop(0)
-        read += 1
+    for item in _walk(path, lines, start, end, defs, extra):
         names = sdk_names("\n".join(item.lines))
-        body = item.lines[item.start : item.end + 1]
-        keyed = item.keyed or any(KEY.search(ln[:MAX_LINE]) for ln in body)
-        callees = [(n, item.start) for n in extra] if not item.hops else []
-        for k, ln in enumerate(body, start=item.start):
+        for k in range(item.start, item.end + 1):
             if provider_call(item.lines, k, names):
-                return [*item.hops, Hop(item.path, k + 1, ln.strip())], keyed
-            callees += [(m.group(1), k) for m in _CALL.finditer(ln[:MAX_LINE])]
-        if len(item.hops) >= _MAX_HOPS:
-            continue
-        for name, k in callees:
-            for d in defs.get(name, ()):
-                inside = d.path == item.path and item.start <= d.start <= item.end
-                if (d.path, d.start) in seen or inside:
-                    continue
-                seen.add((d.path, d.start))
-                hop = Hop(item.path, k + 1, item.lines[k].strip())
-                queue.append(_Item(d.path, d.lines, d.start, d.end, [*item.hops, hop], keyed))
+                return [*item.hops, Hop(item.path, k + 1, item.lines[k].strip())], item.keyed
     return None
+
+
+# Fulfilment: a handler that turns a completed payment into goods (a subscription, credits, an
+# order) when Stripe says so — a webhook event or a Checkout Session read back on a redirect.
+# Stripe redelivers events and a redirect can be replayed, so it must remember what it applied.
+_FULFIL_SOURCE = re.compile(
+    r"checkout\.(?:sessions|Session)\.retrieve|Webhook\.construct_event|webhooks\.constructEvent"
+    r"|Event\.construct_from|checkout\.session\.completed"
+)
+_WRITE = re.compile(
+    r"(?<!\w)(?:add|create|insert|credit|grant|fulfil|fulfill|provision|activate|increment)"
+    r"\w*+\s*+\(|\.create!?\(|\.save\("
+)
+_REMEMBERS = re.compile(
+    r"idempoten|already|processed|redeem|dedup|event\.id\b|event\[[\"']id[\"']\]"
+    r"|event\.get\([\"']id[\"']\)|session\.id\b|session\[[\"']id[\"']\]",
+    re.I,
+)
+
+
+def find_fulfilment(
+    path: str,
+    lines: Sequence[str],
+    start: int,
+    end: int,
+    defs: Mapping[str, Sequence[Definition]],
+    extra: Iterable[str] = (),
+) -> tuple[list[Hop], list[Hop]] | None:
+    """The calls to where the endpoint reads a completed payment (a webhook event, a Checkout
+    Session) and the calls to where it applies it, when nothing along the way remembers what
+    was applied (an event id, a redeemed flag); None otherwise."""
+    source: list[Hop] | None = None
+    write: list[Hop] | None = None
+    for item in _walk(path, lines, start, end, defs, extra):
+        for k in range(item.start, item.end + 1):
+            line = item.lines[k][:MAX_LINE]
+            if _REMEMBERS.search(line):
+                return None
+            here = [*item.hops, Hop(item.path, k + 1, line.strip())]
+            if source is None and _FULFIL_SOURCE.search(line):
+                source = here
+            elif source is not None and write is None and _WRITE.search(line):
+                write = here
+    if source is None or write is None:
+        return None
+    return source, write
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from app.review.diff import Diff
 from app.review.file_context import EMPTY, FileContext
 from app.review.findings import Finding
@@ -35,14 +37,22 @@ def run_rules(diff: Diff, ctx: RuleContext, files: FileContext = EMPTY) -> list[
     `files` holds the changed files' whole texts where they were gathered; without them the
     rules read the hunks alone.
     """
+    return [f for _, found in rule_steps(diff, ctx, files) for f in found]
+
+
+def rule_steps(
+    diff: Diff, ctx: RuleContext, files: FileContext = EMPTY
+) -> Iterator[tuple[str, list[Finding]]]:
+    """`run_rules` one rule at a time: each enabled rule's id and its new findings, as soon as
+    it has run. A review that runs out of time keeps what the rules before it found."""
     change = Change.build(diff, ctx.ignore, files)
     seen: set[str] = set()
-    out: list[Finding] = []
     for rule in ALL_RULES:
         if rule.id in ctx.disabled:
             continue
+        found = []
         for finding in rule.run(change, ctx):
             if finding.id not in seen:
                 seen.add(finding.id)
-                out.append(finding)
-    return out
+                found.append(finding)
+        yield rule.id, found

@@ -63,24 +63,59 @@ async def test_the_request_carries_persona_checklists_schema_and_numbered_diff()
     assert "hardcoded-secret" in user  # the rule findings are given as facts
 
 
-async def test_malformed_tool_input_gets_one_repair_turn_with_the_problems() -> None:
+async def test_an_invalid_finding_is_dropped_alone_with_a_note_and_no_repair_turn() -> None:
     fake = FakeAnthropic()
-    bad = answer(finding(severity="urgent"), finding(rule="made-up-rule"))
-    fake.enqueue(tool_answer(bad), tool_answer(answer(finding())))
+    bad = answer(
+        finding(severity="urgent"),
+        finding(rule="made-up-rule"),
+        finding(title="One extra key", lines="11", why="because"),
+        finding(title="Kept, range reversed", lines="12-10"),
+    )
+    fake.enqueue(tool_answer(bad))
 
     result = await review(fake)
 
-    assert result.outcome == "complete"
-    assert result.calls == 2
-    assert result.usage.output_tokens == 2 * 318
-    assert len(_llm(result.plan.findings)) == 1
+    assert (result.outcome, result.calls) == ("complete", 1)  # nothing missing: no repair
+    [kept] = _llm(result.plan.findings)  # type: ignore[misc]
+    assert (kept.title, kept.where.lines) == ("Kept, range reversed", "10-12")
+    assert result.plan.summary is not None
+    assert "Model answer, 3 invalid model finding(s) dropped: findings[0].severity" in (
+        result.plan.summary_body
+    )
+    assert "'made-up-rule' is not a checklist item id" in result.plan.summary_body
+
+
+async def test_a_missing_summary_is_asked_for_alone_and_the_findings_are_kept() -> None:
+    fake = FakeAnthropic()
+    first = answer(finding(title="First answer's finding"))
+    del first["summary"]
+    fake.enqueue(tool_answer(first), tool_answer(answer(summary="Now with a summary.")))
+
+    result = await review(fake)
+
+    assert (result.outcome, result.calls) == ("complete", 2)
+    assert [f.title for f in _llm(result.plan.findings)] == ["First answer's finding"]  # type: ignore[attr-defined]
+    assert result.plan.summary is not None
+    assert result.plan.summary.summary == "Now with a summary."
     repair = fake.bodies[1]["messages"]
     assert [m["role"] for m in repair] == ["user", "assistant", "user"]
     feedback = repair[2]["content"][0]
-    assert feedback["type"] == "tool_result"
-    assert feedback["is_error"] is True
-    assert "findings[0].severity" in feedback["content"]
-    assert "'made-up-rule' is not a checklist item id" in feedback["content"]
+    assert (feedback["type"], feedback["is_error"]) == ("tool_result", True)
+    assert "summary: missing or invalid; your findings were kept" in feedback["content"]
+
+
+async def test_no_summary_after_the_repair_keeps_the_findings_but_is_not_success() -> None:
+    fake = FakeAnthropic()
+    first = answer(finding(path=LEDGER, lines="11", title="Ledger finding", severity="minor"))
+    del first["summary"]
+    fake.enqueue(tool_answer(first), tool_answer({"findings": []}))
+
+    result = await review(fake, request(ledger_only()))
+
+    assert result.outcome == "unusable"
+    assert [f.title for f in _llm(result.plan.findings)] == ["Ledger finding"]  # type: ignore[attr-defined]
+    assert result.plan.conclusion == "neutral"
+    assert "no valid summary, also after a repair turn" in result.plan.check_title
 
 
 async def test_still_malformed_after_the_repair_means_rules_only_and_neutral() -> None:
@@ -93,8 +128,31 @@ async def test_still_malformed_after_the_repair_means_rules_only_and_neutral() -
     assert len(fake.requests) == 2
     assert _llm(result.plan.findings) == []
     assert result.plan.conclusion == "neutral"
-    assert "the model's answer was unusable" in result.plan.check_title
+    assert "the model gave no valid summary" in result.plan.check_title
     assert {n.path for n in result.plan.not_reviewed} == {LEDGER}
+    repair = fake.bodies[1]["messages"][2]["content"][0]
+    assert "findings: missing or not a list" in repair["content"]
+
+
+async def test_paths_with_diff_or_shell_prefixes_are_the_changed_file() -> None:
+    fake = FakeAnthropic()
+    fake.enqueue(
+        tool_answer(
+            answer(
+                finding(path=f"b/{ENDPOINT}", title="From a diff header"),
+                finding(path=f"./{ENDPOINT}", lines="11", title="From a shell"),
+                finding(path="b/app/nowhere.py", title="Invented"),
+            )
+        )
+    )
+
+    result = await review(fake)
+
+    got = {f.title: f.where.path for f in _llm(result.plan.findings)}  # type: ignore[attr-defined]
+    assert got == {"From a diff header": ENDPOINT, "From a shell": ENDPOINT}
+    assert "1 model finding(s) named files this pull request does not change" in (
+        result.plan.summary_body
+    )
 
 
 async def test_a_text_answer_without_the_tool_is_asked_again_through_the_tool() -> None:

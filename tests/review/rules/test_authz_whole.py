@@ -592,3 +592,198 @@ def test_a_guard_replaced_by_a_decorator_out_of_sight_is_a_question() -> None:
     )
     found = of(whole({"app/api/hints.py": base}, {"app/api/hints.py": plain}), REMOVED)
     assert [f.type for f in found] == ["evidence"]
+
+
+def test_a_new_route_with_only_part_of_the_shared_guards() -> None:
+    base = """
+    @Controller('watchlist')
+    export class WatchlistController {
+      @Delete(':symbol')
+      @HasPermission(permissions.deleteItem)
+      @UseGuards(AuthGuard('jwt'), HasPermissionGuard)
+      remove() {}
+
+      @Get()
+      @HasPermission(permissions.readItems)
+      @UseGuards(AuthGuard('jwt'), HasPermissionGuard)
+      list() {}
+    }
+    """
+    head = base.replace(
+        "  @Get()\n",
+        "  @Post()\n  @HasPermission(permissions.createItem)\n  @UseGuards(AuthGuard('jwt'))\n"
+        "  create() {}\n\n  @Get()\n",
+    )
+    path = "src/watchlist/watchlist.controller.ts"
+    found = of(whole({path: base}, {path: head}), UNGUARDED)
+    assert [(f.where.lines, f.title) for f in found] == [
+        (
+            "8",
+            "New route `POST WatchlistController.create` lacks `HasPermissionGuard`, "
+            "which every sibling route has",
+        )
+    ]
+    other = head.replace(
+        "@UseGuards(AuthGuard('jwt'))\n  create", "@UseGuards(ApiKeyGuard)\n  create"
+    )
+    assert of(whole({path: base}, {path: other}), UNGUARDED) == []
+
+
+def test_an_unknown_base_class_does_not_cover_what_its_siblings_guard_themselves() -> None:
+    base = """
+    class AttributeResource(resources.ResourceMixin, Resource):
+        @login_required
+        def get(self, sketch_id):
+            return 1
+
+        @login_required
+        def post(self, sketch_id):
+            return 2
+    """
+    head = base + "\n        def delete(self, sketch_id):\n            return 3\n"
+    found = of(whole({"app/api/attribute.py": base}, {"app/api/attribute.py": head}), UNGUARDED)
+    assert [f.title for f in found] == [
+        "New route `DELETE AttributeResource.delete` has no auth guard; its siblings do"
+    ]
+
+
+def test_a_guard_moved_into_a_registered_auth_middleware_is_a_move() -> None:
+    base = """
+    class ApplicationController < ActionController::Base
+      before_action :require_auth_for_admin
+      before_action :set_locale
+
+      def index
+      end
+
+      def show
+      end
+    end
+    """
+    head = base.replace("  before_action :require_auth_for_admin\n", "")
+    path = "app/controllers/application_controller.rb"
+    config = "module App\n  class Application\n"
+    config += "    config.middleware.use ::App::Middleware::AdminAuth\n  end\nend\n"
+    found = whole(
+        {path: base, "config/application.rb": "module App\nend\n"},
+        {path: head, "config/application.rb": config},
+    )
+    assert _rules(found) == []
+    assert _rules(whole({path: base}, {path: head})) == [REMOVED]
+
+
+def test_the_same_opt_out_line_in_two_classes_is_two_findings() -> None:
+    base = """
+    class FeedsViewSet(viewsets.ModelViewSet):
+        permission_classes = [
+            permissions.IsAuthenticated
+        ]
+
+
+    class SourcesViewSet(viewsets.ModelViewSet):
+        permission_classes = [
+            permissions.IsAuthenticated
+        ]
+    """
+    head = base.replace("permissions.IsAuthenticated", "permissions.AllowAny")
+    found = of(whole({"app/sources/api.py": base}, {"app/sources/api.py": head}), OPT_OUT)
+    assert [f.where.lines for f in found] == ["3", "9"]
+
+
+def test_reads_behind_unrelated_checks_set_no_convention() -> None:
+    base = """
+    @app.route("/viewUser")
+    @jwt_or_session_token_required
+    def view_user():
+        return 1
+
+
+    @app.route("/get_organization")
+    @valid_api_key_required
+    def get_organization():
+        return 2
+    """
+    head = (
+        base
+        + '\n\n@app.route("/<organization_name>")\ndef org_page(organization_name):\n    return 3\n'
+    )
+    assert _rules(whole({"backend/app.py": base}, {"backend/app.py": head})) == []
+
+
+def test_new_unguarded_routes_do_not_vouch_for_each_other() -> None:
+    base = """
+    @Controller('posts')
+    export class PostController {
+      @Post()
+      @Auth([RoleType.USER])
+      create() {}
+
+      @Get()
+      @Auth([RoleType.USER])
+      list() {}
+    }
+    """
+    head = base.rstrip().removesuffix("}") + (
+        "\n  @Put(':id')\n  update() {}\n\n  @Delete(':id')\n  remove() {}\n}\n"
+    )
+    path = "src/post/post.controller.ts"
+    found = of(whole({path: base}, {path: head}), UNGUARDED)
+    assert [f.title for f in found] == [
+        "New route `PUT :id` has no auth guard; its siblings do",
+        "New route `DELETE :id` has no auth guard; its siblings do",
+    ]
+
+
+def test_the_only_write_among_reads_that_mostly_share_a_guard() -> None:
+    base = """
+    @Controller('users')
+    export class UserController {
+      @UseGuards(JwtAuthGuard)
+      @Get('me')
+      me() {}
+
+      @UseGuards(JwtAuthGuard)
+      @Get()
+      list() {}
+
+      @Get(':id')
+      one() {}
+    }
+    """
+    head = base.rstrip().removesuffix("}") + "\n  @Patch(':id')\n  update() {}\n}\n"
+    path = "src/user/user.controller.ts"
+    found = of(whole({path: base}, {path: head}), UNGUARDED)
+    assert [f.title for f in found] == ["New route `PATCH :id` has no auth guard; its siblings do"]
+
+
+def test_member_guards_of_one_object_are_one_convention() -> None:
+    base = (
+        "router.get('/semesters', UserAuth.isSignedIn, list);\n"
+        "router.get('/archive', UserAuth.isAdmin, archive);\n"
+        "router.get('/feedback', UserAuth.isCoachOrAdmin, feedback);\n"
+    )
+    head = base + "router.get('/summary', (req, res) => res.json(summarise(req.query)));\n"
+    found = of(whole({"src/routes/db.js": base}, {"src/routes/db.js": head}), UNGUARDED)
+    assert [f.where.lines for f in found] == ["4"]
+
+
+def test_dropping_a_skip_of_an_inherited_filter_removes_no_guard() -> None:
+    base = """
+    class PagesController < ApplicationController
+      skip_before_action :authenticate_user!, only: %i[early_access]
+
+      def dashboard
+      end
+
+      def early_access
+      end
+    end
+    """
+    head = base.replace("  skip_before_action :authenticate_user!, only: %i[early_access]\n", "")
+    path = "app/controllers/pages_controller.rb"
+    assert _rules(whole({path: base}, {path: head})) == []
+
+
+def test_an_empty_dependencies_list_outside_a_route_is_no_opt_out() -> None:
+    text = "class GemInfo\n  def deps\n    dependencies = []\n  end\nend\n"
+    assert _rules(whole({}, {"app/models/gem_info.rb": text})) == []

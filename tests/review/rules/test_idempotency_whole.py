@@ -194,3 +194,52 @@ def test_calls_that_move_no_money_are_silent() -> None:
         "    )\n"
     )
     assert [f.where.lines for f in of(whole({}, {"app/api/pay.py": multi}), RULE)] == ["3"]
+
+
+WEBHOOK = """
+@payments_bp.post("/webhook")
+def stripe_webhook():
+    event = stripe.Webhook.construct_event(request.data, signature, secret)
+    _handle(event)
+    return "", 200
+
+
+def _handle(event):
+    if event["type"] == "checkout.session.completed":
+        add_purchased_credits(event["data"]["object"]["metadata"]["user_id"], 100)
+"""
+
+
+def test_a_webhook_that_applies_payments_without_remembering_events() -> None:
+    found = of(whole({}, {"app/payments/handler.py": WEBHOOK}), RULE)
+    assert [(f.where.lines, f.severity) for f in found] == [("10", Severity.MINOR)]
+    remembered = WEBHOOK.replace(
+        "    _handle(event)\n",
+        "    if already_processed(event['id']):\n        return '', 200\n    _handle(event)\n",
+    )
+    assert of(whole({}, {"app/payments/handler.py": remembered}), RULE) == []
+
+
+def test_a_checkout_callback_that_creates_a_subscription_each_time() -> None:
+    controller = """
+    @Controller('subscription')
+    export class SubscriptionController {
+      @Get('stripe/callback')
+      public async stripeCallback(@Req() req, @Res() res) {
+        await this.subscriptionService.createSubscription(req.query.checkoutSessionId);
+        res.redirect('/account');
+      }
+    }
+    """
+    service = """
+    @Injectable()
+    export class SubscriptionService {
+      public async createSubscription(aCheckoutSessionId: string) {
+        const session = await this.stripe.checkout.sessions.retrieve(aCheckoutSessionId);
+        await this.prisma.subscription.create({ data: { userId: session.client_reference_id } });
+      }
+    }
+    """
+    files = {"src/subscription.controller.ts": controller, "src/subscription.service.ts": service}
+    found = of(whole({}, files), RULE)
+    assert [(f.where.path, f.where.lines) for f in found] == [("src/subscription.service.ts", "5")]

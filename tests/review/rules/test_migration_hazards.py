@@ -223,6 +223,7 @@ def test_alembic_index_drop_rename_volatile_and_constraints() -> None:
         "    op.create_unique_constraint('uq_ref', 'orders', ['ref'])"
     )
     assert rules(alembic(body)) == [
+        ("migration-concurrently-in-transaction", "7"),  # no autocommit_block
         ("migration-constraint-lock", "11"),
         ("migration-constraint-lock", "12"),
         ("migration-index-not-concurrent", "6"),
@@ -294,6 +295,7 @@ def test_django_index_rename_and_constraints() -> None:
         )
     )
     assert rules(found) == [
+        ("migration-concurrently-in-transaction", "8"),  # the migration is atomic
         ("migration-constraint-lock", "10"),
         ("migration-index-not-concurrent", "7"),
         ("migration-rename", "9"),
@@ -324,6 +326,7 @@ def test_rails_index_removal_type_change_and_rename() -> None:
         "add_reference :orders, :shop, index: false"
     )
     assert rules(found) == [
+        ("migration-concurrently-in-transaction", "4"),  # no disable_ddl_transaction!
         ("migration-index-not-concurrent", "3"),
         ("migration-index-not-concurrent", "6"),
         ("migration-rename", "5"),
@@ -492,3 +495,79 @@ def test_comment_only_edit_is_fine_even_without_the_files() -> None:
         "-CREATE TABLE f (id int);\n+CREATE TABLE f (id bigint);\n",
     )
     assert of(review(real), "applied-migration-edited")
+
+
+def _typeorm(opt_out: str) -> str:
+    return added(
+        "src/migrations/1700000000001-Idx.ts",
+        "export class Idx1700000000001 implements MigrationInterface {\n"
+        f"{opt_out}"
+        "  public async up(q: QueryRunner): Promise<void> {\n"
+        '    await q.query(`CREATE INDEX CONCURRENTLY "ix" ON "user" ("e")`);\n'
+        "  }\n"
+        "  public async down(q: QueryRunner): Promise<void> {\n"
+        '    await q.query(`DROP INDEX CONCURRENTLY "ix"`);\n'
+        "  }\n}\n",
+    )
+
+
+def test_concurrently_inside_the_frameworks_transaction_fails() -> None:
+    outside = (
+        "    with op.get_context().autocommit_block():\n"
+        "        op.create_index('ix_e', 'users', ['e'], postgresql_concurrently=True)"
+    )
+    assert rules(alembic(outside)) == []
+    inside = "    op.execute('CREATE INDEX CONCURRENTLY ix_e ON users (e)')"
+    assert rules(alembic(inside)) == [("migration-concurrently-in-transaction", "6")]
+    rails_ok = added(
+        RAILS,
+        "class Idx < ActiveRecord::Migration[7.1]\n  disable_ddl_transaction!\n\n"
+        "  def change\n    add_index :users, :email, algorithm: :concurrently\n  end\nend\n",
+    )
+    assert rules(review(rails_ok)) == []
+    body = "CREATE INDEX CONCURRENTLY ix_e ON users (e);"
+    assert rules(sql(body)) == []
+    wrapped = sql(f"BEGIN;\n{body}\nCOMMIT;\nREINDEX INDEX ix_f;")
+    assert rules(wrapped) == [
+        ("migration-concurrently-in-transaction", "2"),
+        ("migration-index-not-concurrent", "4"),
+    ]
+    assert rules(review(_typeorm("  public transaction = false;\n"))) == []
+    assert rules(review(_typeorm(""))) == [("migration-concurrently-in-transaction", "3")]
+
+
+# ---- Sequelize
+
+
+def test_sequelize_query_interface_calls() -> None:
+    found = review(
+        added(
+            "migrations/20240101120000-change-users.js",
+            "module.exports = {\n"
+            "  up: async (queryInterface, Sequelize) => {\n"
+            "    await queryInterface.addColumn('Users', 'role', {\n"
+            "      type: Sequelize.STRING,\n"
+            "      allowNull: false,\n"
+            "    });\n"
+            "    await queryInterface.addColumn('Users', 'nick', { type: Sequelize.STRING });\n"
+            "    await queryInterface.renameColumn('Users', 'name', 'fullName');\n"
+            "    await queryInterface.addIndex('Users', ['email'], { concurrently: true });\n"
+            "    await queryInterface.removeIndex('Users', 'users_name');\n"
+            "    await queryInterface.changeColumn('Users', 'age', {\n"
+            "      type: Sequelize.BIGINT,\n"
+            "      allowNull: false,\n"
+            "    });\n"
+            "  },\n"
+            "  down: async (queryInterface) => {\n"
+            "    await queryInterface.removeColumn('Users', 'role');\n"
+            "  },\n"
+            "};\n",
+        )
+    )
+    assert rules(found) == [
+        ("migration-column-type-change", "11"),
+        ("migration-index-not-concurrent", "10"),
+        ("migration-not-null-without-default", "3"),
+        ("migration-rename", "8"),
+        ("migration-set-not-null", "11"),
+    ]
