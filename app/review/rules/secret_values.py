@@ -43,9 +43,10 @@ _PLACEHOLDER_WORDS = re.compile(
     re.IGNORECASE,
 )
 # A value made of lowercase words (`my-ultra-long-secret`) is a memorable phrase or a name.
-_WORDS = re.compile(r"[a-z]++(?:[-_. ][a-z]++)++")
+# Each begins where a run begins (the look-behind), so a search never rescans one run per start.
+_WORDS = re.compile(r"(?<![a-z])[a-z]++(?:[-_. ][a-z]++)++")
 # References, not literals: a dotted name (`settings.SECRET`), a constant's name.
-_REFERENCE = re.compile(r"[A-Za-z_]\w*+(?:\.[A-Za-z_]\w*+)++|[A-Z][A-Z0-9_]++")
+_REFERENCE = re.compile(r"(?<![\w.])(?:[A-Za-z_]\w*+(?:\.[A-Za-z_]\w*+)++|[A-Z][A-Z0-9_]++)")
 _UNQUOTED_OK = re.compile(
     r"(?:^|/)\.env(?:\.[\w-]+)?$|\.(?:env|ini|cfg|conf|properties|ya?ml|toml)$", re.IGNORECASE
 )

@@ -66,8 +66,10 @@ _PATTERNS = (
     _Pattern(
         "OpenAI API key",
         re.compile(
-            r"\b(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}T3BlbkFJ[A-Za-z0-9_-]{16,}"
-            r"|sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,})"
+            # A key starts where a run of key characters starts, never inside one: a run of
+            # "sk-sk-sk-..." is then one candidate, not one per "sk-" each rescanning the rest.
+            r"(?<![A-Za-z0-9_-])(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}T3BlbkFJ"
+            r"[A-Za-z0-9_-]{16,}|sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,})"
         ),
         1,
     ),
@@ -141,15 +143,21 @@ def _redact_line(text: str, hits: list[tuple[str, str]]) -> str:
     return text
 
 
+# Key material right after the header, on the header's line ("\n"-joined PEM) or the next.
+_PEM_INLINE = re.compile(r"KEY-----(?:\\n|\s*+)[A-Za-z0-9+/]{40}")
+# A line of base64 key material, perhaps quoted, perhaps ending in a literal "\n". Each part is
+# possessive: the body keeps the "n"s it shares with the tail (giving them back, one at a time,
+# made this quadratic on a long line of "n"s), which changes no answer of the fullmatch.
+_PEM_BODY = re.compile(r"[\s\"']*+[A-Za-z0-9+/=]{40,}+[\s\"',\\n]*+")
+
+
 def _pem_has_body(f: ChangedFile, index: int, text: str) -> bool:
     """A PEM header followed by key material, not a string compared against."""
-    if re.search(r"KEY-----(\\n|\s*\n?)[A-Za-z0-9+/]{40,}", text):
+    if _PEM_INLINE.search(text):
         return True
-    lines = f.visible
-    for ln in lines[index + 1 : index + 3]:
-        if re.fullmatch(r"[\s\"']*[A-Za-z0-9+/=]{40,}[\s\"',\\n]*", ln.text):
-            return True
-    return False
+    whole = {ln.new_no: ln.text for ln in f.long_lines if ln.kind != "removed"}
+    lines = f.visible[index + 1 : index + 3]
+    return any(_PEM_BODY.fullmatch(whole.get(ln.new_no, ln.text)) for ln in lines)
 
 
 def _may_hold_secret(text: str) -> bool:
@@ -204,17 +212,25 @@ _GENERIC = "hard-coded credential"
 
 
 def _scan(f: ChangedFile) -> Iterator[Report]:
+    # Lines the rules see cut to a window are scanned whole here: every pattern is linear,
+    # and a key at the end of a minified line leaks all the same.
+    long = {ln.new_no: ln for ln in f.long_lines if ln.kind != "removed"}
     in_test = f.kind.kind == "test"
     # Tests, fixtures, examples, templates and docs hold samples: only a private key there is
     # worth a question, and only in tests (an example's demo key pair protects nothing).
     sample = in_test or is_sample_file(f.path)
-    provider = _may_hold_secret(f.added_text)
+    provider = _may_hold_secret(f.added_text) or any(
+        _may_hold_secret(ln.text) for ln in long.values()
+    )
+    # The generic reading looks only at the start of a line (secret_values.WINDOW), which the
+    # rules' window already holds.
     generic = not sample and _may_hold_generic(f.added_text)
     if not provider and not generic:
         return
     dev_key = sample or is_dev_only_key_file(f.path)
     seen: set[str] = set()  # generic values already reported in this file
-    for index, ln in enumerate(f.visible):
+    for index, cut in enumerate(f.visible):
+        ln = long.get(cut.new_no, cut)
         if ln.kind != "added" or ln.new_no is None:
             continue
         hits: list[tuple[str, str]] = []
