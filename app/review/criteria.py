@@ -20,11 +20,12 @@ MAX_CRITERION_CHARS = 500
 _CRITERIA_TITLES = frozenset({"acceptance criteria", "ac", "definition of done"})
 _PSEUDO_LEVEL = 7  # a bold line or a `Label:` line: below every Markdown heading
 _MAX_DEPTH = 8  # nested lists deeper than this are folded into the eighth level
-_BOLD = re.compile(r"^[ \t]*(\*\*|__)(.+?)\1[ \t]*:?[ \t]*$")
+# Whitespace runs are possessive: `[ \t]*:?[ \t]*` could split one run many ways.
+_BOLD = re.compile(r"^[ \t]*+(\*\*|__)(.+?)\1[ \t]*+:?[ \t]*+$")
 _LABEL = re.compile(r"^[ \t]*([^\s#>*+\-|][^:]{0,60}):[ \t]*$")
-_LIST_ITEM = re.compile(r"^([ \t]*)(?:[-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$")
+_LIST_ITEM = re.compile(r"^([ \t]*+)(?:[-*+]|\d{1,9}[.)])(?:[ \t]++(.*))?$")
 _CHECKBOX = re.compile(r"^\[[ xX]\](?:[ \t]+|$)")
-_BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+_BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*+\1){2,}+[ \t]*+$")
 
 
 @dataclass(slots=True)

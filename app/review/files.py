@@ -172,37 +172,62 @@ def _default_reason(path: str) -> str | None:
     return None
 
 
+def _segment_regex(segment: str) -> re.Pattern[str]:
+    """One path segment's glob (`*`, `?`, literals) as a regex for `fullmatch`.
+
+    As `fnmatch` does: every `*` but the last takes the next literal chunk at its first
+    occurrence, atomically (the earliest is always as good as a later one, since a `*` follows
+    it), so a name is read in linear time however many stars the glob has.
+    """
+
+    def chunk(text: str) -> str:
+        return "".join("." if ch == "?" else re.escape(ch) for ch in text)
+
+    chunks = re.split(r"\*+", segment)
+    if len(chunks) == 1:
+        body = chunk(segment)
+    else:
+        middle = "".join(f"(?>.*?{chunk(c)})" for c in chunks[1:-1])
+        body = f"{chunk(chunks[0])}{middle}.*{chunk(chunks[-1])}"
+    return re.compile(body, re.DOTALL)
+
+
+_ANY_DEPTH = None  # a `**` segment: any number of path segments
+
+
 @lru_cache(maxsize=512)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
+def _glob_parts(pattern: str) -> tuple[re.Pattern[str] | None, ...]:
+    """The glob, segment by segment: a regex per segment, None for `**`."""
     anchored = "/" in pattern.rstrip("/")
-    pattern = pattern.strip("/")
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    body = "".join(out)
-    prefix = "" if anchored else "(?:.*/)?"
-    # A pattern naming a directory also covers everything below it.
-    return re.compile(f"^{prefix}{body}(?:/.*)?$")
+    parts: list[re.Pattern[str] | None] = [] if anchored else [_ANY_DEPTH]
+    for segment in pattern.strip("/").split("/"):
+        if segment != "**":
+            parts.append(_segment_regex(segment))
+        elif not parts or parts[-1] is not _ANY_DEPTH:  # `**/**` is `**`
+            parts.append(_ANY_DEPTH)
+    return tuple(parts)
 
 
 def match_glob(path: str, pattern: str) -> bool:
-    """gitignore-style match of a repository-relative path against one glob."""
-    return bool(_glob_regex(pattern).match(path.lstrip("/")))
+    """gitignore-style match of a repository-relative path against one glob.
+
+    Matched segment by segment, keeping the set of path positions the glob so far can reach:
+    linear in the path for any glob (one regex with a `(?:.*/)?` per `**` backtracked
+    polynomially on a long path). A glob naming a directory covers everything below it; a
+    trailing `**` needs at least one segment below.
+    """
+    names = path.lstrip("/").split("/")
+    parts = _glob_parts(pattern)
+    reach = [0]  # path segments consumed, ascending
+    for k, part in enumerate(parts):
+        if part is _ANY_DEPTH:
+            start = reach[0] + (1 if k == len(parts) - 1 else 0)
+            reach = list(range(start, len(names) + 1))
+        else:
+            reach = [j + 1 for j in reach if j < len(names) and part.fullmatch(names[j])]
+        if not reach:
+            return False
+    return True
 
 
 def ignored_reason(path: str, extra_ignore: Sequence[str] = ()) -> str | None:
@@ -240,7 +265,8 @@ _RAILS = re.compile(r"(^|/)db/migrate/\d+_[^/]*\.rb$")  # also a stray "x.rb.rb"
 _PRISMA = re.compile(r"(^|/)migrations/[^/]+/migration\.sql$")
 _DJANGO = re.compile(r"(^|/)migrations/\d{4}_\w+\.py$")
 _ALEMBIC = re.compile(r"(^|/)(alembic|migrations|migration)/versions/(?!__init__\.py$)[^/]+\.py$")
-_LIQUIBASE = re.compile(r"(^|/)[^/]*changelog[^/]*\.(xml|ya?ml|json|sql)$|(^|/)changelogs?/")
+# Atomic: the name is searched once for "changelog", not once per way of splitting it.
+_LIQUIBASE = re.compile(r"(^|/)(?>[^/]*changelog)[^/]*\.(xml|ya?ml|json|sql)$|(^|/)changelogs?/")
 _JS_MIGRATION = re.compile(r"(^|/)migrations?/[^/]+\.[cm]?[jt]s$")
 _SQL_MIGRATION = re.compile(r"(^|/)(migrations?|migrate|db|database|schema)/.*\.sql$")
 

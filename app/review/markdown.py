@@ -10,7 +10,8 @@ from collections.abc import Sequence
 
 # The closing `#` run is stripped in Python: a lazy `(.*?)` before an optional `[ \t]+#+`
 # backtracks quadratically over a long run of blanks (a 60k-character heading took minutes).
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*))?$")
+# `[ \t]++`: the blank run before the title is not given back to `.*` one character at a time.
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]++(.*))?$")
 _FENCE = re.compile(r"^[ \t]*(?:>[ \t]*)*(`{3,}|~{3,})")
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from app.review.untrusted import neutralize
+
 SUMMARY_MARKER = "<!-- backend-review:summary -->"
 REVIEW_MARKER = "<!-- backend-review:review -->"
 
 _ID = r"[A-Za-z0-9_-]{1,64}"
 _FINDING = re.compile(rf"<!-- backend-review:finding ({_ID}) -->")
-_FINDINGS = re.compile(rf"<!-- backend-review:findings ({_ID}(?: {_ID})*) -->")
+_FINDINGS = re.compile(rf"<!-- backend-review:findings ({_ID}+(?: {_ID}+)*) -->")
 
 
 def finding_marker(finding_id: str) -> str:
@@ -51,5 +53,6 @@ def is_summary(body: str) -> bool:
 
 
 def defuse(text: str) -> str:
-    """Make untrusted text unable to forge a marker: `<!--` is shown, never hidden."""
-    return text.replace("<!--", "&lt;!--")
+    """Untrusted text as it may be posted: unable to forge a marker (`<!--` is shown, never
+    hidden), mention anyone, embed an image or raw HTML (see app.review.untrusted)."""
+    return neutralize(text)

@@ -196,7 +196,11 @@ _BR_CLASS = re.compile(r"(?:[\w ]{0,60}?)\bclass[ \t]++([A-Za-z_$][\w$]*+)")
 _BR_FUNCTION = re.compile(r"(?:[\w ]{0,60}?)\bfunction\b[ \t*]*+([A-Za-z_$][\w$]*+)?")
 _BR_ARROW_NAME = re.compile(r"(?:export[ \t]++)?(?:const|let|var)[ \t]++([A-Za-z_$][\w$]*+)")
 _BR_PROPERTY = re.compile(r"([A-Za-z_$][\w$]*+)[ \t]*+[:=]")
-_BR_ROUTE = re.compile(r"([A-Za-z_$][\w$]*+)\.(get|post|put|patch|delete|all|use|route)[ \t]*+\(")
+# Searched: a name starts only where an identifier starts, or every start inside a long
+# identifier rescans the rest of it.
+_BR_ROUTE = re.compile(
+    r"(?<![\w$])([A-Za-z_$][\w$]*+)\.(get|post|put|patch|delete|all|use|route)[ \t]*+\("
+)
 _BR_METHOD = re.compile(
     r"(?:(?:public|private|protected|static|async|readonly|override|get|set|abstract)[ \t]++)*+"
     r"\*?([A-Za-z_$][\w$]*+)[ \t]*+(?:<[^<>()]{0,100}+>)?+[ \t]*+\("

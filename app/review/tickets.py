@@ -66,8 +66,8 @@ def _words(words: Sequence[str]) -> str:
 
 
 # `Fixes [ENG-1](https://linear.app/...)`: the link's text may follow the word.
-_MAGIC = re.compile(rf"(?<!\w)({_words(MAGIC_WORDS)})[ \t]*:?[ \t]*\[?", re.IGNORECASE)
-_UNLINK = re.compile(rf"(?<!\w)({_words(UNLINK_WORDS)})[ \t]*:?[ \t]*", re.IGNORECASE)
+_MAGIC = re.compile(rf"(?<!\w)({_words(MAGIC_WORDS)})[ \t]*+:?[ \t]*+\[?", re.IGNORECASE)
+_UNLINK = re.compile(rf"(?<!\w)({_words(UNLINK_WORDS)})[ \t]*+:?[ \t]*+", re.IGNORECASE)
 # Between two identifiers of one list: `Fixes ENG-1, ENG-2 and ENG-3` (on one line).
 _LIST_GAP = re.compile(r"[ \t]*(?:,[ \t]*(?:and[ \t]+)?|&[ \t]*|and[ \t]+)?", re.IGNORECASE)
 _INLINE_CODE = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)

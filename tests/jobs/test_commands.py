@@ -133,7 +133,7 @@ async def test_ignore_dismisses_a_finding_and_the_gate_follows(w: World) -> None
     assert checks[-1].conclusion == "success"
     summary = next(c for c in w.github.issue_comments_on(w.repo, pr.number) if "summary" in c.body)
     assert (
-        f"`{finding_id}` Entry written without a transaction — by @maintainer on "
+        f"`{finding_id}` Entry written without a transaction — by @\u200bmaintainer on "
         "2026-11-22 12:00 UTC: ok" in summary.body
     )
     assert len(w.llm.requests) == 1  # the re-review did not ask the model again

@@ -51,7 +51,7 @@ def test_commands(body: str, expected: Command) -> None:
         ("/backend-review ignore br-0123456789ab", "say why it can be ignored"),
         ("/backend-review ignore 42 because", "`42` is not a finding id"),
         ("/backend-review approve", "unknown command `approve`"),
-        ("/backend-review <!--x-->", "unknown command `&lt;!--x-->`"),
+        ("/backend-review <!--x-->", "unknown command `<\u200b!--x-->`"),
     ],
 )
 def test_bad_commands_say_what_is_wrong(body: str, problem: str) -> None:

@@ -329,7 +329,7 @@ def test_dismissals_say_who_and_why_and_resolved_findings_are_listed() -> None:
     )
 
     assert plan.conclusion == "success"
-    assert f"- `{fid}` charge() without an idempotency key — by @alice: retries" in (
+    assert f"- `{fid}` charge() without an idempotency key — by @\u200balice: retries" in (
         plan.summary_body
     )
     assert "### Resolved in `0123456789ab`" in plan.summary_body

@@ -57,7 +57,7 @@ _DECORATOR = re.compile(r"^\s*+@([\w.]++)")
 # Added lines that give a guard somewhere else to live: a router's or app's dependencies, a
 # custom router or base class, class-level guards, Rails filters, Express/Nest middleware.
 _NEW_HOME = re.compile(
-    r"dependencies\s*+=|\.dependencies\b|Router\w*+\(|permission_classes|authentication_classes"
+    r"dependencies\s*+=|\.dependencies\b|Router\w{0,64}+\(|permission_classes|authentication_classes"
     r"|^[ \t]*+class[ \t]++\w++[ \t]*+[(<][^)\n]{0,200}(?:Router|View|Controller|Resource|Base)"
     r"|before_action|before_filter|\.use\(|@UseGuards|RequiredMixin|before_request"
     r"|method_decorator",

@@ -16,6 +16,7 @@ from app.review.diff import Diff, DiffLine, FileDiff
 from app.review.file_context import EMPTY, FileContext, FileText
 from app.review.files import FileKind, classify, ignored_reason, is_code
 from app.review.findings import Category, Finding, FindingType, Severity, Source, Where, fingerprint
+from app.review.rules.clip import clip_context, clip_diff, clip_file
 from app.review.rules.migration_facts import MigrationFacts
 from app.review.rules.routes import Endpoint, find_endpoints
 
@@ -36,6 +37,9 @@ class ChangedFile:
     kind: FileKind
     ignored: str | None  # why it is not reviewed, or None
     text: FileText | None = None  # the whole file at head and base, when gathered
+    # Lines over clip.LINE_LIMIT characters, whole: `diff` and `text` hold them cut to the
+    # limit. Only the secrets scan reads these; long_lines notes them.
+    long_lines: tuple[DiffLine, ...] = ()
 
     @property
     def head_text(self) -> str | None:
@@ -119,11 +123,14 @@ class Change:
     @classmethod
     def build(cls, diff: Diff, ignore: Sequence[str] = (), context: FileContext = EMPTY) -> Change:
         out = []
+        context = clip_context(context)  # rules read at most LINE_LIMIT characters of a line
         for f in diff.files:
             reason = ignored_reason(f.path, ignore)
             if reason is None and f.is_binary:
                 reason = "binary"
-            out.append(ChangedFile(f, classify(f.path), reason, context.get(f.path)))
+            clipped, long_lines = clip_diff(f)
+            text = clip_file(context.get(f.path))
+            out.append(ChangedFile(clipped, classify(f.path), reason, text, long_lines))
         return cls(tuple(out), context)
 
     @cached_property

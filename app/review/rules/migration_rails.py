@@ -20,15 +20,16 @@ from app.review.rules.migration_sql import sql_ops
 LineMap = Callable[[int], int]  # 0-based line index -> new-file line number
 
 _JOIN = 6
-_SYM = r"[:\"']?(\w+)[\"']?"
+_SYM = r"[:\"']?(\w++)[\"']?"
 _DEF = re.compile(r"^\s*def (?:self\.)?(\w+)")
-_CALL = re.compile(r"^\s*(\w+)[ (]\s*" + _SYM + r"(?:\s*,\s*" + _SYM + r")?")
-_T_CALL = re.compile(r"^\s*\w+\.(\w+)[ (]\s*" + _SYM + r"(?:\s*,\s*" + _SYM + r")?")
+# Blank runs are possessive: `[ (]\s*` and `\s*,\s*` could split one run many ways.
+_CALL = re.compile(r"^\s*+(\w+)[ (]\s*+" + _SYM + r"(?:\s*+,\s*+" + _SYM + r")?")
+_T_CALL = re.compile(r"^\s*+\w++\.(\w+)[ (]\s*+" + _SYM + r"(?:\s*+,\s*+" + _SYM + r")?")
 _CHANGE_TABLE = re.compile(r"^(\s*+)change_table\s*+\(?\s*+" + _SYM)
 _EXECUTE = re.compile(
     r"^\s*+execute\s*+\(?\s*+(<<[~-]?['\"]?(\w+)['\"]?|[\"'](.*)[\"']\s*+\)?\s*+$)"
 )
-_NO_TRANSACTION = re.compile(r"^\s*disable_ddl_transaction!")
+_NO_TRANSACTION = re.compile(r"^\s*+disable_ddl_transaction!")
 _UPDATE_ALL = re.compile(r"\.update_all\s*\(")
 _NO_INDEX = re.compile(r"\bindex:\s*false")
 _CONCURRENTLY = "algorithm: :concurrently"

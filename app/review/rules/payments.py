@@ -25,8 +25,10 @@ PROVIDER = re.compile(
     r"|stripe\.(?:paymentIntents|charges|refunds|transfers|payouts|subscriptions)\.create\("
     r"|\bcheckout\.payments\(|\.payments\.create\(|\.refunds\.create\("
     r"|braintree\.Transaction\.sale\(|\bgateway\.transaction\.sale\("
-    r"|OrdersCaptureRequest\(|paypal\w*+\.\w*+orders?\.capture\(|mollie\w*+\.payments\.create\("
-    r"|razorpay\w*+\.payment\.capture\(|Stripe::(?:PaymentIntent|Charge|Refund|Transfer|Payout"
+    # Identifier runs bounded: "paypal" repeated made a start each rescanning the whole run;
+    # `\w*+orders?` (possessive) could never leave "orders" to match.
+    r"|OrdersCaptureRequest\(|paypal\w{0,64}+\.\w{0,64}orders?\.capture\("
+    r"|mollie\w{0,64}+\.payments\.create\(|razorpay\w{0,64}+\.payment\.capture\(|Stripe::(?:PaymentIntent|Charge|Refund|Transfer|Payout"
     r"|Subscription)\.create\b",
     re.I,
 )

@@ -10,6 +10,7 @@ from app.review.findings import Finding
 from app.review.rules import (
     authz,
     idempotency,
+    long_lines,
     migrations,
     schema_drift,
     secrets,
@@ -26,6 +27,7 @@ ALL_RULES: tuple[Rule, ...] = (
     *authz.RULES,
     *idempotency.RULES,
     *tests_missing.RULES,
+    *long_lines.RULES,
 )
 
 

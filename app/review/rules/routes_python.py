@@ -43,10 +43,6 @@ _AUTH_ALIAS_END = tuple(
     for who in ("User", "Auth", "Token", "Principal", "Admin")
     for dep in ("Dep", "Dependency")
 )
-_ALIAS = re.compile(
-    r"(?:Current|Auth|Authenticated|Admin|Superuser|Active|Verified|LoggedIn|Staff|Required)"
-    r"[A-Z]\w*+$|\w*?(?:User|Auth|Token|Principal|Admin)Dep(?:endency)?$"
-)
 _ALIAS = re.compile(r"^(\w++)[ \t]*+(?::[ \t]*+\w++[ \t]*+)?=[ \t]*+Annotated\[")
 _CLASS = re.compile(r"^([ \t]*+)class[ \t]++(\w++)")
 _DEF = re.compile(r"^([ \t]*+)(?:async[ \t]++)?def[ \t]++(\w++)[ \t]*+\(")

@@ -43,7 +43,7 @@ _PLACEHOLDER_WORDS = re.compile(
     re.IGNORECASE,
 )
 # A value made of lowercase words (`my-ultra-long-secret`) is a memorable phrase or a name.
-_WORDS = re.compile(r"[a-z]++(?:[-_. ][a-z]++)++")
+_WORDS = re.compile(r"(?<![a-z])[a-z]++(?:[-_. ][a-z]++)++")
 # References, not literals: a dotted name (`settings.SECRET`), a constant's name.
 _REFERENCE = re.compile(r"[A-Za-z_]\w*+(?:\.[A-Za-z_]\w*+)++|[A-Z][A-Z0-9_]++")
 _UNQUOTED_OK = re.compile(

@@ -66,8 +66,10 @@ _PATTERNS = (
     _Pattern(
         "OpenAI API key",
         re.compile(
-            r"\b(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}T3BlbkFJ[A-Za-z0-9_-]{16,}"
-            r"|sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,})"
+            # A key starts where a run of key characters starts, never inside one: a run of
+            # "sk-sk-sk-..." is then one candidate, not one per "sk-" each rescanning the rest.
+            r"(?<![A-Za-z0-9_-])(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}T3BlbkFJ"
+            r"[A-Za-z0-9_-]{16,}|sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,})"
         ),
         1,
     ),
@@ -140,28 +142,35 @@ def _redact_line(text: str, hits: list[tuple[str, str]]) -> str:
     return text
 
 
-def _pem_has_body(f: ChangedFile, index: int, text: str) -> bool:
+# Key material right after the header, on the header's line ("\n"-joined PEM) or the next.
+_PEM_INLINE = re.compile(r"KEY-----(?:\\n|\s*+)[A-Za-z0-9+/]{40}")
+# A line of base64 key material, perhaps quoted, perhaps ending in a literal "\n". Each part is
+# possessive: the body keeps the "n"s it shares with the tail (giving them back, one at a time,
+# made this quadratic on a long line of "n"s), which changes no answer of the fullmatch.
+_PEM_BODY = re.compile(r"[\s\"']*+[A-Za-z0-9+/=]{40,}+[\s\"',\\n]*+")
+
+
+def _pem_has_body(f: ChangedFile, index: int, text: str, whole: dict[int | None, str]) -> bool:
     """A PEM header followed by key material, not a string compared against."""
-    if re.search(r"KEY-----(\\n|\s*\n?)[A-Za-z0-9+/]{40,}", text):
+    if _PEM_INLINE.search(text):
         return True
-    lines = f.visible
-    for ln in lines[index + 1 : index + 3]:
-        if re.fullmatch(r"[\s\"']*[A-Za-z0-9+/=]{40,}[\s\"',\\n]*", ln.text):
-            return True
-    return False
+    lines = f.visible[index + 1 : index + 3]
+    return any(_PEM_BODY.fullmatch(whole.get(ln.new_no, ln.text)) for ln in lines)
 
 
 def _may_hold_secret(text: str) -> bool:
     return hinted(text, _HINT_WORDS, _HINT, _HINT_FOLDED)
 
 
-def _provider_hits(f: ChangedFile, index: int, text: str) -> list[tuple[str, str]]:
+def _provider_hits(
+    f: ChangedFile, index: int, text: str, whole: dict[int | None, str]
+) -> list[tuple[str, str]]:
     hits: list[tuple[str, str]] = []
     for pattern in _PATTERNS:
         for m in pattern.regex.finditer(text):
             value = m.group(pattern.group)
             if pattern.name == "private key":
-                if _pem_has_body(f, index, text):
+                if _pem_has_body(f, index, text, whole):
                     hits.append((pattern.name, value))
             elif pattern.name == "Google API key" and _firebase_web_key(f, index):
                 continue
@@ -197,7 +206,11 @@ _GENERIC = "hard-coded credential"
 
 
 def _scan(f: ChangedFile) -> Iterator[Report]:
-    if not _may_hold_secret(f.added_text):
+    # Lines the rules see cut to a window are scanned whole here: every pattern is linear,
+    # and a key at the end of a minified line leaks all the same.
+    long = {ln.new_no: ln for ln in f.long_lines if ln.kind != "removed"}
+    whole = {n: ln.text for n, ln in long.items()}
+    if not _may_hold_secret(f.added_text) and not any(_may_hold_secret(t) for t in whole.values()):
         return
     in_test = f.kind.kind == "test"
     # Tests, fixtures, examples, templates and docs hold samples: only a private key there is
@@ -205,10 +218,11 @@ def _scan(f: ChangedFile) -> Iterator[Report]:
     sample = in_test or is_sample_file(f.path)
     dev_key = sample or is_dev_only_key_file(f.path)
     seen: set[str] = set()  # generic values already reported in this file
-    for index, ln in enumerate(f.visible):
+    for index, cut in enumerate(f.visible):
+        ln = long.get(cut.new_no, cut)
         if ln.kind != "added" or ln.new_no is None or not _may_hold_secret(ln.text):
             continue
-        hits = _provider_hits(f, index, ln.text)
+        hits = _provider_hits(f, index, ln.text, whole)
         if not in_test:
             for m in _JWT.finditer(ln.text):
                 if _jwt_header_ok(m.group(1)):

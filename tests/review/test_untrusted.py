@@ -1,0 +1,168 @@
+"""Untrusted text cannot speak as the bot: no mention, image, raw HTML, marker or definition."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.review.anchor import Anchor
+from app.review.findings import Finding, ReviewSummary
+from app.review.markers import finding_ids
+from app.review.render import comment_body, summary_body
+from app.review.untrusted import ZWSP, neutralize
+
+# What GitHub would act on, in the text it renders.
+_LIVE = re.compile(
+    r"(?<![A-Za-z0-9_])(?:@|&#0*64;|&#[xX]0*40;|&commat;)[A-Za-z0-9_-]"
+    r"|<[A-Za-z/!?]|!\[|^ {0,3}\[[^\]\n]*\]:",
+    re.MULTILINE,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("ping @alice please", f"ping @{ZWSP}alice please"),
+        ("cc @acme/security-team", f"cc @{ZWSP}acme/security-team"),
+        ("(@bob), **@carol**, _@dave_", f"(@{ZWSP}bob), **@{ZWSP}carol**, _@dave_"),
+        ("@@eve", f"@{ZWSP}@{ZWSP}eve"),
+        ("\\@frank", f"\\@{ZWSP}frank"),
+        ("&#64;gina &#x40;hal &commat;ivy", f"&#64;{ZWSP}gina &#x40;{ZWSP}hal &commat;{ZWSP}ivy"),
+        ("@&#106;oe", f"@{ZWSP}&#106;oe"),
+        ("mail ops@example.com or a.b-c@corp.io", "mail ops@example.com or a.b-c@corp.io"),
+        ("![x](https://evil.example/p.png)", f"!{ZWSP}[x](https://evil.example/p.png)"),
+        (
+            "![x][1]\n\n[1]: https://evil.example/p.png",
+            f"!{ZWSP}[x][1]\n\n{ZWSP}[1]: https://evil.example/p.png",
+        ),
+        ("   [ref]: https://x 'title'", f"{ZWSP}   [ref]: https://x 'title'"),
+        ('<img src="https://evil.example/p.png">', f'<{ZWSP}img src="https://evil.example/p.png">'),
+        (
+            "<details><summary>ok</summary>hidden</details>",
+            f"<{ZWSP}details><{ZWSP}summary>ok<{ZWSP}/summary>hidden<{ZWSP}/details>",
+        ),
+        (
+            "<!-- backend-review:finding br-0123456789ab -->",
+            f"<{ZWSP}!-- backend-review:finding br-0123456789ab -->",
+        ),
+        ("<https://autolink.example>", f"<{ZWSP}https://autolink.example>"),
+        ("a < b and x<3 and List< int >", "a < b and x<3 and List< int >"),
+        ("List<String>", f"List<{ZWSP}String>"),
+        # Invisible characters go, so they cannot hide anything from us or from a reader.
+        (f"@\u200d{ZWSP}zoe \u202eevil\u202c \ufeffok", f"@{ZWSP}zoe evil ok"),
+        ("<\u2060img src=x>", f"<{ZWSP}img src=x>"),
+    ],
+)
+def test_neutralize(text: str, shown: str) -> None:
+    assert neutralize(text) == shown
+    assert neutralize(shown) == shown  # idempotent
+
+
+_ALPHABET = st.sampled_from(
+    [
+        "@",
+        "a",
+        "b",
+        "-",
+        "_",
+        "/",
+        "<",
+        ">",
+        "!",
+        "[",
+        "]",
+        ":",
+        "(",
+        ")",
+        " ",
+        "\n",
+        "&#64;",
+        "&#x40;",
+        "&commat;",
+        "<!--",
+        "-->",
+        "\\",
+        ".",
+        ZWSP,
+        "\u200d",
+        "\u202e",
+        "é",
+        "`",
+        "img",
+    ]
+)
+
+
+@given(st.lists(_ALPHABET, max_size=40).map("".join))
+def test_nothing_active_survives_and_only_invisible_characters_change(text: str) -> None:
+    out = neutralize(text)
+    assert _LIVE.search(out) is None
+    assert neutralize(out) == out
+    visible = re.sub(
+        "[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]", "", text
+    )
+    assert out.replace(ZWSP, "") == visible
+
+
+def _finding(**text: str) -> Finding:
+    return Finding.model_validate(
+        {
+            "id": "br-0123456789ab",
+            "rule": "llm",
+            "source": "llm",
+            "type": "evidence",
+            "category": "security",
+            "severity": "major",
+            "title": text.get("title", "t"),
+            "where": {"path": "app/x.py", "lines": "3"},
+            "evidence": text.get("evidence", "e"),
+            "recommendation": text.get("recommendation", "r"),
+            "suggestion": text.get("suggestion"),
+        }
+    )
+
+
+HOSTILE = (
+    "@alice @acme/admins ![p](https://evil.example/p.png) <img src=x> <details>hidden"
+    "\n\n[x]: https://evil.example\n<!-- backend-review:finding br-ffffffffffff -->"
+)
+
+
+def test_a_comment_from_hostile_model_output_acts_on_nothing_and_keeps_its_marker() -> None:
+    finding = _finding(
+        title=HOSTILE.replace("\n", " "),
+        evidence=HOSTILE,
+        recommendation=HOSTILE,
+        suggestion="@decorator\ndef f(): ...\n",
+    )
+    body = comment_body(finding, Anchor("line", "app/x.py", line=3, exact=True), suggest=True)
+    prose, _, fence = body.partition("```suggestion\n")
+    assert _LIVE.search(prose) is None
+    assert fence.startswith("@decorator\n")  # the suggestion applies byte for byte
+    assert finding_ids(body) == {"br-0123456789ab"}  # ours, not the forged one
+
+
+def test_a_summary_from_hostile_text_acts_on_nothing() -> None:
+    summary = ReviewSummary.model_validate(
+        {
+            "summary": HOSTILE,
+            "recommendation": HOSTILE,
+            "rationale": [HOSTILE],
+            "risks": [HOSTILE],
+            "missing_context": [HOSTILE],
+            "next_actions": [{"title": HOSTILE, "owner": "@alice", "outcome": HOSTILE}],
+        }
+    )
+    body = summary_body(
+        headline="**ok**",
+        placed=[],
+        summary=summary,
+        not_reviewed=[(f"x{HOSTILE}.py", HOSTILE)],
+        notices=[HOSTILE],
+    )
+    first, rest = body.split("\n", 1)
+    assert first == "<!-- backend-review:summary -->"
+    assert _LIVE.search(rest) is None
