@@ -154,7 +154,7 @@ async def start(
             # In the background: readiness does not wait on GitHub.
             runtime._recovery = asyncio.create_task(
                 recover_on_start(
-                    github_credentials(settings),
+                    lambda: github_credentials(settings),
                     db,
                     clock,
                     window=timedelta(hours=settings.recover_since_hours),

@@ -174,7 +174,8 @@ class Settings(BaseSettings):
     )
     # Webhook bodies before their signature is checked (app/web/intake.py): bytes held at once
     # across all requests in memory (bodies declared up to 1 MiB) and in temporary files (larger
-    # or undeclared ones), and how long a sender may take over one body.
+    # or undeclared ones), and how long a sender may take over a request's headers, and again over
+    # its body.
     intake_memory_bytes: int = Field(
         32 * 1024 * 1024, ge=64 * 1024, validation_alias=_env("BACKEND_REVIEW_INTAKE_MEMORY_BYTES")
     )

@@ -34,6 +34,14 @@ _FAKES = {
     "slack": "xoxb" + "-2931846503-9182736450-Zq8Rt5Lm2Xw7Ck4Vb1Np6Hd",
     "openai": "sk-proj-" + "Qw7Er9Ty2Ui4Op6As8Df" + "T3Blbk" + "FJ" + "Gh1Jk3Lz5Xc7Vb9Nm2Qw",
     "pemhead": "-----BEGIN RSA " + "PRIVATE KEY-----",
+    "sendgrid": "SG."
+    + "Vb3kQ9xLm2Zr7Tp4Hd8Nc1"
+    + "."
+    + "Wq5Ey8Ru2Ti6Yo0Pa3Sd7Fg9Hj1Kl4Zx6C"
+    + "v8Bn2Mq5W",
+    "google": "AIza" + "SyD8kq2L9xZt4Vn7Rm1Pb3Wc6Hj0Yf5Gs2A",
+    "password": "Xq7" + "Lr2vN9kT4pWz",
+    "hexsecret": "9f3b" + "a71c04e2d85b6f19c7a03e4d2b8f",
     "jwt": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
     + ".eyJzdWIiOiI0MiIsIm5hbWUiOiJ0ZXN0In0.Zm9vYmFyYmF6cXV4MTIzNDU2",
 }

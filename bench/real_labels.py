@@ -7,14 +7,14 @@ labels and matches findings to them, so the scoring has unit tests without mirro
 
 Matching. A finding of family F matches a label of family F when both name the same path and
 side and the finding's lines lie within `LINE_TOLERANCE` lines of the label's lines, or both lie
-in the same hunk of that file (an added file is one hunk: any line of a new migration file
-matches). A label or finding without lines matches on the path alone; a `size` label matches any
-`size` finding (the rule anchors on the first reviewed path, which says nothing). A label may
-name other places (`also`) where the same problem can be pinned — the handler and the provider
-call it reaches in a service — and a finding at any of them matches it. Each label is
-matched at most once: a finding whose expected rule is listed on the label is matched first,
-then any finding of the family. What stays unmatched is a false positive (a finding) or a false
-negative (a label).
+in the same hunk of that file when that hunk spans fewer than `HUNK_SPAN` lines (a whole new
+file is one hunk, and "anywhere in it" is too loose). A label or finding without lines matches
+on the path alone; a `size` label matches any `size` finding (the rule anchors on the first
+reviewed path, which says nothing). A label may name other places (`also`) where the same
+problem can be pinned — the handler and the provider call it reaches in a service — and a
+finding at any of them matches it. Each label is matched at most once: a finding whose expected
+rule is listed on the label is matched first, then any finding of the family. What stays
+unmatched is a false positive (a finding) or a false negative (a label).
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ from app.review.findings import Finding
 
 LABELS = Path(__file__).resolve().parent / "real_commits.toml"
 LINE_TOLERANCE = 5
+# The same-hunk allowance covers hunks of at most this many lines: a whole new file or a
+# rewritten module is one hunk, and "anywhere in it" would let a finding about another endpoint
+# pass for the labelled one.
+HUNK_SPAN = 30
 FAMILIES = ("size", "migration", "secret", "authorization", "idempotency")
 
 # Rule ids per family; new rules of a family are counted by their prefix.
@@ -206,7 +210,7 @@ def _hunk_index(diff: Diff, path: str, side: str, line: int) -> int | None:
         else:
             numbers = [ln.old_no for ln in hunk.lines if ln.old_no is not None]
         if numbers and min(numbers) <= line <= max(numbers):
-            return i
+            return i if max(numbers) - min(numbers) < HUNK_SPAN else None
     return None
 
 

@@ -249,6 +249,34 @@ evidence = "route without the guard"
     assert family_of("migration-set-not-null") == "migration"
 
 
+def test_a_long_hunk_is_no_licence_to_match_anywhere_in_it() -> None:
+    body = "".join(f"+line {n}\n" for n in range(1, 81))
+    diff = parse_diff(
+        "diff --git a/app/routes.py b/app/routes.py\nnew file mode 100644\n"
+        f"--- /dev/null\n+++ b/app/routes.py\n@@ -0,0 +1,80 @@\n{body}"
+    )
+    commit = parse_labels(
+        """
+[[commit]]
+name = "c"
+repo = "o/r"
+sha = "abc"
+lang = "python"
+framework = "fastapi"
+clean = false
+[[commit.expect]]
+family = "authorization"
+path = "app/routes.py"
+line = 10
+evidence = "route without the guard"
+"""
+    )[0]
+    tallies: dict[str, Tally] = {}
+    other_route = _finding("authz-unguarded-route", "app/routes.py", "70")
+    score_commit(commit, [other_route], diff, tallies, ["authorization"])
+    assert (tallies["authorization"].tp, tallies["authorization"].fp) == (0, 1)
+
+
 def test_a_label_matches_at_its_alternative_place() -> None:
     commit = parse_labels(
         """

@@ -45,6 +45,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app.web.app import create_app
+    from app.web.server import with_header_deadline
 
     settings = _settings(args)
     _setup_logging(settings)
@@ -53,6 +54,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         create_app(settings),
         host=settings.host,
         port=settings.port,
+        # Headers get the same time as a webhook body (BACKEND_REVIEW_INTAKE_READ_SECONDS).
+        http=with_header_deadline(settings.intake_read_seconds),
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(settings.drain_seconds) + 5,

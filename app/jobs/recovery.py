@@ -153,11 +153,12 @@ def _describe(attempt: HookDelivery) -> str:
 
 
 async def recover_on_start(
-    credentials: AppCredentials, store: Store, clock: Clock, *, window: timedelta
+    credentials: Callable[[], AppCredentials], store: Store, clock: Clock, *, window: timedelta
 ) -> None:
     """The start-up run (a background task of the web app): never raises, says why it stopped."""
     try:
-        async with GitHubApp(credentials) as github:
+        # Built here, so a key that cannot be read is this task's failure, not the server's.
+        async with GitHubApp(credentials()) as github:
             await recover(
                 AppHooks(github),
                 store,

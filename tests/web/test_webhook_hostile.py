@@ -28,6 +28,7 @@ from app.settings import Settings
 from app.store.facade import Store
 from app.web.app import create_app
 from app.web.intake import MEMORY_BODY_BYTES, Intake
+from app.web.server import with_header_deadline
 from tests.conftest import WEBHOOK_SECRET, wait_for
 from tests.fakes import github_payloads as gh
 
@@ -348,7 +349,14 @@ def live_server(tmp_path: Path) -> Iterator[tuple[int, FastAPI]]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        lifespan="on",
+        http=with_header_deadline(settings.intake_read_seconds),
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -410,6 +418,21 @@ def test_a_sender_that_vanishes_mid_body_gives_its_budget_back(
             break
         time.sleep(0.01)
     assert (budgets.memory.used, budgets.disk.used) == (0, 0)
+    body = gh.encode(gh.pull_request())
+    after = httpx.post(f"http://127.0.0.1:{port}{URL}", content=body, headers=signed(body))
+    assert after.status_code == 202
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sent", [b"", b"POST /webhooks/github HTTP/1.1\r\nHost: 127.0.0.1\r\n"])
+def test_a_sender_that_never_finishes_its_headers_is_disconnected(
+    live_server: tuple[int, FastAPI], sent: bytes
+) -> None:
+    port, _ = live_server
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(sent)
+        # recv returns b"" only because the server closed the connection (or times out: fails).
+        assert read_all(conn) == b""
     body = gh.encode(gh.pull_request())
     after = httpx.post(f"http://127.0.0.1:{port}{URL}", content=body, headers=signed(body))
     assert after.status_code == 202

@@ -19,6 +19,7 @@ from app.review.rules.route_model import PUBLIC
 
 _NAMES = re.compile(r"(?:def|class|function)\s++(\w++)|['\"`](/[^'\"`\n]{0,300})['\"`]")
 _OWNER = re.compile(r"^\s*+(?:export\s++)?(?:async\s++)?(?:class|def|function)\s++(\w++)")
+_DEPS_CONTEXT = re.compile(r"@|Router\(|include_router|api_route|FastAPI\(")
 _SKIP = re.compile(r"^\s*+skip_before_action\s++:(\w++[!?]?)")
 
 
@@ -81,6 +82,8 @@ def _opt_out(change: Change, ctx: RuleContext) -> Iterator[Report]:
             if IMPORT.match(ln.text) or ln.text.lstrip().startswith(("#", "//", "*")):
                 continue
             found = _opt_out_match(change, ln.text)
+            if found and not found[1] and not _DEPS_CONTEXT.search(ln.text):
+                found = None  # `dependencies = []` outside a route or router: a plain list
             if found is None or _near_public(change, f, i):
                 continue
             text, hard = found

@@ -93,7 +93,7 @@ def guard_removed(change: Change, f: ChangedFile, routes: FileRoutes) -> Iterato
             if d not in b.decorators and not plain_decorator(d) and not judge.definition(d)
         ]
         for g in b.guards:
-            if g.name not in names:
+            if g.name not in names and g.scope != "inherited":
                 lost.setdefault((g.name, g.line), (g, []))[1].append(h)
                 if unknown:
                     swaps[(g.name, g.line)] = unknown[0]
@@ -130,7 +130,10 @@ def guard_removed(change: Change, f: ChangedFile, routes: FileRoutes) -> Iterato
 
 
 def _names(r: Route) -> set[str]:
-    return {g.name for g in r.guards} | {f"carrier:{c}" for c in r.carriers}
+    """The guards of `r` as the convention counts them: each name, the object a member guard
+    hangs off (`UserAuth.isAdmin` and `UserAuth.isSignedIn` are both `UserAuth`), carriers."""
+    names = {g.name for g in r.guards} | {f"carrier:{c}" for c in r.carriers}
+    return names | {f"family:{g.name.split('.', 1)[0]}" for g in r.guards if "." in g.name}
 
 
 def _carried(r: Route, siblings: list[Route]) -> bool:
@@ -142,13 +145,16 @@ def _carried(r: Route, siblings: list[Route]) -> bool:
     return not any(g.scope == "route" for s in sharing for g in s.guards)
 
 
-def _convention(group: list[Route]) -> int:
-    """How many routes of `group` carry its most common guard (the file's convention)."""
-    counts = Counter(n for s in group for n in _names(s))
+def _convention(group: list[Route], refuted: frozenset[str] = frozenset()) -> int:
+    """How many routes of `group` carry its most common guard (the file's convention); the
+    `refuted` carriers (shown not to guard) do not count."""
+    counts = Counter(
+        n for s in group for n in _names(s) if not n.startswith("carrier:") or n[8:] not in refuted
+    )
     return counts.most_common(1)[0][1] if counts else 0
 
 
-def _verdict(r: Route, siblings: list[Route]) -> Severity | None:
+def _verdict(r: Route, siblings: list[Route], refuted: frozenset[str]) -> Severity | None:
     """How sure the siblings make us that `r` lacks a guard: a severity, or None for silence.
 
     Reads and writes are judged apart (an API often lets anyone read and only users write):
@@ -158,14 +164,17 @@ def _verdict(r: Route, siblings: list[Route]) -> Severity | None:
     writes = bool(r.methods & _MUTATING)
     same = [s for s in siblings if bool(s.methods & _MUTATING) == writes]
     if len(same) >= 2:
-        shared = _convention(same)
+        shared = _convention(same, refuted)
         if shared == len(same):
             return Severity.MAJOR
         if shared * 2 > len(same):
             return Severity.MAJOR if writes else Severity.INFO
         return None
-    if len(siblings) >= 2 and _convention(siblings) == len(siblings):
+    shared = _convention(siblings, refuted) if len(siblings) >= 2 else 0
+    if shared == len(siblings) and shared:
         return Severity.MAJOR if writes else Severity.INFO
+    if writes and shared * 2 > len(siblings):
+        return Severity.MAJOR  # the only write, among reads that mostly share a guard
     return None
 
 
@@ -191,12 +200,16 @@ def unguarded(f: ChangedFile, routes: FileRoutes) -> Iterator[Report]:
         if r.opt_out or r.public or (r.static and not r.methods & _MUTATING):
             continue  # public on purpose, or a read of nothing but static data
         siblings = [s for s in others if s is not r]
+        # The convention is what the routes already there do: new routes the same change adds
+        # without a guard must not vouch for each other.
+        established = [s for s in siblings if s.key in base_keys]
+        siblings = established if len(established) >= 2 else siblings
         if r.guards:
             yield from _partly_guarded(f, r, siblings)
             continue
         if _carried(r, siblings):
             continue
-        severity = _verdict(r, siblings)
+        severity = _verdict(r, siblings, frozenset(r.carriers))
         if severity is None:
             continue
         guarded = [s for s in siblings if s.guards or s.carriers]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import lru_cache
 
 from app.review.rules.base import Change, ChangedFile
 from app.review.rules.migration_django import field_spec
@@ -18,10 +19,18 @@ _DECLARATION = re.compile(r"^\s*(\w+)\s*(?::[^=]{0,200})?=\s*(?:models\.)?\w+\("
 _MAX_LINES = 15  # a field declaration longer than this is not read from removed lines
 
 
-def _from_base(text: str, model: str, field: str) -> FieldSpec | None:
+@lru_cache(maxsize=16)
+def _tree(text: str) -> ast.Module | None:
+    """A model file parsed once, however many AlterFields and rules ask about it."""
     try:
-        tree = ast.parse(text)
+        return ast.parse(text)
     except SyntaxError:
+        return None
+
+
+def _from_base(text: str, model: str, field: str) -> FieldSpec | None:
+    tree = _tree(text)
+    if tree is None:
         return None
     for cls in ast.walk(tree):
         if not isinstance(cls, ast.ClassDef) or cls.name.lower() != model:

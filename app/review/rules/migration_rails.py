@@ -24,8 +24,10 @@ _SYM = r"[:\"']?(\w+)[\"']?"
 _DEF = re.compile(r"^\s*def (?:self\.)?(\w+)")
 _CALL = re.compile(r"^\s*(\w+)[ (]\s*" + _SYM + r"(?:\s*,\s*" + _SYM + r")?")
 _T_CALL = re.compile(r"^\s*\w+\.(\w+)[ (]\s*" + _SYM + r"(?:\s*,\s*" + _SYM + r")?")
-_CHANGE_TABLE = re.compile(r"^(\s*)change_table\s*\(?\s*" + _SYM)
-_EXECUTE = re.compile(r"^\s*execute\s*\(?\s*(<<[~-]?['\"]?(\w+)['\"]?|[\"'](.*)[\"']\s*\)?\s*$)")
+_CHANGE_TABLE = re.compile(r"^(\s*+)change_table\s*+\(?\s*+" + _SYM)
+_EXECUTE = re.compile(
+    r"^\s*+execute\s*+\(?\s*+(<<[~-]?['\"]?(\w+)['\"]?|[\"'](.*)[\"']\s*+\)?\s*+$)"
+)
 _NO_TRANSACTION = re.compile(r"^\s*disable_ddl_transaction!")
 _UPDATE_ALL = re.compile(r"\.update_all\s*\(")
 _NO_INDEX = re.compile(r"\bindex:\s*false")

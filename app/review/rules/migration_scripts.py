@@ -1,5 +1,5 @@
-"""Knex-style JavaScript and TypeScript migrations (also TypeORM's `queryRunner.query`), read
-line by line (whole added files only)."""
+"""Knex-style JavaScript and TypeScript migrations (also TypeORM's `queryRunner.query` and
+Sequelize's `queryInterface`), read line by line (whole added files only)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from app.review.rules.migration_facts import (
     Op,
     RollbackIssue,
 )
+from app.review.rules.migration_sequelize import sequelize_ops
 from app.review.rules.migration_sql import sql_ops
 
 LineMap = Callable[[int], int]  # 0-based line index -> new-file line number
@@ -23,18 +24,18 @@ def _at(line: int) -> LineMap:
 
 
 _JS_DOWN = re.compile(
-    r"(exports\.down\s*=|export\s+(?:async\s+)?function\s+down\b|(?:export\s+)?const\s+down\s*=|"
-    r"^\s*(?:public\s+)?(?:async\s+)?down\s*[(:])",
+    r"(exports\.down\s*+=|export\s++(?:async\s++)?function\s++down\b"
+    r"|(?:export\s++)?const\s++down\s*+=|^[ \t]*+(?:public\s++)?(?:async\s++)?down\s*+[(:])",
     re.M,
 )
 _JS_UP = re.compile(
-    r"(exports\.up\s*=|export\s+(?:async\s+)?function\s+up\b|(?:export\s+)?const\s+up\s*=|"
-    r"^\s*(?:public\s+)?(?:async\s+)?up\s*[(:])",
+    r"(exports\.up\s*+=|export\s++(?:async\s++)?function\s++up\b"
+    r"|(?:export\s++)?const\s++up\s*+=|^[ \t]*+(?:public\s++)?(?:async\s++)?up\s*+[(:])",
     re.M,
 )
 _JS_TABLE = re.compile(r"\.(createTable|alterTable|table|createTableIfNotExists)\(\s*['\"`](\w+)")
 _JS_STR_ARG = re.compile(r"\.(?:raw|query)\(\s*(['\"`])(.*?)\1", re.S)
-_JS_TRIVIAL = re.compile(r"^(return\s*(Promise\.resolve\(\s*\))?\s*;?|//.*|\s)*$")
+_JS_TRIVIAL = re.compile(r"^(?>return\s*+(?:Promise\.resolve\(\s*+\))?\s*+;?|//[^\n]*+|\s++)*+$")
 
 
 def _block(text: str, start: int) -> tuple[int, int]:
@@ -132,7 +133,10 @@ def knex_facts(lines: list[str], line_of: LineMap) -> MigrationFacts:
     for m in _JS_STR_ARG.finditer(text, a, b):
         n = text.count("\n", 0, m.start())
         facts.ops.extend(sql_ops(m.group(2), _at(line_of(n))))
+    sequelize = "queryInterface" in text
+    if sequelize:
+        facts.ops.extend(sequelize_ops(text, a, b, lines, line_of))
     # Knex (`config = { transaction: false }`) and TypeORM (`transaction = false`) run each
-    # migration in a transaction unless the file opts out.
-    facts.in_transaction(_NO_TRANSACTION.search(text) is None)
+    # migration in a transaction unless the file opts out; Sequelize's CLI does not.
+    facts.in_transaction(not sequelize and _NO_TRANSACTION.search(text) is None)
     return facts

@@ -24,7 +24,7 @@ PUBLIC = re.compile(
     r"|/token|oauth|callback|webhook|hook|/docs|openapi|swagger|redoc|public|password"
     r"|verify[_-]?email|confirm(?:ed)?[_-]?email|/version|robots|favicon|well-known|sitemap"
     r"|monitoring|prometheus|countr(y|ies)|currenc(y|ies)|languages|locales|timezones|pricing"
-    r"|plans\b|catalog|session|refresh|AuthController|auth_controller",
+    r"|plans\b|catalog|session|refresh|AuthController|auth_controller|unsubscribe",
     re.I,
 )
 

@@ -58,6 +58,12 @@ _ATTR = re.compile(
     r"(?::[^=]{0,80})?=",
 )
 _NAMES = re.compile(r"[A-Za-z_][\w.]*+")
+# A check the handler makes first thing (`require_admin_or_owner(alert.user_id)`,
+# `self.check_object_permissions(request, obj)`): a guard of that route.
+_BODY_GUARD = re.compile(
+    r"^[ \t]*+(?:\w++\.)*+((?:require|check|ensure|verify|authorize|assert|enforce)\w*+)[ \t]*+\("
+)
+_BODY_CHECKS = 15  # first lines of a handler read for such a check
 _OPT_OUT_NAMES = frozenset(
     {"AllowAny", "Public", "public", "login_not_required", "allow_anonymous", "skip_auth"}
 )
@@ -308,6 +314,10 @@ class _Reader:
             if (dep and self.judge.is_guard(dep)) or (not dep and _auth_alias(alias)):
                 dep = dep or alias
                 guards.append(self.guard(dep, self.line_of(alias, i, end), "route"))
+        for k in range(end + 1, min(body_end, end + _BODY_CHECKS) + 1):
+            bm = _BODY_GUARD.match(lines[k][:MAX_LINE])
+            if bm and self.judge.is_guard(bm.group(1)):
+                guards.append(self.guard(bm.group(1), k, "route"))
         if cls is not None:
             cls.has_methods = True
         static = not _params(sig) and not re.search(r"[{<]", path)

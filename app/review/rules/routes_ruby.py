@@ -109,7 +109,10 @@ def read_rails(path: str, text: str, judge: GuardJudge) -> list[Route]:
         guards = [f.guard for f in filters if not f.skip and f.applies(name)]
         for f in filters:
             if f.skip and f.guard.name not in declared and not f.applies(name):
-                guards.append(f.guard)  # inherited from the parent controller
+                # inherited from the parent controller: known only through the skip, so
+                # dropping the skip is no removal (scope "inherited" tells the rules)
+                g = f.guard
+                guards.append(Guard(g.name, g.line, "inherited", g.text))
         skipped = {f.guard.name for f in filters if f.skip and f.applies(name)}
         guards = [g for g in guards if g.name not in skipped]
         for k in range(start, end + 1):

@@ -9,9 +9,9 @@ from app.review.diff import DiffLine
 from app.review.findings import Severity
 from app.review.rules.base import Change, ChangedFile, Report, Rule, RuleContext, quote, span
 
-_DJANGO_FIELD = re.compile(r"^\s*\w+\s*=\s*models\.\w+(Field|Key)\(")
+_DJANGO_FIELD = re.compile(r"^\s*+\w++\s*+=\s*+models\.\w+(Field|Key)\(")
 _SQLA_FIELD = re.compile(
-    r"^\s*\w+\s*(:\s*Mapped\[.*\])?\s*=\s*(sa\.|sqlalchemy\.)?(Column|mapped_column)\("
+    r"^\s*+\w++\s*+(:\s*+Mapped\[.*\])?\s*+=\s*+(sa\.|sqlalchemy\.)?(Column|mapped_column)\("
 )
 _PRISMA_FIELD = re.compile(
     r"^\s*\w+\s+(String|Int|BigInt|Float|Decimal|Boolean|DateTime|Json|Bytes|[A-Z]\w*)(\?|\[\])?(\s|$)"

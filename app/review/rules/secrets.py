@@ -15,6 +15,12 @@ from dataclasses import dataclass
 from app.review.findings import Severity
 from app.review.rules.base import Change, ChangedFile, Report, Rule, RuleContext, quote, span
 from app.review.rules.hints import hinted
+from app.review.rules.secret_values import (
+    assigned_secrets,
+    in_firebase_config,
+    is_dev_only_key_file,
+    is_sample_file,
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,12 @@ _PATTERNS = (
         1,
     ),
     _Pattern("Stripe live key", re.compile(r"\b((?:sk|rk)_live_[A-Za-z0-9]{20,})\b"), 1),
+    _Pattern("Stripe webhook secret", re.compile(r"\b(whsec_[A-Za-z0-9+/=]{32,})"), 1),
+    _Pattern(
+        "SendGrid API key",
+        re.compile(r"(?<![\w.-])(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?![\w-])"),
+        1,
+    ),
     _Pattern("Google API key", re.compile(r"\b(AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])"), 1),
     _Pattern(
         "Anthropic API key", re.compile(r"\b(sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{40,})"), 1
@@ -76,11 +88,23 @@ _JWT = re.compile(
 )
 # Every pattern above contains one of these, so a line (or a file's added lines) without any
 # of them meets no pattern: "AKIA"/"ASIA"/"ABIA"/"ACCA", "AIza", "PRIVATE KEY", "xox?-",
-# "gh?_", "github_pat_", "_live_", "sk-", the Slack webhook host, and case-insensitively the
-# "aws" of the secret-key assignment and the "eyJ" of a JWT.
+# "gh?_", "github_pat_", "_live_", "sk-", the Slack webhook host, SendGrid's "SG.", "whsec_", and
+# case-insensitively the "aws" of the secret-key assignment, the "eyJ" of a JWT and the words a
+# secret's name holds for the generic reading.
 _HINT = re.compile(r"A(?:[KSBC][IC]A|Iza)")  # one literal first character: a fast scan
-_HINT_WORDS = ("PRIVATE KEY", "xox", "gh", "github_pat_", "_live_", "sk-", "hooks.slack.com")
-_HINT_FOLDED = ("aws", "eyj")
+_HINT_WORDS = (
+    "PRIVATE KEY",
+    "xox",
+    "gh",
+    "github_pat_",
+    "_live_",
+    "sk-",
+    "hooks.slack.com",
+    "SG.",
+    "whsec_",
+)
+# The generic reading needs a name that means secret (secret_values._SECRET_NAME).
+_HINT_FOLDED = ("aws", "eyj", "pass", "pwd", "secret", "token", "key", "credential")
 _PLACEHOLDER = re.compile(
     r"example|xxxx|dummy|placeholder|your[_-]|redacted|changeme|\.\.\.|<|\$\{|\{\{", re.I
 )
@@ -131,47 +155,108 @@ def _may_hold_secret(text: str) -> bool:
     return hinted(text, _HINT_WORDS, _HINT, _HINT_FOLDED)
 
 
+def _provider_hits(f: ChangedFile, index: int, text: str) -> list[tuple[str, str]]:
+    hits: list[tuple[str, str]] = []
+    for pattern in _PATTERNS:
+        for m in pattern.regex.finditer(text):
+            value = m.group(pattern.group)
+            if pattern.name == "private key":
+                if _pem_has_body(f, index, text):
+                    hits.append((pattern.name, value))
+            elif pattern.name == "Google API key" and _firebase_web_key(f, index):
+                continue
+            elif not _looks_placeholder(value):
+                hits.append((pattern.name, value))
+    return hits
+
+
+def _firebase_web_key(f: ChangedFile, index: int) -> bool:
+    """A Firebase web app's apiKey: public by design (it ships to every browser)."""
+    around = f.visible[max(0, index - 8) : index + 9]
+    return in_firebase_config([ln.text for ln in around])
+
+
+def _generic_hits(
+    f: ChangedFile, text: str, taken: list[tuple[str, str]], seen: set[str]
+) -> list[tuple[str, str]]:
+    """Random-looking literals assigned to a name that means secret, each once per file, and
+    not a value a provider pattern already judged (named, or passed as a placeholder or a
+    public key)."""
+    hits = []
+    for value in assigned_secrets(f.path, text):
+        if value in seen or any(value in known or known in value for _, known in taken):
+            continue
+        if any(p.regex.search(value) for p in _PATTERNS):
+            continue
+        seen.add(value)
+        hits.append((_GENERIC, value))
+    return hits
+
+
+_GENERIC = "hard-coded credential"
+
+
 def _scan(f: ChangedFile) -> Iterator[Report]:
     if not _may_hold_secret(f.added_text):
         return
     in_test = f.kind.kind == "test"
+    # Tests, fixtures, examples, templates and docs hold samples: only a private key there is
+    # worth a question, and only in tests (an example's demo key pair protects nothing).
+    sample = in_test or is_sample_file(f.path)
+    dev_key = sample or is_dev_only_key_file(f.path)
+    seen: set[str] = set()  # generic values already reported in this file
     for index, ln in enumerate(f.visible):
         if ln.kind != "added" or ln.new_no is None or not _may_hold_secret(ln.text):
             continue
-        hits: list[tuple[str, str]] = []
-        for pattern in _PATTERNS:
-            for m in pattern.regex.finditer(ln.text):
-                value = m.group(pattern.group)
-                if pattern.name == "private key":
-                    if _pem_has_body(f, index, ln.text):
-                        hits.append((pattern.name, value))
-                elif not _looks_placeholder(value):
-                    hits.append((pattern.name, value))
+        hits = _provider_hits(f, index, ln.text)
         if not in_test:
             for m in _JWT.finditer(ln.text):
                 if _jwt_header_ok(m.group(1)):
                     hits.append(("JWT bearer token", m.group(1)))
+        if not sample:
+            hits += _generic_hits(f, ln.text, hits, seen)
         shown = _redact_line(ln.text, hits)
         for name, value in hits:
-            throwaway = in_test and name == "private key"
-            yield Report(
-                path=f.path,
-                key=f"{name}\0{shown.strip()}",
-                title=f"{name} committed in {f.path.rsplit('/', 1)[-1]}"
-                if not throwaway
-                else "Private key in a test: is it a throwaway key?",
-                evidence=f"Line {ln.new_no} adds a {name} ({redact(value)}): `{quote(shown)}`",
-                recommendation=(
-                    "Generate the key in the test (e.g. with `cryptography`) instead of "
-                    "committing one, or confirm it has never been used anywhere."
-                    if throwaway
-                    else "Revoke and rotate it now (it is in the git history even if this line is "
-                    "removed), then load it from the environment or a secret manager."
-                ),
-                lines=span(ln.new_no),
-                severity=Severity.INFO if throwaway else None,
-                type="question" if throwaway else "evidence",
-            )
+            if name == "private key" and dev_key and not in_test:
+                continue
+            if in_test and name != "private key":
+                continue  # a token in a test is a fixture (format checks, parsers, redaction)
+            yield _report(f, ln.new_no, name, value, shown, throwaway=in_test)
+
+
+def _report(
+    f: ChangedFile, line: int, name: str, value: str, shown: str, *, throwaway: bool
+) -> Report:
+    generic = name == _GENERIC
+    if throwaway:
+        title = "Private key in a test: is it a throwaway key?"
+        recommendation = (
+            "Generate the key in the test (e.g. with `cryptography`) instead of "
+            "committing one, or confirm it has never been used anywhere."
+        )
+    else:
+        title = f"{name} committed in {f.path.rsplit('/', 1)[-1]}"
+        recommendation = (
+            "Revoke and rotate it now (it is in the git history even if this line is "
+            "removed), then load it from the environment or a secret manager."
+        )
+    if generic:
+        title = f"Hard-coded credential in {f.path.rsplit('/', 1)[-1]}"
+        recommendation = (
+            "If this value is used anywhere real, rotate it (it stays in the git history), "
+            "then read it from the environment or a secret manager; a development default "
+            "belongs in an example file with a placeholder."
+        )
+    return Report(
+        path=f.path,
+        key=f"{name}\0{shown.strip()}",
+        title=title,
+        evidence=f"Line {line} adds a {name} ({redact(value)}): `{quote(shown)}`",
+        recommendation=recommendation,
+        lines=span(line),
+        severity=Severity.INFO if throwaway else Severity.MAJOR if generic else None,
+        type="question" if throwaway else "evidence",
+    )
 
 
 def _check(change: Change, ctx: RuleContext) -> Iterator[Report]:
@@ -183,8 +268,9 @@ def _check(change: Change, ctx: RuleContext) -> Iterator[Report]:
 
 HARDCODED_SECRET = Rule(
     id="hardcoded-secret",
-    doc="A provider credential (AWS, GitHub, Slack, Stripe, Google, Anthropic, OpenAI, "
-    "private key, JWT) in an added line.",
+    doc="A provider credential (AWS, GitHub, Slack, Stripe, SendGrid, Google, Anthropic, "
+    "OpenAI, private key, JWT) in an added line; a random-looking literal assigned to a name "
+    "that means secret (major).",
     category="security",
     severity=Severity.CRITICAL,
     check=_check,

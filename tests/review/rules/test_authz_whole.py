@@ -708,3 +708,82 @@ def test_reads_behind_unrelated_checks_set_no_convention() -> None:
         + '\n\n@app.route("/<organization_name>")\ndef org_page(organization_name):\n    return 3\n'
     )
     assert _rules(whole({"backend/app.py": base}, {"backend/app.py": head})) == []
+
+
+def test_new_unguarded_routes_do_not_vouch_for_each_other() -> None:
+    base = """
+    @Controller('posts')
+    export class PostController {
+      @Post()
+      @Auth([RoleType.USER])
+      create() {}
+
+      @Get()
+      @Auth([RoleType.USER])
+      list() {}
+    }
+    """
+    head = base.rstrip().removesuffix("}") + (
+        "\n  @Put(':id')\n  update() {}\n\n  @Delete(':id')\n  remove() {}\n}\n"
+    )
+    path = "src/post/post.controller.ts"
+    found = of(whole({path: base}, {path: head}), UNGUARDED)
+    assert [f.title for f in found] == [
+        "New route `PUT :id` has no auth guard; its siblings do",
+        "New route `DELETE :id` has no auth guard; its siblings do",
+    ]
+
+
+def test_the_only_write_among_reads_that_mostly_share_a_guard() -> None:
+    base = """
+    @Controller('users')
+    export class UserController {
+      @UseGuards(JwtAuthGuard)
+      @Get('me')
+      me() {}
+
+      @UseGuards(JwtAuthGuard)
+      @Get()
+      list() {}
+
+      @Get(':id')
+      one() {}
+    }
+    """
+    head = base.rstrip().removesuffix("}") + "\n  @Patch(':id')\n  update() {}\n}\n"
+    path = "src/user/user.controller.ts"
+    found = of(whole({path: base}, {path: head}), UNGUARDED)
+    assert [f.title for f in found] == ["New route `PATCH :id` has no auth guard; its siblings do"]
+
+
+def test_member_guards_of_one_object_are_one_convention() -> None:
+    base = (
+        "router.get('/semesters', UserAuth.isSignedIn, list);\n"
+        "router.get('/archive', UserAuth.isAdmin, archive);\n"
+        "router.get('/feedback', UserAuth.isCoachOrAdmin, feedback);\n"
+    )
+    head = base + "router.get('/summary', (req, res) => res.json(summarise(req.query)));\n"
+    found = of(whole({"src/routes/db.js": base}, {"src/routes/db.js": head}), UNGUARDED)
+    assert [f.where.lines for f in found] == ["4"]
+
+
+def test_dropping_a_skip_of_an_inherited_filter_removes_no_guard() -> None:
+    base = """
+    class PagesController < ApplicationController
+      skip_before_action :authenticate_user!, only: %i[early_access]
+
+      def dashboard
+      end
+
+      def early_access
+      end
+    end
+    """
+    head = base.replace("  skip_before_action :authenticate_user!, only: %i[early_access]\n", "")
+    path = "app/controllers/pages_controller.rb"
+    assert _rules(whole({path: base}, {path: head})) == []
+
+
+def test_an_empty_dependencies_list_outside_a_route_is_no_opt_out() -> None:
+    text = "class GemInfo\n  def deps\n    dependencies = []\n  end\nend\n"
+    assert _rules(whole({}, {"app/models/gem_info.rb": text})) == []

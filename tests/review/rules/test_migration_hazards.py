@@ -534,3 +534,40 @@ def test_concurrently_inside_the_frameworks_transaction_fails() -> None:
     ]
     assert rules(review(_typeorm("  public transaction = false;\n"))) == []
     assert rules(review(_typeorm(""))) == [("migration-concurrently-in-transaction", "3")]
+
+
+# ---- Sequelize
+
+
+def test_sequelize_query_interface_calls() -> None:
+    found = review(
+        added(
+            "migrations/20240101120000-change-users.js",
+            "module.exports = {\n"
+            "  up: async (queryInterface, Sequelize) => {\n"
+            "    await queryInterface.addColumn('Users', 'role', {\n"
+            "      type: Sequelize.STRING,\n"
+            "      allowNull: false,\n"
+            "    });\n"
+            "    await queryInterface.addColumn('Users', 'nick', { type: Sequelize.STRING });\n"
+            "    await queryInterface.renameColumn('Users', 'name', 'fullName');\n"
+            "    await queryInterface.addIndex('Users', ['email'], { concurrently: true });\n"
+            "    await queryInterface.removeIndex('Users', 'users_name');\n"
+            "    await queryInterface.changeColumn('Users', 'age', {\n"
+            "      type: Sequelize.BIGINT,\n"
+            "      allowNull: false,\n"
+            "    });\n"
+            "  },\n"
+            "  down: async (queryInterface) => {\n"
+            "    await queryInterface.removeColumn('Users', 'role');\n"
+            "  },\n"
+            "};\n",
+        )
+    )
+    assert rules(found) == [
+        ("migration-column-type-change", "11"),
+        ("migration-index-not-concurrent", "10"),
+        ("migration-not-null-without-default", "3"),
+        ("migration-rename", "8"),
+        ("migration-set-not-null", "11"),
+    ]

@@ -121,3 +121,106 @@ def test_id_survives_a_line_shift() -> None:
     two = of(review(added("app/c.py", f'import os\n\nT = "{GITHUB}"')), "hardcoded-secret")[0]
     assert one.id == two.id
     assert one.where.lines != two.where.lines
+
+
+# Generic credentials: built at runtime, random-looking, never a provider format.
+RANDOM_PASSWORD = "Xq7" + "Lr2vN9kT4pWz"
+HEX_SECRET = "9f3b" + "a71c04e2d85b6f19c7a03e4d2b8f"
+SENDGRID = "SG." + "Vb3kQ9xLm2Zr7Tp4Hd8Nc1" + "." + "Wq5Ey8Ru2Ti6Yo0Pa3Sd7Fg9Hj1Kl4Zx6Cv8Bn2Mq5W"
+
+
+def test_sendgrid_key_is_a_provider_format() -> None:
+    found = of(review(added("config.env", f"SENDGRID_PASSWORD={SENDGRID}\n")), "hardcoded-secret")
+    assert [(f.severity, f.title.split(" committed")[0]) for f in found] == [
+        (Severity.CRITICAL, "SendGrid API key")
+    ]
+    assert SENDGRID[8:] not in found[0].model_dump_json()
+
+
+@pytest.mark.parametrize(
+    ("path", "line"),
+    [
+        ("config.env", f"DATABASE_PASSWORD={RANDOM_PASSWORD}"),
+        ("backend/app.py", f"app.config['JWT_SECRET_KEY'] = '{HEX_SECRET}'"),
+        ("backend/app.py", f'app.config["MAIL_PASSWORD"] = "{RANDOM_PASSWORD}"'),
+        ("app/db.py", f'dbPassword = "{RANDOM_PASSWORD}"'),
+        ("src/client.ts", f"const apiKey = '{HEX_SECRET}'"),
+        ("config/secrets.yml", f"  client_secret: {HEX_SECRET}"),
+        ("client_secret.json", f'{{"web": {{"client_secret": "{RANDOM_PASSWORD}"}}}}'),
+    ],
+)
+def test_random_literal_assigned_to_a_secret_name_is_major(path: str, line: str) -> None:
+    found = of(review(added(path, f"{line}\n")), "hardcoded-secret")
+    assert [f.severity for f in found] == [Severity.MAJOR]
+    assert found[0].type == "evidence"
+    text = found[0].model_dump_json()
+    assert RANDOM_PASSWORD[4:] not in text
+    assert HEX_SECRET[4:] not in text
+
+
+@pytest.mark.parametrize(
+    ("path", "line"),
+    [
+        # placeholders, phrases, low entropy, references, non-secret names
+        ("config.env", "DB_PASSWORD=postgres"),
+        ("config.env", "JWT_SECRET=my-ultra-secure-and-ultra-long-secret"),
+        ("config.env", "EMAIL_PASSWORD=1e3c5a7b9d1e3c"),
+        ("app/settings.py", 'SECRET_KEY = os.environ["SECRET_KEY"]'),
+        ("app/settings.py", "SECRET_KEY = settings.SECRET_KEY_VALUE"),
+        ("app/settings.py", f'PASSWORD_HASHER = "{HEX_SECRET}"'),
+        ("app/settings.py", f'TOKEN_URL = "{HEX_SECRET}"'),
+        ("app/settings.py", f'PUBLIC_KEY = "{HEX_SECRET}"'),
+        ("app/settings.py", f'cache_key = "{HEX_SECRET}"'),
+        ("app/settings.py", f"API_KEY = {HEX_SECRET}"),  # unquoted in code: not a literal
+        ("app/settings.py", f'if token == "{HEX_SECRET}":'),
+        ("app/settings.py", 'MAIL_PASSWORD = "${MAIL_PASSWORD}"'),
+        ("app/settings.py", 'API_KEY = "your-api-key-goes-here"'),
+        # samples: tests, examples, templates, docs
+        ("tests/test_auth.py", f'JWT_SECRET_KEY = "{HEX_SECRET}"'),
+        (".env.example", f"SECRET_KEY={HEX_SECRET}"),
+        ("config/app.yml.template", f"  password: {RANDOM_PASSWORD}"),
+        ("docs/setup.md", f"    DATABASE_PASSWORD={RANDOM_PASSWORD}"),
+    ],
+)
+def test_generic_look_alikes_stay_silent(path: str, line: str) -> None:
+    assert of(review(added(path, f"import os\n{line}\n")), "hardcoded-secret") == []
+
+
+def test_one_value_is_reported_once_per_file() -> None:
+    text = f"app.secret_key = '{HEX_SECRET}'\napp.config['JWT_SECRET_KEY'] = '{HEX_SECRET}'\n"
+    found = of(review(added("backend/app.py", text)), "hardcoded-secret")
+    assert [f.where.lines for f in found] == ["1"]
+
+
+def test_provider_token_in_a_test_spec_is_a_fixture() -> None:
+    spec = added("src/validate-token.spec.ts", f"const t = '{GITHUB}'\n")
+    assert of(review(spec), "hardcoded-secret") == []
+
+
+def test_firebase_web_api_key_is_public_by_design() -> None:
+    config = f"""
+    const firebaseConfig = {{
+      apiKey: "{GOOGLE}",
+      authDomain: "shop.firebaseapp.com",
+    }};
+    """
+    assert of(review(added("web/src/firebase.ts", config)), "hardcoded-secret") == []
+    gemini = f'const genAI = new GoogleGenerativeAI("{GOOGLE}");\n'
+    assert len(of(review(added("server/ai.js", gemini)), "hardcoded-secret")) == 1
+
+
+@pytest.mark.parametrize("path", ["apps/client/localhost.pem", ".env.example", "docs/tls.md"])
+def test_private_key_for_localhost_or_in_an_example_stays_silent(path: str) -> None:
+    pem = f"{PEM_HEAD}\n{PEM_BODY}\n"
+    assert of(review(added(path, pem)), "hardcoded-secret") == []
+
+
+def test_private_key_in_a_deploy_file_is_still_critical() -> None:
+    pem = added("deploy/tls/server.key", f"{PEM_HEAD}\n{PEM_BODY}\n")
+    found = of(review(pem), "hardcoded-secret")
+    assert [f.severity for f in found] == [Severity.CRITICAL]
+
+
+def test_real_provider_key_in_an_example_file_is_still_found() -> None:
+    found = of(review(added(".env.example", f"SLACK_BOT_TOKEN={SLACK}\n")), "hardcoded-secret")
+    assert [f.severity for f in found] == [Severity.CRITICAL]
