@@ -193,7 +193,7 @@ def build_plan(given: PlanInput) -> ReviewPlan:
         conclusion = "success"
         title = "No blocking findings" + (f" ({counts_line(live)})" if live else "")
     headline = f"**{title}**"
-    said = incomplete and (blocking or given.failed)
+    said = incomplete_for_check and (blocking or given.failed)
     all_notices = [*notices, *([f"Incomplete: {incomplete}"] if said else [])]
 
     skipped = _not_reviewed(diff, config, not_reviewed or {})

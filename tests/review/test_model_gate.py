@@ -159,7 +159,10 @@ def test_with_an_advisory_model_its_absence_does_not_hold_the_check_but_is_said(
     )
     assert "The model did not review" in got.check_summary
     # A rule finding still fails it; a review that could not finish still fails.
-    assert plan(rule(), config=advisory, incomplete="x").conclusion == "failure"
+    blocked = plan(rule(), config=advisory, incomplete="x")
+    assert blocked.conclusion == "failure"
+    assert "The model did not review: x" in blocked.summary_body
+    assert "Incomplete: x" not in blocked.summary_body  # said once
     assert plan(config=advisory, incomplete="x", failed="cpu").conclusion == "failure"
 
 
