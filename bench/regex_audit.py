@@ -244,7 +244,11 @@ def subjects(package: str = PACKAGE) -> list[Subject]:
     for mod in mods:
         for where, p in module_patterns(mod):
             name = where.rsplit(".", 1)[-1].split("[", 1)[0]
-            uses = set(re.findall(rf"\b{re.escape(name)}\.({'|'.join(_RE_FUNCTIONS)})\(", sources))
+            # A private name is used in its own module only (another module's `_WORDS` is
+            # another pattern); a public one anywhere.
+            where_used = inspect.getsource(mod) if name.startswith("_") else sources
+            calls = rf"\b{re.escape(name)}\.({'|'.join(_RE_FUNCTIONS)})\("
+            uses = set(re.findall(calls, where_used))
             add(where, p, uses)
         for call in _calls(mod):
             p = _evaluate(call)

@@ -310,6 +310,10 @@ async def _review_part(
             return _PartResult(kept, failure, "unavailable", usage, calls + exc.attempts)
         usage, calls = usage + reply.usage, calls + reply.attempts
         spend.answered(index, reply.usage)
+        if reply.stop_reason == "refusal":
+            # Final for this part: asking again is paid for and refused again.
+            failure = "the model refused to review this part (stop reason: refusal)"
+            return _PartResult(kept, failure, "refused", usage, calls)
         got = _problems(reply, expect)
         if isinstance(got, ModelAnswer):
             if kept is not None:

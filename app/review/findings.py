@@ -130,6 +130,9 @@ class FindingsReport(BaseModel):
     # Findings at or above fail_on that do not block (the model's evidence gate): id -> why.
     # Absent when there are none.
     advisory: dict[str, str] = Field(default_factory=dict)
+    # Findings not where they said (moved, narrowed, file level): id -> why. `where` is always
+    # the anchored location. Absent when there are none.
+    anchoring: dict[str, str] = Field(default_factory=dict)
 
 
 _SPACE = re.compile(r"\s+")

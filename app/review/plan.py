@@ -71,6 +71,15 @@ class Annotation(BaseModel):
     message: str
 
 
+class Location(BaseModel):
+    """Where a finding was anchored: what every report shows, not the lines the model claimed."""
+
+    path: str
+    lines: str | None  # "12" or "12-14"; None at file level (or in the summary only)
+    side: Side
+    note: str = ""  # why it is not where the finding said (moved, narrowed, file level)
+
+
 class NotReviewed(BaseModel):
     path: str
     reason: str
@@ -93,6 +102,8 @@ class ReviewPlan(BaseModel):
     summary: ReviewSummary | None = None  # the model's structured summary, when it gave one
     # Model findings at or above fail_on that the evidence gate held back: id -> why.
     advisory: dict[str, str] = Field(default_factory=dict)
+    # Each finding's anchored location, by id (the reports' one truth about where it is).
+    locations: dict[str, Location] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +193,7 @@ def build_plan(given: PlanInput) -> ReviewPlan:
         conclusion = "success"
         title = "No blocking findings" + (f" ({counts_line(live)})" if live else "")
     headline = f"**{title}**"
-    said = incomplete and (blocking or given.failed)
+    said = incomplete_for_check and (blocking or given.failed)
     all_notices = [*notices, *([f"Incomplete: {incomplete}"] if said else [])]
 
     skipped = _not_reviewed(diff, config, not_reviewed or {})
@@ -228,7 +239,18 @@ def build_plan(given: PlanInput) -> ReviewPlan:
         blocking=blocking,
         summary=summary,
         advisory=advisory,
+        locations={p.finding.id: _location(p.finding, anchorer) for p in placed},
     )
+
+
+def _location(finding: Finding, anchorer: Anchorer) -> Location:
+    """The anchor before the per-review comment cap: a line stays a line in the reports."""
+    a = anchorer.anchor(finding.where)
+    lines = a.lines if a.kind == "line" else None
+    note = a.note
+    if a.kind == "file" and not note and finding.where.lines is None:
+        note = "no lines cited: about the whole file"
+    return Location(path=a.path, lines=lines, side=a.side, note=note)
 
 
 def _merge(findings: Iterable[Finding], diff: Diff, anchorer: Anchorer) -> list[Finding]:
@@ -252,13 +274,14 @@ def _merge(findings: Iterable[Finding], diff: Diff, anchorer: Anchorer) -> list[
 def _fingerprint(finding: Finding, diff: Diff, anchorer: Anchorer) -> str:
     """An id from content, not position: the anchored line's text, else the title.
 
-    A model words its titles afresh on every run, so a model finding is keyed on its rule, its
-    category and its line's text (or its file alone): the same concern keeps its id across
-    pushes, and two concerns of different kinds on one line or file (security, testing) keep
-    two ids, so dismissing one never dismisses the other.
+    A model words its titles afresh on every run, so a model finding on a line is keyed on its
+    rule, its category and its line's text: the same concern keeps its id across pushes, and
+    two concerns of different kinds on one line (security, testing) keep two ids, so dismissing
+    one never dismisses the other. At file level there is no line to key on: the title and the
+    evidence join the key, or every concern of one category about a file would be one finding.
     """
     llm = finding.source is Source.LLM
-    key = "" if llm else finding.title
+    key = f"{finding.title}\0{finding.evidence}" if llm else finding.title
     anchor = anchorer.anchor(finding.where)
     file = diff.file(anchor.path)
     if anchor.kind == "line" and anchor.line is not None and file is not None:

@@ -121,10 +121,14 @@ def posted_title(body: str) -> str:
 
 
 def _where(p: Placed) -> str:
-    lines = p.anchor.lines if p.placement == "inline" else p.finding.where.lines
-    loc = f"{p.finding.where.path}:{lines}" if lines else p.finding.where.path
-    shown = {"inline": "", "file": " (file)", "summary": " (here only)", "dismissed": ""}
-    return f"`{_cell(loc)}`{shown[p.placement]}"
+    """Where the finding was anchored (never the lines it claimed), and why when it moved."""
+    a = p.anchor
+    lines = a.lines if a.kind == "line" and p.placement in ("inline", "dismissed") else None
+    loc = f"{a.path}:{lines}" if lines else a.path
+    shown = {"inline": "", "file": "file", "summary": "here only", "dismissed": ""}[p.placement]
+    if a.note and p.placement != "dismissed":
+        shown = f"{shown}: {a.note}" if shown else a.note
+    return f"`{_cell(loc)}`" + (f" ({_cell(shown)})" if shown else "")
 
 
 def findings_table(placed: Sequence[Placed]) -> str:

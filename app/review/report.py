@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any, Literal
 from urllib.parse import quote
 
-from app.review.findings import Finding, FindingsReport, Severity
+from app.review.findings import Finding, FindingsReport, Severity, Where
 from app.review.plan import ReviewPlan
 
 SARIF_SCHEMA = (
@@ -28,17 +28,39 @@ _RESET, _BOLD, _DIM, _GREEN, _RED = "\x1b[0m", "\x1b[1m", "\x1b[2m", "\x1b[32m",
 
 
 def as_json(plan: ReviewPlan, *, version: str, status: Literal["ready", "partial"]) -> str:
-    """The findings JSON (the persona's contract), dismissed findings left out."""
-    live = [f for f in plan.findings if f.id not in set(plan.dismissed)]
-    advisory = {i: why for i, why in plan.advisory.items() if i in {f.id for f in live}}
+    """The findings JSON (the persona's contract), dismissed findings left out.
+
+    Each `where` is where the finding was anchored, not the lines the model claimed; `anchoring`
+    says why for those that moved."""
+    live = [_anchored(plan, f) for f in plan.findings if f.id not in set(plan.dismissed)]
+    ids = {f.id for f in live}
+    advisory = {i: why for i, why in plan.advisory.items() if i in ids}
+    anchoring = {i: loc.note for i, loc in plan.locations.items() if i in ids and loc.note}
     report = FindingsReport(
-        version=version, status=status, findings=live, summary=plan.summary, advisory=advisory
+        version=version,
+        status=status,
+        findings=live,
+        summary=plan.summary,
+        advisory=advisory,
+        anchoring=anchoring,
     )
-    # Rules-only output stays as it was: no summary key, no advisory key.
-    omit = {
-        k for k, empty in (("summary", plan.summary is None), ("advisory", not advisory)) if empty
-    }
+    # Rules-only output stays as it was: no summary key, no empty advisory or anchoring key.
+    empty = {"summary": plan.summary is None, "advisory": not advisory, "anchoring": not anchoring}
+    omit = {key for key, is_empty in empty.items() if is_empty}
     return report.model_dump_json(indent=2, exclude=omit or None) + "\n"
+
+
+def _anchored(plan: ReviewPlan, f: Finding) -> Finding:
+    """`f` with `where` set to its anchored location (a suggestion only fits its own lines)."""
+    loc = plan.locations.get(f.id)
+    if loc is None or (loc.path, loc.lines, loc.side) == (
+        f.where.path,
+        f.where.lines,
+        f.where.side,
+    ):
+        return f
+    where = Where(path=loc.path, lines=loc.lines, side=loc.side)
+    return f.model_copy(update={"where": where, "suggestion": None})
 
 
 def as_markdown(plan: ReviewPlan) -> str:
@@ -84,13 +106,15 @@ def as_text(plan: ReviewPlan, *, mode: str, color: bool) -> str:
 
 
 def _where_by_id(plan: ReviewPlan) -> dict[str, str]:
-    out = {
-        f.id: f"{f.where.path}:{f.where.lines}" if f.where.lines else f.where.path
-        for f in plan.findings
-    }
-    for c in plan.comments:
-        lines = f"{c.start_line}-{c.line}" if c.start_line else str(c.line)
-        out[c.finding_id] = f"{c.path}:{lines}"
+    out: dict[str, str] = {}
+    for f in plan.findings:
+        loc = plan.locations.get(f.id)
+        if loc is None:
+            out[f.id] = f"{f.where.path}:{f.where.lines}" if f.where.lines else f.where.path
+        elif loc.lines:
+            out[f.id] = f"{loc.path}:{loc.lines}"
+        else:
+            out[f.id] = f"{loc.path} (file level: {loc.note})" if loc.note else loc.path
     return out
 
 
@@ -124,7 +148,14 @@ def as_sarif(
                     }
                 },
                 "results": [
-                    _result(f, index[f.rule], fail_on, advisory=f.id in plan.advisory) for f in live
+                    _result(
+                        _anchored(plan, f),
+                        index[f.rule],
+                        fail_on,
+                        advisory=f.id in plan.advisory,
+                        note=loc.note if (loc := plan.locations.get(f.id)) else "",
+                    )
+                    for f in live
                 ],
             }
         ],
@@ -132,7 +163,9 @@ def as_sarif(
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 
-def _result(f: Finding, rule_index: int, fail_on: Severity, *, advisory: bool) -> dict[str, Any]:
+def _result(
+    f: Finding, rule_index: int, fail_on: Severity, *, advisory: bool, note: str
+) -> dict[str, Any]:
     if f.severity.at_least(fail_on) and not advisory:
         level = "error"
     else:
@@ -142,6 +175,8 @@ def _result(f: Finding, rule_index: int, fail_on: Severity, *, advisory: bool) -
     if f.where.start is not None and f.where.end is not None and f.where.side == "RIGHT":
         location["region"] = {"startLine": f.where.start, "endLine": f.where.end}
     text = f.title
+    if note:
+        text += f" ({'file level: ' if f.where.lines is None else ''}{note})"
     if f.evidence.strip():
         text += f"\n\n{f.evidence.strip()}"
     if f.recommendation.strip():

@@ -120,6 +120,30 @@ def rule_ids_offered(body: dict[str, Any]) -> list[str]:
     return list(finding["properties"]["rule"]["enum"])
 
 
+def test_a_guess_does_not_fail_the_cli_and_is_shown_as_advisory(
+    capsys: pytest.CaptureFixture[str], server: AnthropicServer, refunds: Path, tmp_path: Path
+) -> None:
+    # Issue 14: a critical question at confidence 0.1 used to exit 1 ("1 blocking finding").
+    guess = model_finding(lines="9") | {
+        "type": "question",
+        "severity": "critical",
+        "confidence": 0.1,
+        "title": "maybe SQLi?",
+    }
+    server.fake.enqueue(tool_answer(answer(guess), usage=USAGE))
+    json_path = tmp_path / "findings.json"
+
+    code, out, _ = run(capsys, str(refunds), "--format", f"text,json={json_path}")
+
+    assert code == 0
+    assert f"CRITICAL {ENDPOINT}:9  maybe SQLi?" in out
+    assert "advisory, does not block: a question, not evidence" in out
+    assert "PASS: No blocking findings" in out
+    report = FindingsReport.model_validate_json(json_path.read_text(encoding="utf-8"))
+    [llm] = [f for f in report.findings if f.source.value == "llm"]
+    assert report.advisory == {llm.id: "a question, not evidence"}
+
+
 def test_a_model_finding_on_a_diff_line_is_reported_in_text_and_json(
     capsys: pytest.CaptureFixture[str], server: AnthropicServer, refunds: Path, tmp_path: Path
 ) -> None:

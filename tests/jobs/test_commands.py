@@ -116,6 +116,7 @@ async def test_ignore_dismisses_a_finding_and_the_gate_follows(w: World) -> None
         "where": {"path": LEDGER, "lines": "12"},
         "evidence": "`db.flush()` outside a transaction.",
         "recommendation": "Wrap it.",
+        "confidence": 0.9,  # sure enough to block (model.block_confidence)
     }
     w.llm.respond_with(lambda _: tool_answer(answer(blocking)))
     await w.run(w.review_job(pr))

@@ -29,6 +29,7 @@ MAJOR = {
     "where": {"path": LEDGER, "lines": "12"},
     "evidence": "`db.flush()` outside a transaction.",
     "recommendation": "Wrap it.",
+    "confidence": 0.9,  # sure enough to block (model.block_confidence)
 }
 
 

@@ -93,8 +93,8 @@ def test_below_fail_on_a_model_finding_is_neither_blocking_nor_advisory() -> Non
 
 
 def test_a_narrowed_range_is_still_on_the_lines_it_cites() -> None:
-    # 10-12 cites a context line too: anchored on 11-12, inside what it cites.
-    assert plan(llm(where={"path": "app/api.py", "lines": "10-12"})).conclusion == "failure"
+    # 8-12 starts before the hunk: anchored on 10-12, inside what it cites.
+    assert plan(llm(where={"path": "app/api.py", "lines": "8-12"})).conclusion == "failure"
 
 
 def test_model_blocking_false_makes_every_model_finding_advisory_but_rules_still_block() -> None:
@@ -159,7 +159,10 @@ def test_with_an_advisory_model_its_absence_does_not_hold_the_check_but_is_said(
     )
     assert "The model did not review" in got.check_summary
     # A rule finding still fails it; a review that could not finish still fails.
-    assert plan(rule(), config=advisory, incomplete="x").conclusion == "failure"
+    blocked = plan(rule(), config=advisory, incomplete="x")
+    assert blocked.conclusion == "failure"
+    assert "The model did not review: x" in blocked.summary_body
+    assert "Incomplete: x" not in blocked.summary_body  # said once
     assert plan(config=advisory, incomplete="x", failed="cpu").conclusion == "failure"
 
 

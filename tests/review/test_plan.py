@@ -123,15 +123,22 @@ def test_llm_findings_get_content_ids_that_survive_line_shifts() -> None:
     assert len(twice.findings) == 1
 
 
-def test_a_model_finding_about_a_whole_file_keeps_its_id_when_reworded() -> None:
+def test_model_findings_about_a_whole_file_get_distinct_ids() -> None:
+    # Issue 14: keyed on rule, category and path alone, three different findings on one file
+    # became one. At file level the title and the evidence are part of the key.
     first = _f(source="llm", id="", rule="ops.logs", where={"path": "app/api.py"})
+    again = first.model_copy()
     reworded = first.model_copy(update={"title": "No structured log on the charge path"})
+    other_evidence = first.model_copy(update={"evidence": "`db.commit()` is not logged."})
     other_rule = first.model_copy(update={"rule": "api.idempotency"})
 
-    ids = [_plan(f).findings[0].id for f in (first, reworded, other_rule)]
+    ids = [_plan(f).findings[0].id for f in (first, again, reworded, other_evidence, other_rule)]
 
-    assert ids[0] == ids[1] == fingerprint("ops.logs", "app/api.py", "api\0")
-    assert ids[2] != ids[0]
+    key = f"api\0{first.title}\0{first.evidence}"
+    assert ids[0] == ids[1] == fingerprint("ops.logs", "app/api.py", key)
+    assert len(set(ids)) == 4
+    three = _plan(first, reworded, other_evidence)
+    assert len(three.findings) == 3  # three concerns about one file: three ids, all shown
     other_kind = first.model_copy(update={"category": "testing"})
     assert _plan(other_kind).findings[0].id != ids[0]
     both = _plan(first, other_kind)
@@ -162,7 +169,10 @@ def test_off_diff_findings_go_to_file_level_or_summary() -> None:
     assert plan.comments == []
     assert [c.path for c in plan.file_comments] == ["app/api.py"]
     assert "#### Not on a line of the diff" in plan.summary_body
-    assert "(here only)" in plan.summary_body
+    # Where each finding was anchored, and why, never the lines it claimed (issue 14, item 7).
+    assert "`app/elsewhere.py` (here only: file is not in the diff)" in plan.summary_body
+    assert "`app/api.py` (file: line 90 is not in the diff)" in plan.summary_body
+    assert "app/api.py:90" not in plan.summary_body
     assert [a.start_line for a in plan.annotations] == [1]
 
 

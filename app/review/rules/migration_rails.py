@@ -29,7 +29,7 @@ _CHANGE_TABLE = re.compile(r"^(\s*+)change_table\s*+\(?\s*+" + _SYM)
 _EXECUTE = re.compile(
     r"^\s*+execute\s*+\(?\s*+(<<[~-]?['\"]?(\w+)['\"]?|[\"'](.*)[\"']\s*+\)?\s*+$)"
 )
-_NO_TRANSACTION = re.compile(r"^\s*disable_ddl_transaction!")
+_NO_TRANSACTION = re.compile(r"^\s*+disable_ddl_transaction!")
 _UPDATE_ALL = re.compile(r"\.update_all\s*\(")
 _NO_INDEX = re.compile(r"\bindex:\s*false")
 _CONCURRENTLY = "algorithm: :concurrently"

@@ -151,11 +151,10 @@ _PEM_INLINE = re.compile(r"KEY-----(?:\\n|\s*+)[A-Za-z0-9+/]{40}")
 _PEM_BODY = re.compile(r"[\s\"']*+[A-Za-z0-9+/=]{40,}+[\s\"',\\n]*+")
 
 
-def _pem_has_body(f: ChangedFile, index: int, text: str) -> bool:
+def _pem_has_body(f: ChangedFile, index: int, text: str, whole: dict[int | None, str]) -> bool:
     """A PEM header followed by key material, not a string compared against."""
     if _PEM_INLINE.search(text):
         return True
-    whole = {ln.new_no: ln.text for ln in f.long_lines if ln.kind != "removed"}
     lines = f.visible[index + 1 : index + 3]
     return any(_PEM_BODY.fullmatch(whole.get(ln.new_no, ln.text)) for ln in lines)
 
@@ -170,13 +169,15 @@ def _may_hold_generic(text: str) -> bool:
     return ("=" in text or ":" in text) and hinted(text, folded=_GENERIC_FOLDED)
 
 
-def _provider_hits(f: ChangedFile, index: int, text: str) -> list[tuple[str, str]]:
+def _provider_hits(
+    f: ChangedFile, index: int, text: str, whole: dict[int | None, str]
+) -> list[tuple[str, str]]:
     hits: list[tuple[str, str]] = []
     for pattern in _PATTERNS:
         for m in pattern.regex.finditer(text):
             value = m.group(pattern.group)
             if pattern.name == "private key":
-                if _pem_has_body(f, index, text):
+                if _pem_has_body(f, index, text, whole):
                     hits.append((pattern.name, value))
             elif pattern.name == "Google API key" and _firebase_web_key(f, index):
                 continue
@@ -215,6 +216,7 @@ def _scan(f: ChangedFile) -> Iterator[Report]:
     # Lines the rules see cut to a window are scanned whole here: every pattern is linear,
     # and a key at the end of a minified line leaks all the same.
     long = {ln.new_no: ln for ln in f.long_lines if ln.kind != "removed"}
+    whole = {n: ln.text for n, ln in long.items()}
     in_test = f.kind.kind == "test"
     # Tests, fixtures, examples, templates and docs hold samples: only a private key there is
     # worth a question, and only in tests (an example's demo key pair protects nothing).
@@ -235,7 +237,7 @@ def _scan(f: ChangedFile) -> Iterator[Report]:
             continue
         hits: list[tuple[str, str]] = []
         if provider and _may_hold_secret(ln.text):
-            hits = _provider_hits(f, index, ln.text)
+            hits = _provider_hits(f, index, ln.text, whole)
             if not in_test:
                 hits += [
                     ("JWT bearer token", m.group(1))

@@ -226,3 +226,15 @@ async def test_lines_off_the_diff_and_ranges_across_hunks_are_anchored_on_the_di
     assert (near.start_line, near.line) == (None, 15)  # snapped from 17
     assert not any("**Off the diff**" in c.body for c in ledger)  # no line near: file level
     assert any("**Off the diff**" in fc.body for fc in result.plan.file_comments)
+
+
+async def test_a_refusal_is_final_for_its_part_no_repair_turn() -> None:
+    fake = FakeAnthropic()
+    fake.enqueue(text_answer("I can't help with that.", stop_reason="refusal"))
+
+    result = await review(fake, request(ledger_only()))
+
+    assert len(fake.requests) == 1  # not asked again: a repair would be paid and refused
+    assert result.part_outcomes == ("rejected",)
+    assert result.plan.conclusion == "neutral"
+    assert "the model refused to review this part" in result.plan.check_title

@@ -7,6 +7,7 @@ import pytest
 
 from app.jobs.model_calls import ReviewResult, run_review
 from app.review.findings import Source
+from app.review.repo_config import ModelConfig, RepoConfig
 from tests.fakes.anthropic_api import (
     Answer,
     FakeAnthropic,
@@ -158,3 +159,41 @@ async def test_a_request_refused_on_its_own_does_not_stop_the_other_parts() -> N
     assert len(fake.requests) > 2  # every part was asked for
     assert result.outcome == "partial"
     assert "prompt is too long" in result.plan.check_title
+
+
+async def test_every_rule_finding_dismissed_and_the_model_down_is_neutral_not_success() -> None:
+    # Issue 14: the model part never ran; dismissals must not turn that into a pass.
+    found = await run_review(request(), None, limits())
+    ids = {f.id: "lead: accepted" for f in found.plan.findings}
+    assert found.plan.conclusion == "failure"
+    fake = FakeAnthropic()
+    fake.respond_with(lambda _: overloaded())
+
+    result = await review(fake, request(dismissed=ids))
+
+    assert set(result.plan.dismissed) == set(ids)
+    assert result.plan.blocking == 0
+    assert result.plan.conclusion == "neutral"
+    assert result.plan.check_title.startswith("Review incomplete: the model was unavailable")
+
+
+async def test_an_advisory_model_that_is_down_leaves_the_rules_to_decide_and_says_so() -> None:
+    fake = FakeAnthropic()
+    fake.respond_with(lambda _: overloaded())
+    advisory = RepoConfig(model=ModelConfig(blocking=False))
+
+    result = await review(fake, request(ledger_only(), config=advisory))
+
+    assert result.outcome == "unavailable"
+    assert result.plan.conclusion == "success"
+    assert "The model did not review: the model was unavailable" in result.plan.summary_body
+
+
+async def test_with_no_model_configured_the_rules_decide_alone_as_before() -> None:
+    # The operator's choice (no key): rules-only, success possible, said at the top.
+    result = await run_review(
+        request(ledger_only()), None, limits(), rules_only_reason="ANTHROPIC_API_KEY is not set"
+    )
+
+    assert (result.outcome, result.plan.conclusion) == ("rules-only", "success")
+    assert "Rules only: ANTHROPIC_API_KEY is not set" in result.plan.summary_body
