@@ -64,6 +64,22 @@ def test_adapters_import_neither_each_other_nor_the_layers_above() -> None:
     assert found == []
 
 
+def test_adapters_take_a_small_config_not_the_settings() -> None:
+    """The composition side builds each adapter's config (`AppCredentials`, `LLMConfig`, ...)."""
+    # The setup flow writes the App's registration where the settings read it: one place for
+    # the two file names. Nothing else of an adapter may read `app.settings`.
+    allowed = {"github/manifest_flow.py"}
+    found = [
+        f"{path.relative_to(APP.parent)}:{line} imports {name}"
+        for adapter in ADAPTERS
+        for path in modules(adapter.removeprefix("app."))
+        if path.relative_to(APP).as_posix() not in allowed
+        for line, name in imports(path)
+        if under(name, ("app.settings",))
+    ]
+    assert found == []
+
+
 def test_sdks_stay_in_their_adapter() -> None:
     homes = {"anthropic": "llm", "githubkit": "github", "sqlalchemy": "store"}
     found = [

@@ -14,6 +14,7 @@ import time
 from contextlib import AsyncExitStack
 
 from app.errors import ConfigError
+from app.jobs.llm_config import llm_config
 from app.jobs.model_calls import ReviewResult, run_review
 from app.llm import (
     LLMError,
@@ -42,19 +43,19 @@ async def run_local_review(
         tokens_left_today=None,  # no daily cap on a developer's own key
     )
     if rules_only is None:
+        rules_only = settings.llm_missing()
+    if rules_only is None:
         async with AsyncExitStack() as stack:
-            model: ReviewModel | None = None
             try:
                 # Our own HTTP client, so it is closed when the review ends.
-                run = model_of_one_run(settings, persona_model=request.persona.model)
+                run = model_of_one_run(llm_config(settings), persona_model=request.persona.model)
                 model = await stack.enter_async_context(run)
             except ConfigError as exc:
-                # A provider's missing extra or credentials: the rules still run.
+                # A provider's missing extra: the rules still run.
                 rules_only = str(exc)
-            if model is not None:
+            else:
                 say = _Stderr(settings.secret_values())
                 return await _review_with_model(request, model, limits, say)
-            rules_only = rules_only or settings.llm_missing() or "no model is configured"
     result = await run_review(request, None, limits, rules_only_reason=rules_only)
     return result, "rules only" if rules_only == "--no-llm" else f"rules only: {rules_only}"
 

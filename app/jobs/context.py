@@ -11,9 +11,10 @@ from typing import Protocol
 from app.github.client import GitHubApp
 from app.jobs.cpu_budget import CpuRunner, InlineCpu, ReviewCpu
 from app.jobs.cpu_pool import CpuPool
+from app.jobs.llm_config import llm_config
 from app.jobs.persona_files import bundled_personas_dir
 from app.linear.client import LinearClient
-from app.llm import ReviewModel, model_from_settings
+from app.llm import ReviewModel, model_from_config
 from app.metrics import Metrics
 from app.settings import Settings
 from app.store.facade import Store
@@ -108,6 +109,8 @@ def _linear_from(settings: Settings) -> LinearClient | None:
 
 def _models_from(settings: Settings) -> ModelFactory:
     def factory(persona_model: str | None) -> ClosableModel | None:
-        return model_from_settings(settings, persona_model=persona_model)
+        if settings.llm_missing() is not None:
+            return None  # the review runs on the rules alone and says why
+        return model_from_config(llm_config(settings), persona_model=persona_model)
 
     return factory

@@ -1,4 +1,4 @@
-"""Building the SDK client and the review model from the settings, for each provider.
+"""Building the SDK client and the review model from an `LLMConfig`, for each provider.
 
 Every client is made with `max_retries=0` (the adapter retries, with caps the SDK lacks) and
 the configured timeout. A provider whose optional packages are missing is a ConfigError at
@@ -23,33 +23,28 @@ from anthropic import (
 
 from app.errors import ConfigError
 from app.llm.anthropic_model import AnthropicModel, Client
-from app.settings import Settings
+from app.llm.config import LLMConfig
 
 _PROVIDER_SETTING = "BACKEND_REVIEW_LLM_PROVIDER"
-_REQUIRED = {"anthropic": "ANTHROPIC_API_KEY", "bedrock": "AWS_REGION", "vertex": "CLOUD_ML_REGION"}
 # With this variable set, the Bedrock client sends a bearer token and needs no boto3 signing.
 _BEDROCK_BEARER_ENV = "AWS_BEARER_TOKEN_BEDROCK"
 
 
-def make_client(settings: Settings, *, http_client: httpx2.AsyncClient | None = None) -> Client:
-    """The SDK client for `settings.llm_provider`; raise ConfigError naming what is missing."""
-    missing = settings.llm_missing()
-    if missing is not None:
-        setting = _REQUIRED[settings.llm_provider]
-        raise ConfigError(setting, missing.removeprefix(f"{setting} "))
-    timeout = settings.llm_timeout_seconds
-    if settings.llm_provider == "bedrock":
+def make_client(config: LLMConfig, *, http_client: httpx2.AsyncClient | None = None) -> Client:
+    """The SDK client for `config.provider`; ConfigError when the provider's extra is missing."""
+    timeout = config.timeout_seconds
+    if config.provider == "bedrock":
         if not os.environ.get(_BEDROCK_BEARER_ENV) and not _installed("boto3", "botocore"):
             raise ConfigError(
                 _PROVIDER_SETTING, "bedrock needs the AWS extra: pip install 'anthropic[bedrock]'"
             )
         return AsyncAnthropicBedrock(
-            aws_region=settings.aws_region,
+            aws_region=config.aws_region,
             max_retries=0,
             timeout=timeout,
             http_client=http_client,
         )
-    if settings.llm_provider == "vertex":
+    if config.provider == "vertex":
         # Without an access token the client loads Google credentials at request time.
         if not _installed("google.auth"):
             raise ConfigError(
@@ -57,62 +52,57 @@ def make_client(settings: Settings, *, http_client: httpx2.AsyncClient | None = 
                 "vertex needs the Google extra: pip install 'anthropic[vertex]'",
             )
         return AsyncAnthropicVertex(
-            region=settings.vertex_region or not_given,
-            project_id=settings.vertex_project_id or not_given,
+            region=config.vertex_region or not_given,
+            project_id=config.vertex_project_id or not_given,
             max_retries=0,
             timeout=timeout,
             http_client=http_client,
         )
-    # llm_missing() above has refused a missing or empty key.
-    key = settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key else ""
-    base_url = settings.anthropic_base_url
+    # LLMConfig refuses the direct API without a key.
+    key = config.api_key.get_secret_value() if config.api_key else ""
     return AsyncAnthropic(
         # Explicit, so the SDK never falls back to profiles on disk (GITHUB-FACTS).
         api_key=key,
-        base_url=str(base_url) if base_url is not None else None,
+        base_url=config.base_url,
         max_retries=0,
         timeout=timeout,
         http_client=http_client,
     )
 
 
-def model_from_settings(
-    settings: Settings,
+def model_from_config(
+    config: LLMConfig,
     *,
     http_client: httpx2.AsyncClient | None = None,
     persona_model: str | None = None,
-) -> AnthropicModel | None:
-    """The review model, or None when the settings name none (the review runs on rules only).
+) -> AnthropicModel:
+    """The review model; ConfigError as `make_client`.
 
-    `persona_model` (a persona's `model`) wins over `BACKEND_REVIEW_MODEL` on the direct API
-    only: Bedrock and Vertex name models their own way, so there the setting stays.
+    `persona_model` (a persona's `model`) wins over `config.model` on the direct API only:
+    Bedrock and Vertex name models their own way, so there the configured id stays.
     """
-    if settings.llm_missing() is not None:
-        return None
-    client = make_client(settings, http_client=http_client)
-    secrets = settings.secret_values()
+    client = make_client(config, http_client=http_client)
+    secrets = list(config.secrets)
     if isinstance(client, AsyncAnthropicBedrock) and client.api_key:
         secrets.append(client.api_key)
     return AnthropicModel(
         client,
-        model=persona_model
-        if persona_model and settings.llm_provider == "anthropic"
-        else settings.model,
-        max_output_tokens=settings.llm_max_output_tokens,
-        timeout_seconds=settings.llm_timeout_seconds,
-        max_attempts=settings.llm_max_attempts,
+        model=persona_model if persona_model and config.provider == "anthropic" else config.model,
+        max_output_tokens=config.max_output_tokens,
+        timeout_seconds=config.timeout_seconds,
+        max_attempts=config.max_attempts,
         secrets=secrets,
     )
 
 
 @asynccontextmanager
 async def model_of_one_run(
-    settings: Settings, *, persona_model: str | None = None
-) -> AsyncIterator[AnthropicModel | None]:
-    """`model_from_settings` on an HTTP client of its own (the SDK's defaults), closed when the
+    config: LLMConfig, *, persona_model: str | None = None
+) -> AsyncIterator[AnthropicModel]:
+    """`model_from_config` on an HTTP client of its own (the SDK's defaults), closed when the
     block ends: for a process that makes one review (the CLI). Raises ConfigError as it does."""
     async with DefaultAsyncHttpxClient() as http:
-        yield model_from_settings(settings, http_client=http, persona_model=persona_model)
+        yield model_from_config(config, http_client=http, persona_model=persona_model)
 
 
 def _installed(*modules: str) -> bool:
