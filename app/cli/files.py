@@ -29,7 +29,6 @@ from app.review.file_gather import (
 )
 from app.review.files import classify
 from app.review.import_hop import hops_for
-from app.settings import Settings
 
 MAX_READ_BYTES = 1_000_000  # per file: past this only the first part is kept (cut, as GitHub's)
 
@@ -38,15 +37,6 @@ MAX_READ_BYTES = 1_000_000  # per file: past this only the first part is kept (c
 class Revisions:
     base: str  # the merge base's SHA
     head: str  # "HEAD" or a SHA
-
-
-def context_limits(settings: Settings) -> ContextLimits:
-    return ContextLimits(
-        max_files=settings.context_max_files,
-        file_bytes=settings.context_file_bytes,
-        review_bytes=settings.context_review_bytes,
-        max_calls=settings.context_max_calls,
-    )
 
 
 def read_local_files(

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Literal, TextIO
 
 from app import __version__
-from app.cli.files import Revisions, context_limits, read_local_files
+from app.cli.files import Revisions, read_local_files
+from app.jobs.context_limits import context_limits
 from app.jobs.persona_files import bundled_personas_dir, load_persona_file, resolve_persona
 from app.review.diff import DiffParseError, parse_diff
 from app.review.findings import findings_schema, summary_schema

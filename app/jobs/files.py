@@ -32,7 +32,6 @@ from app.review.file_gather import (
 )
 from app.review.files import classify
 from app.review.import_hop import hops_for
-from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +42,6 @@ class ReadFiles:
     calls: int  # GitHub calls made (counted in the review's calls)
     # The pull request's commit messages, when `commits_of` asked and the first call gave them.
     commit_messages: tuple[str, ...] | None = None
-
-
-def context_limits(settings: Settings) -> ContextLimits:
-    return ContextLimits(
-        max_files=settings.context_max_files,
-        file_bytes=settings.context_file_bytes,
-        review_bytes=settings.context_review_bytes,
-        max_calls=settings.context_max_calls,
-    )
 
 
 async def read_files(

@@ -17,9 +17,10 @@ from app.errors import PermanentJobError
 from app.github.repo import RepoClient
 from app.github.types import Comment, GitHubError, PullDiff, PullRequest
 from app.jobs.context import JobContext
+from app.jobs.context_limits import context_limits
 from app.jobs.cpu_budget import CpuRunner, InlineCpu
 from app.jobs.cpu_pool import CpuTaskError, OverBudget
-from app.jobs.files import context_limits, read_files
+from app.jobs.files import read_files
 from app.jobs.payloads import ReviewJob
 from app.jobs.persona_files import load_persona_file
 from app.jobs.tickets import LinkedIssues, linked_issues, wants_commits
