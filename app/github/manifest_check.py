@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from githubkit import AppAuthStrategy, GitHub
+from githubkit import AppAuthStrategy
 from githubkit.exception import GitHubException, RequestError, RequestFailed
 
-from app.github.manifest_flow import TIMEOUT, USER_AGENT, NotOurApp, Registration
+from app.github.manifest_flow import NotOurApp, Registration, setup_client
 
 
 async def check(
@@ -69,15 +69,7 @@ def differences(registration: Registration, expected: dict[str, Any]) -> list[st
 async def _hook_url(
     api_url: str, registration: Registration, transport: httpx.AsyncBaseTransport | None
 ) -> str:
-    gh = GitHub(
-        AppAuthStrategy(registration.app_id, registration.pem),
-        base_url=api_url,
-        user_agent=USER_AGENT,
-        timeout=TIMEOUT,
-        async_transport=transport,
-        http_cache=False,
-        auto_retry=False,
-    )
+    gh = setup_client(api_url, transport, AppAuthStrategy(registration.app_id, registration.pem))
     try:
         async with gh:
             response = await gh.rest.apps.async_get_webhook_config_for_app()

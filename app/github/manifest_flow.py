@@ -51,6 +51,22 @@ from app.settings import (
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = f"backend-review/{__version__}"
 
+
+def setup_client(
+    api_url: str, transport: httpx.AsyncBaseTransport | None, auth: Any = None
+) -> GitHub[Any]:
+    """A client for the registration's few calls: no cache, no retry (a code works once)."""
+    return GitHub(
+        auth,
+        base_url=api_url,
+        user_agent=USER_AGENT,
+        timeout=TIMEOUT,
+        async_transport=transport,
+        http_cache=False,
+        auto_retry=False,
+    )
+
+
 # Keep equal to deploy/app-manifest.yml (tests/web/test_setup.py checks it).
 MANIFEST: dict[str, Any] = {
     "name": "backend-review",
@@ -168,14 +184,7 @@ async def convert(
     if not _CODE.fullmatch(code):
         raise ManifestError("the code in the address is not one GitHub gives")
     # No authentication: the code itself is the credential. No retry: a code works once.
-    gh = GitHub(
-        base_url=api_url,
-        user_agent=USER_AGENT,
-        timeout=TIMEOUT,
-        async_transport=transport,
-        http_cache=False,
-        auto_retry=False,
-    )
+    gh = setup_client(api_url, transport)
     try:
         async with gh:
             response = await gh.rest.apps.async_create_from_manifest(code)
