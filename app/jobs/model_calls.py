@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from app.errors import PermanentJobError
@@ -31,6 +31,7 @@ from app.review.model_answer import (
     ModelAnswer,
     answer_schema,
     parse_answer,
+    parse_cut_answer,
 )
 from app.review.model_merge import merge_model_findings, merge_summaries
 from app.review.plan import PlanInput, ReviewPlan, build_plan
@@ -96,8 +97,9 @@ class _Expect:
 class _PartResult:
     answer: ModelAnswer | None
     failure: str | None  # why the part did not finish (`answer` keeps what was valid)
-    # rejected: refused for the whole review (key, model); refused: this request only
-    kind: Literal["ok", "unusable", "unavailable", "rejected", "refused"]
+    # rejected: refused for the whole review (key, model); refused: this request only;
+    # cut: the answer stopped at the output limit (its complete findings are in `answer`)
+    kind: Literal["ok", "unusable", "unavailable", "rejected", "refused", "cut"]
     usage: Usage
     calls: int
 
@@ -251,7 +253,7 @@ async def _run_parts(
         async with gate:
             if rejected:
                 return _PartResult(None, rejected[0], "unavailable", Usage(), 0)
-            result = await _review_part(model, req, expect, deadline, spend, index)
+            result = await _review_part(model, req, expect, deadline, spend, index, limits)
         if result.kind == "rejected" and result.failure:
             rejected.append(result.failure)
         done += 1
@@ -284,20 +286,22 @@ async def _review_part(
     deadline: float,
     spend: _Spend,
     index: int,
+    limits: ModelLimits,
 ) -> _PartResult:
+    """One part: its answer; if that was cut off at the output limit, one retry with a larger
+    limit (the complete findings of the cut answer kept); one repair turn for what is still
+    missing (the summary, or an answer through the tool)."""
     usage, calls = Usage(), 0
     repair: Repair | None = None
-    kept: ModelAnswer | None = None  # the first answer, kept while its summary is asked for
-    for _ in range(2):  # the answer, then at most one repair turn
+    kept: ModelAnswer | None = None  # what is valid so far, while a later call completes it
+    larger: int | None = None  # the retry's output limit, once an answer was cut off
+    for _ in range(3):
         try:
             reply = await model.review(
-                ModelRequest(
-                    system=request.system,
-                    user=request.user,
-                    tool_name=request.tool_name,
-                    tool_description=request.tool_description,
-                    input_schema=request.input_schema,
+                replace(
+                    request,
                     repair=repair,
+                    max_output_tokens=larger or request.max_output_tokens,
                 ),
                 deadline=deadline,
             )
@@ -314,10 +318,23 @@ async def _review_part(
             # Final for this part: asking again is paid for and refused again.
             failure = "the model refused to review this part (stop reason: refusal)"
             return _PartResult(kept, failure, "refused", usage, calls)
+        if reply.stop_reason == "max_tokens":
+            cut = parse_cut_answer(
+                reply.tool_input, rule_ids=expect.rule_ids, criteria=expect.criteria
+            )
+            kept = cut if kept is None else kept.followed_by(cut)
+            limit = reply.output_limit or larger or request.max_output_tokens
+            limit = limit or limits.max_output_tokens
+            given_up = _cut_short(limit, limits, spend, reply, again=bool(larger or repair))
+            if given_up is not None:
+                log.warning("model answer cut off at %d output tokens: %s", limit, given_up)
+                return _PartResult(kept, _kept_of(given_up, kept), "cut", usage, calls)
+            larger, repair = _larger_limit(limit, limits), None
+            continue
         got = _problems(reply, expect)
         if isinstance(got, ModelAnswer):
             if kept is not None:
-                got = kept.with_summary_of(got)
+                got = kept.followed_by(got)
             if got.summary is not None:
                 return _PartResult(got, None, "ok", usage, calls)
             if repair is not None:
@@ -330,28 +347,53 @@ async def _review_part(
                 "with the summary (findings may be an empty list)",
                 *got.summary_problems[:10],
             ]
-        elif kept is not None:
-            failure = "the model's repair turn was unusable: its first answer had no summary"
+        elif repair is not None:
+            failure = (
+                "the model's answer was unusable"
+                if kept is None or kept.summary is not None
+                else "the model's repair turn was unusable: its first answer had no summary"
+            )
             return _PartResult(kept, failure, "unusable", usage, calls)
         else:
             problems = got
         again = " after the repair turn" if repair else ""
         log.warning("model answer incomplete%s: %d problem(s)", again, len(problems))
         # The repair replays the request and the answer: about what both cost, once more.
-        if repair is None and not spend.allows(reply.usage.total + reply.usage.output_tokens):
+        if not spend.allows(reply.usage.total + reply.usage.output_tokens):
             failure = "the model's answer was unusable, and the budget left no room to repair it"
             return _PartResult(kept, failure, "unusable", usage, calls)
         repair = Repair(previous=reply, problems="\n".join(problems))
-    return _PartResult(None, "the model's answer was unusable", "unusable", usage, calls)
+    return _PartResult(kept, "the model's answer was unusable", "unusable", usage, calls)
+
+
+def _larger_limit(limit: int, limits: ModelLimits) -> int:
+    """The retry's output limit: twice the one reached, at most what the model can write."""
+    return min(2 * limit, limits.output_ceiling or 2 * limit)
+
+
+def _cut_short(
+    limit: int, limits: ModelLimits, spend: _Spend, reply: ModelReply, *, again: bool
+) -> str | None:
+    """Why an answer cut off at `limit` output tokens is not retried larger; None: it is."""
+    cut = f"the model's answer was cut off at its output limit of {limit} tokens"
+    if again:
+        return f"{cut}, also on the one retry it gets"
+    larger = _larger_limit(limit, limits)
+    if larger <= limit:
+        return f"{cut}, the most this model can write"
+    # The same request again, with room for a longer answer.
+    if not spend.allows(reply.usage.total - reply.usage.output_tokens + larger):
+        return f"{cut}, and a retry with {larger} would not fit the review's token budget"
+    return None
+
+
+def _kept_of(failure: str, kept: ModelAnswer) -> str:
+    n = len(kept.findings)
+    return f"{failure}; its {n} complete finding(s) were kept" if n else failure
 
 
 def _problems(reply: ModelReply, expect: _Expect) -> ModelAnswer | list[str]:
     """The usable part of a reply, or what is missing for the repair turn to ask again."""
-    if reply.stop_reason == "max_tokens":
-        return [
-            "the answer was cut off at the output limit: report fewer findings, "
-            "with shorter evidence"
-        ]
     if reply.tool_input is None:
         return [f"no call to {TOOL_NAME}: the review must be submitted through the tool"]
     try:
@@ -396,14 +438,16 @@ async def _finish(
     if failed == 0:
         outcome: Outcome = "over-budget" if over_budget else "complete"
         incomplete = over_budget
-    elif failed == len(results):
-        kinds = {r.kind for r in results}
+    elif failed == len(results) and not any(_kept_of_cut(r) for r in results):
+        kinds = {"unusable" if r.kind == "cut" else r.kind for r in results}
         outcome = "unusable" if kinds == {"unusable"} else "unavailable"
         incomplete = f"{failures[0]}; the rules' findings are shown"
     else:
+        # Also when every part was cut off at the output limit: what was complete is kept.
         outcome = "partial"
         incomplete = (
-            f"{failed} of {len(results)} part(s) were not reviewed by the model ({failures[0]})"
+            f"{failed} of {len(results)} part(s) were not fully reviewed by the model "
+            f"({failures[0]})"
         )
         if over_budget:
             incomplete += f"; {over_budget}"
@@ -449,9 +493,17 @@ def _answer_notes(answers: Sequence[ModelAnswer]) -> list[str]:
     return out
 
 
+def _kept_of_cut(result: _PartResult) -> bool:
+    """A part cut off at the output limit that still gave complete findings or a summary."""
+    answer = result.answer
+    return result.kind == "cut" and answer is not None and bool(answer.findings or answer.summary)
+
+
 def _part_outcome(result: _PartResult) -> str:
     if result.kind == "ok":
         return "retried" if result.calls > 1 else "ok"
+    if result.kind == "cut":
+        return "unusable"  # the metric's label: the answer did not finish
     return "rejected" if result.kind == "refused" else result.kind
 
 

@@ -7,10 +7,14 @@ version 2026-10-21 rejects them. A repair replays the earlier answer and sends t
 back as an error `tool_result`.
 
 Retries are ours, not the SDK's (clients are built with `max_retries=0`): the SDK obeys a
-`retry-after` of an hour. We retry 408, 409, 429, 5xx and 529, timeouts and lost connections,
-waiting what `retry-after` asks or an exponential backoff with jitter, never longer than
-`max_wait_seconds` and never past the caller's deadline. Every attempt also runs under
-`asyncio.timeout`, so a server that never answers cannot hold a review.
+`retry-after` of an hour. We retry 408, 409, 429, 5xx and 529, timeouts and lost connections.
+When the server says how long to wait (`retry-after-ms`, `retry-after`), we wait exactly that,
+or not at all: a wait longer than `max_wait_seconds`, or one that would leave no time for an
+attempt before the caller's deadline, gives up at once with a reason naming what the server
+asked (a shorter wait would only earn another 429). Otherwise we back off exponentially with
+jitter, in seconds for the server's own trouble (529, 5xx) and briefly for a lost connection,
+never past the deadline. Every attempt also runs under `asyncio.timeout`, so a server that
+never answers cannot hold a review.
 
 Every SDK exception is translated here into `LLMUnavailable` or `LLMRejected`, whose reasons
 pass through the secret scrubber first.
@@ -50,7 +54,11 @@ Client = AsyncAnthropic | AsyncAnthropicBedrock | AsyncAnthropicVertex
 
 _log = logging.getLogger(__name__)
 
-_BACKOFF_SECONDS = 1.0
+# Backoff when the server names no wait: equal jitter on base · 2^(n-1), at most max_wait.
+# The server's own trouble (529 overloaded, 5xx, a 429 without retry-after) passes in seconds,
+# not in the blink a lost connection may need.
+_SERVER_BACKOFF_SECONDS = 5.0
+_TRANSPORT_BACKOFF_SECONDS = 1.0
 # Our outer bound sits a little above the SDK's own timeout, so the SDK's clearer error wins.
 _TIMEOUT_GRACE_SECONDS = 5.0
 # An attempt is not started with less time than this left before the deadline.
@@ -79,8 +87,9 @@ class _Failure:
     what: str  # e.g. "rate limited (429 rate_limit_error)"
     detail: str = ""  # the API's message or a hint
     transient: bool = False
-    retry_after: float | None = None
+    retry_after: float | None = None  # what the server asked us to wait, in seconds
     status: int | None = None
+    backoff: float = _TRANSPORT_BACKOFF_SECONDS  # base of the backoff when it asked nothing
 
 
 class AnthropicModel:
@@ -94,7 +103,7 @@ class AnthropicModel:
         max_output_tokens: int,
         timeout_seconds: float,
         max_attempts: int,
-        max_wait_seconds: float = 30.0,
+        max_wait_seconds: float = 120.0,
         secrets: Sequence[str] = (),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -117,6 +126,7 @@ class AnthropicModel:
     async def review(self, request: ModelRequest, *, deadline: float | None = None) -> ModelReply:
         """Call the model until it answers, the attempts run out, or the deadline is near."""
         call = _call(request)
+        max_tokens = request.max_output_tokens or self._max_output_tokens
         min_attempt = min(self._timeout_seconds, _MIN_ATTEMPT_SECONDS)
         attempt = 0
         while True:
@@ -130,7 +140,7 @@ class AnthropicModel:
             attempt += 1
             try:
                 async with asyncio.timeout(budget):
-                    message = await self._create(call)
+                    message = await self._create(call, max_tokens)
             except TimeoutError:
                 failure = _Failure(f"no answer within {budget:.1f}s", transient=True)
             except anthropic.AnthropicError as exc:
@@ -139,7 +149,7 @@ class AnthropicModel:
                 # The Bedrock and Vertex clients raise these while signing or routing a request.
                 failure = _Failure("the client could not prepare the request", _first_line(exc))
             else:
-                return _reply(message, request.tool_name, attempt)
+                return _reply(message, request.tool_name, attempt, max_tokens)
 
             if not failure.transient:
                 raise LLMRejected(
@@ -150,23 +160,24 @@ class AnthropicModel:
             tried = f"{failure.what} after {attempt} attempt{'s' if attempt > 1 else ''}"
             if attempt >= self._max_attempts:
                 raise LLMUnavailable(self._scrub(_join(tried, failure.detail)), attempts=attempt)
-            wait = self._wait(attempt, failure.retry_after)
-            if deadline is not None and self._clock() + wait + min_attempt > deadline:
-                reason = f"{tried}; the deadline leaves no time to retry"
+            wait, refused = self._wait(attempt, failure, deadline, min_attempt)
+            if refused:
+                reason = f"{tried}; {refused}"
                 raise LLMUnavailable(self._scrub(_join(reason, failure.detail)), attempts=attempt)
             _log.warning(
-                "model call failed: %s; retrying in %.1fs (attempt %d of %d)",
+                "model call failed: %s; retrying in %.1fs%s (attempt %d of %d)",
                 self._scrub(failure.what),
                 wait,
+                " as the server asked" if failure.retry_after is not None else "",
                 attempt + 1,
                 self._max_attempts,
             )
             await self._sleep(wait)
 
-    async def _create(self, call: _Call) -> Message:
+    async def _create(self, call: _Call, max_tokens: int) -> Message:
         return await self._client.messages.create(
             model=self.model,
-            max_tokens=self._max_output_tokens,
+            max_tokens=max_tokens,
             system=call.system or anthropic.omit,
             messages=call.messages,
             tools=[call.tool],
@@ -190,8 +201,13 @@ class AnthropicModel:
         message = " ".join(str(exc.api_message or "").split())[:_DETAIL_CHARS]
         if status in _TRANSIENT or status >= 500:
             label = _TRANSIENT.get(status, "server error")
-            retry_after = _retry_after(exc.response.headers)
-            return _Failure(f"{label} ({status} {error_type})", message, True, retry_after)
+            return _Failure(
+                f"{label} ({status} {error_type})",
+                message,
+                transient=True,
+                retry_after=_retry_after(exc.response.headers),
+                backoff=_SERVER_BACKOFF_SECONDS,
+            )
         what = f"{_PERMANENT.get(status, 'refused')} ({status} {error_type})"
         if status == 401:
             return _Failure(what, f"check {self._credentials_name()}", status=status)
@@ -209,11 +225,31 @@ class AnthropicModel:
             return "the Google Cloud credentials"
         return "ANTHROPIC_API_KEY"
 
-    def _wait(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is None:
-            # Equal jitter: between half and all of the exponential step.
-            retry_after = _BACKOFF_SECONDS * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)
-        return min(max(retry_after, 0.0), self._max_wait_seconds)
+    def _wait(
+        self, attempt: int, failure: _Failure, deadline: float | None, min_attempt: float
+    ) -> tuple[float, str | None]:
+        """How long to wait before the next attempt, or why there is no next attempt.
+
+        A wait the server asked for is kept to the letter: retrying sooner only earns another
+        refusal. If it is longer than `max_wait_seconds`, or would leave less than one attempt's
+        time before the deadline, the call gives up now, saying what the server asked."""
+        left = None if deadline is None else deadline - self._clock() - min_attempt
+        if failure.retry_after is not None:
+            wait = max(failure.retry_after, 0.0)
+            asked = f"the server asked to wait {_seconds(wait)}"
+            if wait > self._max_wait_seconds:
+                longest = _seconds(self._max_wait_seconds)
+                return wait, f"{asked}, longer than the {longest} we wait for one retry"
+            if left is not None and wait > left:
+                return wait, f"{asked}, past this review's deadline"
+            return wait, None
+        # Equal jitter: between half and all of the exponential step, so that parts failing
+        # together do not come back together, and no wait is next to nothing.
+        step = min(failure.backoff * 2 ** (attempt - 1), self._max_wait_seconds)
+        wait = step * random.uniform(0.5, 1.0)
+        if left is not None and wait > left:
+            return wait, "the deadline leaves no time to retry"
+        return wait, None
 
     def _scrub(self, text: str) -> str:
         return self._redactor.redact(text)
@@ -306,7 +342,7 @@ def _text_only_feedback(tool_name: str, problems: str) -> str:
     )
 
 
-def _reply(message: Message, tool_name: str, attempts: int) -> ModelReply:
+def _reply(message: Message, tool_name: str, attempts: int, max_tokens: int) -> ModelReply:
     tool = next(
         (b for b in message.content if isinstance(b, ToolUseBlock) and b.name == tool_name), None
     )
@@ -324,6 +360,7 @@ def _reply(message: Message, tool_name: str, attempts: int) -> ModelReply:
         ),
         model=message.model,
         attempts=attempts,
+        output_limit=max_tokens,
     )
 
 
@@ -352,6 +389,10 @@ def _http_date(value: str | None) -> datetime | None:
     except (TypeError, ValueError):
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _seconds(value: float) -> str:
+    return f"{round(value, 1):g} s"
 
 
 def _join(head: str, detail: str) -> str:

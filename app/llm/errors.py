@@ -4,7 +4,8 @@
     └── LLMError                       the model could not give an answer; `reason` says why
         ├── LLMUnavailable             transient trouble that outlasted our attempts or the
         │                              deadline: 429, 5xx, 529 overloaded, timeouts, lost
-        │                              connections
+        │                              connections; or a server asking for a wait longer than
+        │                              we wait, or past the deadline (the reason says so)
         └── LLMRejected                retrying cannot help: 400 invalid request, 401 bad key,
                                        403, 404 (unknown model), 413 too large, 422, missing
                                        provider packages or credentials

@@ -49,6 +49,7 @@ class ModelReply:
     usage: Usage
     model: str
     attempts: int = 1  # HTTP attempts this reply took
+    output_limit: int | None = None  # the `max_tokens` it was given (a cut answer reached it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,9 @@ class ModelRequest:
     tool_description: str
     input_schema: dict[str, Any]  # plain JSON Schema; the adapter makes it strict
     repair: Repair | None = None
+    # The answer's output limit (`max_tokens`); None: the model's configured limit. Raised for
+    # the one retry of an answer cut off at that limit.
+    max_output_tokens: int | None = None
 
 
 class ReviewModel(Protocol):
@@ -80,6 +84,8 @@ class ReviewModel(Protocol):
         """Call the model; raise LLMUnavailable or LLMRejected when no reply can be had.
 
         `deadline` is a `time.monotonic()` instant after which no call may start and no wait
-        may end.
+        may end. A wait the server asks for (`retry-after`) is honoured in full or not at all:
+        when it does not fit before the deadline, the call gives up at once and the reason
+        says what the server asked.
         """
         ...

@@ -38,6 +38,9 @@ class ModelLimits:
     concurrency: int
     deadline_seconds: float
     tokens_left_today: int | None = None  # None: no daily cap applies (the CLI)
+    # The most the model can write in one answer (its max output): the ceiling of the one
+    # larger retry of an answer cut off at `max_output_tokens`. None: unknown, twice that.
+    output_ceiling: int | None = None
 
 
 def by_severity(findings: Sequence[Finding]) -> list[Finding]:

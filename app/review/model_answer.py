@@ -53,15 +53,24 @@ class ModelAnswer:
     notes: tuple[str, ...] = ()
     summary_problems: tuple[str, ...] = ()  # why `summary` is None, for the repair turn
 
-    def with_summary_of(self, repair: ModelAnswer) -> ModelAnswer:
-        """This answer completed by a repair turn's: its summary, and any finding it adds."""
-        more = tuple(f for f in repair.findings if f not in self.findings)
+    def followed_by(self, later: ModelAnswer) -> ModelAnswer:
+        """This answer and a later call's for the same part, without repeats: the later
+        findings, and those of this one the later did not repeat (the same rule, category,
+        file and lines, or at file level the same title); the later summary and verdicts, else
+        these. A repair turn's answer completes a first one this way, and the larger retry's
+        answer the complete findings of one cut off at its output limit."""
+        seen = {_concern(f) for f in later.findings}
+        notes = list(dict.fromkeys(self.notes + later.notes))
+        findings = _capped(
+            [*later.findings, *(f for f in self.findings if _concern(f) not in seen)], notes
+        )
+        summary = later.summary or self.summary
         return ModelAnswer(
-            findings=self.findings + more,
-            summary=repair.summary,
-            criteria=self.criteria or repair.criteria,
-            notes=tuple(dict.fromkeys(self.notes + repair.notes)),
-            summary_problems=repair.summary_problems,
+            findings=tuple(findings),
+            summary=summary,
+            criteria=later.criteria or self.criteria,
+            notes=tuple(dict.fromkeys(notes)),
+            summary_problems=later.summary_problems if summary is None else (),
         )
 
 
@@ -144,6 +153,21 @@ def parse_answer(data: object, *, rule_ids: Sequence[str], criteria: bool = Fals
     )
 
 
+def parse_cut_answer(
+    data: object, *, rule_ids: Sequence[str], criteria: bool = False
+) -> ModelAnswer:
+    """What was complete of a tool input cut off at the output limit (`max_tokens`).
+
+    The API sends a tool parameter only once its JSON is complete: a cut answer holds the
+    parameters finished before the cut, and none of the one being written. So the findings
+    are there whole, each validated as in `parse_answer`, or not at all; the same for the
+    summary. Never raises: what is not there is simply not kept."""
+    if not isinstance(data, dict):
+        return ModelAnswer(findings=(), summary=None, summary_problems=("summary: missing",))
+    whole = data if isinstance(data.get("findings"), list) else {**data, "findings": []}
+    return parse_answer(whole, rule_ids=rule_ids, criteria=criteria)
+
+
 def _criteria(raw: object, notes: list[str]) -> list[CriterionVerdict]:
     if raw is None:
         return []  # no verdicts: the table says the model gave none
@@ -186,16 +210,28 @@ def _findings(raw: list[object], rules: set[str], notes: list[str]) -> list[Find
         notes.append(f"{bad} invalid model finding(s) dropped: {'; '.join(dropped[:5])}")
     if len(raw) > MAX_READ:
         notes.append(f"{len(raw) - MAX_READ} model finding(s) beyond {MAX_READ} were not read")
-    if len(out) > MAX_FINDINGS:
-        # Keep the most severe; among equals, the model's own order.
-        ranked = sorted(range(len(out)), key=lambda j: (-out[j].severity.rank, j))
-        keep = sorted(ranked[:MAX_FINDINGS])
-        notes.append(
-            f"{len(out) - MAX_FINDINGS} model finding(s) beyond the cap of {MAX_FINDINGS} were "
-            "cut (the least severe)"
-        )
-        out = [out[j] for j in keep]
-    return out
+    return _capped(out, notes)
+
+
+def _capped(out: list[Finding], notes: list[str]) -> list[Finding]:
+    """At most MAX_FINDINGS: the most severe; among equals, the model's own order."""
+    if len(out) <= MAX_FINDINGS:
+        return out
+    ranked = sorted(range(len(out)), key=lambda j: (-out[j].severity.rank, j))
+    keep = sorted(ranked[:MAX_FINDINGS])
+    notes.append(
+        f"{len(out) - MAX_FINDINGS} model finding(s) beyond the cap of {MAX_FINDINGS} were "
+        "cut (the least severe)"
+    )
+    return [out[j] for j in keep]
+
+
+def _concern(finding: Finding) -> tuple[str, ...]:
+    """What makes two findings of one part the same: where and what kind, not the wording;
+    at file level there is no line to tell them apart, so the title does."""
+    where = finding.where
+    at = where.lines if where.lines else f"file\0{finding.title}"
+    return (finding.rule, finding.category, where.path, where.side, at)
 
 
 def _finding(i: int, item: object, rules: set[str], out: list[Finding]) -> list[str]:

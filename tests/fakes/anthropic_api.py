@@ -14,6 +14,12 @@ answers in order, then whatever `respond_with` computes.
 The answer builders below produce the API's JSON: messages with `tool_use` / `text` blocks and
 four-part usage, and errors shaped `{"type": "error", "error": {...}, "request_id": ...}` with
 `request-id` and `retry-after` headers.
+
+An answer cut off at `max_tokens` (`cut_tool_answer`) is shaped as the API shapes it without
+fine-grained tool streaming: the API holds each top-level tool parameter back until its JSON is
+complete, so the `tool_use` block carries the parameters finished before the cut and none of the
+one being written (an answer cut inside its first parameter has `input: {}`), and
+`output_tokens` is the request's `max_tokens`.
 """
 
 from __future__ import annotations
@@ -87,6 +93,34 @@ def tool_answer(
         {"type": "tool_use", "id": tool_use_id or _id("toolu_01"), "name": None, "input": input}
     )
     return _message(content, stop_reason, usage)
+
+
+def cut_tool_answer(
+    input: dict[str, Any],  # the whole answer the model was writing
+    *,
+    cut_in: str,  # the top-level parameter being written when max_tokens was reached
+    usage: Mapping[str, int | None] | None = None,
+) -> Answer:
+    """`input` cut off at `max_tokens` inside `cut_in`: only the parameters before it arrive."""
+    keys = list(input)
+    complete = {k: input[k] for k in keys[: keys.index(cut_in)]}
+    # output_tokens None: the request's max_tokens, filled in when the request is known.
+    return tool_answer(
+        complete, stop_reason="max_tokens", usage={"output_tokens": None, **(usage or {})}
+    )
+
+
+def needs_output(
+    tokens: int, input: dict[str, Any], *, cut_in: str
+) -> Callable[[dict[str, Any]], Answer]:
+    """For `respond_with`: `input` when the request allows `tokens` of output, else cut."""
+
+    def answer(body: dict[str, Any]) -> Answer:
+        if body["max_tokens"] >= tokens:
+            return tool_answer(input, usage={"output_tokens": tokens})
+        return cut_tool_answer(input, cut_in=cut_in)
+
+    return answer
 
 
 def text_answer(
@@ -257,7 +291,16 @@ def _fill_message(body: dict[str, Any], request: dict[str, Any]) -> dict[str, An
         {**block, "name": tool_name} if block.get("name", "") is None else block
         for block in body.get("content", [])
     ]
-    return {"id": _id("msg_01"), "model": request["model"], **body, "content": content}
+    usage = body.get("usage", {})
+    if usage.get("output_tokens", 0) is None:  # a cut answer wrote all it was allowed
+        usage = {**usage, "output_tokens": request["max_tokens"]}
+    return {
+        "id": _id("msg_01"),
+        "model": request["model"],
+        **body,
+        "content": content,
+        **({"usage": usage} if usage else {}),
+    }
 
 
 def request_problem(body: dict[str, Any]) -> str | None:

@@ -84,7 +84,6 @@ def make_model(fake: FakeAnthropic, timeline: Timeline, **options: Any) -> Anthr
         "max_output_tokens": 4096,
         "timeout_seconds": 60.0,
         "max_attempts": 3,
-        "max_wait_seconds": 30.0,
         "secrets": (fake.api_key,),
         "sleep": timeline.sleep,
         "clock": timeline.clock,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.llm import ModelReply, Usage
-from tests.fakes.anthropic_api import FakeAnthropic, text_answer, tool_answer
+from tests.fakes.anthropic_api import FakeAnthropic, cut_tool_answer, text_answer, tool_answer
 from tests.llm import ANSWER, MODEL, Timeline, make_model, review_request
 
 
@@ -92,6 +92,7 @@ async def test_tool_answer_becomes_a_reply() -> None:
         ),
         model=MODEL,
         attempts=1,
+        output_limit=4096,
     )
     assert reply.usage.total == 2100 + 640 + 9000 + 1800
 
@@ -117,14 +118,28 @@ async def test_text_only_answer_has_no_tool_input() -> None:
     assert (reply.text, reply.stop_reason) == ("I cannot review this.", "refusal")
 
 
-async def test_truncated_answer_passes_max_tokens_through() -> None:
+async def test_a_cut_answer_passes_max_tokens_and_its_complete_parameters_through() -> None:
     fake = FakeAnthropic()
-    fake.enqueue(tool_answer({"summary": "Adds a ref"}, stop_reason="max_tokens"))
+    # Cut while writing the second parameter: the API sends the first one only.
+    fake.enqueue(cut_tool_answer({**ANSWER, "notes": "more"}, cut_in="findings"))
 
     reply = await make_model(fake, Timeline()).review(review_request())
 
     assert reply.stop_reason == "max_tokens"
-    assert reply.tool_input == {"summary": "Adds a ref"}
+    assert reply.tool_input == {"summary": ANSWER["summary"]}
+    assert (reply.output_limit, reply.usage.output_tokens) == (4096, 4096)
+
+
+async def test_a_request_may_ask_for_a_larger_output_limit() -> None:
+    fake = FakeAnthropic()
+    fake.enqueue(tool_answer(ANSWER), tool_answer(ANSWER))
+    model = make_model(fake, Timeline(), max_output_tokens=4096)
+
+    default = await model.review(review_request())
+    larger = await model.review(review_request(max_output_tokens=8192))
+
+    assert [body["max_tokens"] for body in fake.bodies] == [4096, 8192]
+    assert (default.output_limit, larger.output_limit) == (4096, 8192)
 
 
 async def test_empty_system_blocks_are_not_sent() -> None:

@@ -173,19 +173,6 @@ async def test_a_text_answer_without_the_tool_is_asked_again_through_the_tool() 
     assert "submit_review" in str(second[2]["content"])
 
 
-async def test_an_answer_cut_off_at_max_tokens_is_retried_then_given_up() -> None:
-    fake = FakeAnthropic()
-    truncated = tool_answer({"findings": [finding()]}, stop_reason="max_tokens")
-    fake.enqueue(truncated, truncated)
-
-    result = await review(fake)
-
-    assert result.outcome == "unusable"
-    assert "cut off at the output limit" in str(fake.bodies[1]["messages"][2]["content"])
-    assert result.plan.conclusion == "failure"  # the rules' secret finding still blocks
-    assert any(f.rule == "hardcoded-secret" for f in result.plan.findings)
-
-
 async def test_invented_paths_are_dropped_and_said_once() -> None:
     fake = FakeAnthropic()
     invented = [finding(path="app/billing/stripe.py"), finding(path="app/billing/stripe.py")]
