@@ -165,10 +165,9 @@ class AnthropicModel:
                 reason = f"{tried}; {refused}"
                 raise LLMUnavailable(self._scrub(_join(reason, failure.detail)), attempts=attempt)
             _log.warning(
-                "model call failed: %s; retrying in %.1fs%s (attempt %d of %d)",
+                "model call failed: %s; retrying in %.1fs (attempt %d of %d)",
                 self._scrub(failure.what),
                 wait,
-                " as the server asked" if failure.retry_after is not None else "",
                 attempt + 1,
                 self._max_attempts,
             )
