@@ -323,9 +323,13 @@ async def _review_part(
                 reply.tool_input, rule_ids=expect.rule_ids, criteria=expect.criteria
             )
             kept = cut if kept is None else kept.followed_by(cut)
-            limit = reply.output_limit or larger or request.max_output_tokens
-            limit = limit or limits.max_output_tokens
-            given_up = _cut_short(limit, limits, spend, reply, again=bool(larger or repair))
+            limit = (
+                reply.output_limit
+                or larger
+                or request.max_output_tokens
+                or limits.max_output_tokens
+            )
+            given_up = _cut_short(limit, limits, spend, reply, larger=larger, repair=repair)
             if given_up is not None:
                 log.warning("model answer cut off at %d output tokens: %s", limit, given_up)
                 return _PartResult(kept, _kept_of(given_up, kept), "cut", usage, calls)
@@ -348,11 +352,9 @@ async def _review_part(
                 *got.summary_problems[:10],
             ]
         elif repair is not None:
-            failure = (
-                "the model's answer was unusable"
-                if kept is None or kept.summary is not None
-                else "the model's repair turn was unusable: its first answer had no summary"
-            )
+            failure = "the model's answer was unusable, also after a repair turn"
+            if kept is not None:
+                failure = "the model's repair turn was unusable"
             return _PartResult(kept, failure, "unusable", usage, calls)
         else:
             problems = got
@@ -372,12 +374,22 @@ def _larger_limit(limit: int, limits: ModelLimits) -> int:
 
 
 def _cut_short(
-    limit: int, limits: ModelLimits, spend: _Spend, reply: ModelReply, *, again: bool
+    limit: int,
+    limits: ModelLimits,
+    spend: _Spend,
+    reply: ModelReply,
+    *,
+    larger: int | None,
+    repair: Repair | None,
 ) -> str | None:
-    """Why an answer cut off at `limit` output tokens is not retried larger; None: it is."""
+    """Why an answer cut off at `limit` output tokens is not retried larger; None: it is.
+    Only a part's first answer is: once, with twice the limit (at most the model's ceiling),
+    if the review's token budget has room for it."""
+    if repair is not None:
+        return f"the model's repair turn was cut off at its output limit of {limit} tokens"
     cut = f"the model's answer was cut off at its output limit of {limit} tokens"
-    if again:
-        return f"{cut}, also on the one retry it gets"
+    if larger is not None:
+        return f"{cut}, also on its one retry with a larger limit"
     larger = _larger_limit(limit, limits)
     if larger <= limit:
         return f"{cut}, the most this model can write"

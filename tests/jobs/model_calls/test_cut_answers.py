@@ -107,7 +107,7 @@ async def test_a_retry_cut_again_keeps_what_both_completed_and_asks_no_more() ->
     assert [body["max_tokens"] for body in fake.bodies] == [4096, 8192]
     assert result.outcome == "partial"
     assert _titles(result.plan.findings) == ["No idempotency", "Unlocked read"]
-    assert "also on the one retry it gets" in result.plan.check_title
+    assert "also on its one retry with a larger limit" in result.plan.check_title
     assert result.usage.output_tokens == 4096 + 8192
 
 
