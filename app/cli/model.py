@@ -14,7 +14,7 @@ import time
 from contextlib import AsyncExitStack
 
 from app.errors import ConfigError
-from app.jobs.llm_config import llm_config
+from app.jobs.llm_config import llm_config, model_refusal
 from app.jobs.model_calls import ReviewResult, run_review
 from app.llm import (
     LLMError,
@@ -44,6 +44,11 @@ async def run_local_review(
     )
     if rules_only is None:
         rules_only = settings.llm_missing()
+    refused = model_refusal(settings, request.persona.model) if rules_only is None else None
+    if refused is not None:
+        # The model was meant to review and cannot: the review is incomplete, not rules-only.
+        result = await run_review(request, None, limits, model_unavailable=refused)
+        return result, f"rules only: {refused}"
     if rules_only is None:
         async with AsyncExitStack() as stack:
             try:

@@ -28,6 +28,7 @@ from app.github.types import GitHubError, PullRequest
 from app.jobs.context import JobContext
 from app.jobs.cpu_budget import CpuRunner
 from app.jobs.gather import LoadedConfig, ReviewInputs, gather_review, load_config
+from app.jobs.llm_config import model_refusal
 from app.jobs.model_calls import ReviewResult, run_review
 from app.jobs.payloads import ReviewJob, review_key
 from app.jobs.publish import Published, publish
@@ -211,6 +212,9 @@ async def _review(ctx: JobContext, inputs: ReviewInputs, cpu: CpuRunner) -> Revi
         deadline_seconds=settings.llm_deadline_seconds,
         tokens_left_today=inputs.tokens_left,
     )
+    refused = model_refusal(settings, request.persona.model)
+    if refused is not None and settings.llm_missing() is None:
+        return await run_review(request, None, limits, model_unavailable=refused, cpu=cpu)
     model = ctx.models(request.persona.model)
     if model is None:
         reason = settings.llm_missing() or "no model is configured"

@@ -49,6 +49,9 @@ class ModelReply:
     usage: Usage
     model: str
     attempts: int = 1  # HTTP attempts this reply took
+    # The thinking blocks as the API sent them (`thinking` + `signature`, or `redacted_thinking`
+    # + `data`), replayed unchanged in a repair turn.
+    thinking: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
