@@ -128,7 +128,7 @@ def test_database_password_is_a_secret_in_both_spellings(monkeypatch: pytest.Mon
 
 
 def test_model_prices_are_four_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert load_settings().llm_price_per_mtok == (3.0, 15.0, 0.3, 3.75)
+    assert load_settings().llm_price_per_mtok is None  # unset: each model's list prices
     monkeypatch.setenv("BACKEND_REVIEW_LLM_PRICE_PER_MTOK", " 1, 5, 0.1, 1.25 ")
     assert load_settings().llm_price_per_mtok == (1.0, 5.0, 0.1, 1.25)
     for bad, says in (("1,5", "four prices"), ("a,b,c,d", "numbers"), ("1,2,3,-4", "negative")):

@@ -176,8 +176,12 @@ def test_a_model_finding_on_a_diff_line_is_reported_in_text_and_json(
     [request] = server.fake.requests
     assert request.headers["authorization"] == f"Bearer {server.fake.api_key}"
     assert request.json["model"] == "claude-sonnet-4-6"
-    user = request.json["messages"][0]["content"]
-    assert f"FILE {ENDPOINT} (added)" in user
+    [user, instruction] = request.json["messages"][0]["content"]
+    assert f"FILE {ENDPOINT} (added)" in user["text"]
+    # Sonnet 4.6 thinks first (BACKEND_REVIEW_LLM_THINKING_BUDGET), so the tool is asked for.
+    assert "calling the submit_review tool" in instruction["text"]
+    assert request.json["thinking"] == {"type": "enabled", "budget_tokens": 4000}
+    assert request.json["tool_choice"] == {"type": "auto", "disable_parallel_tool_use": True}
     assert "security.authz-boundary" in rule_ids_offered(request.json)  # the default persona
 
 
@@ -535,4 +539,4 @@ def test_the_server_as_a_process(
     assert process.returncode == 0, stderr
     [recorded] = json.loads(seen.read_text(encoding="utf-8"))
     assert (recorded["method"], recorded["path"]) == ("POST", "/v1/messages")
-    assert recorded["json"]["tool_choice"]["name"] == "submit_review"
+    assert recorded["json"]["tools"][0]["name"] == "submit_review"
