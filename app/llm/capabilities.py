@@ -205,8 +205,9 @@ MODELS: tuple[ModelSpec, ...] = (
 
 
 def lookup(provider: Provider, model_id: str) -> ModelSpec | None:
-    """The row for `model_id` as `provider` spells it, or None."""
-    wanted = model_id.strip()
+    """The row for `model_id` as `provider` spells it (exactly: the API would not forgive a
+    stray space either), or None."""
+    wanted = model_id
     if provider == "bedrock":
         match = _BEDROCK_PROFILE.match(wanted)
         wanted = match.group(1) if match else wanted
@@ -222,7 +223,7 @@ def refusal(provider: Provider, model_id: str) -> str | None:
     """Why `model_id` cannot review on `provider` (one line), or None when it can."""
     if lookup(provider, model_id) is not None:
         return None
-    shown = model_id.strip()[:80]
+    shown = model_id[:80]
     elsewhere = lookup_any(shown)
     if elsewhere is not None:
         on = [p for p in PROVIDERS if elsewhere.ids(p)]
