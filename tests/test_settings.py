@@ -237,3 +237,17 @@ def test_public_url(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_an_empty_webhook_secret_counts_as_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", "")
     assert "GITHUB_WEBHOOK_SECRET" in load_settings().missing_github_app()
+
+
+def test_the_thinking_budget_is_0_or_at_least_the_apis_minimum(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().llm_thinking_budget == 4000
+    for fine in ("0", "1024", "16000"):
+        monkeypatch.setenv("BACKEND_REVIEW_LLM_THINKING_BUDGET", fine)
+        assert load_settings().llm_thinking_budget == int(fine)
+    for bad in ("1", "1023", "-5", "99999"):
+        monkeypatch.setenv("BACKEND_REVIEW_LLM_THINKING_BUDGET", bad)
+        with pytest.raises(ConfigError) as caught:
+            load_settings()
+        assert caught.value.setting == "BACKEND_REVIEW_LLM_THINKING_BUDGET"

@@ -422,6 +422,28 @@ def test_the_repo_config_picks_a_persona_from_the_repository(
     assert "with claude-opus-4-6" in err
 
 
+def test_a_persona_naming_an_unknown_model_leaves_the_review_incomplete(
+    capsys: pytest.CaptureFixture[str], server: AnthropicServer, refunds: Path, tmp_path: Path
+) -> None:
+    personas = tmp_path / ".github" / "backend-review" / "personas"
+    personas.mkdir(parents=True)
+    persona = PAYMENTS_PERSONA.replace("model: claude-opus-4-6", "model: claude-foo")
+    (personas / "payments.md").write_text(persona, encoding="utf-8")
+    (tmp_path / ".github" / "backend-review.yml").write_text(
+        "persona: payments\n", encoding="utf-8"
+    )
+
+    code, out, _ = run(capsys, str(refunds))
+
+    assert server.fake.requests == []  # the model part did not run
+    refused = "the persona's model 'claude-foo' is not a model backend-review knows on anthropic"
+    assert out.startswith(f"backend-review (rules only: {refused} (known: claude-opus-5-5, ")
+    assert "tests-missing" in out  # the rules' findings are shown
+    # Never success, whatever the rules found: the review says why the model did not run.
+    assert out.rstrip().splitlines()[-1].startswith(f"NEUTRAL: Review incomplete: {refused}")
+    assert code == 0
+
+
 def _checklist_ids(text: str) -> list[str]:
     from app.review.persona import parse_persona
 
