@@ -297,8 +297,9 @@ def _messages(request: ModelRequest, instruction: str | None) -> list[MessagePar
     if repair is None:
         return [{"role": "user", "content": user if extra else request.user}]
     replay = _replay(repair.previous, request.tool_name)
-    if not replay:
-        # Nothing came back to replay (an empty, truncated answer): ask again in one user turn.
+    if all(b["type"] in ("thinking", "redacted_thinking") for b in replay):
+        # Nothing came back to replay but, perhaps, thinking (an empty or truncated answer): ask
+        # again in one user turn.
         feedback = _text_only_feedback(request.tool_name, repair.problems)
         content: list[ContentBlockParam] = [
             {"type": "text", "text": request.user},

@@ -231,3 +231,18 @@ async def test_a_request_the_fake_refuses_is_a_rejection_not_a_retry() -> None:
     with pytest.raises(LLMRejected, match="forced tool use is not supported"):
         await model.review(review_request())
     assert len(fake.requests) == 1
+
+
+async def test_an_answer_cut_off_while_thinking_is_asked_again_in_one_turn() -> None:
+    fake = FakeAnthropic()
+    cut = text_answer("", stop_reason="max_tokens")
+    cut.body["content"].insert(0, thinking_block("The first file adds a route; the second"))
+    fake.enqueue(cut, tool_answer(ANSWER))
+    model = make_model(fake, Timeline(), thinking_budget=4000)
+
+    first = await model.review(review_request())
+    await model.review(review_request(repair=Repair(previous=first, problems="cut off")))
+
+    [turn] = fake.requests[1].json["messages"]  # no assistant turn of thinking alone
+    assert turn["role"] == "user"
+    assert [b["type"] for b in turn["content"]] == ["text", "text"]
