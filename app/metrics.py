@@ -142,7 +142,8 @@ class Metrics:
         )
         self.llm_cost = Counter(
             "backend_review_llm_cost_usd",
-            "Estimated model spend in US dollars, from BACKEND_REVIEW_LLM_PRICE_PER_MTOK",
+            "Estimated model spend in US dollars, at each model's list prices "
+            "(BACKEND_REVIEW_LLM_PRICE_PER_MTOK overrides them)",
             registry=self.registry,
         )
         self.github_calls = Counter(

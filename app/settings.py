@@ -110,10 +110,15 @@ class Settings(BaseSettings):
     context_max_calls: int = Field(
         2, ge=1, le=20, validation_alias=_env("BACKEND_REVIEW_CONTEXT_MAX_CALLS")
     )
-    # US dollars per million input, output, cache-read and cache-write tokens: what the cost
-    # metric estimates with (the default is Claude Sonnet's list price; set yours).
-    llm_price_per_mtok: Annotated[tuple[float, float, float, float], NoDecode] = Field(
-        (3.0, 15.0, 0.3, 3.75), validation_alias=_env("BACKEND_REVIEW_LLM_PRICE_PER_MTOK")
+    # Tokens the model may think before it answers, where it can (docs/llm.md, "Models");
+    # 0: no thinking where it can be turned off. The API's floor is 1024.
+    llm_thinking_budget: int = Field(
+        4000, ge=0, le=64_000, validation_alias=_env("BACKEND_REVIEW_LLM_THINKING_BUDGET")
+    )
+    # US dollars per million input, output, cache-read and cache-write tokens: overrides the
+    # model's list prices (app/llm/capabilities.py) in the cost metric; unset: those prices.
+    llm_price_per_mtok: Annotated[tuple[float, float, float, float] | None, NoDecode] = Field(
+        None, validation_alias=_env("BACKEND_REVIEW_LLM_PRICE_PER_MTOK")
     )
     # Tracing is on when an OTLP endpoint is set (and the `otel` extra installed).
     otel_endpoint: str | None = Field(None, validation_alias=_env("OTEL_EXPORTER_OTLP_ENDPOINT"))
@@ -201,10 +206,19 @@ class Settings(BaseSettings):
             return value + "\n"
         return value
 
+    @field_validator("llm_thinking_budget")
+    @classmethod
+    def _thinking_floor(cls, value: int) -> int:
+        if 0 < value < 1024:
+            raise ValueError("must be 0 (no thinking) or at least 1024, the API's minimum")
+        return value
+
     @field_validator("llm_price_per_mtok", mode="before")
     @classmethod
     def _prices(cls, value: object) -> object:
         """Prices from the environment as "3,15,0.3,3.75": four numbers, none negative."""
+        if isinstance(value, str) and not value.strip():
+            return None
         if isinstance(value, str):
             parts = [p.strip() for p in value.split(",")]
             if len(parts) != 4:

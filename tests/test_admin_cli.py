@@ -556,8 +556,12 @@ def test_doctor_with_nothing_set_fails_and_names_what_is_missing(cli: Run) -> No
         "model's review"
     ]
     assert found["linear"][0].startswith("WARN LINEAR_API_KEY not set")
+    assert found["model table"] == [
+        "OK Claude Sonnet 4.6: tool choice auto, thinking enabled, max_tokens 12192, "
+        "cost at list prices"
+    ]
     assert "github" not in found
-    assert out.splitlines()[-1] == "doctor: 0 ok, 3 warnings, 1 failures"
+    assert out.splitlines()[-1] == "doctor: 1 ok, 3 warnings, 1 failures"
 
 
 def test_doctor_with_a_malformed_setting_names_it_never_its_value(
@@ -595,9 +599,9 @@ def test_doctor_all_good(
 
     assert (code, err) == (0, "")
     found = lines_of(out)
-    assert [v[0].split()[0] for v in found.values()] == ["OK"] * 7
+    assert [v[0].split()[0] for v in found.values()] == ["OK"] * 8
     assert found["github"][0].endswith(f"accepts the App's key: App '{app_as_manifest.app_slug}'")
-    assert out.splitlines()[-1] == "doctor: 7 ok, 0 warnings, 0 failures"
+    assert out.splitlines()[-1] == "doctor: 8 ok, 0 warnings, 0 failures"
     assert "sk-ant-doctor" not in out
     assert "lin_api_doctor" not in out
     no_secrets(app_as_manifest, out)

@@ -128,7 +128,7 @@ def test_database_password_is_a_secret_in_both_spellings(monkeypatch: pytest.Mon
 
 
 def test_model_prices_are_four_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert load_settings().llm_price_per_mtok == (3.0, 15.0, 0.3, 3.75)
+    assert load_settings().llm_price_per_mtok is None  # unset: each model's list prices
     monkeypatch.setenv("BACKEND_REVIEW_LLM_PRICE_PER_MTOK", " 1, 5, 0.1, 1.25 ")
     assert load_settings().llm_price_per_mtok == (1.0, 5.0, 0.1, 1.25)
     for bad, says in (("1,5", "four prices"), ("a,b,c,d", "numbers"), ("1,2,3,-4", "negative")):
@@ -237,3 +237,17 @@ def test_public_url(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_an_empty_webhook_secret_counts_as_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GITHUB_WEBHOOK_SECRET", "")
     assert "GITHUB_WEBHOOK_SECRET" in load_settings().missing_github_app()
+
+
+def test_the_thinking_budget_is_0_or_at_least_the_apis_minimum(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().llm_thinking_budget == 4000
+    for fine in ("0", "1024", "16000"):
+        monkeypatch.setenv("BACKEND_REVIEW_LLM_THINKING_BUDGET", fine)
+        assert load_settings().llm_thinking_budget == int(fine)
+    for bad in ("1", "1023", "-5", "99999"):
+        monkeypatch.setenv("BACKEND_REVIEW_LLM_THINKING_BUDGET", bad)
+        with pytest.raises(ConfigError) as caught:
+            load_settings()
+        assert caught.value.setting == "BACKEND_REVIEW_LLM_THINKING_BUDGET"

@@ -45,6 +45,32 @@ def cmd_check(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"{path}: {problem}".replace("\n", "\\n"))  # one line each
         return 1
+    refused = persona_model_problems(path, config.persona)
+    if refused:
+        for problem in refused:
+            print(problem)
+        return 1
     print("ok")
     print(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False).rstrip())
     return 0
+
+
+def persona_model_problems(path: Path, persona: str | None) -> list[str]:
+    """The persona the config picks (or the default), if its `model:` is one the capability
+    table lacks: one line. A persona's `model` is used on the direct API (docs/personas.md).
+
+    The repository is the folder holding `.github/`; a persona that cannot be read is left to
+    the review, which reports it."""
+    from app.jobs.persona_files import bundled_personas_dir, resolve_persona
+    from app.llm.capabilities import refusal
+    from app.review.persona import PersonaError
+
+    root = path.parent.parent if path.parent.name == ".github" else path.parent
+    try:
+        found = resolve_persona(persona, repo_root=root, bundled_dir=bundled_personas_dir())
+    except PersonaError:
+        return []
+    refused = refusal("anthropic", found.model) if found.model else None
+    if refused is None:
+        return []
+    return [f"{path}: persona {found.source}: {refused}; its review would run without the model"]

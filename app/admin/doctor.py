@@ -73,7 +73,7 @@ async def diagnose(manifest: Path | None = None) -> list[Check]:
     checks = [_settings_check(settings), await _database_check(settings)]
     if not settings.missing_github_app():
         checks += await github_checks(settings, manifest)
-    checks += [_model_check(settings), _linear_check(settings)]
+    checks += [_model_check(settings), _model_capability_check(settings), _linear_check(settings)]
     return checks
 
 
@@ -243,6 +243,35 @@ def _model_check(settings: Settings) -> Check:
         )
     return Check(
         "OK", "model", f"{settings.llm_provider} configured for {settings.model} (not called)"
+    )
+
+
+def _model_capability_check(settings: Settings) -> Check:
+    """The configured model against the capability table (app/llm/capabilities.py)."""
+    from app.llm.call_options import call_options
+    from app.llm.capabilities import lookup, refusal
+
+    refused = refusal(settings.llm_provider, settings.model)
+    spec = lookup(settings.llm_provider, settings.model)
+    if refused is not None or spec is None:
+        return Check(
+            "FAIL",
+            "model table",
+            f'{refused}: set BACKEND_REVIEW_MODEL to one of them (docs/llm.md, "Models")',
+        )
+    options = call_options(
+        spec,
+        tool_name="submit_review",
+        max_output_tokens=settings.llm_max_output_tokens,
+        thinking_budget=settings.llm_thinking_budget,
+    )
+    thinking = options.thinking.get("type", "off") if isinstance(options.thinking, dict) else "off"
+    prices = "custom prices" if settings.llm_price_per_mtok else "list prices"
+    return Check(
+        "OK",
+        "model table",
+        f"{spec.name}: tool choice {options.tool_choice['type']}, thinking {thinking}, "
+        f"max_tokens {options.max_tokens}, cost at {prices}",
     )
 
 

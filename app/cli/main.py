@@ -50,6 +50,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _setup_logging(settings)
     settings.private_key_pem()  # a key file that cannot be read stops start-up, here
+    _require_known_model(settings)
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -67,8 +68,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _setup_logging(settings)
     settings.private_key_pem()
+    _require_known_model(settings)
     asyncio.run(_run_worker(settings))
     return 0
+
+
+def _require_known_model(settings: Settings) -> None:
+    """A model the capability table lacks stops start-up (ConfigError: one line, exit 2)."""
+    from app.jobs.llm_config import require_known_model
+
+    require_known_model(settings)
 
 
 async def _run_worker(settings: Settings) -> None:

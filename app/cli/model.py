@@ -14,7 +14,7 @@ import time
 from contextlib import AsyncExitStack
 
 from app.errors import ConfigError
-from app.jobs.llm_config import llm_config
+from app.jobs.llm_config import llm_config, model_limits, model_refusal
 from app.jobs.model_calls import ReviewResult, run_review
 from app.llm import (
     LLMError,
@@ -34,16 +34,15 @@ async def run_local_review(
     request: ReviewRequest, settings: Settings, rules_only: str | None
 ) -> tuple[ReviewResult, str]:
     """The review and the text report's mode line ("rules only...", "rules + <model>...")."""
-    limits = ModelLimits(
-        call_input_tokens=settings.llm_call_input_tokens,
-        review_tokens=settings.llm_review_tokens,
-        max_output_tokens=settings.llm_max_output_tokens,
-        concurrency=settings.llm_concurrency,
-        deadline_seconds=settings.llm_deadline_seconds,
-        tokens_left_today=None,  # no daily cap on a developer's own key
-    )
+    # No daily cap on a developer's own key.
+    limits = model_limits(settings, request.persona.model, tokens_left_today=None)
     if rules_only is None:
         rules_only = settings.llm_missing()
+    refused = model_refusal(settings, request.persona.model) if rules_only is None else None
+    if refused is not None:
+        # The model was meant to review and cannot: the review is incomplete, not rules-only.
+        result = await run_review(request, None, limits, model_unavailable=refused)
+        return result, f"rules only: {refused}"
     if rules_only is None:
         async with AsyncExitStack() as stack:
             try:

@@ -110,11 +110,14 @@ async def run_review(
     limits: ModelLimits,
     *,
     rules_only_reason: str | None = None,
+    model_unavailable: str | None = None,
     progress: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     cpu: CpuRunner | None = None,
 ) -> ReviewResult:
-    """Review `request.diff`; with `model` None, on rules alone (saying `rules_only_reason`).
+    """Review `request.diff`; with `model` None, on rules alone (saying `rules_only_reason`),
+    or, given `model_unavailable` (the model was meant to review but cannot: a persona's
+    unknown model), as a review the model did not finish: `incomplete` says why.
 
     The CPU steps (rules, planning and prompts, the plan) run on `cpu` (default: inline); when
     its budget runs out, what the rules found so far is published and the check fails."""
@@ -134,6 +137,10 @@ async def run_review(
         )
     if request.missing_issue:
         rules.append(missing_issue_finding())
+    if model is None and model_unavailable is not None:
+        return await _rules_only(
+            request, rules, cpu, note=None, incomplete=model_unavailable, outcome="unavailable"
+        )
     if model is None:
         note = f"Rules only: {rules_only_reason}" if rules_only_reason else "Rules only"
         return await _rules_only(

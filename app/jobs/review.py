@@ -28,11 +28,11 @@ from app.github.types import GitHubError, PullRequest
 from app.jobs.context import JobContext
 from app.jobs.cpu_budget import CpuRunner
 from app.jobs.gather import LoadedConfig, ReviewInputs, gather_review, load_config
+from app.jobs.llm_config import model_limits, model_refusal
 from app.jobs.model_calls import ReviewResult, run_review
 from app.jobs.payloads import ReviewJob, review_key
 from app.jobs.publish import Published, publish
 from app.jobs.usage import ReviewSubject, record_review_usage
-from app.review.budget import ModelLimits
 from app.review.findings import Source
 from app.review.plan import build_plan
 from app.review.prompt import PullRequestText
@@ -203,14 +203,10 @@ async def _review(ctx: JobContext, inputs: ReviewInputs, cpu: CpuRunner) -> Revi
     """The core on what was gathered: rules, then the model within the budgets."""
     settings = ctx.settings
     request = review_request(inputs)
-    limits = ModelLimits(
-        call_input_tokens=settings.llm_call_input_tokens,
-        review_tokens=settings.llm_review_tokens,
-        max_output_tokens=settings.llm_max_output_tokens,
-        concurrency=settings.llm_concurrency,
-        deadline_seconds=settings.llm_deadline_seconds,
-        tokens_left_today=inputs.tokens_left,
-    )
+    limits = model_limits(settings, request.persona.model, inputs.tokens_left)
+    refused = model_refusal(settings, request.persona.model)
+    if refused is not None and settings.llm_missing() is None:
+        return await run_review(request, None, limits, model_unavailable=refused, cpu=cpu)
     model = ctx.models(request.persona.model)
     if model is None:
         reason = settings.llm_missing() or "no model is configured"

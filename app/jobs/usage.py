@@ -11,6 +11,7 @@ from datetime import datetime
 
 from app.jobs.model_calls import ReviewResult
 from app.llm import Usage
+from app.llm.capabilities import lookup_any
 from app.metrics import Metrics
 from app.store.facade import Store
 from app.store.usage import UsageRecord, start_of_utc_day
@@ -47,9 +48,11 @@ async def record_review_usage(
 ) -> int:
     """Store the review's usage row and count it in the metrics; returns the row id.
 
-    `prices` (dollars per million input, output, cache-read, cache-write tokens) adds the
-    estimated cost to the cost counter."""
+    The estimated cost goes to the cost counter at the answering model's list prices
+    (`model_prices`), or at `prices` (dollars per million input, output, cache-read,
+    cache-write tokens: BACKEND_REVIEW_LLM_PRICE_PER_MTOK) when given."""
     usage = result.usage
+    model = result.model or configured_model
     row_id = await store.record_usage(
         UsageRecord(
             installation_id=subject.installation_id,
@@ -57,7 +60,7 @@ async def record_review_usage(
             number=subject.number,
             head_sha=subject.head_sha,
             job_id=subject.job_id,
-            model=result.model or configured_model,
+            model=model,
             calls=result.calls,
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
@@ -75,12 +78,20 @@ async def record_review_usage(
         cache_read_tokens=usage.cache_read_tokens,
         cache_write_tokens=usage.cache_write_tokens,
     )
-    if prices is not None:
-        metrics.count_llm_cost(estimated_cost(usage, prices))
+    at = prices or model_prices(model)
+    if at is not None:
+        metrics.count_llm_cost(estimated_cost(usage, at))
     for outcome in result.part_outcomes:
         metrics.count_llm_call(outcome)
     metrics.count_llm_review(result.outcome)
     return row_id
+
+
+def model_prices(model: str) -> tuple[float, float, float, float] | None:
+    """The list prices of `model` (any provider's id) per million tokens, or None for a model
+    the capability table lacks (its cost is not estimated)."""
+    spec = lookup_any(model)
+    return spec.prices.per_mtok() if spec is not None else None
 
 
 def estimated_cost(usage: Usage, prices: tuple[float, float, float, float]) -> float:

@@ -1,10 +1,12 @@
-"""The Anthropic adapter: one forced-tool Messages call, with our retries, deadline and errors.
+"""The Anthropic adapter: one tool-answered Messages call, with our retries, deadline and errors.
 
 What is sent: the system blocks (the last one marked `cache_control: ephemeral`, so the stable
 prefix is cached), the user text, one strict tool whose schema went through
-`anthropic.transform_schema`, and `tool_choice` forcing that tool. No sampling parameters: API
-version 2026-10-21 rejects them. A repair replays the earlier answer and sends the problems
-back as an error `tool_result`.
+`anthropic.transform_schema`, and the model's own `max_tokens`, `thinking` and `tool_choice`
+(`app.llm.call_options`: thinking with `auto` and an instruction where the model thinks, else
+the tool forced where the model allows it). No sampling parameters: API version 2026-10-21
+rejects them. A repair replays the earlier answer (its thinking blocks unchanged, as the API
+requires) and sends the problems back as an error `tool_result`.
 
 Retries are ours, not the SDK's (clients are built with `max_retries=0`): the SDK obeys a
 `retry-after` of an hour. We retry 408, 409, 429, 5xx and 529, timeouts and lost connections.
@@ -39,13 +41,17 @@ from anthropic.types import (
     ContentBlockParam,
     Message,
     MessageParam,
+    RedactedThinkingBlock,
     TextBlock,
     TextBlockParam,
-    ToolChoiceToolParam,
+    ThinkingBlock,
     ToolParam,
     ToolUseBlock,
 )
 
+from app.llm.call_options import CallOptions, call_options, tool_instruction
+from app.llm.capabilities import ModelSpec, lookup
+from app.llm.config import Provider
 from app.llm.errors import LLMRejected, LLMUnavailable
 from app.llm.model import ModelReply, ModelRequest, Repair, Usage
 from app.logs import Redactor
@@ -107,10 +113,20 @@ class AnthropicModel:
         secrets: Sequence[str] = (),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        thinking_budget: int = 0,
+        spec: ModelSpec | None = None,
     ) -> None:
+        """`spec`: the model's row (default: looked up by `model` on the client's provider; an
+        id the table lacks is a ValueError, as callers refuse those first).
+        `thinking_budget`: tokens the model may think (0: no thinking where it can be off)."""
         # A client with SDK retries would sleep on `retry-after` uncapped behind our back.
         self._client = client if client.max_retries == 0 else client.with_options(max_retries=0)
         self.model = model
+        found = spec or lookup(_provider(client), model)
+        if found is None:
+            raise ValueError(f"model {model[:80]!r} is not in the capability table")
+        self.spec = found
+        self._thinking_budget = thinking_budget
         self._max_output_tokens = max_output_tokens
         self._timeout_seconds = timeout_seconds
         self._max_attempts = max(1, max_attempts)
@@ -125,8 +141,9 @@ class AnthropicModel:
 
     async def review(self, request: ModelRequest, *, deadline: float | None = None) -> ModelReply:
         """Call the model until it answers, the attempts run out, or the deadline is near."""
-        call = _call(request)
-        max_tokens = request.max_output_tokens or self._max_output_tokens
+        # The answer's own limit; the options add the thinking budget beside it.
+        answer_tokens = request.max_output_tokens or self._max_output_tokens
+        call = _call(request, self._options(request.tool_name, answer_tokens))
         min_attempt = min(self._timeout_seconds, _MIN_ATTEMPT_SECONDS)
         attempt = 0
         while True:
@@ -140,7 +157,7 @@ class AnthropicModel:
             attempt += 1
             try:
                 async with asyncio.timeout(budget):
-                    message = await self._create(call, max_tokens)
+                    message = await self._create(call)
             except TimeoutError:
                 failure = _Failure(f"no answer within {budget:.1f}s", transient=True)
             except anthropic.AnthropicError as exc:
@@ -149,7 +166,7 @@ class AnthropicModel:
                 # The Bedrock and Vertex clients raise these while signing or routing a request.
                 failure = _Failure("the client could not prepare the request", _first_line(exc))
             else:
-                return _reply(message, request.tool_name, attempt, max_tokens)
+                return _reply(message, request.tool_name, attempt, answer_tokens)
 
             if not failure.transient:
                 raise LLMRejected(
@@ -173,14 +190,24 @@ class AnthropicModel:
             )
             await self._sleep(wait)
 
-    async def _create(self, call: _Call, max_tokens: int) -> Message:
+    def _options(self, tool_name: str, answer_tokens: int) -> CallOptions:
+        return call_options(
+            self.spec,
+            tool_name=tool_name,
+            max_output_tokens=answer_tokens,
+            thinking_budget=self._thinking_budget,
+        )
+
+    async def _create(self, call: _Call) -> Message:
+        options = call.options
         return await self._client.messages.create(
             model=self.model,
-            max_tokens=max_tokens,
+            max_tokens=options.max_tokens,
             system=call.system or anthropic.omit,
             messages=call.messages,
             tools=[call.tool],
-            tool_choice=call.tool_choice,
+            tool_choice=options.tool_choice,
+            thinking=options.thinking,
             timeout=self._timeout_seconds,
         )
 
@@ -261,20 +288,31 @@ class _Call:
     system: list[TextBlockParam]
     messages: list[MessageParam]
     tool: ToolParam
-    tool_choice: ToolChoiceToolParam
+    options: CallOptions
 
 
-def _call(request: ModelRequest) -> _Call:
+def _provider(client: Client) -> Provider:
+    if isinstance(client, AsyncAnthropicBedrock):
+        return "bedrock"
+    if isinstance(client, AsyncAnthropicVertex):
+        return "vertex"
+    return "anthropic"
+
+
+def _call(request: ModelRequest, options: CallOptions) -> _Call:
+    # Where the tool is not forced, every user turn ends by asking for it: after the system
+    # prompt's cache breakpoint, so the cached prefix stays the same.
+    instruction = tool_instruction(request.tool_name) if options.instruct else None
     return _Call(
         system=_system(request.system),
-        messages=_messages(request),
+        messages=_messages(request, instruction),
         tool={
             "name": request.tool_name,
             "description": request.tool_description,
             "input_schema": anthropic.transform_schema(request.input_schema),
             "strict": True,
         },
-        tool_choice={"type": "tool", "name": request.tool_name, "disable_parallel_tool_use": True},
+        options=options,
     )
 
 
@@ -286,27 +324,34 @@ def _system(blocks: Sequence[str]) -> list[TextBlockParam]:
     return system
 
 
-def _messages(request: ModelRequest) -> list[MessageParam]:
+def _messages(request: ModelRequest, instruction: str | None) -> list[MessageParam]:
+    extra: list[ContentBlockParam] = (
+        [{"type": "text", "text": instruction}] if instruction is not None else []
+    )
+    user: list[ContentBlockParam] = [{"type": "text", "text": request.user}, *extra]
     repair = request.repair
     if repair is None:
-        return [{"role": "user", "content": request.user}]
+        return [{"role": "user", "content": user if extra else request.user}]
     replay = _replay(repair.previous, request.tool_name)
-    if not replay:
-        # Nothing came back to replay (an empty, truncated answer): ask again in one user turn.
+    if all(b["type"] in ("thinking", "redacted_thinking") for b in replay):
+        # Nothing came back to replay but, perhaps, thinking (an empty or truncated answer): ask
+        # again in one user turn.
+        feedback = _text_only_feedback(request.tool_name, repair.problems)
         content: list[ContentBlockParam] = [
             {"type": "text", "text": request.user},
-            {"type": "text", "text": _text_only_feedback(request.tool_name, repair.problems)},
+            {"type": "text", "text": feedback},
         ]
         return [{"role": "user", "content": content}]
     return [
-        {"role": "user", "content": request.user},
+        {"role": "user", "content": user if extra else request.user},
         {"role": "assistant", "content": replay},
-        {"role": "user", "content": [_feedback(repair, request.tool_name)]},
+        {"role": "user", "content": [_feedback(repair, request.tool_name), *extra]},
     ]
 
 
 def _replay(previous: ModelReply, tool_name: str) -> list[ContentBlockParam]:
-    blocks: list[ContentBlockParam] = []
+    # Thinking blocks first and unchanged: the API checks their signatures.
+    blocks: list[ContentBlockParam] = [_thinking_param(b) for b in previous.thinking]
     if previous.text:
         blocks.append({"type": "text", "text": previous.text})
     if previous.tool_input is not None and previous.tool_use_id:
@@ -319,6 +364,12 @@ def _replay(previous: ModelReply, tool_name: str) -> list[ContentBlockParam]:
             }
         )
     return blocks
+
+
+def _thinking_param(block: dict[str, str]) -> ContentBlockParam:
+    if block.get("type") == "redacted_thinking":
+        return {"type": "redacted_thinking", "data": block["data"]}
+    return {"type": "thinking", "thinking": block["thinking"], "signature": block["signature"]}
 
 
 def _feedback(repair: Repair, tool_name: str) -> ContentBlockParam:
@@ -350,6 +401,7 @@ def _reply(message: Message, tool_name: str, attempts: int, max_tokens: int) -> 
         tool_input=dict(tool.input) if tool is not None else None,
         tool_use_id=tool.id if tool is not None else None,
         text="\n".join(b.text for b in message.content if isinstance(b, TextBlock)),
+        thinking=_thinking(message),
         stop_reason=message.stop_reason,
         usage=Usage(
             input_tokens=usage.input_tokens,
@@ -361,6 +413,18 @@ def _reply(message: Message, tool_name: str, attempts: int, max_tokens: int) -> 
         attempts=attempts,
         output_limit=max_tokens,
     )
+
+
+def _thinking(message: Message) -> tuple[dict[str, str], ...]:
+    blocks: list[dict[str, str]] = []
+    for block in message.content:
+        if isinstance(block, ThinkingBlock):
+            blocks.append(
+                {"type": "thinking", "thinking": block.thinking, "signature": block.signature}
+            )
+        elif isinstance(block, RedactedThinkingBlock):
+            blocks.append({"type": "redacted_thinking", "data": block.data})
+    return tuple(blocks)
 
 
 def _retry_after(headers: httpx2.Headers) -> float | None:

@@ -79,7 +79,9 @@ def model_from_config(
     """The review model; ConfigError as `make_client`.
 
     `persona_model` (a persona's `model`) wins over `config.model` on the direct API only:
-    Bedrock and Vertex name models their own way, so there the configured id stays.
+    Bedrock and Vertex name models their own way, so there the configured id stays. A model
+    the capability table lacks is a ValueError: the callers refuse it first
+    (`app.jobs.llm_config.model_refusal`).
     """
     client = make_client(config, http_client=http_client)
     secrets = list(config.secrets)
@@ -92,6 +94,7 @@ def model_from_config(
         timeout_seconds=config.timeout_seconds,
         max_attempts=config.max_attempts,
         secrets=secrets,
+        thinking_budget=config.thinking_budget,
     )
 
 

@@ -21,6 +21,7 @@ class LLMConfig:
     max_output_tokens: int
     timeout_seconds: float  # the SDK's timeout per attempt
     max_attempts: int  # HTTP attempts per call, the first included
+    thinking_budget: int = 0  # tokens the model may think, where it can (0: none)
     api_key: SecretStr | None = None  # the direct API's key (`anthropic` only)
     base_url: str | None = None  # another endpoint for the direct API
     aws_region: str | None = None  # `bedrock`

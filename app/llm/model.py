@@ -49,7 +49,11 @@ class ModelReply:
     usage: Usage
     model: str
     attempts: int = 1  # HTTP attempts this reply took
-    output_limit: int | None = None  # the `max_tokens` it was given (a cut answer reached it)
+    # The answer's output limit it was given (without any thinking budget): a cut answer reached it.
+    output_limit: int | None = None
+    # The thinking blocks as the API sent them (`thinking` + `signature`, or `redacted_thinking`
+    # + `data`), replayed unchanged in a repair turn.
+    thinking: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -176,8 +176,12 @@ def test_a_model_finding_on_a_diff_line_is_reported_in_text_and_json(
     [request] = server.fake.requests
     assert request.headers["authorization"] == f"Bearer {server.fake.api_key}"
     assert request.json["model"] == "claude-sonnet-4-6"
-    user = request.json["messages"][0]["content"]
-    assert f"FILE {ENDPOINT} (added)" in user
+    [user, instruction] = request.json["messages"][0]["content"]
+    assert f"FILE {ENDPOINT} (added)" in user["text"]
+    # Sonnet 4.6 thinks first (BACKEND_REVIEW_LLM_THINKING_BUDGET), so the tool is asked for.
+    assert "calling the submit_review tool" in instruction["text"]
+    assert request.json["thinking"] == {"type": "enabled", "budget_tokens": 4000}
+    assert request.json["tool_choice"] == {"type": "auto", "disable_parallel_tool_use": True}
     assert "security.authz-boundary" in rule_ids_offered(request.json)  # the default persona
 
 
@@ -418,6 +422,28 @@ def test_the_repo_config_picks_a_persona_from_the_repository(
     assert "with claude-opus-4-6" in err
 
 
+def test_a_persona_naming_an_unknown_model_leaves_the_review_incomplete(
+    capsys: pytest.CaptureFixture[str], server: AnthropicServer, refunds: Path, tmp_path: Path
+) -> None:
+    personas = tmp_path / ".github" / "backend-review" / "personas"
+    personas.mkdir(parents=True)
+    persona = PAYMENTS_PERSONA.replace("model: claude-opus-4-6", "model: claude-foo")
+    (personas / "payments.md").write_text(persona, encoding="utf-8")
+    (tmp_path / ".github" / "backend-review.yml").write_text(
+        "persona: payments\n", encoding="utf-8"
+    )
+
+    code, out, _ = run(capsys, str(refunds))
+
+    assert server.fake.requests == []  # the model part did not run
+    refused = "the persona's model 'claude-foo' is not a model backend-review knows on anthropic"
+    assert out.startswith(f"backend-review (rules only: {refused} (known: claude-opus-5-5, ")
+    assert "tests-missing" in out  # the rules' findings are shown
+    # Never success, whatever the rules found: the review says why the model did not run.
+    assert out.rstrip().splitlines()[-1].startswith(f"NEUTRAL: Review incomplete: {refused}")
+    assert code == 0
+
+
 def _checklist_ids(text: str) -> list[str]:
     from app.review.persona import parse_persona
 
@@ -535,4 +561,4 @@ def test_the_server_as_a_process(
     assert process.returncode == 0, stderr
     [recorded] = json.loads(seen.read_text(encoding="utf-8"))
     assert (recorded["method"], recorded["path"]) == ("POST", "/v1/messages")
-    assert recorded["json"]["tool_choice"]["name"] == "submit_review"
+    assert recorded["json"]["tools"][0]["name"] == "submit_review"

@@ -37,6 +37,8 @@ from typing import Any
 import httpx2
 from anthropic import AsyncAnthropic
 
+from tests.fakes.anthropic_thinking import thinking_block_problem, thinking_problem
+
 BASE_URL = "https://api.anthropic.test"
 DEFAULT_USAGE: dict[str, int | None] = {
     "input_tokens": 1520,
@@ -86,9 +88,11 @@ def tool_answer(
     usage: Mapping[str, int | None] | None = None,
     text: str = "",
     tool_use_id: str | None = None,
+    thinking: dict[str, Any] | None = None,  # anthropic_thinking.thinking_block(...)
 ) -> Answer:
-    """A message whose tool_use block calls the request's forced tool with `input`."""
-    content: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+    """A message whose tool_use block calls the request's tool with `input`."""
+    content: list[dict[str, Any]] = [thinking] if thinking else []
+    content += [{"type": "text", "text": text}] if text else []
     content.append(
         {"type": "tool_use", "id": tool_use_id or _id("toolu_01"), "name": None, "input": input}
     )
@@ -322,6 +326,7 @@ def request_problem(body: dict[str, Any]) -> str | None:
         or _messages_problem(body["messages"])
         or _tools_problem(body.get("tools"), body.get("tool_choice"))
         or _cache_problem(body)
+        or thinking_problem(body)
     )
 
 
@@ -413,6 +418,8 @@ def _assistant_turn_problem(content: list[Any], i: int) -> str | None:
             problem = _block_problem(block, where)
         elif kind == "tool_use":
             problem = _tool_use_problem(block, where)
+        elif kind in ("thinking", "redacted_thinking"):
+            problem = thinking_block_problem(block, where)
         else:
             problem = f"{where}.type: Input tag '{kind}' is not supported in an assistant message"
         if problem:

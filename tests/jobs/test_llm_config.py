@@ -61,9 +61,18 @@ def test_the_config_carries_the_provider_its_credentials_and_the_limits(settings
 
 
 def test_bedrock_and_vertex_carry_their_regions(settings: Any) -> None:
-    bedrock = llm_config(settings(llm_provider="bedrock", aws_region="eu-west-1"))
+    bedrock = llm_config(
+        settings(
+            llm_provider="bedrock", aws_region="eu-west-1", model="global.anthropic.claude-opus-5"
+        )
+    )
     vertex = llm_config(
-        settings(llm_provider="vertex", vertex_region="us-east5", vertex_project_id="acme")
+        settings(
+            llm_provider="vertex",
+            vertex_region="us-east5",
+            vertex_project_id="acme",
+            model="claude-haiku-4-5@20251001",
+        )
     )
 
     assert (bedrock.provider, bedrock.aws_region, bedrock.api_key) == ("bedrock", "eu-west-1", None)
@@ -107,7 +116,7 @@ async def test_the_jobs_model_factory_follows_the_settings(
         queue = JobQueue(engine, worker_id="test", max_attempts=3)
         ctx = build_context(settings, Store(engine), Metrics(), queue, github=app)
         try:
-            persona, default = ctx.models("claude-opus-4-1"), ctx.models(None)
+            persona, default = ctx.models("claude-opus-4-6"), ctx.models(None)
             names = tuple(m.model if m is not None else None for m in (persona, default))
             for model in (persona, default):
                 if model is not None:
@@ -116,5 +125,5 @@ async def test_the_jobs_model_factory_follows_the_settings(
         finally:
             await ctx.aclose()
 
-    assert await models_of() == ("claude-opus-4-1", MODEL)
+    assert await models_of() == ("claude-opus-4-6", MODEL)
     assert await models_of(anthropic_api_key="") == (None, None)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.jobs.model_calls import run_review
-from app.jobs.usage import ReviewSubject, record_review_usage, tokens_left_today
+from app.jobs.usage import ReviewSubject, model_prices, record_review_usage, tokens_left_today
 from app.metrics import Metrics
 from app.store.facade import Store
 from app.store.tables import llm_usage
@@ -96,3 +97,55 @@ async def test_the_daily_cap_counts_today_only_and_can_go_below_zero(engine: Asy
     assert left == 3_000 - 2 * spent
     assert left < 0
     assert other == 3_000
+
+
+USAGE = {
+    "input_tokens": 1_000_000,
+    "output_tokens": 100_000,
+    "cache_read_input_tokens": 2_000_000,
+    "cache_creation_input_tokens": 400_000,
+}
+
+
+async def _cost(
+    engine: AsyncEngine, model: str, prices: tuple[float, float, float, float] | None = None
+) -> float | None:
+    fake = FakeAnthropic()
+    fake.enqueue(tool_answer(answer(), usage=USAGE))
+    result = await review(fake, model_options={"model": model})
+    assert result.model == model
+    metrics = Metrics()
+    await record_review_usage(
+        Store(engine), metrics, result, SUBJECT, configured_model="x", now=NOON, prices=prices
+    )
+    return metrics.registry.get_sample_value("backend_review_llm_cost_usd_total")
+
+
+async def test_the_cost_is_at_the_answering_models_own_prices(engine: AsyncEngine) -> None:
+    # 1M input, 0.1M output, 2M cache reads, 0.4M cache writes, at each model's list prices.
+    assert await _cost(engine, "claude-sonnet-4-6") == pytest.approx(3 + 1.5 + 0.6 + 1.5)
+    assert await _cost(engine, "claude-opus-4-6") == pytest.approx(5 + 2.5 + 1.0 + 2.5)
+    assert await _cost(engine, "claude-haiku-4-5") == pytest.approx(1 + 0.5 + 0.2 + 0.5)
+    assert await _cost(engine, "claude-opus-5-5") == pytest.approx(4 + 2.0 + 0.4 + 2.0)
+
+
+async def test_the_price_setting_overrides_the_list_prices(engine: AsyncEngine) -> None:
+    prices = (1.0, 2.0, 0.5, 1.0)
+    assert await _cost(engine, "claude-opus-4-6", prices=prices) == pytest.approx(1 + 0.2 + 1 + 0.4)
+
+
+async def test_a_model_the_table_lacks_adds_no_cost(engine: AsyncEngine) -> None:
+    result = await run_review(request(), None, limits(), rules_only_reason="no key")
+    metrics = Metrics()
+
+    await record_review_usage(
+        Store(engine), metrics, result, SUBJECT, configured_model="claude-foo", now=NOON
+    )
+
+    assert metrics.registry.get_sample_value("backend_review_llm_cost_usd_total") == 0
+
+
+def test_model_prices_know_each_providers_ids() -> None:
+    assert model_prices("us.anthropic.claude-haiku-4-5-20251001-v1:0") == (1.0, 5.0, 0.1, 1.25)
+    assert model_prices("claude-opus-4-1@20250805") == (15.0, 75.0, 1.5, 18.75)
+    assert model_prices("claude-foo") is None

@@ -110,9 +110,9 @@ def test_a_persona_model_wins_on_the_direct_api_only(monkeypatch: pytest.MonkeyP
         provider="bedrock", aws_region="eu-west-1", model="anthropic.claude-sonnet-4-6"
     )
 
-    assert model_from_config(direct, persona_model="claude-opus-4-1").model == "claude-opus-4-1"
+    assert model_from_config(direct, persona_model="claude-opus-4-6").model == "claude-opus-4-6"
     assert model_from_config(direct, persona_model=None).model == "claude-sonnet-4-6"
-    on_bedrock = model_from_config(bedrock, persona_model="claude-opus-4-1")
+    on_bedrock = model_from_config(bedrock, persona_model="claude-opus-4-6")
     assert on_bedrock.model == "anthropic.claude-sonnet-4-6"
 
 
@@ -164,7 +164,8 @@ async def test_bedrock_with_a_bearer_token_needs_no_boto3(monkeypatch: pytest.Mo
     token = "bedrock-api-key-ABSKQmVkcm9ja0FQSUtleS1"
     monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", token)
     fake = FakeAnthropic()
-    bedrock = config(provider="bedrock", aws_region="eu-west-1")
+    bedrock_id = "us.anthropic.claude-sonnet-4-6"  # an inference profile's id
+    bedrock = config(provider="bedrock", aws_region="eu-west-1", model=bedrock_id)
 
     model = model_from_config(bedrock, http_client=fake.http_client())
 
@@ -173,7 +174,7 @@ async def test_bedrock_with_a_bearer_token_needs_no_boto3(monkeypatch: pytest.Mo
         await model.review(review_request())
 
     [sent] = fake.requests
-    assert sent.url == f"https://bedrock-runtime.eu-west-1.amazonaws.com/model/{MODEL}/invoke"
+    assert sent.url == f"https://bedrock-runtime.eu-west-1.amazonaws.com/model/{bedrock_id}/invoke"
     assert sent.headers["authorization"] == f"Bearer {token}"
     assert token not in caught.value.reason
     assert isinstance(make_client(bedrock), AsyncAnthropicBedrock)

@@ -197,3 +197,31 @@ async def test_with_no_model_configured_the_rules_decide_alone_as_before() -> No
 
     assert (result.outcome, result.plan.conclusion) == ("rules-only", "success")
     assert "Rules only: ANTHROPIC_API_KEY is not set" in result.plan.summary_body
+
+
+UNKNOWN = "the persona's model 'claude-foo' is not a model backend-review knows on anthropic"
+
+
+async def test_an_unknown_persona_model_is_never_success() -> None:
+    # Issue 14: the model part did not run (the model is not in the capability table).
+    found = await run_review(request(), None, limits())
+    ids = {f.id: "lead: accepted" for f in found.plan.findings}
+
+    result = await run_review(request(dismissed=ids), None, limits(), model_unavailable=UNKNOWN)
+
+    assert (result.outcome, result.calls, result.model) == ("unavailable", 0, None)
+    assert result.incomplete == UNKNOWN
+    assert result.plan.blocking == 0
+    assert result.plan.conclusion == "neutral"
+    assert result.plan.check_title == f"Review incomplete: {UNKNOWN}"
+
+
+async def test_an_unknown_persona_model_with_an_advisory_model_says_so() -> None:
+    advisory = RepoConfig(model=ModelConfig(blocking=False))
+
+    result = await run_review(
+        request(ledger_only(), config=advisory), None, limits(), model_unavailable=UNKNOWN
+    )
+
+    assert result.plan.conclusion == "success"
+    assert f"The model did not review: {UNKNOWN}" in result.plan.summary_body
