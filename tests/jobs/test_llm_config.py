@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.errors import ConfigError
 from app.github.client import GitHubApp
 from app.jobs.context import build_context
-from app.jobs.llm_config import llm_config
+from app.jobs.llm_config import llm_config, model_limits
 from app.metrics import Metrics
 from app.runtime import github_credentials
 from app.settings import Settings
@@ -127,3 +127,15 @@ async def test_the_jobs_model_factory_follows_the_settings(
 
     assert await models_of() == ("claude-opus-4-6", MODEL)
     assert await models_of(anthropic_api_key="") == (None, None)
+
+
+def test_the_cut_answer_retry_is_capped_by_the_answering_models_output_limit(
+    settings: Any,
+) -> None:
+    configured = settings(model="claude-sonnet-4-6", llm_max_output_tokens=4096)
+    assert model_limits(configured, None, 100).output_ceiling == 64_000
+    assert model_limits(configured, None, 100).tokens_left_today == 100
+    # On the direct API a persona's model answers, so its limit counts.
+    assert model_limits(configured, "claude-opus-4-7", None).output_ceiling == 128_000
+    unknown = model_limits(configured, "claude-foo", None)
+    assert unknown.output_ceiling is None
