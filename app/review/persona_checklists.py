@@ -195,7 +195,8 @@ def _items(
 
 def _derived_id(text: str) -> str:
     label = _LABEL.match(text)
-    words = [w for w in _WORD.findall(slug(label.group(1) if label else text)) if w]
+    plain = (label.group(1) if label else text).replace("'", "").replace("\u2019", "")
+    words = _WORD.findall(slug(plain))  # "the order's owner" -> the, orders, owner
     if not label:
         words = [w for w in words if w not in _FILLER] or words
     kept: list[str] = []

@@ -1,7 +1,7 @@
 """A persona's name, from the document's own identity.
 
 In order: front matter `name` or `title`; a catalogue card's `Name:`, `Title:` or `Persona:`
-line before the first heading; the first heading that names something (not `Role`,
+line (`**Name:** x`) before the first heading; the first heading that names something (not `Role`,
 `Overview`, `Instructions`, nor a heading of agent text such as `Task Management`); the first
 short line that reads like a title; the file's name, unless it is a generated one
 (`000_b1ace95ce082997e`); else `persona`.
@@ -18,9 +18,9 @@ from app.review.persona_sections import agent_rule, heading_like, heading_words
 FALLBACK = "persona"
 _MAX_NAME = 80
 _CARD_FIELDS = ("name", "title", "persona")  # in order of preference
-# "**Name:** x", "**Name**: x", "Name: x" (group 1 the field, group 2 the value)
+# "**Name:** x" or "**Name**: x" (group 1 the field, group 2 the value)
 _CARD = re.compile(
-    r"^[ \t]*\**[ \t]*(name|title|persona)[ \t]*\**[ \t]*:[ \t]*\**[ \t]*(\S.*)$", re.I
+    r"^[ \t]*\*\*[ \t]*(name|title|persona)[ \t]*(?::\*\*|\*\*[ \t]*:)[ \t]*(\S.*)$", re.I
 )
 _GENERATED = re.compile(r"[0-9a-f]{8,}")  # a hash in a file name
 _MARKUP = frozenset("*_`")

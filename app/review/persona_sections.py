@@ -134,7 +134,6 @@ _RULES = (
 _CARD_LINE = re.compile(r"^[ \t]*\*\*[^*]{1,40}(?::\*\*|\*\*:)")
 _RULE_LINE = re.compile(r"^ {0,3}(?:-{3,}|\*{3,}|_{3,})[ \t]*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[ \t]+(?=\S)")
-_LEADING_NUMBERS = re.compile(r"^(?:[0-9]+ )+")
 _BARE_BULLET = re.compile(r"^[ \t]*(?:[-*+\u2022]|\d{1,9}[.)])[ \t]*$")
 _CLOSING = frozenset(".,;:!?")
 
@@ -142,7 +141,10 @@ _CLOSING = frozenset(".,;:!?")
 def heading_words(text: str) -> str:
     """A heading as the rules read it: `## 1. Required Inputs (Before Coding)` ->
     `required inputs before coding`."""
-    return _LEADING_NUMBERS.sub("", slug(text).replace("-", " "))
+    words = slug(text).split("-")
+    while len(words) > 1 and words[0].isdigit():
+        words.pop(0)
+    return " ".join(words)
 
 
 def agent_rule(heading: str) -> _Rule | None:
