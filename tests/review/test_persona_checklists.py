@@ -106,12 +106,13 @@ def test_an_item_written_twice_is_kept_once_with_a_note() -> None:
 
 def test_an_item_of_symbols_only_still_gets_a_stable_id() -> None:
     [item_id] = parse(section("→ ← ↑")).checklist_ids
-    assert item_id.startswith("security.") and len(item_id) == len("security.") + 6
+    assert item_id.startswith("security.")
+    assert len(item_id) == len("security.") + 6
     assert parse(section("→ ← ↑")).checklist_ids == (item_id,)
 
 
 def test_two_explicit_ids_alike_are_an_error() -> None:
-    with pytest.raises(PersonaError, match="duplicate checklist item id 'security.x'"):
+    with pytest.raises(PersonaError, match=r"duplicate checklist item id 'security\.x'"):
         parse(section("`x` One.", "`x` Two."))
 
 
@@ -184,7 +185,8 @@ def test_a_derived_id_equal_to_a_built_in_id_is_added_beside_it() -> None:
     ids = [i.id for i in merged.checklists[1].items]
     assert "security.injection" in ids
     [added] = merged.from_document
-    assert added.startswith("security.injection-") and added in ids
+    assert added.startswith("security.injection-")
+    assert added in ids
     assert merged.replaced == frozenset()
 
 

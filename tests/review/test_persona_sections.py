@@ -145,7 +145,10 @@ def test_a_sentence_goes_alone_and_the_paragraph_stays(sentence: str, rule: str)
 
 
 def test_a_section_left_with_only_its_heading_goes_with_the_reason_of_its_text() -> None:
-    text = "## Authority\n\nWhen in doubt, stop and raise the issue with the lead.\n\n## Data\n\nKept.\n"
+    text = (
+        "## Authority\n\nWhen in doubt, stop and raise the issue with the lead.\n\n"
+        "## Data\n\nKept.\n"
+    )
 
     persona = parse(text)
 

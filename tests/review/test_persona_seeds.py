@@ -165,7 +165,8 @@ def test_seed_sections_left_out_and_kept(seed: Seed) -> None:
     for heading in seed.kept:
         assert heading in kept_lines
     for heading, _ in seed.sections:
-        assert heading not in kept_lines and f"## {heading}" not in kept_lines
+        assert heading not in kept_lines
+        assert f"## {heading}" not in kept_lines
     for words in AGENT_WORDS:
         assert words.lower() not in persona.instructions.lower(), words
 
