@@ -1,10 +1,10 @@
 """A persona's name, from the document's own identity.
 
-In order: front matter `name` or `title`; a catalogue card's `Name:`, `Title:` or `Persona:`
-line (`**Name:** x`) before the first heading; the first heading that names something (not `Role`,
-`Overview`, `Instructions`, nor a heading of agent text such as `Task Management`); the first
-short line that reads like a title; the file's name, unless it is a generated one
-(`000_b1ace95ce082997e`); else `persona`.
+In order: front matter `name` or `title`; a catalogue card's `**Name:**`, `**Title:**` or
+`**Persona:**` line before the first heading; the first heading that names something (not
+`Role`, `Overview`, `Instructions`, nor, below a `#` title, an agent section's heading such as
+`Task Management`); the first short line that reads like a title; the file's name, unless it
+is a generated one (`000_b1ace95ce082997e`); else `persona`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from app.review.persona_agent_rules import agent_rule, heading_words
 from app.review.persona_parts import headings
-from app.review.persona_sections import agent_rule, heading_like, heading_words
+from app.review.persona_sections import heading_like
 
 FALLBACK = "persona"
 _MAX_NAME = 80
@@ -70,7 +71,7 @@ def persona_name(front_name: str | None, body: Sequence[str], source: str) -> st
     first_heading = found[0][0] if found else len(body)
     candidates = [
         _card_name(body[:first_heading]),
-        next((n for _, _, text in found if (n := _naming(text))), None),
+        next((n for _, level, text in found if (n := _naming(text, title=level == 1))), None),
         next((n for line in body if heading_like(line) and (n := _naming(line))), None),
         _stem_name(source),
     ]
@@ -86,11 +87,13 @@ def _card_name(preamble: Sequence[str]) -> str | None:
     return next((fields[f][:_MAX_NAME] for f in _CARD_FIELDS if fields.get(f)), None)
 
 
-def _naming(text: str) -> str | None:
-    """The text as a name, or None when it is a generic or agent-section heading."""
+def _naming(text: str, *, title: bool = False) -> str | None:
+    """The text as a name, or None when it is a generic heading, or an agent section's that
+    is not a `#` title (`# Development process reviewer` names; `## Task Management` not)."""
     name = "".join(c for c in text if c not in _MARKUP).strip().strip(":").strip()
     words = heading_words(name)
-    if not words or words in _GENERIC or agent_rule(name) is not None or len(name) > _MAX_NAME:
+    agent = not title and agent_rule(name) is not None
+    if not words or words in _GENERIC or agent or len(name) > _MAX_NAME:
         return None
     return name.title() if name.isupper() and len(name) > 3 else name
 

@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.review.markdown import in_fence
-from app.review.persona_parts import BULLET, headings, slug
+from app.review.persona_agent_rules import METADATA, agent_rule, content_rule
+from app.review.persona_parts import BULLET, headings
 
 TOP = "(top of the document)"
 
@@ -31,126 +32,12 @@ class LeftOut:
     excerpt: str = ""  # the item or sentence left out; "" when the whole section was
 
 
-@dataclass(frozen=True, slots=True)
-class _Rule:
-    name: str
-    reason: str
-    heading: re.Pattern[str]  # matched against the heading in lowercase words
-    content: re.Pattern[str] | None  # searched in one list item or one sentence
-
-
-_RULES = (
-    _Rule(
-        "task-management",
-        "task management for a coding agent: the reviewer keeps no task list",
-        re.compile(
-            r"\b(?:task (?:management|list|lists|tracking)|todos?|to do list|"
-            r"progress reporting|effort tagging|cost effort)\b"
-        ),
-        re.compile(r"\b(?:todowrite|todoread|todo ?lists?|task ?lists?)\b|\.claude/tasks", re.I),
-    ),
-    _Rule(
-        "tools",
-        "tools and how to use them: the reviewer has no tools, only its review answer",
-        re.compile(
-            r"^(?:tools?|tool (?:use|usage|access|list)|(?:available|allowed) tools|"
-            r"connections|(?:useful |available )?commands|mcp servers?)$|"
-            r"\b(?:quick lookup|lookup capabilities|tool calls?)\b"
-        ),
-        re.compile(
-            r"\b(?:webfetch|multiedit)\b|\b(?:before|after) (?:any|each|every) "
-            r"(?:significant )?tool call|\buse the [a-z]+ tool\b",
-            re.I,
-        ),
-    ),
-    _Rule(
-        "output-format",
-        "an output format or deliverables of its own: the reviewer answers only through the "
-        "review tool",
-        re.compile(
-            r"^(?:outputs?|deliverables|response style)$|"
-            r"\b(?:output|response|report|answer) (?:format|formats|style|template|structure|"
-            r"schema|example)\b|\b(?:multi tier|neuron|final|expected) output\b|"
-            r"\bstructured (?:response|output)\b"
-        ),
-        re.compile(
-            r"\brespond (?:only )?(?:in|with|using) (?:this|the following|json|yaml|markdown)\b|"
-            r"\bformat your (?:response|answer|output|reply)\b|\bof what you will do\b",
-            re.I,
-        ),
-    ),
-    _Rule(
-        "escalation",
-        "escalation and hand-offs to other agents: the reviewer works alone",
-        re.compile(
-            r"\b(?:escalat[a-z]*|hand ?offs?|pipeline integration|agent interaction|"
-            r"other agents|collaboration|coordination|communication formats?|delegation)\b"
-        ),
-        re.compile(
-            r"\bescalat(?:e|ion) to\b|\bescalation (?:pipeline|path|process)\b|"
-            r"\b(?:ask|request|notify) (?:the )?orchestrator\b|"
-            r"\bhand (?:it |this |work )?(?:off|over) to\b|\bstop and raise\b",
-            re.I,
-        ),
-    ),
-    _Rule(
-        "ask-user",
-        "asks for input or waits for answers: the reviewer cannot ask and answers in one turn",
-        re.compile(
-            r"^inputs?$|\b(?:required inputs?|incomplete inputs?|missing inputs?|"
-            r"interaction protocols?|interaction with (?:ai|the user|users)|clarifications?)\b"
-        ),
-        re.compile(
-            r"\bpause until\b|\bask (?:the )?user\b|\bask (?:only )?for (?:the )?missing\b|"
-            r"\bstop work(?:ing)? (?:if|until|when)\b|\bclarification process\b|"
-            r"\bwait (?:for|until) (?:the )?(?:user|confirmation|approval|answers?)\b|"
-            r"\bask (?:clarifying )?questions (?:when|if|before)\b",
-            re.I,
-        ),
-    ),
-    _Rule(
-        "workflow",
-        "an implementation workflow or the agent's own workspace files: the reviewer reads a "
-        "diff and writes no code",
-        re.compile(
-            r"\b(?:implementation|development|working|coding|editing) (?:workflow|process|"
-            r"approach|steps)\b|^(?:workflow|how you work)$"
-        ),
-        re.compile(r"\b(?:claude|agents|gemini)\.md\b|\bafter each (?:code|file|edit)\b", re.I),
-    ),
-    _Rule(
-        "metadata",
-        "catalogue metadata (when to pick the agent, tags, examples of invoking it, template "
-        "parameters): not review guidance",
-        re.compile(
-            r"^(?:when to use(?: this agent)?|(?:example )?use cases|usage examples?|tags|"
-            r"categories|metadata|works well with|strengths|supported models|parameters)$"
-        ),
-        None,
-    ),
-)
-
 # "**ID:** backend-engineer", "**Pipeline Stage**: 4": a line of a metadata card.
 _CARD_LINE = re.compile(r"^[ \t]*\*\*[^*]{1,40}(?::\*\*|\*\*:)")
 _RULE_LINE = re.compile(r"^ {0,3}(?:-{3,}|\*{3,}|_{3,})[ \t]*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[ \t]+(?=\S)")
 _BARE_BULLET = re.compile(r"^[ \t]*(?:[-*+\u2022]|\d{1,9}[.)])[ \t]*$")
 _CLOSING = frozenset(".,;:!?")
-
-
-def heading_words(text: str) -> str:
-    """A heading as the rules read it: `## 1. Required Inputs (Before Coding)` ->
-    `required inputs before coding`."""
-    words = slug(text).split("-")
-    while len(words) > 1 and words[0].isdigit():
-        words.pop(0)
-    return " ".join(words)
-
-
-def agent_rule(heading: str) -> _Rule | None:
-    """The rule whose heading pattern the heading matches, if any."""
-    words = heading_words(heading)
-    return next((rule for rule in _RULES if rule.heading.search(words)), None)
 
 
 def heading_like(line: str) -> bool:
@@ -201,11 +88,14 @@ _Left = list[tuple[int, int, LeftOut]]  # (line, the section's heading line or -
 
 
 def _drop_sections(found: _Found, drop: list[bool]) -> _Left:
-    """Whole sections, by heading; a dropped section's sub-sections go with it."""
+    """Whole sections, by heading; a dropped section's sub-sections go with it. The document's
+    title (its one heading of the highest level, holding all the rest) is never dropped."""
     left: _Left = []
+    top = [start for start, level, _ in found if level == min(lv for _, lv, _ in found)]
+    title_line = top[0] if len(top) == 1 and len(found) > 1 else -1
     until = -1
     for pos, (start, level, title) in enumerate(found):
-        if start < until or (rule := agent_rule(title)) is None:
+        if start < until or start == title_line or (rule := agent_rule(title)) is None:
             continue
         until = next((i for i, other, _ in found[pos + 1 :] if other <= level), len(drop))
         drop[start:until] = [True] * (until - start)
@@ -230,7 +120,7 @@ def _drop_card(preamble: Sequence[str], drop: list[bool]) -> _Left:
             end += 1
         first, last = shown[start], shown[end - 1]
         drop[first : last + 1] = [True] * (last + 1 - first)
-        rule = _RULES[-1]
+        rule = METADATA
         excerpt = _cut(preamble[i].strip())
         return [(i, -1, LeftOut(TOP, rule.name, rule.reason, excerpt))]
     return []
@@ -248,7 +138,7 @@ def _drop_items_and_sentences(text: list[str], found: _Found, drop: list[bool]) 
             continue
         where, heading = owner[i]
         if (bullet := BULLET.match(text[i])) is not None:
-            if (rule := _content_rule(bullet.group(2))) is not None:
+            if (rule := content_rule(bullet.group(2))) is not None:
                 end = _item_end(text, i, len(bullet.group(1).expandtabs()))
                 drop[i:end] = [True] * (end - i)
                 record = LeftOut(heading, rule.name, rule.reason, _cut(bullet.group(2)))
@@ -259,7 +149,7 @@ def _drop_items_and_sentences(text: list[str], found: _Found, drop: list[bool]) 
             sentences = _SENTENCE_END.split(text[i].strip())
             kept = []
             for sentence in sentences:
-                if (rule := _content_rule(sentence)) is None:
+                if (rule := content_rule(sentence)) is None:
                     kept.append(sentence)
                 else:
                     left.append(
@@ -322,10 +212,6 @@ def _indent(line: str) -> int:
 
 def _owns_heading(line: str) -> bool:
     return line.lstrip().startswith("#")
-
-
-def _content_rule(text: str) -> _Rule | None:
-    return next((r for r in _RULES if r.content is not None and r.content.search(text)), None)
 
 
 def _cut(text: str, limit: int = 80) -> str:

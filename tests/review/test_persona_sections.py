@@ -91,6 +91,23 @@ def test_a_dropped_section_takes_its_sub_sections_and_stops_at_its_level() -> No
     assert persona.instructions == "# R\n\n## Security\n\nKept."
 
 
+def test_the_document_title_holding_every_section_is_never_dropped() -> None:
+    text = "# Development process reviewer\n\n## Tools\n\n- bash\n\n## Data\n\nKept.\n"
+    persona = parse(text)
+
+    assert dropped(persona) == [("Tools", "tools", "")]
+    assert persona.instructions == "# Development process reviewer\n\n## Data\n\nKept."
+    assert persona.name == "Development process reviewer"
+
+
+def test_a_parameters_section_goes_only_when_it_holds_template_parameters() -> None:
+    template = parse("## Role\n\nReview.\n\n## Parameters\n[VERBOSITY]: terse | verbose\n")
+    review = parse("## Role\n\nReview.\n\n## Parameters\n\nBind SQL parameters.\n")
+
+    assert dropped(template) == [("Parameters", "metadata", "")]
+    assert review.left_out == ()
+
+
 def test_headings_inside_code_blocks_are_not_sections() -> None:
     text = "# R\n\n```markdown\n## Tools\n- bash\n```\n\nKept.\n"
     persona = parse(text)
