@@ -23,6 +23,7 @@ from app.review.persona_parts import (
     ChecklistItem,
     PersonaError,
     headings,
+    section_end,
     slug,
 )
 
@@ -100,12 +101,12 @@ def front_matter_checklists(value: object, source: str) -> tuple[ChecklistMode, 
 def body_section(lines: list[str]) -> BodySection | None:
     """The first Checklists section that holds at least one item, parsed."""
     found = list(headings(lines))
-    for pos, (start, level, title) in enumerate(found):
+    titles = {i: text for i, _, text in found}
+    for pos, (start, _, title) in enumerate(found):
         if not _CHECKLISTS_TITLE.match(title.strip("*_ :")):
             continue
-        after = found[pos + 1 :]
-        end = next((i for i, other, _ in after if other <= level), len(lines))
-        section = _parse_section(lines, start, end, {i: text for i, _, text in after if i < end})
+        end = section_end(found, pos, len(lines))
+        section = _parse_section(lines, start, end, titles)
         if section.checklists:
             return section
     return None
@@ -175,11 +176,12 @@ def _items(
                 raise PersonaError(f"{source}: duplicate checklist item id {item_id!r}")
             taken.add(item_id)
     seen_texts: set[str] = set()
+    repeats: list[str] = []
     items = []
     for text, match in zip(texts, explicit, strict=True):
         body = match.group(2).strip() if match else text
         if normal_text(body) in seen_texts:
-            notes.append(f"checklist item {body[:60]!r} appears twice; kept once")
+            repeats.append(body)
             continue
         seen_texts.add(normal_text(body))
         if match is not None:
@@ -190,6 +192,9 @@ def _items(
             item_id = f"{item_id}-{text_hash(body)}"
         taken.add(item_id)
         items.append(ChecklistItem(item_id, body))
+    if repeats:
+        more = f" (and {len(repeats) - 1} more)" if len(repeats) > 1 else ""
+        notes.append(f"checklist item {repeats[0][:60]!r} appears twice{more}; kept once")
     return tuple(items)
 
 

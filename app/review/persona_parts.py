@@ -43,6 +43,16 @@ def headings(lines: Sequence[str]) -> Iterator[tuple[int, int, str]]:
             yield i, heading[0], heading[1]
 
 
+def section_end(found: Sequence[tuple[int, int, str]], pos: int, end: int) -> int:
+    """The line where the section of heading `found[pos]` ends: the next heading of the same or a
+    higher level, else `end`. (Walks forward, no slicing: linear over a document's headings.)"""
+    level = found[pos][1]
+    for i in range(pos + 1, len(found)):
+        if found[i][1] <= level:
+            return found[i][0]
+    return end
+
+
 def slug(text: str) -> str:
     """Lowercase ASCII words joined by `-`: `Data & Storage` -> `data-storage`."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from app.review.markdown import in_fence
 from app.review.persona_agent_rules import METADATA, agent_rule, content_rule
-from app.review.persona_parts import BULLET, headings
+from app.review.persona_parts import BULLET, headings, section_end
 
 TOP = "(top of the document)"
 
@@ -91,13 +91,14 @@ def _drop_sections(found: _Found, drop: list[bool]) -> _Left:
     """Whole sections, by heading; a dropped section's sub-sections go with it. The document's
     title (its one heading of the highest level, holding all the rest) is never dropped."""
     left: _Left = []
-    top = [start for start, level, _ in found if level == min(lv for _, lv, _ in found)]
+    highest = min((level for _, level, _ in found), default=0)
+    top = [start for start, level, _ in found if level == highest]
     title_line = top[0] if len(top) == 1 and len(found) > 1 else -1
     until = -1
-    for pos, (start, level, title) in enumerate(found):
+    for pos, (start, _, title) in enumerate(found):
         if start < until or start == title_line or (rule := agent_rule(title)) is None:
             continue
-        until = next((i for i, other, _ in found[pos + 1 :] if other <= level), len(drop))
+        until = section_end(found, pos, len(drop))
         drop[start:until] = [True] * (until - start)
         left.append((start, start, LeftOut(title, rule.name, rule.reason)))
     return left
@@ -165,21 +166,22 @@ def _drop_items_and_sentences(text: list[str], found: _Found, drop: list[bool]) 
 
 def _drop_emptied_sections(text: list[str], found: _Found, drop: list[bool], left: _Left) -> _Left:
     """A section whose own text was all left out goes with its heading, recorded once."""
+    by_section: dict[int, _Left] = {}
+    for entry in left:
+        by_section.setdefault(entry[1], []).append(entry)
     for pos, (start, level, title) in enumerate(found):
-        if drop[start]:
+        own = by_section.get(start)
+        if drop[start] or not own:
             continue
         following = found[pos + 1] if pos + 1 < len(found) else None
         if following is not None and following[1] > level:
             continue  # it has sub-sections, which were kept
         end = following[0] if following is not None else len(text)
-        own = [r for r in left if r[1] == start]
-        if not own or any(text[i].strip() and not drop[i] for i in range(start + 1, end)):
+        if any(text[i].strip() and not drop[i] for i in range(start + 1, end)):
             continue
         drop[start:end] = [True] * (end - start)
-        first = own[0][2]
-        left = [r for r in left if r[1] != start]
-        left.append((start, start, LeftOut(title, first.rule, first.reason)))
-    return left
+        by_section[start] = [(start, start, LeftOut(title, own[0][2].rule, own[0][2].reason))]
+    return [entry for entries in by_section.values() for entry in entries]
 
 
 def _owners(count: int, found: _Found) -> list[tuple[int, str]]:
@@ -197,10 +199,14 @@ def _item_end(text: Sequence[str], start: int, indent: int) -> int:
     while i < len(text):
         line = text[i]
         if not line.strip():
-            nxt = next((j for j in range(i + 1, len(text)) if text[j].strip()), None)
-            if nxt is None or _indent(text[nxt]) <= indent:
+            nxt = i + 1
+            while nxt < len(text) and not text[nxt].strip():
+                nxt += 1  # a run of blank lines is crossed once
+            if nxt == len(text) or _indent(text[nxt]) <= indent:
                 break
-        elif _indent(line) <= indent and (BULLET.match(line) or _owns_heading(line)):
+            i = nxt
+            continue
+        if _indent(line) <= indent and (BULLET.match(line) or _owns_heading(line)):
             break
         i += 1
     return i

@@ -8,6 +8,7 @@ import pytest
 
 from app.review.persona import Persona, PersonaError, parse_persona
 from app.review.persona_sections import TOP, remove_agent_parts, section_headings
+from bench import persona_parse
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "personas"
@@ -270,6 +271,21 @@ def test_a_persona_that_is_all_agent_text_is_empty() -> None:
     message = str(info.value)
     assert message.startswith("personas/test.md: the persona is empty")
     assert "once the parts written for coding agents are left out" in message
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", sorted(persona_parse.SHAPES))
+def test_parsing_work_grows_linearly_with_the_document(shape: str) -> None:
+    """CPU time at 8k and 64k characters of each hostile shape: ~8x when linear, ~64x when
+    quadratic (as the section, heading and item walks were before). A ratio of two measurements,
+    no time limit; a bad ratio is measured again before it fails."""
+    ratios = []
+    for _ in range(3):
+        *_, ratio = persona_parse.ratio(persona_parse.SHAPES[shape])
+        ratios.append(ratio)
+        if ratio <= persona_parse.LINEAR_RATIO:
+            break
+    assert min(ratios) <= persona_parse.LINEAR_RATIO, ratios
 
 
 def test_hostile_long_lines_are_read_quickly() -> None:
