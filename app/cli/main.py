@@ -142,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.set_defaults(func=cmd_db, revision="head")
 
     _register_review(sub)
+    _register_persona(sub)
     _register_admin(sub)
     return parser
 
@@ -150,6 +151,12 @@ def _register_review(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     from app.cli import review
 
     review.register(sub)
+
+
+def _register_persona(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from app.cli import persona  # persona show
+
+    persona.register(sub)
 
 
 def _register_admin(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

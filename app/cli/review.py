@@ -28,7 +28,7 @@ from app.jobs.context_limits import context_limits
 from app.jobs.persona_files import bundled_personas_dir, load_persona_file, resolve_persona
 from app.review.diff import DiffParseError, parse_diff
 from app.review.findings import findings_schema, summary_schema
-from app.review.persona import DEFAULT_PERSONA, Checklist, Persona, PersonaError
+from app.review.persona import DEFAULT_PERSONA, Checklist, Persona, PersonaError, checklists_for
 from app.review.plan import ReviewPlan
 from app.review.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
 from app.review.report import as_json, as_markdown, as_sarif, as_text
@@ -168,7 +168,8 @@ def _persona(
     """`--persona FILE`, else the repo config's `persona`, else the default persona.
 
     A persona named on the command line or in the config is always loaded, so a mistake in it
-    is reported even on a rules-only run. One without checklists gets the default persona's.
+    is reported even on a rules-only run. Its checklists extend the default persona's (or replace
+    them when it says so).
     """
     bundled = bundled_personas_dir(settings.personas_dir)
     if path is not None:
@@ -177,10 +178,8 @@ def _persona(
         persona = resolve_persona(config.persona, repo_root=root, bundled_dir=bundled)
     else:
         return _NO_PERSONA, ()
-    if persona.checklists:
-        return persona, persona.checklists
     default = resolve_persona(None, repo_root=root, bundled_dir=bundled)
-    return persona, default.checklists
+    return persona, checklists_for(persona, default.checklists).checklists
 
 
 def _render(

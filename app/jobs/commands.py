@@ -52,7 +52,11 @@ async def run_command(ctx: JobContext, request: CommandJob) -> None:
         persona = await load_persona(repo, pr.base_sha, loaded.config.persona, ctx.personas_dir)
         problem = "; ".join(p for p in (loaded.problem, persona.problem) if p) or None
         text = config_text(
-            loaded.config, persona.persona, config_problem=problem, base_ref=pr.base_ref
+            loaded.config,
+            persona.persona,
+            config_problem=problem,
+            base_ref=pr.base_ref,
+            checklists=persona.checklists,
         )
         await repo.create_issue_comment(request.number, text)
     elif command.kind == "ignore" and command.finding_id and command.reason:

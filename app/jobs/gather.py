@@ -36,6 +36,7 @@ from app.review.persona import (
     Checklist,
     Persona,
     PersonaError,
+    checklists_for,
     parse_persona,
     persona_file_name,
 )
@@ -91,7 +92,7 @@ async def load_persona(
         persona = await _named(repo, base_sha, name, bundled_dir)
     except PersonaError as exc:
         return LoadedPersona(default, default.checklists, f"persona {name!r}: {exc}")
-    return LoadedPersona(persona, persona.checklists or default.checklists, None)
+    return LoadedPersona(persona, checklists_for(persona, default.checklists).checklists, None)
 
 
 async def _named(repo: RepoClient, base_sha: str, name: str, bundled_dir: Path) -> Persona:

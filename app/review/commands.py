@@ -7,13 +7,14 @@ live here so they can be tested on their own and stay the same everywhere.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import yaml
 
 from app.review.markers import defuse
-from app.review.persona import Persona
+from app.review.persona import Checklist, Persona
 from app.review.repo_config import CONFIG_PATH, RepoConfig
 
 PREFIX = "/backend-review"
@@ -120,9 +121,15 @@ def dismissal_note(login: str, reason: str) -> str:
 
 
 def config_text(
-    config: RepoConfig, persona: Persona, *, config_problem: str | None, base_ref: str
+    config: RepoConfig,
+    persona: Persona,
+    *,
+    config_problem: str | None,
+    base_ref: str,
+    checklists: Sequence[Checklist] | None = None,
 ) -> str:
-    """The effective configuration and persona, as the review uses them."""
+    """The effective configuration and persona, as the review uses them (`checklists`: the
+    persona's on top of the built-in ones; default: the persona's own)."""
     data = config.model_dump(mode="json")
     dumped = yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip()
     source = f"`{CONFIG_PATH}` on `{_code(base_ref)}`"
@@ -132,9 +139,10 @@ def config_text(
             f"> The file could not be used, so the defaults apply: {defuse(config_problem)}"
         )
     lines += ["```yaml", dumped.replace("```", "'''"), "```"]
-    items = sum(len(c.items) for c in persona.checklists)
+    used = persona.checklists if checklists is None else checklists
+    items = sum(len(c.items) for c in used)
     lines.append(
         f"**Persona:** `{_code(persona.name)}` from `{_code(persona.source)}` "
-        f"({len(persona.checklists)} checklists, {items} items)"
+        f"({len(used)} checklists, {items} items)"
     )
     return "\n".join(lines)

@@ -1,24 +1,52 @@
 """Personas: who the reviewer is, read from Markdown with optional YAML front matter.
 
 Pure: text in, `Persona` out (`app/jobs/persona_files.py` reads the files). The body is the
-reviewer's instructions; checklists come from the front matter's `checklists` or from a
-`Checklists` section of the body. Agent files written for other tools (Claude Code subagents,
-opencode agents, Copilot prompt files, plain Markdown or text) load too: front-matter keys we do
-not use are ignored, and a model that is not a Claude model is dropped with a note.
+reviewer's instructions, less the parts written for coding agents (`persona_sections`);
+checklists come from the front matter's `checklists` or from a `Checklists` section of the body
+(`persona_checklists`) and extend the built-in ones unless the persona says
+`checklists: replace`. Agent files written for other tools (Claude Code subagents, opencode
+agents, Copilot prompt files, plain Markdown or text) load too: front-matter keys we do not use
+are ignored, and a model that is not a Claude model is dropped with a note.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
 import yaml
 
-from app.review.markdown import atx_heading, in_fence
+from app.review.persona_checklists import (
+    ChecklistMode,
+    ChecklistSet,
+    RawChecklists,
+    body_section,
+    build_checklists,
+    front_matter_checklists,
+    merge_checklists,
+    type_name,
+)
+from app.review.persona_name import persona_name
+from app.review.persona_parts import Checklist, ChecklistItem, PersonaError, headings
+from app.review.persona_sections import LeftOut, remove_agent_parts
+
+__all__ = [
+    "DEFAULT_PERSONA",
+    "MAX_PERSONA_CHARS",
+    "REPO_PERSONAS_DIR",
+    "Checklist",
+    "ChecklistItem",
+    "ChecklistSet",
+    "LeftOut",
+    "Persona",
+    "PersonaError",
+    "checklists_for",
+    "parse_persona",
+    "persona_file_name",
+]
 
 DEFAULT_PERSONA = "backend-engineer"
 REPO_PERSONAS_DIR = ".github/backend-review/personas"
@@ -29,45 +57,26 @@ PersonaKind = Literal[
 ]
 
 
-class PersonaError(ValueError):
-    """Clear, one-line message naming the source (file) and, for YAML, line and column."""
-
-
-@dataclass(frozen=True, slots=True)
-class ChecklistItem:
-    id: str  # stable id, e.g. "security.authz-boundary"; used as the finding's `rule`
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Checklist:
-    title: str
-    items: tuple[ChecklistItem, ...]
-
-
 @dataclass(frozen=True, slots=True)
 class Persona:
     name: str
     description: str
     version: str | None
     model: str | None  # only a Claude model; anything else is None plus a note
-    checklists: tuple[Checklist, ...]
-    instructions: str  # the body without front matter and without the Checklists section
+    checklists: tuple[Checklist, ...]  # the document's own; `checklists_for` adds the built-in
+    instructions: str  # the body less front matter, the Checklists section and agent parts
     source: str
     kind: PersonaKind
     notes: tuple[str, ...] = ()
+    checklist_mode: ChecklistMode = "extend"
+    left_out: tuple[LeftOut, ...] = ()  # parts written for coding agents, not sent
 
     @property
     def checklist_ids(self) -> tuple[str, ...]:
         return tuple(item.id for checklist in self.checklists for item in checklist.items)
 
 
-_KNOWN_KEYS = frozenset({"name", "description", "version", "model", "checklists"})
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+(\S.*)$")
-_CHECKLISTS_TITLE = re.compile(r"^(?:review\s+)?checklists?$", re.IGNORECASE)
-# "`authz-boundary` Every new endpoint ..." (an optional ":" or dash may follow the id)
-_EXPLICIT_ID = re.compile(r"^`([a-z0-9][a-z0-9_-]*)`(?:[ \t]*[:\u2013\u2014-])?[ \t]+(\S.*)$")
+_KNOWN_KEYS = frozenset({"name", "title", "description", "version", "model", "checklists"})
 _FILE_NAME = re.compile(r"[A-Za-z0-9._-]{1,255}")
 
 
@@ -82,35 +91,44 @@ def parse_persona(text: str, *, source: str) -> Persona:
         )
     lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     front, body = _split_front_matter(lines, source)
+    fields = front or {}
     notes: list[str] = []
-    ignored = sorted(str(key) for key in front or {} if str(key) not in _KNOWN_KEYS)
+    ignored = sorted(str(key) for key in fields if str(key) not in _KNOWN_KEYS)
     if ignored:
         notes.append(f"ignored front-matter keys: {', '.join(ignored)}")
 
-    section = _checklists_section(body)
-    raw_checklists: list[tuple[str, list[str]]] = []
-    if front is not None and front.get("checklists") is not None:
-        raw_checklists = _front_matter_checklists(front["checklists"], source)
-        if section is not None:
-            notes.append(
-                "the body's Checklists section was ignored: front matter `checklists` wins"
-            )
+    mode: ChecklistMode = "extend"
+    raw: RawChecklists = []
+    if fields.get("checklists") is not None:
+        mode, raw = front_matter_checklists(fields["checklists"], source)
+    section = body_section(body)
+    if section is not None and raw:
+        notes.append("the body's Checklists section was ignored: front matter `checklists` wins")
     elif section is not None:
-        raw_checklists = section.checklists
+        raw = section.checklists
         notes.extend(section.notes)
     if section is not None:
         body = body[: section.start] + body[section.end :]
-    checklists = _build_checklists(raw_checklists, source)
-    instructions = "\n".join(body).strip()
+    checklists, repeat_notes = build_checklists(raw, source)
+    notes.extend(repeat_notes)
+    if mode == "replace" and not checklists:
+        raise PersonaError(
+            f"{source}: `checklists: replace` needs checklists of its own (a Checklists section)"
+        )
+    kept, left_out = remove_agent_parts(body)
+    instructions = "\n".join(kept).strip()
     if not instructions and not checklists:
-        raise PersonaError(f"{source}: the persona is empty (no instructions and no checklists)")
+        after = " once the parts written for coding agents are left out" if left_out else ""
+        raise PersonaError(
+            f"{source}: the persona is empty (no instructions and no checklists{after})"
+        )
 
-    fields = front or {}
     model, model_note = _claude_model(_text_field(fields, "model", source))
     if model_note:
         notes.append(model_note)
+    front_name = _text_field(fields, "name", source) or _text_field(fields, "title", source)
     return Persona(
-        name=_text_field(fields, "name", source) or _first_heading(body) or _stem(source),
+        name=persona_name(front_name, body, source),
         description=_text_field(fields, "description", source) or "",
         version=_text_field(fields, "version", source),
         model=model,
@@ -119,7 +137,15 @@ def parse_persona(text: str, *, source: str) -> Persona:
         source=source,
         kind=_kind(front, has_checklists=bool(checklists), body=body, source=source),
         notes=tuple(notes),
+        checklist_mode=mode,
+        left_out=left_out,
     )
+
+
+def checklists_for(persona: Persona, builtin: Sequence[Checklist]) -> ChecklistSet:
+    """The checklists a review with this persona uses: the built-in ones (the default
+    persona's) extended by the persona's, or the persona's alone when it says `replace`."""
+    return merge_checklists(persona.checklists, builtin, persona.checklist_mode)
 
 
 def persona_file_name(name: str) -> str:
@@ -174,7 +200,7 @@ def _split_front_matter(lines: list[str], source: str) -> tuple[dict[Any, Any] |
         return {}, lines[end + 1 :]
     if not isinstance(data, dict):
         raise PersonaError(
-            f"{source}: the front matter must be a mapping of keys, not a {_type_name(data)}"
+            f"{source}: the front matter must be a mapping of keys, not a {type_name(data)}"
         )
     return data, lines[end + 1 :]
 
@@ -185,43 +211,11 @@ def _text_field(front: dict[Any, Any], key: str, source: str) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float | date):
         raise PersonaError(
-            f"{source}: front matter `{key}` must be text, not a {_type_name(value)}"
+            f"{source}: front matter `{key}` must be text, not a {type_name(value)}"
             + (" (quote it)" if isinstance(value, bool) else "")
         )
     text = str(value)  # a YAML date prints as written: 2025-08-13
     return text.strip() or None
-
-
-def _front_matter_checklists(value: object, source: str) -> list[tuple[str, list[str]]]:
-    """`checklists` as {title: [item, ...]} or [{title, items}, ...], checked for shape."""
-    shape = "a mapping of title to a list of items, or a list of {title, items} mappings"
-    pairs: list[tuple[object, object]]
-    if isinstance(value, dict):
-        pairs = list(value.items())
-    elif isinstance(value, list):
-        pairs = []
-        for n, entry in enumerate(value, 1):
-            if not isinstance(entry, dict) or not {"title", "items"} <= entry.keys():
-                raise PersonaError(
-                    f"{source}: front matter `checklists` entry {n}: expected {shape}"
-                )
-            pairs.append((entry["title"], entry["items"]))
-    else:
-        raise PersonaError(
-            f"{source}: front matter `checklists` must be {shape}, not a {_type_name(value)}"
-        )
-    out: list[tuple[str, list[str]]] = []
-    for n, (title, items) in enumerate(pairs, 1):
-        if not isinstance(title, str) or not title.strip():
-            raise PersonaError(f"{source}: front matter `checklists` entry {n}: title must be text")
-        where = f"{source}: front matter `checklists` '{title.strip()}'"
-        if not isinstance(items, list) or not items:
-            raise PersonaError(f"{where}: items must be a non-empty list of text")
-        for i, item in enumerate(items, 1):
-            if not isinstance(item, str) or not item.strip():
-                raise PersonaError(f"{where}: item {i} must be non-empty text")
-        out.append((title.strip(), [item.strip() for item in items]))
-    return out
 
 
 def _claude_model(value: str | None) -> tuple[str | None, str | None]:
@@ -234,87 +228,7 @@ def _claude_model(value: str | None) -> tuple[str | None, str | None]:
     return None, f"model {value[:80]!r} is not a Claude model id: using the configured model"
 
 
-# --- body -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Section:
-    start: int  # index of the Checklists heading in the body's lines
-    end: int  # index just past the section
-    checklists: list[tuple[str, list[str]]]
-    notes: list[str]
-
-
-def _headings(lines: Sequence[str]) -> Iterator[tuple[int, int, str]]:
-    """(index, level, text) of each ATX heading outside fenced code blocks."""
-    for i, (line, code) in enumerate(zip(lines, in_fence(lines), strict=True)):
-        if not code and (heading := atx_heading(line)) is not None:
-            yield i, heading[0], heading[1]
-
-
-def _checklists_section(lines: list[str]) -> _Section | None:
-    """The first Checklists section that holds at least one item, parsed."""
-    headings = list(_headings(lines))
-    for pos, (start, level, title) in enumerate(headings):
-        if not _CHECKLISTS_TITLE.match(title.strip("*_ :")):
-            continue
-        after = headings[pos + 1 :]
-        end = next((i for i, other, _ in after if other <= level), len(lines))
-        section = _parse_section(lines, start, end, {i: text for i, _, text in after if i < end})
-        if section.checklists:
-            return section
-    return None
-
-
-def _parse_section(lines: list[str], start: int, end: int, titles: dict[int, str]) -> _Section:
-    checklists: list[tuple[str, list[str]]] = [("General", [])]
-    notes: list[str] = []
-    stray = in_item = after_blank = False
-    fence = False
-    for i in range(start + 1, end):
-        line = lines[i]
-        if _FENCE.match(line):
-            fence, stray, in_item = not fence, True, False
-        elif fence:
-            continue
-        elif i in titles:
-            checklists.append((titles[i].strip() or "Checklist", []))
-            in_item = False
-        elif bullet := _BULLET.match(line):
-            checklists[-1][1].append(bullet.group(1).strip())
-            in_item, after_blank = True, False
-        elif not line.strip():
-            after_blank = True
-        elif in_item and (not after_blank or line.startswith(("  ", "\t"))):
-            items = checklists[-1][1]
-            items[-1] = f"{items[-1]} {line.strip()}"  # a wrapped item continues
-            after_blank = False
-        else:
-            stray, in_item = True, False
-    if stray:
-        notes.append("text in the Checklists section that is not a list item was ignored")
-    for title, items in checklists[1:]:
-        if not items:
-            notes.append(f"checklist {title!r} has no items and was skipped")
-    kept = [(title, items) for title, items in checklists if items]
-    return _Section(start, end, kept, notes)
-
-
-def _build_checklists(raw: list[tuple[str, list[str]]], source: str) -> tuple[Checklist, ...]:
-    seen: set[str] = set()
-    out = []
-    for index, (title, texts) in enumerate(raw, 1):
-        slug = _slug(title) or f"checklist-{index}"
-        items = []
-        for n, text in enumerate(texts, 1):
-            explicit = _EXPLICIT_ID.match(text)
-            item_id = f"{slug}.{explicit.group(1) if explicit else n}"
-            if item_id in seen:
-                raise PersonaError(f"{source}: duplicate checklist item id {item_id!r}")
-            seen.add(item_id)
-            items.append(ChecklistItem(item_id, explicit.group(2).strip() if explicit else text))
-        out.append(Checklist(title, tuple(items)))
-    return tuple(out)
+# --- kind -----------------------------------------------------------------------------------
 
 
 def _kind(
@@ -337,30 +251,4 @@ def _kind(
         return "copilot-prompt"
     if has_checklists or (front is not None and front.keys() <= _KNOWN_KEYS):
         return "backend-review"
-    return "markdown" if front is not None or _first_heading(body) is not None else "text"
-
-
-def _first_heading(lines: Sequence[str]) -> str | None:
-    return next((text.strip() for _, _, text in _headings(lines) if text.strip()), None)
-
-
-def _stem(source: str) -> str:
-    name = re.split(r"[/\\]", source)[-1]
-    for suffix in (".md", ".markdown", ".txt"):
-        name = name.removesuffix(suffix)
-    for suffix in (".prompt", ".agent", ".chatmode"):
-        name = name.removesuffix(suffix)
-    return name or "persona"
-
-
-def _slug(title: str) -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
-
-
-def _type_name(value: object) -> str:
-    if isinstance(value, dict):
-        return "mapping"
-    if isinstance(value, list):
-        return "list"
-    return "true/false value" if isinstance(value, bool) else type(value).__name__
+    return "markdown" if front is not None or next(headings(body), None) is not None else "text"

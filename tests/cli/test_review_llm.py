@@ -416,7 +416,10 @@ def test_the_repo_config_picks_a_persona_from_the_repository(
     assert body["model"] == "claude-opus-4-6"  # the persona's model wins on the direct API
     system = "\n".join(block["text"] for block in body["system"])
     assert "You review payment code." in system
-    assert rule_ids_offered(body) == [rule_id, "general"]
+    offered = rule_ids_offered(body)  # the persona's item on top of the built-in 27
+    assert offered[-2:] == [rule_id, "general"]
+    assert len(offered) == 29
+    assert "security.authz-boundary" in offered
     assert out.startswith("backend-review (rules + claude-opus-4-6)\n")
     assert f"[{rule_id}]" in out
     assert "with claude-opus-4-6" in err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from app.review.anchor import Anchor
@@ -14,9 +16,14 @@ from app.review.commands import (
     refusal,
 )
 from app.review.findings import Finding
-from app.review.persona import parse_persona
+from app.review.persona import checklists_for, parse_persona
 from app.review.render import comment_body, posted_title
 from app.review.repo_config import RepoConfig
+
+REPO = Path(__file__).resolve().parents[2]
+BUILT_IN = parse_persona(
+    (REPO / "personas" / "backend-engineer.md").read_text(encoding="utf-8"), source="default"
+).checklists
 
 
 @pytest.mark.parametrize(
@@ -82,6 +89,11 @@ def test_config_text_shows_the_effective_values_and_persona() -> None:
         "`payments` from `.github/backend-review/personas/payments.md` (1 checklists, 1 items)"
         in text
     )
+    merged = checklists_for(persona, BUILT_IN)
+    extended = config_text(
+        RepoConfig(), persona, config_problem=None, base_ref="main", checklists=merged.checklists
+    )
+    assert "(7 checklists, 28 items)" in extended
     broken = config_text(
         RepoConfig(), persona, config_problem="max_files: not a number", base_ref="main"
     )

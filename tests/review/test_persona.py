@@ -187,7 +187,7 @@ def test_seed_agent_files_load_as_personas(prefix: str, kind: str) -> None:
 # --- checklists --------------------------------------------------------------------------------
 
 
-def test_front_matter_checklists_as_a_mapping_with_explicit_and_numbered_ids() -> None:
+def test_front_matter_checklists_as_a_mapping_with_explicit_and_derived_ids() -> None:
     persona = parse(
         "---\nchecklists:\n  Data & Storage:\n    - '`idx` Index new lookups.'\n"
         "    - Batch backfills.\n  Security:\n    - '`authz`: Check access at the boundary.'\n"
@@ -195,7 +195,11 @@ def test_front_matter_checklists_as_a_mapping_with_explicit_and_numbered_ids() -
     )
 
     assert persona.kind == "backend-review"
-    assert persona.checklist_ids == ("data-storage.idx", "data-storage.2", "security.authz")
+    assert persona.checklist_ids == (
+        "data-storage.idx",
+        "data-storage.batch-backfills",
+        "security.authz",
+    )
     assert [c.title for c in persona.checklists] == ["Data & Storage", "Security"]
     assert persona.checklists[0].items[0].text == "Index new lookups."
     assert persona.checklists[1].items[0].text == "Check access at the boundary."
@@ -207,7 +211,7 @@ def test_front_matter_checklists_as_a_list_of_title_and_items() -> None:
         "    items: [Retries are safe., Errors share one shape.]\n---\n"
     )
 
-    assert persona.checklist_ids == ("api.1", "api.2")
+    assert persona.checklist_ids == ("api.retries-are-safe", "api.errors-share-one-shape")
     assert persona.instructions == ""
 
 
@@ -247,12 +251,12 @@ def test_body_checklists_section_is_parsed_and_removed_from_the_instructions() -
     assert persona.name == "Reviewer"
     assert [c.title for c in persona.checklists] == ["General", "Security", "Data"]
     assert persona.checklist_ids == (
-        "general.1",
+        "general.loose-item-that-belongs-to",
         "security.authz",
-        "security.2",
-        "security.3",
+        "security.second-item",
+        "security.third-item",
         "data.idx",
-        "data.2",
+        "data.batch-backfills",
     )
     assert persona.checklists[1].items[0].text == (
         "Check access at the boundary, before any data is read."
@@ -268,7 +272,7 @@ def test_body_checklists_section_is_parsed_and_removed_from_the_instructions() -
 def test_front_matter_checklists_win_over_the_body_section() -> None:
     persona = parse("---\nchecklists:\n  Plan: [Small changes.]\n---\n" + BODY_SECTION)
 
-    assert persona.checklist_ids == ("plan.1",)
+    assert persona.checklist_ids == ("plan.small-changes",)
     assert any("Checklists section was ignored" in note for note in persona.notes)
     assert "Check access" not in persona.instructions
 
@@ -287,7 +291,7 @@ def test_a_leading_code_span_that_is_not_an_id_stays_in_the_text() -> None:
         "## Checklists\n- `SELECT *` in a hot path.\n- `n-plus-one` - No query per row.\n"
     )
 
-    assert persona.checklist_ids == ("general.1", "general.n-plus-one")
+    assert persona.checklist_ids == ("general.select-in-hot-path", "general.n-plus-one")
     assert persona.checklists[0].items[0].text == "`SELECT *` in a hot path."
     assert persona.checklists[0].items[1].text == "No query per row."
 
@@ -394,7 +398,8 @@ def test_wrong_types_on_known_keys_name_the_key(front: str, expected: str) -> No
 def test_duplicate_item_ids_are_an_error() -> None:
     text = "---\nchecklists:\n  Security: ['`x` One.', '`x` Two.']\n---\n"
     assert "duplicate checklist item id 'security.x'" in error(text)
-    assert "'api.1'" in error("## Checklists\n### API\n- a\n### api\n- b\n")
+    same = error("## Checklists\n### API\n- a\n### api\n- b\n")
+    assert "checklists 'API' and 'api' have the same id 'api'" in same
 
 
 @pytest.mark.parametrize("text", ["", "  \n\n", "---\nname: x\n---\n  \n", "\ufeff"])

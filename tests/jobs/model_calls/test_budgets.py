@@ -31,7 +31,7 @@ def _one_finding_per_part(body: dict[str, Any]) -> Answer:
             finding(
                 path=first,
                 lines="3",
-                rule="data.1",
+                rule="data.every-write-is-in-transaction",
                 category="data",
                 severity="minor",
                 title=f"On {first}",

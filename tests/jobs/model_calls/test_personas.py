@@ -14,6 +14,7 @@ import pytest
 from app.jobs.persona_files import bundled_personas_dir, load_persona_file
 from app.review.findings import Source
 from app.review.model_answer import GENERAL_RULE
+from app.review.persona import checklists_for
 from tests.fakes.anthropic_api import FakeAnthropic, tool_answer
 from tests.jobs.model_calls import ENDPOINT, answer, default_persona, finding, request, review
 from tests.review.test_persona import seeds_dir
@@ -25,8 +26,10 @@ SEED_NAMES = [f"{i:03d}" for i in range(5)]
 async def _review_with(path: Path) -> None:
     persona = load_persona_file(path)
     fake = FakeAnthropic()
-    req = request(persona=persona)
-    rule = req.checklists[0].items[0].id
+    merged = checklists_for(persona, default_persona().checklists)
+    req = request(persona=persona, checklists=merged.checklists)
+    # A finding on one of the document's own items when it has any, else on a built-in one.
+    rule = min(merged.from_document, default=req.checklists[0].items[0].id)
     fake.enqueue(tool_answer(answer(finding(rule=rule, lines="11"))))
 
     result = await review(fake, req)
@@ -39,6 +42,7 @@ async def _review_with(path: Path) -> None:
     assert enum == [*dict.fromkeys(i.id for c in req.checklists for i in c.items), GENERAL_RULE]
     if not persona.checklists:  # the default persona's checklists stand in
         assert req.checklists == default_persona().checklists
+    assert merged.from_document <= set(enum)  # the document's items are offered too
     [llm] = [f for f in result.plan.findings if f.source is Source.LLM]
     assert (llm.rule, llm.where.path) == (rule, ENDPOINT)
 
