@@ -30,7 +30,13 @@ from app.review.diff import DiffParseError, parse_diff
 from app.review.findings import findings_schema, summary_schema
 from app.review.persona import DEFAULT_PERSONA, Checklist, Persona, PersonaError
 from app.review.plan import ReviewPlan
-from app.review.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
+from app.review.repo_config import (
+    CONFIG_PATH,
+    RepoConfig,
+    RepoConfigError,
+    config_schema,
+    parse_repo_config,
+)
 from app.review.report import as_json, as_markdown, as_sarif, as_text
 from app.review.rules import ALL_RULES
 from app.settings import Settings, load_settings
@@ -86,14 +92,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     review.set_defaults(func=cmd_review)
 
     schema = subparsers.add_parser("schema", help="print the findings JSON Schema")
-    schema.add_argument(
+    which = schema.add_mutually_exclusive_group()
+    which.add_argument(
         "--summary", action="store_true", help="print the review summary's schema instead"
+    )
+    which.add_argument(
+        "--config",
+        action="store_true",
+        help=f"print the schema of the repo config ({CONFIG_PATH}) instead, for editors",
     )
     schema.set_defaults(func=cmd_schema)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    schema = summary_schema() if args.summary else findings_schema()
+    if args.config:
+        schema = config_schema()
+    else:
+        schema = summary_schema() if args.summary else findings_schema()
     sys.stdout.write(json.dumps(schema, indent=2) + "\n")
     return 0
 
