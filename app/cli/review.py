@@ -1,12 +1,16 @@
 """`backend-review review` and `backend-review schema`: the review core on a local diff.
 
-This module is the I/O edge of the local review: it reads the diff (a file, stdin, or a git
-range through a `git` subprocess), the repo config, the persona, the settings and the
-environment (NO_COLOR), runs the review (`app.cli.model`: with the model when one is
-configured and `--no-llm` is not given), and writes the chosen formats. Progress, notices about
-the model and the tokens used go to stderr; a rules-only run writes nothing there.
-Exit codes: 0 pass, 1 the check would fail, 2 usage or input error (one line on stderr, no
-traceback). What the model does never changes them: without it, the rules decide.
+This module is the I/O edge of the local review: it reads the diff (`app.cli.diff_source`: a
+file, stdin, or a git range through `git` subprocesses), the repo config, the persona, the
+settings and the environment (NO_COLOR, the terminal's width), runs the review
+(`app.cli.model`: with the model when one is configured and `--no-llm` is not given), and
+writes the chosen formats. Progress, notices about the model and the tokens used go to stderr;
+a rules-only run writes nothing there but an empty diff's "nothing to review" when no text
+report is on stdout. With no report on stdout at all, stdout gets the verdict and where each
+report went.
+Exit codes: 0 pass (also an empty diff: nothing fails), 1 the check would fail, 2 usage or
+input error (one line on stderr, no traceback). What the model does never changes them:
+without it, the rules decide.
 """
 
 from __future__ import annotations
