@@ -27,7 +27,6 @@ from typing import Literal
 
 from app import __version__
 from app.cli.diff_source import (
-    DiffSource,
     InputError,
     decode,
     git_toplevel,
@@ -171,7 +170,6 @@ def _review(args: argparse.Namespace) -> int:
         config=config,
         mode=mode,
         status="ready" if complete else "partial",
-        source=source,
         header=source.header(diff),
         nothing=source.nothing_to_review() if empty else None,
         verbose=args.verbose,
@@ -190,10 +188,11 @@ def _review(args: argparse.Namespace) -> int:
 
 
 def _say_what_was_done(report: Report, outputs: list[Output]) -> None:
-    """With no report on stdout (only FORMAT=PATH), the verdict and where each went; with no
-    text report anywhere visible, that the diff was empty (on stderr, so JSON stays JSON)."""
+    """With no report on stdout (only FORMAT=PATH), what was compared, where each report went
+    and the verdict; with another format on stdout, an empty diff's line on stderr (so JSON
+    stays JSON)."""
     on_stdout = [o.format for o in outputs if o.path is None]
-    if report.nothing is not None and on_stdout != ["text"]:
+    if report.nothing is not None and on_stdout and on_stdout != ["text"]:
         sys.stderr.write(f"backend-review: {report.nothing}\n")
     if on_stdout:
         return
@@ -211,7 +210,6 @@ class Report:
     config: RepoConfig
     mode: str
     status: Literal["ready", "partial"]
-    source: DiffSource
     header: str
     nothing: str | None
     verbose: bool

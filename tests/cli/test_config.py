@@ -167,3 +167,25 @@ def test_what_the_schema_rejects_the_loader_rejects(data: dict[str, object]) -> 
     assert not validator.is_valid(data)
     with pytest.raises(RepoConfigError):
         parse_repo_config(yaml.safe_dump(data))
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("fail_on: major\n---\nfail_on: minor\n", "line 2, column 1: "),  # two documents
+        ("ignore:\n\t- x\n", "line 2, column 1: "),  # a tab for indentation
+        ("persona: 'open\n", "line 2, column 1: "),
+        ("? [a, b]\n: c\n", "line 1, column 3: found unhashable key"),
+        ("*alias\n", "line 1, column 1: "),  # an alias with no anchor
+        ("ignore: [*.py]\n", "line 1, column 11: "),  # an unquoted "*" is an alias in YAML
+    ],
+)
+def test_malformed_yaml_is_one_line_each_with_its_position(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, problem: str
+) -> None:
+    path = tmp_path / "c.yml"
+    path.write_text(text, encoding="utf-8")
+    code, out, err = run(capsys, "config", "check", str(path))
+    assert (code, err) == (1, "")
+    assert out.startswith(f"{path}: {problem}")
+    assert "Traceback" not in out

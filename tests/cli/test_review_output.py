@@ -276,3 +276,17 @@ def test_a_report_only_to_files_still_prints_the_verdict_and_where_it_went(
         out.splitlines()[-1],
     ]
     assert out.splitlines()[-1].startswith("PASS: ")
+
+
+def test_an_empty_diff_only_to_files_says_so_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    empty, sarif = tmp_path / "empty.diff", tmp_path / "r.sarif"
+    empty.write_text("", encoding="utf-8")
+    code, out, err = run(capsys, str(empty), "--format", f"sarif={sarif}")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        f"reviewed {empty}: 0 file(s), +0 -0 lines",
+        f"wrote sarif: {sarif}",
+        f"nothing to review in {empty}: the diff is empty",
+    ]
