@@ -10,7 +10,6 @@ Prints figures; asserts nothing (docs/performance.md records them).
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 from app.review.files import ignored_reason
