@@ -44,7 +44,7 @@ def as_text(
     def paint(code: str, text: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
 
-    out = [paint(_BOLD, f"backend-review ({mode})")]
+    out = [paint(_BOLD, line) for line in fit(f"backend-review ({mode})", "", "  ")]
     if header is not None:
         out += fit(header, "", "  ")
     out.append("")

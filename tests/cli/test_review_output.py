@@ -218,6 +218,15 @@ def test_colour_does_not_count_towards_the_width() -> None:
     assert "\x1b[2m[idempotency]\x1b[0m" in text  # the rule id is still dimmed
 
 
+def test_a_long_mode_line_wraps_too() -> None:
+    mode = "rules only: the model API refused the request: authentication failed (401)"
+    text = as_text(plan(), mode=mode, color=False, width=40)
+    first, second = text.splitlines()[:2]
+    assert first.startswith("backend-review (rules only:")
+    assert second.startswith("  ")
+    assert " ".join(text.split()).startswith(f"backend-review ({mode})")
+
+
 def test_a_long_path_is_not_broken() -> None:
     path = "app/" + "very_long_directory_name/" * 4 + "handler.py"
     got = plan(rule(title="x", where={"path": "app/api.py", "lines": "11"}))
