@@ -41,7 +41,14 @@ def _a_glob(pattern: str) -> str:
     return pattern
 
 
+def _a_positive_glob(pattern: str) -> str:
+    if pattern.strip().startswith("!"):
+        raise ValueError("a '!' glob matches nothing here (it only brings back in `ignore`)")
+    return _a_glob(pattern)
+
+
 Glob = Annotated[str, AfterValidator(_a_glob)]
+PositiveGlob = Annotated[str, AfterValidator(_a_positive_glob)]
 
 
 class LinearConfig(BaseModel):
@@ -123,7 +130,7 @@ class RepoConfig(BaseModel):
         description="extra globs not to review, as the lines of a .gitignore; '!glob' brings "
         "one back, later entries win",
     )
-    path_instructions: dict[Glob, str] = Field(
+    path_instructions: dict[PositiveGlob, str] = Field(
         default_factory=dict, description="glob -> extra guidance for the reviewer"
     )
     rules: dict[str, bool] = Field(

@@ -59,7 +59,7 @@ def test_every_problem_in_one_pass(capsys: pytest.CaptureFixture[str], tmp_path:
     path.write_text(
         "max_files: lots\n"
         "ignore: ['docs/**', '!', '']\n"
-        "path_instructions:\n  '!': x\n"
+        "path_instructions:\n  '!': x\n  '!docs/**': y\n"
         "rules:\n  tests-missing: 'no'\n  no-such-rule: false\n  7: false\n"
         "linear:\n  enabled: true\n  enabled: false\n",
         encoding="utf-8",
@@ -70,15 +70,16 @@ def test_every_problem_in_one_pass(capsys: pytest.CaptureFixture[str], tmp_path:
     assert code == 1
     problems = [line.removeprefix(f"{path}: ") for line in out.splitlines()]
     assert problems[0] == "max_files: expected a whole number"  # in the order of the file
-    assert problems[-1] == "line 11: enabled: duplicate key (first on line 10)"
+    assert problems[-1] == "line 12: enabled: duplicate key (first on line 11)"
     assert "max_files: expected a whole number" in problems
     assert any(p.startswith("ignore[1]: not a usable glob: ") for p in problems)
     assert "ignore[2]: not a usable glob: an empty glob matches nothing" in problems
-    assert any(p.startswith("path_instructions.!: not a usable glob: ") for p in problems)
+    assert any(p.startswith("path_instructions.!: a '!' glob matches nothing") for p in problems)
+    assert any(p.startswith("path_instructions.!docs/**: a '!' glob") for p in problems)
     assert "rules.tests-missing: expected true or false" in problems
     assert "rules.no-such-rule: unknown rule" in problems
     assert "rules.7: unknown rule" in problems
-    assert len(problems) == 9, problems
+    assert len(problems) == 10, problems
 
 
 @pytest.mark.parametrize(
