@@ -12,6 +12,7 @@ the backend is named here, never left to pathspec's choice, and a missing RE2 is
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from pathspec import GitIgnoreSpec
@@ -33,6 +34,8 @@ def glob_problem(pattern: str) -> str | None:
         compile_globs((pattern,))
     except ValueError as exc:
         return str(exc)
+    except re.error as exc:  # pathspec's regex for a class such as "[z-a]"
+        return exc.msg
     return None
 
 

@@ -103,6 +103,7 @@ def test_glob_problems_are_reported_not_raised() -> None:
     assert glob_problem("src/**/*.py") is None
     assert glob_problem("!") is not None
     assert glob_problem("  ") == "an empty glob matches nothing"
+    assert glob_problem("src/[z-a].py") == "bad character range z-a"
 
 
 def test_globs_run_on_re2_in_linear_time() -> None:
