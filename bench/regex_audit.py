@@ -172,13 +172,6 @@ def _evaluate(call: Call) -> re.Pattern[str] | None:
     return re.compile(value, flag_value)
 
 
-def _dynamic_globs() -> list[re.Pattern[str]]:
-    from app.review.files import _segment_regex
-
-    globs = ["*", "*a*a*a*a*a*", "?*?*?*", "x.py", "*.min.*", "a?b*c?d*"]
-    return [_segment_regex(g) for g in globs]
-
-
 def _dynamic_hints() -> list[re.Pattern[str]]:
     """`hinted`'s folded-word regex for every `*_FOLDED` word list a module holds."""
     from app.review.rules.hints import _folded_regex
@@ -195,7 +188,6 @@ def _dynamic_hints() -> list[re.Pattern[str]]:
 # Patterns built at run time: (module, enclosing function) -> (hostile examples of them,
 # whether callers only ever fullmatch them).
 DYNAMIC: dict[tuple[str, str], tuple[Callable[[], list[re.Pattern[str]]], bool]] = {
-    ("app.review.files", "_segment_regex"): (_dynamic_globs, True),
     ("app.review.rules.hints", "_folded_regex"): (_dynamic_hints, False),
 }
 

@@ -479,9 +479,10 @@ def test_config_check_prints_each_problem_on_its_own_line(cli: Run, tmp_path: Pa
 
     assert code == 1
     lines = out.splitlines()
-    assert len(lines) == 2
+    assert len(lines) == 3  # all in one pass: the unknown rule id next to the type errors
     assert lines[0].startswith(f"{path}: fail_on: expected one of critical")
     assert lines[1] == f"{path}: max_file: unknown key (did you mean max_files?)"
+    assert lines[2] == f"{path}: rules.no-such-rule: unknown rule"
 
 
 def test_config_check_invalid_yaml_names_the_line(cli: Run, tmp_path: Path) -> None:

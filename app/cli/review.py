@@ -1,12 +1,16 @@
 """`backend-review review` and `backend-review schema`: the review core on a local diff.
 
-This module is the I/O edge of the local review: it reads the diff (a file, stdin, or a git
-range through a `git` subprocess), the repo config, the persona, the settings and the
-environment (NO_COLOR), runs the review (`app.cli.model`: with the model when one is
-configured and `--no-llm` is not given), and writes the chosen formats. Progress, notices about
-the model and the tokens used go to stderr; a rules-only run writes nothing there.
-Exit codes: 0 pass, 1 the check would fail, 2 usage or input error (one line on stderr, no
-traceback). What the model does never changes them: without it, the rules decide.
+This module is the I/O edge of the local review: it reads the diff (`app.cli.diff_source`: a
+file, stdin, or a git range through `git` subprocesses), the repo config, the persona, the
+settings and the environment (NO_COLOR, the terminal's width), runs the review
+(`app.cli.model`: with the model when one is configured and `--no-llm` is not given), and
+writes the chosen formats. Progress, notices about the model and the tokens used go to stderr;
+a rules-only run writes nothing there but an empty diff's "nothing to review" when no text
+report is on stdout. With no report on stdout at all, stdout gets the verdict and where each
+report went.
+Exit codes: 0 pass (also an empty diff: nothing fails), 1 the check would fail, 2 usage or
+input error (one line on stderr, no traceback). What the model does never changes them:
+without it, the rules decide.
 """
 
 from __future__ import annotations
@@ -16,34 +20,41 @@ import asyncio
 import json
 import os
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import Literal
 
 from app import __version__
-from app.cli.files import Revisions, read_local_files
+from app.cli.diff_source import (
+    InputError,
+    decode,
+    git_toplevel,
+    read_diff,
+)
+from app.cli.files import read_local_files
 from app.jobs.context_limits import context_limits
 from app.jobs.persona_files import bundled_personas_dir, load_persona_file, resolve_persona
 from app.review.diff import DiffParseError, parse_diff
 from app.review.findings import findings_schema, summary_schema
 from app.review.persona import DEFAULT_PERSONA, Checklist, Persona, PersonaError, checklists_for
 from app.review.plan import ReviewPlan
-from app.review.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
+from app.review.repo_config import (
+    CONFIG_PATH,
+    RepoConfig,
+    RepoConfigError,
+    config_schema,
+    parse_repo_config,
+)
 from app.review.report import as_json, as_markdown, as_sarif, as_text
 from app.review.rules import ALL_RULES
+from app.review.text_report import NOT_REVIEWED_SHOWN
 from app.settings import Settings, load_settings
 
 # `app.cli.model` and `app.jobs.model_calls` load the Anthropic SDK (over a second): they are
 # imported where a review runs, not when the `backend-review` parser is built for every command.
 
 FORMATS = ("text", "json", "sarif", "markdown")
-DEFAULT_BRANCHES = ("main", "master", "origin/main", "origin/master")
-
-
-class InputError(Exception):
-    """Bad arguments or unreadable input: reported on one line, exit code 2."""
 
 
 @dataclass(frozen=True)
@@ -83,17 +94,32 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     review.add_argument(
         "--no-llm", action="store_true", help="run the deterministic rules only, with no model call"
     )
+    review.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help=f"text: list every file not reviewed (default: the first {NOT_REVIEWED_SHOWN})",
+    )
     review.set_defaults(func=cmd_review)
 
     schema = subparsers.add_parser("schema", help="print the findings JSON Schema")
-    schema.add_argument(
+    which = schema.add_mutually_exclusive_group()
+    which.add_argument(
         "--summary", action="store_true", help="print the review summary's schema instead"
+    )
+    which.add_argument(
+        "--config",
+        action="store_true",
+        help=f"print the schema of the repo config ({CONFIG_PATH}) instead, for editors",
     )
     schema.set_defaults(func=cmd_schema)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    schema = summary_schema() if args.summary else findings_schema()
+    if args.config:
+        schema = config_schema()
+    else:
+        schema = summary_schema() if args.summary else findings_schema()
     sys.stdout.write(json.dumps(schema, indent=2) + "\n")
     return 0
 
@@ -113,12 +139,15 @@ def _review(args: argparse.Namespace) -> int:
     if args.persona is not None and not Path(args.persona).is_file():
         raise InputError(f"persona file not found: {args.persona}")
     settings = load_settings()  # a bad setting: ConfigError, one line and exit 2 in app.cli
-    root = _git_toplevel() or Path.cwd()
+    root = git_toplevel() or Path.cwd()
     config = _load_config(args.config, root)
-    rules_only = "--no-llm" if args.no_llm else settings.llm_missing()
-    persona, checklists = _persona(args.persona, config, root, settings, needed=not rules_only)
-    text, revisions = _read_diff(args.diff_file, args.base)
+    text, revisions, source = read_diff(args.diff_file, args.base)
     diff = parse_diff(text)
+    # An empty diff is reviewed by the rules alone (no model call for nothing), so every
+    # format is still written; the text report and stderr say there was nothing to review.
+    empty = not diff.files
+    rules_only = "--no-llm" if args.no_llm or empty else settings.llm_missing()
+    persona, checklists = _persona(args.persona, config, root, settings, needed=not rules_only)
     files = read_local_files(
         diff,
         root=root,
@@ -135,10 +164,18 @@ def _review(args: argparse.Namespace) -> int:
     )
     result, mode = asyncio.run(run_local_review(request, settings, rules_only))
     plan = result.plan
-    complete = args.no_llm or result.outcome == "complete"
-    status: Literal["ready", "partial"] = "ready" if complete else "partial"
+    complete = args.no_llm or empty or result.outcome == "complete"
+    report = Report(
+        plan=plan,
+        config=config,
+        mode=mode,
+        status="ready" if complete else "partial",
+        header=source.header(diff),
+        nothing=source.nothing_to_review() if empty else None,
+        verbose=args.verbose,
+    )
     for out in outputs:
-        text = _render(out.format, plan, config, mode=mode, status=status, to_tty=out.path is None)
+        text = report.render(out.format, to_tty=out.path is None)
         if out.path is None:
             sys.stdout.write(text)
         else:
@@ -146,7 +183,62 @@ def _review(args: argparse.Namespace) -> int:
                 out.path.write_text(text, encoding="utf-8")
             except OSError as exc:
                 raise InputError(f"cannot write {out.path}: {exc.strerror}") from exc
+    _say_what_was_done(report, outputs)
     return 1 if plan.conclusion == "failure" else 0
+
+
+def _say_what_was_done(report: Report, outputs: list[Output]) -> None:
+    """With no report on stdout (only FORMAT=PATH), what was compared, where each report went
+    and the verdict; with another format on stdout, an empty diff's line on stderr (so JSON
+    stays JSON)."""
+    on_stdout = [o.format for o in outputs if o.path is None]
+    if report.nothing is not None and on_stdout and on_stdout != ["text"]:
+        sys.stderr.write(f"backend-review: {report.nothing}\n")
+    if on_stdout:
+        return
+    lines = [report.header]
+    lines += [f"wrote {o.format}: {o.path}" for o in outputs]
+    lines.append(report.nothing or report.verdict())
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+@dataclass(frozen=True)
+class Report:
+    """One review, ready to be written in any format."""
+
+    plan: ReviewPlan
+    config: RepoConfig
+    mode: str
+    status: Literal["ready", "partial"]
+    header: str
+    nothing: str | None
+    verbose: bool
+
+    def render(self, fmt: str, *, to_tty: bool) -> str:
+        plan = self.plan
+        if fmt == "json":
+            return as_json(plan, version=__version__, status=self.status)
+        if fmt == "sarif":
+            docs = [(r.id, r.doc) for r in ALL_RULES]
+            return as_sarif(plan, version=__version__, rule_docs=docs, fail_on=self.config.fail_on)
+        if fmt == "markdown":
+            return as_markdown(plan)
+        tty = to_tty and sys.stdout.isatty()
+        return as_text(
+            plan,
+            mode=self.mode,
+            color=tty and not os.environ.get("NO_COLOR"),
+            header=self.header,
+            # The terminal's width on a terminal (COLUMNS wins, as everywhere); none when the
+            # report goes to a pipe or a file, so it reads the same wherever it lands.
+            width=shutil.get_terminal_size().columns if tty else None,
+            verbose=self.verbose,
+            nothing=self.nothing,
+        )
+
+    def verdict(self) -> str:
+        word = {"failure": "FAIL", "success": "PASS"}.get(self.plan.conclusion, "NEUTRAL")
+        return f"{word}: {self.plan.check_title}"
 
 
 # run_review reads no persona without a model: a rules-only run needs no persona file at all.
@@ -182,25 +274,6 @@ def _persona(
     return persona, checklists_for(persona, default.checklists).checklists
 
 
-def _render(
-    fmt: str,
-    plan: ReviewPlan,
-    config: RepoConfig,
-    *,
-    mode: str,
-    status: Literal["ready", "partial"],
-    to_tty: bool,
-) -> str:
-    if fmt == "json":
-        return as_json(plan, version=__version__, status=status)
-    if fmt == "sarif":
-        docs = [(r.id, r.doc) for r in ALL_RULES]
-        return as_sarif(plan, version=__version__, rule_docs=docs, fail_on=config.fail_on)
-    if fmt == "markdown":
-        return as_markdown(plan)
-    return as_text(plan, mode=mode, color=to_tty and _use_colour(sys.stdout))
-
-
 def parse_formats(spec: str) -> list[Output]:
     """Parse `--format`: e.g. "text,sarif=review.sarif"; at most one format on stdout."""
     outputs: list[Output] = []
@@ -216,16 +289,8 @@ def parse_formats(spec: str) -> list[Output]:
     return outputs
 
 
-def _use_colour(stream: TextIO) -> bool:
-    return stream.isatty() and not os.environ.get("NO_COLOR")
-
-
 def _one_line(message: str) -> str:
     return " ".join(message.split())
-
-
-def _decode(data: bytes) -> str:
-    return data.decode("utf-8", errors="replace")
 
 
 def _load_config(path: str | None, root: Path) -> RepoConfig:
@@ -238,90 +303,10 @@ def _load_config(path: str | None, root: Path) -> RepoConfig:
         if not file.is_file():
             return RepoConfig()
     try:
-        text = _decode(file.read_bytes())
+        text = decode(file.read_bytes())
     except OSError as exc:
         raise InputError(f"cannot read {file}: {exc.strerror}") from exc
     try:
         return parse_repo_config(text)
     except RepoConfigError as exc:
         raise RepoConfigError([f"{file}: {p}" for p in exc.problems]) from exc
-
-
-def _read_diff(diff_file: str | None, base: str | None) -> tuple[str, Revisions | None]:
-    """The diff, and the commits it was made from (None for a DIFF_FILE: the working tree)."""
-    if diff_file == "-":
-        return _decode(sys.stdin.buffer.read()), None
-    if diff_file is not None:
-        try:
-            return _decode(Path(diff_file).read_bytes()), None
-        except OSError as exc:
-            raise InputError(f"cannot read {diff_file}: {exc.strerror}") from exc
-    return branch_diff(base)
-
-
-def branch_diff(base: str | None) -> tuple[str, Revisions]:
-    """The current branch's committed changes against its merge base with `base`, and the
-    two commits (merge base, HEAD's SHA) the whole files are read at.
-
-    Without `base`: the default branch (origin/HEAD, else main, master, origin/main,
-    origin/master).
-    """
-    if _git_toplevel() is None:
-        raise InputError("not inside a git repository: pass a DIFF_FILE, or - to read stdin")
-    ref = base or _default_branch()
-    merge_base = _git("merge-base", ref, "HEAD").strip()
-    head = _git("rev-parse", "--verify", "HEAD^{commit}").strip()
-    text = _git(
-        "-c",
-        "core.quotepath=on",
-        "diff",
-        "--no-color",
-        "--no-ext-diff",
-        "--no-textconv",
-        "--no-relative",
-        "--src-prefix=a/",
-        "--dst-prefix=b/",
-        "-M",
-        merge_base,
-        head,
-    )
-    return text, Revisions(base=merge_base, head=head)
-
-
-def _default_branch() -> str:
-    try:
-        head = _git("symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD").strip()
-        if head:
-            return head
-    except InputError:
-        pass
-    for ref in DEFAULT_BRANCHES:
-        try:
-            _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-        except InputError:
-            continue
-        return ref
-    raise InputError("cannot find the default branch: pass --base REF")
-
-
-def _git_toplevel() -> Path | None:
-    try:
-        return Path(_git("rev-parse", "--show-toplevel").strip())
-    except InputError:
-        return None
-
-
-def _git(*args: str) -> str:
-    git = shutil.which("git")
-    if git is None:
-        raise InputError("git is not installed: pass a DIFF_FILE, or - to read stdin")
-    result = subprocess.run(  # noqa: S603 - fixed argv, no shell
-        [git, *args], capture_output=True, check=False
-    )
-    if result.returncode != 0:
-        detail = _decode(result.stderr).strip().splitlines()
-        raise InputError(
-            f"git {args[0] if args[0] != '-c' else args[2]}: "
-            + (detail[-1] if detail else f"exit {result.returncode}")
-        )
-    return _decode(result.stdout)

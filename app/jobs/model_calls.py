@@ -253,19 +253,30 @@ async def _run_parts(
     deadline = clock() + limits.deadline_seconds
     gate = asyncio.Semaphore(limits.concurrency)
     rejected: list[str] = []  # once the API refuses us (bad key, bad model), stop asking
-    done = 0
+    reviewed = 0
+
+    def report(index: int, result: _PartResult) -> None:
+        # Only a part the model answered in full counts as reviewed, so a progress line never
+        # says "reviewed" before the notice that the model was unavailable.
+        nonlocal reviewed
+        if progress is None:
+            return
+        if result.kind == "ok":
+            reviewed += 1
+            progress(f"model: {reviewed}/{len(requests)} part(s) reviewed")
+        else:
+            what = "partly reviewed" if result.answer is not None else "not reviewed"
+            progress(f"model: part {index + 1} of {len(requests)} {what}")
 
     async def one(index: int, req: ModelRequest) -> _PartResult:
-        nonlocal done
         async with gate:
             if rejected:
-                return _PartResult(None, rejected[0], "unavailable", Usage(), 0)
-            result = await _review_part(model, req, expect, deadline, spend, index, limits)
+                result = _PartResult(None, rejected[0], "unavailable", Usage(), 0)
+            else:
+                result = await _review_part(model, req, expect, deadline, spend, index, limits)
         if result.kind == "rejected" and result.failure:
             rejected.append(result.failure)
-        done += 1
-        if progress is not None:
-            progress(f"model: {done}/{len(requests)} part(s) reviewed")
+        report(index, result)
         return result
 
     tasks = [asyncio.create_task(one(i, req)) for i, req in enumerate(requests)]

@@ -293,7 +293,13 @@ def plan_chunks(
         miss.reasons = [reason for index, reason in cut.too_big if index < stop_at]
         if miss.reasons or miss.over_budget:
             missed[file.path] = miss
-    budget = f"the review's token budget (~{total:,} tokens planned of {review_tokens:,})"
+    # Said so it cannot read as "under budget": what the budget is, what went to the files
+    # that were sent, and how many files it left out.
+    left_out = sum(1 for m in missed.values() if m.over_budget)
+    budget = (
+        f"the review's token budget ({review_tokens:,} tokens: ~{total:,} planned for the "
+        f"parts sent, {left_out:,} file(s) left out in whole or in part)"
+    )
     return ChunkPlan(
         chunks=packer.chunks(),
         not_reviewed={path: m.reason(budget) for path, m in missed.items()},

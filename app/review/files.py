@@ -3,8 +3,8 @@
 Both answers come from the path alone, so they are cheap on huge diffs and identical in the
 CLI, the App and the benchmarks. Content-based judgement belongs to the rules.
 
-Ignore globs follow gitignore's shape: a pattern without "/" matches the file name at any
-depth, "**" spans directories, and a leading "!" un-ignores (a default or an earlier entry).
+Ignore globs are git's (`app.review.globs`): the repo config's entries are read as the lines of
+a .gitignore, after the defaults, so a leading "!" brings back a default or an earlier entry.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
+
+from app.review.globs import last_match
 
 Kind = Literal["migration", "route", "model", "test", "docs", "other"]
 MigrationFramework = Literal[
@@ -172,64 +173,6 @@ def _default_reason(path: str) -> str | None:
     return None
 
 
-def _segment_regex(segment: str) -> re.Pattern[str]:
-    """One path segment's glob (`*`, `?`, literals) as a regex for `fullmatch`.
-
-    As `fnmatch` does: every `*` but the last takes the next literal chunk at its first
-    occurrence, atomically (the earliest is always as good as a later one, since a `*` follows
-    it), so a name is read in linear time however many stars the glob has.
-    """
-
-    def chunk(text: str) -> str:
-        return "".join("." if ch == "?" else re.escape(ch) for ch in text)
-
-    chunks = re.split(r"\*+", segment)
-    if len(chunks) == 1:
-        body = chunk(segment)
-    else:
-        middle = "".join(f"(?>.*?{chunk(c)})" for c in chunks[1:-1])
-        body = f"{chunk(chunks[0])}{middle}.*{chunk(chunks[-1])}"
-    return re.compile(body, re.DOTALL)
-
-
-_ANY_DEPTH = None  # a `**` segment: any number of path segments
-
-
-@lru_cache(maxsize=512)
-def _glob_parts(pattern: str) -> tuple[re.Pattern[str] | None, ...]:
-    """The glob, segment by segment: a regex per segment, None for `**`."""
-    anchored = "/" in pattern.rstrip("/")
-    parts: list[re.Pattern[str] | None] = [] if anchored else [_ANY_DEPTH]
-    for segment in pattern.strip("/").split("/"):
-        if segment != "**":
-            parts.append(_segment_regex(segment))
-        elif not parts or parts[-1] is not _ANY_DEPTH:  # `**/**` is `**`
-            parts.append(_ANY_DEPTH)
-    return tuple(parts)
-
-
-def match_glob(path: str, pattern: str) -> bool:
-    """gitignore-style match of a repository-relative path against one glob.
-
-    Matched segment by segment, keeping the set of path positions the glob so far can reach:
-    linear in the path for any glob (one regex with a `(?:.*/)?` per `**` backtracked
-    polynomially on a long path). A glob naming a directory covers everything below it; a
-    trailing `**` needs at least one segment below.
-    """
-    names = path.lstrip("/").split("/")
-    parts = _glob_parts(pattern)
-    reach = [0]  # path segments consumed, ascending
-    for k, part in enumerate(parts):
-        if part is _ANY_DEPTH:
-            start = reach[0] + (1 if k == len(parts) - 1 else 0)
-            reach = list(range(start, len(names) + 1))
-        else:
-            reach = [j + 1 for j in reach if j < len(names) and part.fullmatch(names[j])]
-        if not reach:
-            return False
-    return True
-
-
 def ignored_reason(path: str, extra_ignore: Sequence[str] = ()) -> str | None:
     """Why `path` is not reviewed, or None when it is.
 
@@ -238,15 +181,11 @@ def ignored_reason(path: str, extra_ignore: Sequence[str] = ()) -> str | None:
     as it would in a .gitignore.
     """
     reason = _default_reason(path)
-    for entry in extra_ignore:
-        entry = entry.strip()
-        if not entry:
-            continue
-        if entry.startswith("!"):
-            if match_glob(path, entry[1:]):
-                reason = None
-        elif match_glob(path, entry):
-            reason = f"ignored by config ({entry})"
+    entries = tuple(entry.strip() for entry in extra_ignore if entry.strip())
+    decided = last_match(path, entries) if entries else None
+    if decided is not None:
+        ignored, index = decided
+        reason = f"ignored by config ({entries[index]})" if ignored else None
     return reason
 
 

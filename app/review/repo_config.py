@@ -11,14 +11,19 @@ import difflib
 from collections.abc import Collection
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from app.review.files import match_glob
+from app.review.config_yaml import YamlProblem, load_yaml
 from app.review.findings import Severity
+from app.review.globs import glob_problem, match_glob
 from app.review.rules import ALL_RULES, RuleContext
 
 CONFIG_PATH = ".github/backend-review.yml"
+# Where the committed copy of `config_schema()` is published (docs/backend-review.schema.json).
+SCHEMA_URL = (
+    "https://raw.githubusercontent.com/backend-review/backend-review/main/"
+    "docs/backend-review.schema.json"
+)
 
 
 class RepoConfigError(ValueError):
@@ -27,6 +32,23 @@ class RepoConfigError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("; ".join(problems))
+
+
+def _a_glob(pattern: str) -> str:
+    problem = glob_problem(pattern)
+    if problem is not None:
+        raise ValueError(f"not a usable glob: {problem}")
+    return pattern
+
+
+def _a_positive_glob(pattern: str) -> str:
+    if pattern.strip().startswith("!"):
+        raise ValueError("a '!' glob matches nothing here (it only brings back in `ignore`)")
+    return _a_glob(pattern)
+
+
+Glob = Annotated[str, AfterValidator(_a_glob)]
+PositiveGlob = Annotated[str, AfterValidator(_a_positive_glob)]
 
 
 class LinearConfig(BaseModel):
@@ -93,6 +115,8 @@ class ModelConfig(BaseModel):
 
 
 class RepoConfig(BaseModel):
+    """The repository's review policy; every key is optional."""
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     max_files: int = Field(
@@ -101,10 +125,12 @@ class RepoConfig(BaseModel):
     fail_on: Annotated[Severity, Field(strict=False)] = Field(
         default=Severity.MAJOR, description="lowest severity that fails the check run"
     )
-    ignore: list[str] = Field(
-        default_factory=list, description="extra globs not to review; '!glob' brings one back"
+    ignore: list[Glob] = Field(
+        default_factory=list,
+        description="extra globs not to review, as the lines of a .gitignore; '!glob' brings "
+        "one back, later entries win",
     )
-    path_instructions: dict[str, str] = Field(
+    path_instructions: dict[PositiveGlob, str] = Field(
         default_factory=dict, description="glob -> extra guidance for the reviewer"
     )
     rules: dict[str, bool] = Field(
@@ -136,34 +162,53 @@ class RepoConfig(BaseModel):
         return severity.at_least(self.fail_on)
 
 
+def config_schema(rule_ids: Collection[str] | None = None) -> dict[str, Any]:
+    """The JSON Schema of the config file, for editors (`backend-review schema --config`).
+
+    `rules` names its keys (every rule id in `ALL_RULES` by default), so an editor completes
+    them and marks a misspelt one, as `config check` does.
+    """
+    ids = sorted(rule_ids if rule_ids is not None else {r.id for r in ALL_RULES})
+    schema = RepoConfig.model_json_schema()
+    schema["properties"]["rules"]["propertyNames"] = {"enum": ids}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_URL,
+        **schema,
+        "title": CONFIG_PATH,
+    }
+
+
 def parse_repo_config(text: str, *, known_rules: Collection[str] | None = None) -> RepoConfig:
     """Parse the YAML text of `.github/backend-review.yml`; raise `RepoConfigError` if invalid.
 
     `known_rules` defaults to every rule id in `ALL_RULES`; a `rules:` key outside it is an error.
     """
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        raise RepoConfigError([f"{where}{problem}"]) from exc
-    if data is None:
+        loaded = load_yaml(text)
+    except YamlProblem as exc:
+        raise RepoConfigError([str(exc)]) from exc
+    data, problems = loaded.data, list(loaded.duplicates)
+    if data is None and not problems:
         return RepoConfig()
     if not isinstance(data, dict):
         raise RepoConfigError(["expected a mapping of settings (key: value) at the top level"])
+    # Every problem in one pass: the types, then the rule ids (read from the raw mapping, so an
+    # unknown id is reported next to a type error elsewhere, not after it is fixed).
+    config: RepoConfig | None = None
     try:
         config = RepoConfig.model_validate(data)
     except ValidationError as exc:
-        raise RepoConfigError([_describe(e) for e in exc.errors()]) from exc
+        problems += [_describe(e) for e in exc.errors()]
     known = set(known_rules) if known_rules is not None else {r.id for r in ALL_RULES}
-    unknown = [
-        f"rules.{rule}: unknown rule{_did_you_mean(rule, known)}"
-        for rule in config.rules
+    rules = data.get("rules")
+    problems += [
+        f"rules.{rule}: unknown rule{_did_you_mean(str(rule), known)}"
+        for rule in (rules if isinstance(rules, dict) else {})
         if rule not in known
     ]
-    if unknown:
-        raise RepoConfigError(unknown)
+    if problems or config is None:
+        raise RepoConfigError(loaded.order(problems))
     return config
 
 

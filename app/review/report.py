@@ -1,4 +1,5 @@
-"""The local review's output formats: text, markdown, the findings JSON, SARIF 2.1.0.
+"""The local review's output formats: text (`app.review.text_report`), markdown, the findings
+JSON, SARIF 2.1.0.
 
 Pure functions of a `ReviewPlan`; the CLI (`app.cli.review`) decides where they go.
 """
@@ -12,19 +13,14 @@ from urllib.parse import quote
 
 from app.review.findings import Finding, FindingsReport, Severity, Where
 from app.review.plan import ReviewPlan
+from app.review.text_report import as_text
+
+__all__ = ["as_json", "as_markdown", "as_sarif", "as_text"]
 
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
 TOOL_URI = "https://github.com/backend-review/backend-review"
-
-_COLOURS = {
-    Severity.CRITICAL: "\x1b[1;31m",
-    Severity.MAJOR: "\x1b[31m",
-    Severity.MINOR: "\x1b[33m",
-    Severity.INFO: "\x1b[36m",
-}
-_RESET, _BOLD, _DIM, _GREEN, _RED = "\x1b[0m", "\x1b[1m", "\x1b[2m", "\x1b[32m", "\x1b[1;31m"
 
 
 def as_json(plan: ReviewPlan, *, version: str, status: Literal["ready", "partial"]) -> str:
@@ -66,56 +62,6 @@ def _anchored(plan: ReviewPlan, f: Finding) -> Finding:
 def as_markdown(plan: ReviewPlan) -> str:
     """What the PR's summary comment would say."""
     return plan.summary_body + "\n"
-
-
-def as_text(plan: ReviewPlan, *, mode: str, color: bool) -> str:
-    """A terminal report: one block per finding, then the verdict."""
-
-    def paint(code: str, text: str) -> str:
-        return f"{code}{text}{_RESET}" if color else text
-
-    where = _where_by_id(plan)
-    out = [paint(_BOLD, f"backend-review ({mode})"), ""]
-    if plan.summary is not None:
-        out += [f"  {line}" for line in plan.summary.summary.strip().splitlines() if line.strip()]
-        if plan.summary.recommendation.strip():
-            out.append(f"  Recommendation: {plan.summary.recommendation.strip()}")
-        out.append("")
-    live = [f for f in plan.findings if f.id not in set(plan.dismissed)]
-    for f in live:
-        label = paint(_COLOURS[f.severity], f"{f.severity.value.upper():<8}")
-        out.append(
-            f"{label} {where.get(f.id, f.where.path)}  {f.title}  {paint(_DIM, f'[{f.rule}]')}"
-        )
-        if f.id in plan.advisory:
-            out.append(paint(_DIM, f"         advisory, does not block: {plan.advisory[f.id]}"))
-        for text in (f.evidence, f"→ {f.recommendation}" if f.recommendation else ""):
-            out += [f"         {line}" for line in text.strip().splitlines() if line.strip()]
-        out.append("")
-    if not live:
-        out += ["No findings.", ""]
-    for skipped in plan.not_reviewed:
-        out.append(paint(_DIM, f"not reviewed: {skipped.path} ({skipped.reason})"))
-    if plan.not_reviewed:
-        out.append("")
-    verdict = {"failure": paint(_RED, "FAIL"), "success": paint(_GREEN, "PASS")}.get(
-        plan.conclusion, "NEUTRAL"
-    )
-    out.append(f"{verdict}: {plan.check_title}")
-    return "\n".join(out) + "\n"
-
-
-def _where_by_id(plan: ReviewPlan) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for f in plan.findings:
-        loc = plan.locations.get(f.id)
-        if loc is None:
-            out[f.id] = f"{f.where.path}:{f.where.lines}" if f.where.lines else f.where.path
-        elif loc.lines:
-            out[f.id] = f"{loc.path}:{loc.lines}"
-        else:
-            out[f.id] = f"{loc.path} (file level: {loc.note})" if loc.note else loc.path
-    return out
 
 
 _LEVEL = {"failure": "error", "warning": "warning", "notice": "note"}

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from app.cli.diff_source import branch_diff
 from app.cli.files import MAX_READ_BYTES, Revisions, git_objects, read_local_files
-from app.cli.review import branch_diff
 from app.review.diff import parse_diff
 from app.review.file_gather import ContextLimits
 

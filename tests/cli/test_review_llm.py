@@ -154,8 +154,9 @@ def test_a_model_finding_on_a_diff_line_is_reported_in_text_and_json(
 
     assert code == 1  # the model's major finding fails the check, as it would on the PR
     assert out.startswith(
-        "backend-review (rules + claude-sonnet-4-6)\n\n"
-        "  Adds a refunds endpoint.\n  Recommendation: fix the amount\n\n"
+        "backend-review (rules + claude-sonnet-4-6)\n"
+        f"reviewed {refunds}: 1 file(s), +9 -0 lines"
+        "\n\n  Adds a refunds endpoint.\n  Recommendation: fix the amount\n\n"
     )
     assert f"MAJOR    {ENDPOINT}:9  Refund amount is not checked against the order" in out
     assert f"INFO     {ENDPOINT}:7  Is `POST /refunds` safe to retry?" in out  # the rules' too
@@ -290,6 +291,9 @@ def test_a_failing_model_leaves_the_rules_findings_and_their_exit_code(
     last = out.rstrip().splitlines()[-1]
     assert last.startswith("FAIL: " if expected_code else "NEUTRAL: Review incomplete: ")
     assert f"backend-review: model: {notice}; the rules' findings are shown\n" in err
+    # Progress never claims what the notice then denies (issue 15).
+    assert "part(s) reviewed" not in err
+    assert "backend-review: model: part 1 of 1 not reviewed\n" in err
     assert err.endswith(
         f"backend-review: tokens: {requests} call(s), input 0, output 0, cache read 0, "
         "cache write 0, model claude-sonnet-4-6\n"

@@ -191,7 +191,10 @@ def test_the_review_budget_drops_the_lowest_priority_first() -> None:
     )
     sent = [path for c in got.chunks for path in c.paths]
     assert sent == ["db/migrations/0002_orders.sql", "app/api/orders.py", "app/services/orders.py"]
-    reason = "over the review's token budget (~90 tokens planned of 100)"
+    reason = (
+        "over the review's token budget (100 tokens: ~90 planned for the parts sent, "
+        "2 file(s) left out in whole or in part)"
+    )
     assert list(got.not_reviewed.items()) == [
         ("tests/test_orders.py", reason),
         ("docs/guide.md", reason),
@@ -203,7 +206,10 @@ def test_a_split_file_cut_by_the_review_budget_is_partly_reviewed() -> None:
     big = file("src/big.py", 5, 5, 5, 1, starts=(1, 100, 200, 300))
     got = plan(big, file("src/zzz.py", 1), review=120)
     assert [p.hunks for c in got.chunks for p in c.parts] == [big.hunks[:1], big.hunks[1:2]]
-    budget = "the review's token budget (~100 tokens planned of 120)"
+    budget = (
+        "the review's token budget (120 tokens: ~100 planned for the parts sent, "
+        "2 file(s) left out in whole or in part)"
+    )
     assert got.not_reviewed == {
         "src/big.py": f"partly reviewed: new lines 200-300 over {budget}",
         "src/zzz.py": f"over {budget}",

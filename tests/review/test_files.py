@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.review.files import FileKind, classify, ignored_reason, is_code, match_glob
+from app.review.files import FileKind, classify, ignored_reason, is_code
+from app.review.globs import compile_globs, glob_problem, match_glob
 
 
 @pytest.mark.parametrize(
@@ -61,6 +62,55 @@ def test_config_globs_add_and_remove_ignores() -> None:
 )
 def test_match_glob(path: str, pattern: str, hit: bool) -> None:
     assert match_glob(path, pattern) is hit
+
+
+@pytest.mark.parametrize(
+    ("path", "pattern", "hit"),
+    [
+        ("src/x.py", "src/[xy].py", True),  # a character class
+        ("src/z.py", "src/[xy].py", False),
+        ("src/z.py", "src/[!xy].py", True),
+        ("a/b.pyc", "*.py[co]", True),
+        ("a/b.py", "*.py[co]", False),
+        ("build/out.o", "build/", True),  # a trailing "/" names a directory ...
+        ("app/build/out.o", "build/", True),
+        ("build", "build/", False),  # ... never a file of that name
+        ("a/b/c", "**", True),
+        ("a/x/y/b.py", "a/**/b.py", True),
+        ("x/a/b.py", "a/**/b.py", False),  # anchored: it has a "/"
+        ("!important.py", "\\!important.py", True),  # an escaped "!" is a literal one
+        ("docs/a.md", "/docs/*.md", True),  # a leading "/" anchors too
+        ("app/docs/a.md", "/docs/*.md", False),
+    ],
+)
+def test_globs_follow_git(path: str, pattern: str, hit: bool) -> None:
+    """The cases where the hand-written matcher differed from git (issue 15)."""
+    assert match_glob(path, pattern) is hit
+
+
+def test_config_negation_and_directory_patterns() -> None:
+    assert ignored_reason("build", ["build/"]) is None  # a file named build is reviewed
+    assert ignored_reason("build/gen.py", ["build/"]) == "ignored by config (build/)"
+    assert ignored_reason("app/x.pyc", ["*.py[co]"]) == "ignored by config (*.py[co])"
+    assert ignored_reason("gen/keep.py", ["gen/**", "!gen/keep.py"]) is None
+    assert ignored_reason("gen/other.py", ["gen/**", "!gen/keep.py"]) == (
+        "ignored by config (gen/**)"
+    )
+    assert ignored_reason("x.py", ["  ", "x.py"]) == "ignored by config (x.py)"  # blanks skipped
+
+
+def test_glob_problems_are_reported_not_raised() -> None:
+    assert glob_problem("src/**/*.py") is None
+    assert glob_problem("!") is not None
+    assert glob_problem("  ") == "an empty glob matches nothing"
+    assert glob_problem("src/[z-a].py") == "bad character range z-a"
+
+
+def test_globs_run_on_re2_in_linear_time() -> None:
+    """RE2, not Python's backtracking `re`: pathspec's own choice could fall back silently."""
+    backend = compile_globs(("*.py",))._backend  # which engine, nothing else
+    assert type(backend).__module__.startswith("pathspec._backends.re2")
+    assert match_glob("a" * 300, "**/a*a*a*b/**") is False  # hostile for a backtracking engine
 
 
 @pytest.mark.parametrize(
