@@ -6,6 +6,13 @@ prefix is cached), the user text, one strict tool whose schema went through
 version 2026-10-21 rejects them. A repair replays the earlier answer and sends the problems
 back as an error `tool_result`.
 
+The call is streamed (`messages.stream`), and read to its end: what the caller gets is the same
+final message. Streaming tells when the response has begun (`message_start`), which is when
+the API has written the prompt's prefix to its cache: the caller's `started` event is set
+then, so the other parts of a review can be sent to read that entry instead of each paying to
+write it. An `error` event in the middle of a stream is classified like the status it stands
+for (`overloaded_error` as a 529).
+
 Retries are ours, not the SDK's (clients are built with `max_retries=0`): the SDK obeys a
 `retry-after` of an hour. We retry 408, 409, 429, 5xx and 529, timeouts and lost connections,
 waiting what `retry-after` asks or an exponential backoff with jitter, never longer than
@@ -114,8 +121,15 @@ class AnthropicModel:
         """Close the SDK client and its connections (a caller-owned http_client too)."""
         await self._client.close()
 
-    async def review(self, request: ModelRequest, *, deadline: float | None = None) -> ModelReply:
-        """Call the model until it answers, the attempts run out, or the deadline is near."""
+    async def review(
+        self,
+        request: ModelRequest,
+        *,
+        deadline: float | None = None,
+        started: asyncio.Event | None = None,
+    ) -> ModelReply:
+        """Call the model until it answers, the attempts run out, or the deadline is near;
+        `started` is set when a response begins."""
         call = _call(request)
         min_attempt = min(self._timeout_seconds, _MIN_ATTEMPT_SECONDS)
         attempt = 0
@@ -130,7 +144,7 @@ class AnthropicModel:
             attempt += 1
             try:
                 async with asyncio.timeout(budget):
-                    message = await self._create(call)
+                    message = await self._create(call, started)
             except TimeoutError:
                 failure = _Failure(f"no answer within {budget:.1f}s", transient=True)
             except anthropic.AnthropicError as exc:
@@ -163,16 +177,23 @@ class AnthropicModel:
             )
             await self._sleep(wait)
 
-    async def _create(self, call: _Call) -> Message:
-        return await self._client.messages.create(
-            model=self.model,
-            max_tokens=self._max_output_tokens,
-            system=call.system or anthropic.omit,
-            messages=call.messages,
-            tools=[call.tool],
-            tool_choice=call.tool_choice,
-            timeout=self._timeout_seconds,
-        )
+    async def _create(self, call: _Call, started: asyncio.Event | None = None) -> Message:
+        try:
+            async with self._client.messages.stream(
+                model=self.model,
+                max_tokens=self._max_output_tokens,
+                system=call.system or anthropic.omit,
+                messages=call.messages,
+                tools=[call.tool],
+                tool_choice=call.tool_choice,
+                timeout=self._timeout_seconds,
+            ) as stream:
+                async for event in stream:
+                    if event.type == "message_start" and started is not None:
+                        started.set()
+                return await stream.get_final_message()
+        except anthropic.APIStatusError as exc:
+            raise _mid_stream(exc) from exc
 
     def _failure(self, exc: anthropic.AnthropicError) -> _Failure:
         if isinstance(exc, anthropic.APIStatusError):
@@ -325,6 +346,26 @@ def _reply(message: Message, tool_name: str, attempts: int) -> ModelReply:
         model=message.model,
         attempts=attempts,
     )
+
+
+# The status an error event stands for when it arrives after the stream's 200.
+_EVENT_STATUS = {
+    "overloaded_error": 529,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "invalid_request_error": 400,
+}
+
+
+def _mid_stream(exc: anthropic.APIStatusError) -> anthropic.APIStatusError:
+    """An `error` event after the stream's 200, as the status error it stands for (the SDK
+    raises it with the stream's own 200, which would read as a refusal)."""
+    if exc.status_code != 200:
+        return exc
+    status = _EVENT_STATUS.get(exc.type if isinstance(exc.type, str) else "", 500)
+    response = httpx2.Response(status, headers=exc.response.headers, request=exc.request)
+    return anthropic.APIStatusError(exc.message, response=response, body=exc.body)
 
 
 def _retry_after(headers: httpx2.Headers) -> float | None:

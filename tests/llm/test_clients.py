@@ -173,7 +173,9 @@ async def test_bedrock_with_a_bearer_token_needs_no_boto3(monkeypatch: pytest.Mo
         await model.review(review_request())
 
     [sent] = fake.requests
-    assert sent.url == f"https://bedrock-runtime.eu-west-1.amazonaws.com/model/{MODEL}/invoke"
+    # Calls are streamed: Bedrock's streaming route.
+    host = "https://bedrock-runtime.eu-west-1.amazonaws.com"
+    assert sent.url == f"{host}/model/{MODEL}/invoke-with-response-stream"
     assert sent.headers["authorization"] == f"Bearer {token}"
     assert token not in caught.value.reason
     assert isinstance(make_client(bedrock), AsyncAnthropicBedrock)
