@@ -3,7 +3,9 @@
 Used by the CLI and by the worker's review job. The decisions (what goes in a prompt, how the
 calls fit the budgets (`app.review.budget`), how answers are checked and merged, what the check
 concludes) are the core's; this module only runs the model calls: concurrently with a bound,
-under one deadline, with one repair turn per part. Whatever the model does, the result is a
+under one deadline, with one repair turn per part. The first part goes alone and the others
+once its response has begun, when the API has cached the prompt's prefix they share (sent
+together, every part would pay to write that entry and none would read it). Whatever the model does, the result is a
 plan: at worst the rules' findings with a note saying what the model could not do and a
 `neutral` check instead of `success`.
 """
@@ -158,7 +160,7 @@ async def run_review(
         return await _finish(request, rules, chunks, [], None, model.model, cpu)
 
     criteria = _criteria_of(request)
-    schema = answer_schema(list(prepared.rule_ids), criteria=bool(criteria))
+    schema = answer_schema(list(prepared.rule_ids))  # the same for every review of the repo
     expect = _Expect(prepared.rule_ids, criteria=bool(criteria))
     requests = [
         ModelRequest(
@@ -245,13 +247,18 @@ async def _run_parts(
     gate = asyncio.Semaphore(limits.concurrency)
     rejected: list[str] = []  # once the API refuses us (bad key, bad model), stop asking
     done = 0
+    # Set when the first part's response begins, or when that part ends however it ends.
+    first_began = asyncio.Event()
 
     async def one(index: int, req: ModelRequest) -> _PartResult:
         nonlocal done
+        if index > 0:
+            await first_began.wait()
         async with gate:
             if rejected:
                 return _PartResult(None, rejected[0], "unavailable", Usage(), 0)
-            result = await _review_part(model, req, expect, deadline, spend, index)
+            began = first_began if index == 0 else None
+            result = await _review_part(model, req, expect, deadline, spend, index, began)
         if result.kind == "rejected" and result.failure:
             rejected.append(result.failure)
         done += 1
@@ -260,6 +267,7 @@ async def _run_parts(
         return result
 
     tasks = [asyncio.create_task(one(i, req)) for i, req in enumerate(requests)]
+    tasks[0].add_done_callback(lambda _: first_began.set())  # failed before it began, too
     # The adapter keeps to the deadline; this is the backstop if anything does not.
     finished, pending = await asyncio.wait(tasks, timeout=limits.deadline_seconds + 10)
     for task in pending:
@@ -284,6 +292,7 @@ async def _review_part(
     deadline: float,
     spend: _Spend,
     index: int,
+    started: asyncio.Event | None = None,
 ) -> _PartResult:
     usage, calls = Usage(), 0
     repair: Repair | None = None
@@ -300,6 +309,7 @@ async def _review_part(
                     repair=repair,
                 ),
                 deadline=deadline,
+                started=started,
             )
         except LLMRejected as exc:
             failure = f"the model API refused the request: {exc.reason}"

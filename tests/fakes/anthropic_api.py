@@ -192,6 +192,7 @@ class FakeAnthropic:
         self.measure_usage = measure_usage
         # ("arrive" | "begin" | "end", index in `requests`), in the order they happened.
         self.events: list[tuple[str, int]] = []
+        self.cache_uses: dict[int, CacheUse] = {}  # by index in `requests`, once begun
         self._queue: deque[Answer] = deque()
         self._respond: Callable[[dict[str, Any]], Answer] | None = None
 
@@ -252,7 +253,7 @@ class FakeAnthropic:
             raise answer.exception("fake transport failure", request=request)
         if answer.status != 200:
             return _respond(answer, body)
-        use = self.cache.begin(lookup)
+        use = self.cache_uses[index] = self.cache.begin(lookup)
         self.events.append(("begin", index))
         message = _fill_message(answer.body, body, use if self.measure_usage else None)
         if body.get("stream"):

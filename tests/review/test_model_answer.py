@@ -35,6 +35,8 @@ def finding(**over: Any) -> dict[str, Any]:
         "title": "POST /refunds has no permission check",
         "where": {"path": "app/refunds.py", "lines": "12-30"},
         "evidence": "`def refund(order_id)` reads no user.",
+        "failure_scenario": "Any logged-in user posts /refunds for someone else's order.",
+        "confidence": 0.9,
         "recommendation": "Require payments:refund.",
     }
     data.update(over)
@@ -52,6 +54,7 @@ def answer(*findings: dict[str, Any], **over: Any) -> dict[str, Any]:
             "nextActions": [{"title": "Add the check", "owner": "author", "outcome": "403"}],
             "missingContext": ["the permission model"],
         },
+        "criteria": [],
     }
     data.update(over)
     return data
@@ -101,7 +104,7 @@ def test_general_is_listed_once_when_a_checklist_uses_it_too() -> None:
 
 def test_the_answer_is_findings_and_a_summary_under_defs() -> None:
     schema = answer_schema(RULES)
-    assert schema["required"] == ["findings", "summary"]
+    assert schema["required"] == ["findings", "summary", "criteria"]
     assert schema["additionalProperties"] is False
     assert schema["properties"]["summary"] == {"$ref": "#/$defs/ReviewSummary"}
     summary = schema["$defs"]["ReviewSummary"]
