@@ -5,9 +5,9 @@ calls fit the budgets (`app.review.budget`), how answers are checked and merged,
 concludes) are the core's; this module only runs the model calls: concurrently with a bound,
 under one deadline, with one repair turn per part. The first part goes alone and the others
 once its response has begun, when the API has cached the prompt's prefix they share (sent
-together, every part would pay to write that entry and none would read it). Whatever the model does, the result is a
-plan: at worst the rules' findings with a note saying what the model could not do and a
-`neutral` check instead of `success`.
+together, every part would pay to write that entry and none would read it). Whatever the
+model does, the result is a plan: at worst the rules' findings with a note saying what the
+model could not do and a `neutral` check instead of `success`.
 """
 
 from __future__ import annotations

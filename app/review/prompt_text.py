@@ -55,9 +55,9 @@ should block the merge), `minor` (should be fixed, need not block), `info` (wort
 - confidence, from 0 to 1, that the failure scenario happens as written:
   - 0.9 to 1: verified on the lines shown; the failure follows from them with no assumption \
 about code you were not shown.
-  - 0.8 to 0.89: the lines shown make the failure near certain; at most one assumption about unseen \
-code, and the evidence names it. From 0.8 up, evidence on the lines it cites can block the \
-merge: rate it so only when you would stake the review on it.
+  - 0.8 to 0.89: the lines shown make the failure near certain; at most one assumption \
+about unseen code, and the evidence names it. From 0.8 up, evidence on the lines it cites \
+can block the merge: rate it so only when you would stake the review on it.
   - 0.5 to 0.7: likely, but it depends on code or configuration not shown; shown to the \
 author as advice, never blocking.
   - below 0.5: a guess. Ask it as a `question` (what you need to know), not as evidence.

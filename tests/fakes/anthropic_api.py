@@ -12,10 +12,11 @@ on strict tools, at most four cache breakpoints. A bad request gets the API's 40
 answers in order, then whatever `respond_with` computes.
 
 With `"stream": true` the answer comes as the API's server-sent events
-(`tests/fakes/anthropic_stream.py`). The prompt cache is modelled (`tests/fakes/anthropic_cache.py`):
-an entry is written when a response begins and read by requests that arrive after that; with
-`measure_usage=True` the usage reports it (input, cache write and cache read tokens estimated
-from the request) instead of the answer's scripted figures. `events` records when each request
+(`tests/fakes/anthropic_stream.py`). The prompt cache is modelled
+(`tests/fakes/anthropic_cache.py`): an entry is written when a response begins and read by
+requests that arrive after that; with `measure_usage=True` the usage reports it (input, cache
+write and cache read tokens estimated from the request) instead of the answer's scripted
+figures. `events` records when each request
 arrived, when its response began and when it ended.
 
 The answer builders below produce the API's JSON: messages with `tool_use` / `text` blocks and

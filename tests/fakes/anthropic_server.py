@@ -21,12 +21,14 @@ sees as a lost connection. For a real timeout, queue `hang()`.
 
 As a process (for end-to-end tests):
 
-    python -m tests.fakes.anthropic_server [--answers FILE] [--requests FILE] [--api-key KEY] [--measure-usage]
+    python -m tests.fakes.anthropic_server [--answers FILE] [--requests FILE] [--api-key KEY]
+                                           [--measure-usage]
 
 prints its base URL (`http://127.0.0.1:PORT`) as the first line on stdout and serves until
-SIGTERM or SIGINT. `--answers` is a JSON list of `{"status", "body", "headers", "delay", "generation"}`
-answers queued in order (build them with this module's `answer_json`); `--requests` is
-rewritten after every request with the JSON list of requests received so far.
+SIGTERM or SIGINT. `--answers` is a JSON list of
+`{"status", "body", "headers", "delay", "generation"}` answers queued in order (build them
+with this module's `answer_json`); `--requests` is rewritten after every request with the
+JSON list of requests received so far.
 """
 
 from __future__ import annotations

@@ -68,9 +68,14 @@ def _block_events(index: int, block: dict[str, Any]) -> Iterator[bytes]:
         deltas = [{"type": "text_delta", "text": p} for p in _pieces(block.get("text", ""))]
     else:  # redacted_thinking and the like arrive whole
         stub, deltas = block, []
-    yield event("content_block_start", {"type": "content_block_start", "index": index, "content_block": stub})  # noqa: E501
+    yield event(
+        "content_block_start",
+        {"type": "content_block_start", "index": index, "content_block": stub},
+    )
     for delta in deltas:
-        yield event("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})  # noqa: E501
+        yield event(
+            "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
+        )
     yield event("content_block_stop", {"type": "content_block_stop", "index": index})
 
 
