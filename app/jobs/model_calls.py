@@ -247,7 +247,8 @@ async def _run_parts(
     gate = asyncio.Semaphore(limits.concurrency)
     rejected: list[str] = []  # once the API refuses us (bad key, bad model), stop asking
     done = 0
-    # Set when the first part's response begins, or when that part ends however it ends.
+    # Set when the first part's response begins, when an attempt of it fails before that, or
+    # when the part ends however it ends: the others never wait longer than one attempt.
     first_began = asyncio.Event()
 
     async def one(index: int, req: ModelRequest) -> _PartResult:

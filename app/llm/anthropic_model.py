@@ -10,8 +10,9 @@ The call is streamed (`messages.stream`), and read to its end: what the caller g
 final message. Streaming tells when the response has begun (`message_start`), which is when
 the API has written the prompt's prefix to its cache: the caller's `started` event is set
 then, so the other parts of a review can be sent to read that entry instead of each paying to
-write it. An `error` event in the middle of a stream is classified like the status it stands
-for (`overloaded_error` as a 529).
+write it. An attempt that fails before its response begins sets it too: there is nothing to wait
+for, and the others should not wait for the retries. An `error` event in the middle of a stream
+is classified like the status it stands for (`overloaded_error` as a 529).
 
 Retries are ours, not the SDK's (clients are built with `max_retries=0`): the SDK obeys a
 `retry-after` of an hour. We retry 408, 409, 429, 5xx and 529, timeouts and lost connections,
@@ -194,6 +195,11 @@ class AnthropicModel:
                 return await stream.get_final_message()
         except anthropic.APIStatusError as exc:
             raise _mid_stream(exc) from exc
+        finally:
+            # An attempt that failed before its response began caches nothing: whoever waits
+            # for it should wait no longer than one attempt.
+            if started is not None:
+                started.set()
 
     def _failure(self, exc: anthropic.AnthropicError) -> _Failure:
         if isinstance(exc, anthropic.APIStatusError):

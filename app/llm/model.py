@@ -88,6 +88,7 @@ class ReviewModel(Protocol):
 
         `deadline` is a `time.monotonic()` instant after which no call may start and no wait
         may end. `started`, when given, is set once a response has begun (the API has cached
-        the prompt's prefix by then); a model that cannot tell may leave it unset.
+        the prompt's prefix by then) or an attempt failed before one did (nothing to wait for);
+        a model that cannot tell may leave it unset.
         """
         ...

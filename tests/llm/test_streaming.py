@@ -37,7 +37,8 @@ async def test_started_is_set_when_the_response_begins_not_when_it_ends() -> Non
     assert fake.bodies[0]["stream"] is True
 
 
-async def test_started_stays_unset_when_the_call_is_refused() -> None:
+async def test_an_attempt_that_fails_before_a_response_begins_sets_started_too() -> None:
+    # Nothing was cached, and whoever waits should not wait for the retries.
     fake = FakeAnthropic()
     fake.enqueue(error(400, "invalid_request_error", "tools.0: bad schema"))
     started = asyncio.Event()
@@ -45,7 +46,8 @@ async def test_started_stays_unset_when_the_call_is_refused() -> None:
     with pytest.raises(LLMRejected):
         await make_model(fake, Timeline()).review(review_request(), started=started)
 
-    assert not started.is_set()
+    assert started.is_set()
+    assert ("begin", 0) not in fake.events
 
 
 async def test_an_overload_in_the_middle_of_a_stream_is_retried_like_a_529() -> None:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from app.review.prompt import TicketText
-from tests.fakes.anthropic_api import Answer, FakeAnthropic, error, tool_answer
+from tests.fakes.anthropic_api import Answer, FakeAnthropic, error, overloaded, tool_answer
 from tests.jobs.model_calls import answer, ledger_only, many_files, request, review, small_persona
 
 TICKET = TicketText(
@@ -98,3 +98,19 @@ async def test_reviews_of_one_repository_share_the_prefix_with_or_without_criter
     read, written = fake.cache_uses[1], fake.cache_uses[0]
     assert read.cache_read_input_tokens == written.cache_creation_input_tokens
     assert read.cache_read_input_tokens > 1024
+
+
+async def test_the_others_wait_no_longer_than_the_first_parts_first_attempt() -> None:
+    fake = FakeAnthropic()
+    fake.enqueue(overloaded())  # the first part's first attempt: retried after a backoff
+    fake.respond_with(_slow)
+    setup = _three_parts()
+
+    result = await review(fake, setup["req"], call_input_tokens=setup["call_input_tokens"])
+
+    assert len(fake.requests) == 4
+    assert result.part_outcomes == ("retried", "ok", "ok")
+    # The other two parts did not wait for the first part's retry to begin.
+    first_begin = next(i for i, (what, _) in enumerate(fake.events) if what == "begin")
+    arrivals = [i for i, (what, _) in enumerate(fake.events) if what == "arrive"]
+    assert len([i for i in arrivals if i < first_begin]) == 4
