@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.model_cache              # default persona, 3 parts
     .venv/bin/python -m bench.model_cache --ttft 0.5 --generation 3
+    .venv/bin/python -m bench.model_cache --model claude-haiku-4-5   # a 4,096-token minimum
 
 The model is the fake Messages API over HTTP on 127.0.0.1 (`tests/fakes/anthropic_server.py`)
 with `measure_usage`: it models the prompt cache as the API documents it (an entry is written
@@ -38,7 +39,6 @@ from tests.fakes.anthropic_cache import CacheUse
 from tests.fakes.anthropic_server import AnthropicServer
 from tests.jobs.model_calls import answer, many_files, request
 
-MODEL = "claude-sonnet-4-6"
 TICKET = TicketText(
     identifier="ENG-42",
     title="Job steps",
@@ -95,10 +95,12 @@ def _reviews() -> Iterator[tuple[str, ReviewRequest]]:
     )
 
 
-async def _run(server: AnthropicServer, *, before: bool, call_tokens: int) -> list[str]:
+async def _run(
+    server: AnthropicServer, *, before: bool, call_tokens: int, model_id: str
+) -> list[str]:
     client = AsyncAnthropic(api_key=server.fake.api_key, base_url=server.base_url, max_retries=0)
     adapter = AnthropicModel(
-        client, model=MODEL, max_output_tokens=4_096, timeout_seconds=60, max_attempts=1
+        client, model=model_id, max_output_tokens=4_096, timeout_seconds=60, max_attempts=1
     )
     model: ReviewModel = _AllAtOnce(adapter, old_schema=True) if before else adapter
     lines = []
@@ -144,12 +146,14 @@ def main() -> None:
     parser.add_argument("--ttft", type=float, default=0.2, help="seconds to the response start")
     parser.add_argument("--generation", type=float, default=1.0, help="seconds from start to end")
     parser.add_argument("--call-tokens", type=int, default=9_000, help="call_input_tokens")
+    parser.add_argument("--model", default="claude-sonnet-4-6")
     args = parser.parse_args()
     for label, before in (("before (all parts at once, schema varies)", True), ("after", False)):
         fake = FakeAnthropic(measure_usage=True)
         fake.respond_with(_answer(args.ttft, args.generation))
         with AnthropicServer(fake) as server:
-            lines = asyncio.run(_run(server, before=before, call_tokens=args.call_tokens))
+            run = _run(server, before=before, call_tokens=args.call_tokens, model_id=args.model)
+            lines = asyncio.run(run)
         print(f"{label}:")
         print("\n".join(lines))
 
