@@ -27,6 +27,7 @@ pass through the secret scrubber first.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import math
 import random
@@ -49,6 +50,7 @@ from anthropic.types import (
     ToolParam,
     ToolUseBlock,
 )
+from anthropic.types.message_create_params import MessageCreateParamsBase
 
 from app.llm.errors import LLMRejected, LLMUnavailable
 from app.llm.model import ModelReply, ModelRequest, Repair, Usage
@@ -117,6 +119,10 @@ class AnthropicModel:
         self._redactor = Redactor(secrets)
         self._sleep = sleep
         self._clock = clock
+        # Bedrock frames a stream in AWS event-stream messages, which the SDK decodes with
+        # botocore; with a bearer token and no botocore, the call is made without streaming
+        # (a response then counts as begun when it has ended).
+        self._streams = not isinstance(client, AsyncAnthropicBedrock) or _has_botocore()
 
     async def aclose(self) -> None:
         """Close the SDK client and its connections (a caller-owned http_client too)."""
@@ -179,15 +185,12 @@ class AnthropicModel:
             await self._sleep(wait)
 
     async def _create(self, call: _Call, started: asyncio.Event | None = None) -> Message:
+        params = self._params(call)
         try:
+            if not self._streams:
+                return await self._client.messages.create(**params, timeout=self._timeout_seconds)
             async with self._client.messages.stream(
-                model=self.model,
-                max_tokens=self._max_output_tokens,
-                system=call.system or anthropic.omit,
-                messages=call.messages,
-                tools=[call.tool],
-                tool_choice=call.tool_choice,
-                timeout=self._timeout_seconds,
+                **params, timeout=self._timeout_seconds
             ) as stream:
                 async for event in stream:
                     if event.type == "message_start" and started is not None:
@@ -200,6 +203,19 @@ class AnthropicModel:
             # for it should wait no longer than one attempt.
             if started is not None:
                 started.set()
+
+    def _params(self, call: _Call) -> MessageCreateParamsBase:
+        """The Messages API request, the same streamed or not."""
+        params: MessageCreateParamsBase = {
+            "model": self.model,
+            "max_tokens": self._max_output_tokens,
+            "messages": call.messages,
+            "tools": [call.tool],
+            "tool_choice": call.tool_choice,
+        }
+        if call.system:
+            params["system"] = call.system
+        return params
 
     def _failure(self, exc: anthropic.AnthropicError) -> _Failure:
         if isinstance(exc, anthropic.APIStatusError):
@@ -352,6 +368,10 @@ def _reply(message: Message, tool_name: str, attempts: int) -> ModelReply:
         model=message.model,
         attempts=attempts,
     )
+
+
+def _has_botocore() -> bool:
+    return importlib.util.find_spec("botocore") is not None
 
 
 # The status an error event stands for when it arrives after the stream's 200.
