@@ -136,7 +136,7 @@ class AnthropicModel:
         started: asyncio.Event | None = None,
     ) -> ModelReply:
         """Call the model until it answers, the attempts run out, or the deadline is near;
-        `started` is set when a response begins."""
+        `started` is set when a response begins (or an attempt fails before one does)."""
         call = _call(request)
         min_attempt = min(self._timeout_seconds, _MIN_ATTEMPT_SECONDS)
         attempt = 0
@@ -197,7 +197,9 @@ class AnthropicModel:
                         started.set()
                 return await stream.get_final_message()
         except anthropic.APIStatusError as exc:
-            raise _mid_stream(exc) from exc
+            if exc.status_code == 200:  # an error event after the stream began
+                raise _mid_stream(exc) from exc
+            raise
         finally:
             # An attempt that failed before its response began caches nothing: whoever waits
             # for it should wait no longer than one attempt.
@@ -387,8 +389,6 @@ _EVENT_STATUS = {
 def _mid_stream(exc: anthropic.APIStatusError) -> anthropic.APIStatusError:
     """An `error` event after the stream's 200, as the status error it stands for (the SDK
     raises it with the stream's own 200, which would read as a refusal)."""
-    if exc.status_code != 200:
-        return exc
     status = _EVENT_STATUS.get(exc.type if isinstance(exc.type, str) else "", 500)
     response = httpx2.Response(status, headers=exc.response.headers, request=exc.request)
     return anthropic.APIStatusError(exc.message, response=response, body=exc.body)
