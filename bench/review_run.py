@@ -45,8 +45,16 @@ class InstantModel:
     def __init__(self) -> None:
         self.calls = 0
 
-    async def review(self, request: ModelRequest, *, deadline: float | None = None) -> ModelReply:
+    async def review(
+        self,
+        request: ModelRequest,
+        *,
+        deadline: float | None = None,
+        started: asyncio.Event | None = None,
+    ) -> ModelReply:
         self.calls += 1
+        if started is not None:
+            started.set()
         first = next(
             line.split(" ")[1] for line in request.user.splitlines() if line.startswith("FILE ")
         )

@@ -114,9 +114,15 @@ class _Watched:
         self.failure: str | None = None
         self._model = model
 
-    async def review(self, request: ModelRequest, *, deadline: float | None = None) -> ModelReply:
+    async def review(
+        self,
+        request: ModelRequest,
+        *,
+        deadline: float | None = None,
+        started: asyncio.Event | None = None,
+    ) -> ModelReply:
         try:
-            return await self._model.review(request, deadline=deadline)
+            return await self._model.review(request, deadline=deadline, started=started)
         except LLMError as exc:
             if self.failure is None:
                 refused = isinstance(exc, LLMRejected)

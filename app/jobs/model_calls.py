@@ -3,9 +3,11 @@
 Used by the CLI and by the worker's review job. The decisions (what goes in a prompt, how the
 calls fit the budgets (`app.review.budget`), how answers are checked and merged, what the check
 concludes) are the core's; this module only runs the model calls: concurrently with a bound,
-under one deadline, with one repair turn per part. Whatever the model does, the result is a
-plan: at worst the rules' findings with a note saying what the model could not do and a
-`neutral` check instead of `success`.
+under one deadline, with one repair turn per part. The first part goes alone and the others
+once its response has begun, when the API has cached the prompt's prefix they share (sent
+together, every part would pay to write that entry and none would read it). Whatever the
+model does, the result is a plan: at worst the rules' findings with a note saying what the
+model could not do and a `neutral` check instead of `success`.
 """
 
 from __future__ import annotations
@@ -167,7 +169,7 @@ async def run_review(
         return await _finish(request, rules, chunks, [], None, model.model, cpu)
 
     criteria = _criteria_of(request)
-    schema = answer_schema(list(prepared.rule_ids), criteria=bool(criteria))
+    schema = answer_schema(list(prepared.rule_ids))  # the same for every review of the repo
     expect = _Expect(prepared.rule_ids, criteria=bool(criteria))
     requests = [
         ModelRequest(
@@ -268,18 +270,28 @@ async def _run_parts(
             what = "partly reviewed" if result.answer is not None else "not reviewed"
             progress(f"model: part {index + 1} of {len(requests)} {what}")
 
+    # Set when the first part's response begins, when an attempt of it fails before that, or
+    # when the part ends however it ends: the others never wait longer than one attempt.
+    first_began = asyncio.Event()
+
     async def one(index: int, req: ModelRequest) -> _PartResult:
+        if index > 0:
+            await first_began.wait()
         async with gate:
             if rejected:
                 result = _PartResult(None, rejected[0], "unavailable", Usage(), 0)
             else:
-                result = await _review_part(model, req, expect, deadline, spend, index, limits)
+                began = first_began if index == 0 else None
+                result = await _review_part(
+                    model, req, expect, deadline, spend, index, limits, began
+                )
         if result.kind == "rejected" and result.failure:
             rejected.append(result.failure)
         report(index, result)
         return result
 
     tasks = [asyncio.create_task(one(i, req)) for i, req in enumerate(requests)]
+    tasks[0].add_done_callback(lambda _: first_began.set())  # failed before it began, too
     # The adapter keeps to the deadline; this is the backstop if anything does not.
     finished, pending = await asyncio.wait(tasks, timeout=limits.deadline_seconds + 10)
     for task in pending:
@@ -305,6 +317,7 @@ async def _review_part(
     spend: _Spend,
     index: int,
     limits: ModelLimits,
+    started: asyncio.Event | None = None,
 ) -> _PartResult:
     """One part: its answer; if that was cut off at the output limit, one retry with a larger
     limit (the complete findings of the cut answer kept); one repair turn for what is still
@@ -322,6 +335,7 @@ async def _review_part(
                     max_output_tokens=larger or request.max_output_tokens,
                 ),
                 deadline=deadline,
+                started=started,
             )
         except LLMRejected as exc:
             failure = f"the model API refused the request: {exc.reason}"

@@ -8,6 +8,14 @@ the tool forced where the model allows it). No sampling parameters: API version 
 rejects them. A repair replays the earlier answer (its thinking blocks unchanged, as the API
 requires) and sends the problems back as an error `tool_result`.
 
+The call is streamed (`messages.stream`), and read to its end: what the caller gets is the same
+final message. Streaming tells when the response has begun (`message_start`), which is when
+the API has written the prompt's prefix to its cache: the caller's `started` event is set
+then, so the other parts of a review can be sent to read that entry instead of each paying to
+write it. An attempt that fails before its response begins sets it too: there is nothing to wait
+for, and the others should not wait for the retries. An `error` event in the middle of a stream
+is classified like the status it stands for (`overloaded_error` as a 529).
+
 Retries are ours, not the SDK's (clients are built with `max_retries=0`): the SDK obeys a
 `retry-after` of an hour. We retry 408, 409, 429, 5xx and 529, timeouts and lost connections.
 When the server says how long to wait (`retry-after-ms`, `retry-after`), we wait exactly that,
@@ -25,6 +33,7 @@ pass through the secret scrubber first.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import math
 import random
@@ -36,7 +45,7 @@ from email.utils import parsedate_to_datetime
 
 import anthropic
 import httpx2
-from anthropic import AsyncAnthropic, AsyncAnthropicBedrock, AsyncAnthropicVertex
+from anthropic import AsyncAnthropic, AsyncAnthropicBedrock, AsyncAnthropicVertex, Omit
 from anthropic.types import (
     ContentBlockParam,
     Message,
@@ -48,6 +57,7 @@ from anthropic.types import (
     ToolParam,
     ToolUseBlock,
 )
+from anthropic.types.message_create_params import MessageCreateParamsBase
 
 from app.llm.call_options import CallOptions, call_options, tool_instruction
 from app.llm.capabilities import ModelSpec, lookup
@@ -134,13 +144,24 @@ class AnthropicModel:
         self._redactor = Redactor(secrets)
         self._sleep = sleep
         self._clock = clock
+        # Bedrock frames a stream in AWS event-stream messages, which the SDK decodes with
+        # botocore; with a bearer token and no botocore, the call is made without streaming
+        # (a response then counts as begun when it has ended).
+        self._streams = not isinstance(client, AsyncAnthropicBedrock) or _has_botocore()
 
     async def aclose(self) -> None:
         """Close the SDK client and its connections (a caller-owned http_client too)."""
         await self._client.close()
 
-    async def review(self, request: ModelRequest, *, deadline: float | None = None) -> ModelReply:
-        """Call the model until it answers, the attempts run out, or the deadline is near."""
+    async def review(
+        self,
+        request: ModelRequest,
+        *,
+        deadline: float | None = None,
+        started: asyncio.Event | None = None,
+    ) -> ModelReply:
+        """Call the model until it answers, the attempts run out, or the deadline is near;
+        `started` is set when a response begins (or an attempt fails before one does)."""
         # The answer's own limit; the options add the thinking budget beside it.
         answer_tokens = request.max_output_tokens or self._max_output_tokens
         call = _call(request, self._options(request.tool_name, answer_tokens))
@@ -157,7 +178,7 @@ class AnthropicModel:
             attempt += 1
             try:
                 async with asyncio.timeout(budget):
-                    message = await self._create(call)
+                    message = await self._create(call, started)
             except TimeoutError:
                 failure = _Failure(f"no answer within {budget:.1f}s", transient=True)
             except anthropic.AnthropicError as exc:
@@ -198,18 +219,42 @@ class AnthropicModel:
             thinking_budget=self._thinking_budget,
         )
 
-    async def _create(self, call: _Call) -> Message:
-        options = call.options
-        return await self._client.messages.create(
-            model=self.model,
-            max_tokens=options.max_tokens,
-            system=call.system or anthropic.omit,
-            messages=call.messages,
-            tools=[call.tool],
-            tool_choice=options.tool_choice,
-            thinking=options.thinking,
-            timeout=self._timeout_seconds,
-        )
+    async def _create(self, call: _Call, started: asyncio.Event | None = None) -> Message:
+        params = self._params(call)
+        try:
+            if not self._streams:
+                return await self._client.messages.create(**params, timeout=self._timeout_seconds)
+            async with self._client.messages.stream(
+                **params, timeout=self._timeout_seconds
+            ) as stream:
+                async for event in stream:
+                    if event.type == "message_start" and started is not None:
+                        started.set()
+                return await stream.get_final_message()
+        except anthropic.APIStatusError as exc:
+            if exc.status_code == 200:  # an error event after the stream began
+                raise _mid_stream(exc) from exc
+            raise
+        finally:
+            # An attempt that failed before its response began caches nothing: whoever waits
+            # for it should wait no longer than one attempt.
+            if started is not None:
+                started.set()
+
+    def _params(self, call: _Call) -> MessageCreateParamsBase:
+        """The Messages API request, the same streamed or not."""
+        params: MessageCreateParamsBase = {
+            "model": self.model,
+            "max_tokens": call.options.max_tokens,
+            "messages": call.messages,
+            "tools": [call.tool],
+            "tool_choice": call.options.tool_choice,
+        }
+        if not isinstance(call.options.thinking, Omit):
+            params["thinking"] = call.options.thinking
+        if call.system:
+            params["system"] = call.system
+        return params
 
     def _failure(self, exc: anthropic.AnthropicError) -> _Failure:
         if isinstance(exc, anthropic.APIStatusError):
@@ -425,6 +470,28 @@ def _thinking(message: Message) -> tuple[dict[str, str], ...]:
         elif isinstance(block, RedactedThinkingBlock):
             blocks.append({"type": "redacted_thinking", "data": block.data})
     return tuple(blocks)
+
+
+def _has_botocore() -> bool:
+    return importlib.util.find_spec("botocore") is not None
+
+
+# The status an error event stands for when it arrives after the stream's 200.
+_EVENT_STATUS = {
+    "overloaded_error": 529,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "invalid_request_error": 400,
+}
+
+
+def _mid_stream(exc: anthropic.APIStatusError) -> anthropic.APIStatusError:
+    """An `error` event after the stream's 200, as the status error it stands for (the SDK
+    raises it with the stream's own 200, which would read as a refusal)."""
+    status = _EVENT_STATUS.get(exc.type if isinstance(exc.type, str) else "", 500)
+    response = httpx2.Response(status, headers=exc.response.headers, request=exc.request)
+    return anthropic.APIStatusError(exc.message, response=response, body=exc.body)
 
 
 def _retry_after(headers: httpx2.Headers) -> float | None:

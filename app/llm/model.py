@@ -6,6 +6,7 @@ replies without importing `anthropic`; `ReviewModel` is the interface a fake mod
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -84,12 +85,21 @@ class ReviewModel(Protocol):
 
     model: str
 
-    async def review(self, request: ModelRequest, *, deadline: float | None = None) -> ModelReply:
+    async def review(
+        self,
+        request: ModelRequest,
+        *,
+        deadline: float | None = None,
+        started: asyncio.Event | None = None,
+    ) -> ModelReply:
         """Call the model; raise LLMUnavailable or LLMRejected when no reply can be had.
 
         `deadline` is a `time.monotonic()` instant after which no call may start and no wait
         may end. A wait the server asks for (`retry-after`) is honoured in full or not at all:
         when it does not fit before the deadline, the call gives up at once and the reason
         says what the server asked.
+        `started`, when given, is set once a response has begun (the API has cached
+        the prompt's prefix by then) or an attempt failed before one did (nothing to wait for);
+        a model that cannot tell may leave it unset.
         """
         ...

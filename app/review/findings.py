@@ -2,7 +2,8 @@
 
 The shape follows the persona's findings JSON (`tool`, `version`, `status`, `findings[]` with
 `type`, `category`, `severity`, `title`, `where`, `evidence`, `recommendation`) and extends it
-with `id` (a stable fingerprint), `rule`, `source`, and optional `suggestion` / `confidence`.
+with `id` (a stable fingerprint), `rule`, `source`, and optional `failure_scenario` (what goes
+wrong, concretely: the model writes it with its evidence), `suggestion` and `confidence`.
 The structured summary is the persona's summary answer.
 """
 
@@ -93,6 +94,10 @@ class Finding(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     where: Where
     evidence: str
+    failure_scenario: str | None = Field(
+        default=None,
+        description="the concrete input or sequence of events and what goes wrong then",
+    )
     recommendation: str
     suggestion: str | None = Field(
         default=None, description="replacement code for exactly the lines in `where`"

@@ -4,6 +4,13 @@ The tool's input is our findings contract minus what the core owns (`id`, the fi
 `source`, always `llm`), plus the structured summary. `rule` is limited to the persona's
 checklist item ids (and `general`), so a finding keeps the same rule, and therefore the same
 fingerprint, from one push to the next.
+
+A model writes its answer in the schema's property order, so a finding asks for the location,
+the evidence and the concrete failure scenario first, and only then for the verdict (type,
+title, severity, confidence): the model commits to a severity after writing down why. The
+schema is the same for every review of a repository (with or without linked issues'
+acceptance criteria: `criteria` is always there, an empty list when there are none), so the
+tool definition, the first part of the cached prompt prefix, is shared across reviews.
 """
 
 from __future__ import annotations
@@ -29,6 +36,27 @@ MAX_EVIDENCE_CHARS = 1_000  # CriterionVerdict.evidence's limit
 MAX_FINDINGS = 40  # per call: more than this is noise, and a long answer risks max_tokens
 
 _CORE_OWNED = ("id", "source")
+# The order a finding is written in: where and why first, the verdict after.
+GENERATION_ORDER = (
+    "where",
+    "evidence",
+    "failure_scenario",
+    "type",
+    "category",
+    "rule",
+    "title",
+    "severity",
+    "confidence",
+    "recommendation",
+    "suggestion",
+)
+# Optional in the contract (rule findings have none), asked of every model finding.
+_ASKED = ("failure_scenario", "confidence")
+_SCENARIO = (
+    "the concrete failure: which input or sequence of events, through the lines cited, leads "
+    "to what wrong outcome; for a question, what would go wrong if the doubt is right; for a "
+    "suggestion, what it improves"
+)
 
 
 class AnswerError(ValueError):
@@ -74,23 +102,31 @@ class ModelAnswer:
         )
 
 
-def answer_schema(rule_ids: Sequence[str], *, criteria: bool = False) -> dict[str, Any]:
+def answer_schema(rule_ids: Sequence[str]) -> dict[str, Any]:
     """JSON Schema of the tool input, derived from the one findings and summary definition.
 
-    With `criteria` (the prompt lists linked issues' acceptance criteria), the answer also
-    carries a verdict per criterion.
+    It depends on the checklists' item ids only (the repository's persona), never on the
+    review: the acceptance criteria verdicts are always asked for, empty when there are none.
     """
     report = findings_schema()
     defs: dict[str, Any] = copy.deepcopy(report["$defs"])
     finding = defs["Finding"]
-    for key in _CORE_OWNED:
-        finding["properties"].pop(key, None)
-    finding["required"] = [k for k in finding["required"] if k not in _CORE_OWNED]
-    finding["properties"]["rule"] = {
+    properties = finding["properties"]
+    properties["rule"] = {
         "enum": list(dict.fromkeys([*rule_ids, GENERAL_RULE])),  # a checklist may say general
         "description": "the checklist item this finding is about; general when none fits",
         "type": "string",
     }
+    properties["failure_scenario"] = {"type": "string", "description": _SCENARIO}
+    properties["confidence"] = {
+        "type": "number",
+        "minimum": 0,
+        "maximum": 1,
+        "description": "how sure you are, as the system prompt defines the levels",
+    }
+    finding["properties"] = {k: properties[k] for k in GENERATION_ORDER}
+    required = {*finding["required"], *_ASKED} - set(_CORE_OWNED)
+    finding["required"] = [k for k in GENERATION_ORDER if k in required]
     defs.pop("Source", None)
     summary = summary_schema()
     defs.update(summary.pop("$defs", {}))
@@ -105,20 +141,21 @@ def answer_schema(rule_ids: Sequence[str], *, criteria: bool = False) -> dict[st
                 "description": f"at most {MAX_FINDINGS}; an empty list when nothing is wrong",
             },
             "summary": {"$ref": "#/$defs/ReviewSummary"},
+            "criteria": {
+                "type": "array",
+                "items": {"$ref": "#/$defs/CriterionVerdict"},
+                "description": (
+                    "one verdict per acceptance criterion of each TICKET block; an empty list "
+                    "when no TICKET block lists acceptance criteria"
+                ),
+            },
         },
-        "required": ["findings", "summary"],
+        "required": ["findings", "summary", "criteria"],
         "$defs": defs,
     }
-    if criteria:
-        verdict = CriterionVerdict.model_json_schema()
-        verdict["additionalProperties"] = False
-        defs["CriterionVerdict"] = verdict
-        schema["properties"]["criteria"] = {
-            "type": "array",
-            "items": {"$ref": "#/$defs/CriterionVerdict"},
-            "description": "one verdict per acceptance criterion of each TICKET block",
-        }
-        schema["required"].append("criteria")
+    verdict = CriterionVerdict.model_json_schema()
+    verdict["additionalProperties"] = False
+    defs["CriterionVerdict"] = verdict
     return schema
 
 
@@ -136,13 +173,14 @@ def parse_answer(data: object, *, rule_ids: Sequence[str], criteria: bool = Fals
     if not isinstance(data.get("findings"), list):
         raise AnswerError(["findings: missing or not a list"])
     notes: list[str] = []
-    allowed = {"findings", "summary", *(["criteria"] if criteria else [])}
+    allowed = {"findings", "summary", "criteria"}  # the schema always asks for criteria
     extra = sorted(set(data) - allowed)
     if extra:
         notes.append(f"unexpected top-level keys ignored: {', '.join(extra)}")
     summary_problems: list[str] = []
     summary = _summary(data.get("summary"), summary_problems)
     findings = _findings(data["findings"], set(rule_ids) | {GENERAL_RULE}, notes)
+    # Verdicts when none were asked for (no TICKET block listed criteria) are not read.
     verdicts = _criteria(data.get("criteria"), notes) if criteria else []
     return ModelAnswer(
         findings=tuple(findings),

@@ -35,25 +35,43 @@ What to report
 - Problems the diff shows, judged against the checklists: correctness, security, data safety, \
 API contracts, performance, operability. Prefer a few findings that matter over many small \
 ones. No style remarks a formatter or linter would catch. No praise as findings.
-- type: `evidence` when the diff shows the problem, `question` when you cannot tell from what \
-is shown and the author should answer, `suggestion` when the code works but a clear \
-improvement exists.
-- severity: `critical` (exploitable hole, data loss, outage), `major` (a bug or a risk that \
-should block the merge), `minor` (should be fixed, need not block), `info` (worth knowing).
-- rule: the id of the checklist item the finding is about, or `general` when none fits.
+- Write each finding in the order the tool asks for it: first where it is and why, then your \
+verdict. Decide type, severity and confidence only after the evidence and the failure scenario \
+are written down, and let them follow from what you wrote.
 - where.path: a file shown in the diff, exactly as written in its FILE line. where.lines: \
 "N" or "N-M" within ONE hunk: NEW numbers with side RIGHT for added or context lines, OLD \
 numbers with side LEFT for removed lines. Omit lines for a finding about the whole file.
-- evidence: quote or point at the code that shows the problem. recommendation: what to do.
+- evidence: quote or point at the code on those lines that shows the problem.
+- failure_scenario: the concrete failure: which input, call order or state, going through the \
+lines cited, leads to what wrong outcome (e.g. "a refund of 500 on an order of 100: line 42 \
+sends 500 to the payment provider"). If you cannot write one, you have a question, not \
+evidence.
+- type: `evidence` when the lines shown demonstrate the failure, `question` when you cannot \
+tell from what is shown and the author should answer, `suggestion` when the code works but a \
+clear improvement exists.
+- rule: the id of the checklist item the finding is about, or `general` when none fits.
+- severity: `critical` (exploitable hole, data loss, outage), `major` (a bug or a risk that \
+should block the merge), `minor` (should be fixed, need not block), `info` (worth knowing).
+- confidence, from 0 to 1, that the failure scenario happens as written:
+  - 0.9 to 1: verified on the lines shown; the failure follows from them with no assumption \
+about code you were not shown.
+  - 0.8 to 0.89: the lines shown make the failure near certain; at most one assumption \
+about unseen code, and the evidence names it. From 0.8 up, evidence on the lines it cites \
+can block the merge: rate it so only when you would stake the review on it.
+  - 0.5 to 0.7: likely, but it depends on code or configuration not shown; shown to the \
+author as advice, never blocking.
+  - below 0.5: a guess. Ask it as a `question` (what you need to know), not as evidence.
+- recommendation: what to do.
 - suggestion: only when you can give the exact replacement for exactly those lines (RIGHT \
 side); otherwise leave it out.
-- confidence: 0 to 1, how sure you are.
 
 The summary
 - summary: two to four sentences on what the change does and how risky it is.
 - recommendation: approve, approve with follow-ups, or request changes, with the main reason.
 - rationale, risks, nextActions (title, owner, outcome), missingContext (what you needed and \
 did not have, e.g. a spec, the table's indexes, the caller of a changed function).
+- criteria: one verdict per acceptance criterion when TICKET blocks list some (the user \
+message then says how); otherwise an empty list.
 
 Answer only by calling the `{tool}` tool, once, with the complete review.
 """

@@ -11,6 +11,14 @@ on strict tools, at most four cache breakpoints. A bad request gets the API's 40
 `invalid_request_error` and does not consume a queued answer. Valid requests get the queued
 answers in order, then whatever `respond_with` computes.
 
+With `"stream": true` the answer comes as the API's server-sent events
+(`tests/fakes/anthropic_stream.py`). The prompt cache is modelled
+(`tests/fakes/anthropic_cache.py`): an entry is written when a response begins and read by
+requests that arrive after that; with `measure_usage=True` the usage reports it (input, cache
+write and cache read tokens estimated from the request) instead of the answer's scripted
+figures. `events` records when each request
+arrived, when its response began and when it ended.
+
 The answer builders below produce the API's JSON: messages with `tool_use` / `text` blocks and
 four-part usage, and errors shaped `{"type": "error", "error": {...}, "request_id": ...}` with
 `request-id` and `retry-after` headers.
@@ -28,8 +36,9 @@ import asyncio
 import json
 import re
 import secrets
+import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from email.utils import formatdate
 from typing import Any
@@ -37,6 +46,8 @@ from typing import Any
 import httpx2
 from anthropic import AsyncAnthropic
 
+from tests.fakes.anthropic_cache import CacheUse, PromptCache
+from tests.fakes.anthropic_stream import error_event, rest_events, start_events
 from tests.fakes.anthropic_thinking import thinking_block_problem, thinking_problem
 
 BASE_URL = "https://api.anthropic.test"
@@ -79,6 +90,11 @@ class Answer:
     headers: Mapping[str, str] = field(default_factory=dict)
     exception: type[httpx2.TransportError] | None = None  # raised instead of answering
     delay: float = 0.0  # seconds to hang before answering
+    # Seconds between the response beginning (the cache entry is written, `message_start` is
+    # sent) and its end.
+    generation: float = 0.0
+    # An `error` event sent after `message_start` on a streamed answer (an overload mid-way).
+    stream_error: dict[str, Any] | None = None
 
 
 def tool_answer(
@@ -201,9 +217,20 @@ class FakeAnthropic:
 
     API_KEY = "sk-ant-api03-Fk3Tq9Lr2Zp7Xw1Vb8Nc4Md6Hs0Jg5Ky2Ue9Ri7To3Pa1Sl4Qx-8mQ2vAA"
 
-    def __init__(self, *, api_key: str = API_KEY) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str = API_KEY,
+        measure_usage: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.api_key = api_key
         self.requests: list[RecordedRequest] = []
+        self.cache = PromptCache(clock)
+        self.measure_usage = measure_usage
+        # ("arrive" | "begin" | "end", index in `requests`), in the order they happened.
+        self.events: list[tuple[str, int]] = []
+        self.cache_uses: dict[int, CacheUse] = {}  # by index in `requests`, once begun
         self._queue: deque[Answer] = deque()
         self._respond: Callable[[dict[str, Any]], Answer] | None = None
 
@@ -254,12 +281,27 @@ class FakeAnthropic:
         if problem is not None:
             return _invalid(problem)
 
+        index = len(self.requests) - 1
+        lookup = self.cache.arrive(body)
+        self.events.append(("arrive", index))
         answer = self._next(body)
         if answer.delay:
             await asyncio.sleep(answer.delay)
         if answer.exception is not None:
             raise answer.exception("fake transport failure", request=request)
-        return _respond(answer, body)
+        if answer.status != 200:
+            return _respond(answer, body)
+        use = self.cache_uses[index] = self.cache.begin(lookup)
+        self.events.append(("begin", index))
+        message = _fill_message(answer.body, body, use if self.measure_usage else None)
+        if body.get("stream"):
+            return _stream(message, answer, lambda: self.events.append(("end", index)))
+        if answer.generation:
+            await asyncio.sleep(answer.generation)
+        self.events.append(("end", index))
+        if answer.stream_error is not None:
+            return _respond(_unstreamed(answer.stream_error))
+        return _respond(replace(answer, body=message))
 
     def _authorized(self, headers: Mapping[str, str]) -> bool:
         # The API takes `x-api-key`; SDK 2.10 sends the key as a Bearer token instead.
@@ -286,7 +328,9 @@ def _respond(answer: Answer, request: dict[str, Any] | None = None) -> httpx2.Re
     return httpx2.Response(answer.status, json=body, headers={**headers, **answer.headers})
 
 
-def _fill_message(body: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+def _fill_message(
+    body: dict[str, Any], request: dict[str, Any], use: CacheUse | None = None
+) -> dict[str, Any]:
     # The real API echoes the model and names the tool the model called.
     choice = request.get("tool_choice") or {}
     tools = request.get("tools") or [{}]
@@ -295,16 +339,57 @@ def _fill_message(body: dict[str, Any], request: dict[str, Any]) -> dict[str, An
         {**block, "name": tool_name} if block.get("name", "") is None else block
         for block in body.get("content", [])
     ]
+    filled = {"id": _id("msg_01"), "model": request["model"], **body, "content": content}
     usage = body.get("usage", {})
     if usage.get("output_tokens", 0) is None:  # a cut answer wrote all it was allowed
-        usage = {**usage, "output_tokens": request["max_tokens"]}
-    return {
-        "id": _id("msg_01"),
-        "model": request["model"],
-        **body,
-        "content": content,
-        **({"usage": usage} if usage else {}),
+        filled["usage"] = {**usage, "output_tokens": request["max_tokens"]}
+    if use is not None and "usage" in filled:
+        filled["usage"] = {
+            **filled["usage"],
+            "input_tokens": use.input_tokens,
+            "cache_creation_input_tokens": use.cache_creation_input_tokens,
+            "cache_read_input_tokens": use.cache_read_input_tokens,
+        }
+    return filled
+
+
+def _stream(message: dict[str, Any], answer: Answer, ended: Callable[[], None]) -> httpx2.Response:
+    """The message as server-sent events; `generation` seconds pass after `message_start`."""
+
+    async def events() -> AsyncIterator[bytes]:
+        for chunk in start_events(message):
+            yield chunk
+        if answer.generation:
+            await asyncio.sleep(answer.generation)
+        if answer.stream_error is not None:
+            ended()
+            yield error_event(answer.stream_error)
+            return
+        for chunk in rest_events(message):
+            yield chunk
+        ended()
+
+    headers = {
+        "date": formatdate(usegmt=True),
+        "request-id": _id("req_011C"),
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+        **answer.headers,
     }
+    return httpx2.Response(200, headers=headers, content=events())
+
+
+def _unstreamed(stream_error: dict[str, Any]) -> Answer:
+    """A mid-stream error as a request without streaming gets it: a status error."""
+    kind = stream_error.get("error", {}).get("type")
+    status = {"overloaded_error": 529, "rate_limit_error": 429}.get(kind, 500)
+    return Answer(status=status, body=stream_error)
+
+
+def overloaded_mid_stream() -> Answer:
+    """The response begins, then the API reports an overload instead of the content."""
+    body = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    return replace(tool_answer({}), stream_error=body)
 
 
 def request_problem(body: dict[str, Any]) -> str | None:
@@ -319,8 +404,8 @@ def request_problem(body: dict[str, Any]) -> str | None:
         return "model: String should have at least 1 character"
     if not isinstance(body["max_tokens"], int) or body["max_tokens"] < 1:
         return "max_tokens: Input should be greater than or equal to 1"
-    if body.get("stream"):
-        return "stream: FakeAnthropic does not stream"
+    if not isinstance(body.get("stream", False), bool):
+        return "stream: Input should be a valid boolean"
     return (
         _system_problem(body.get("system"))
         or _messages_problem(body["messages"])

@@ -12,6 +12,9 @@ server. Closing cancels answers still waiting, shuts the open connections, joins
 and closes the loop; an exception in the fake itself is re-raised by `close()`, so a bug in the
 fake fails the test instead of looking like a network error.
 
+A streamed answer (`"stream": true`) is written as it is produced, in chunked transfer
+encoding, so the client sees `message_start` while the rest is still being generated.
+
 Over a real socket a transport failure cannot be raised into the client: a queued `timeout()` or
 `connection_error()` makes the server drop the connection without answering, which the client
 sees as a lost connection. For a real timeout, queue `hang()`.
@@ -19,11 +22,13 @@ sees as a lost connection. For a real timeout, queue `hang()`.
 As a process (for end-to-end tests):
 
     python -m tests.fakes.anthropic_server [--answers FILE] [--requests FILE] [--api-key KEY]
+                                           [--measure-usage]
 
 prints its base URL (`http://127.0.0.1:PORT`) as the first line on stdout and serves until
-SIGTERM or SIGINT. `--answers` is a JSON list of `{"status", "body", "headers", "delay"}`
-answers queued in order (build them with this module's `answer_json`); `--requests` is
-rewritten after every request with the JSON list of requests received so far.
+SIGTERM or SIGINT. `--answers` is a JSON list of
+`{"status", "body", "headers", "delay", "generation"}` answers queued in order (build them
+with this module's `answer_json`); `--requests` is rewritten after every request with the
+JSON list of requests received so far.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -160,12 +165,37 @@ class AnthropicServer:
             for callback in self.on_request:
                 callback()
 
+    def _chunks(self, response: httpx2.Response) -> Iterator[bytes]:
+        """A streamed response's body, each piece as the fake's loop produces it."""
+        pieces = response.aiter_raw()
+        while True:
+            future = asyncio.run_coroutine_threadsafe(_next_piece(pieces), self._loop)
+            with self._lock:
+                self._pending.add(future)
+            try:
+                piece = future.result()
+            except concurrent.futures.CancelledError:
+                return
+            finally:
+                with self._lock:
+                    self._pending.discard(future)
+            if piece is None:
+                return
+            yield piece
+
     def _track(self, conn: socket.socket, *, open_: bool) -> None:
         with self._lock:
             if open_:
                 self._connections.add(conn)
             else:
                 self._connections.discard(conn)
+
+
+async def _next_piece(pieces: AsyncIterator[bytes]) -> bytes | None:
+    try:
+        return await anext(pieces)
+    except StopAsyncIteration:
+        return None
 
 
 class _Server(ThreadingHTTPServer):
@@ -224,7 +254,26 @@ class _Handler(BaseHTTPRequestHandler):
         if response is None:
             self.close_connection = True
             return
+        if response.headers.get("content-type", "").startswith("text/event-stream"):
+            self._send_stream(response)
+            return
         self._send(response)
+
+    def _send_stream(self, response: httpx2.Response) -> None:
+        self.send_response_only(response.status_code)
+        for name, value in response.headers.multi_items():
+            if name.lower() not in _OWN_HEADERS:
+                self.send_header(name, value)
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        try:
+            for piece in self.server.owner._chunks(response):
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True
 
     def _send(self, response: httpx2.Response) -> None:
         content = response.content
@@ -257,6 +306,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "body": answer.body,
         "headers": dict(answer.headers),
         "delay": answer.delay,
+        "generation": answer.generation,
     }
 
 
@@ -268,6 +318,7 @@ def _load_answers(path: Path) -> list[Answer]:
             body=dict(item.get("body", {})),
             headers=dict(item.get("headers", {})),
             delay=float(item.get("delay", 0.0)),
+            generation=float(item.get("generation", 0.0)),
         )
         for item in items
     ]
@@ -287,9 +338,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--requests", type=Path, help="file rewritten with the requests seen")
     parser.add_argument("--api-key", default=FakeAnthropic.API_KEY)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--measure-usage", action="store_true", help="usage from the request and the cache"
+    )
     args = parser.parse_args(argv)
 
-    fake = FakeAnthropic(api_key=args.api_key)
+    fake = FakeAnthropic(api_key=args.api_key, measure_usage=args.measure_usage)
     if args.answers is not None:
         fake.enqueue(*_load_answers(args.answers))
     stop = threading.Event()

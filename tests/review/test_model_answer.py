@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import anthropic
@@ -35,6 +36,8 @@ def finding(**over: Any) -> dict[str, Any]:
         "title": "POST /refunds has no permission check",
         "where": {"path": "app/refunds.py", "lines": "12-30"},
         "evidence": "`def refund(order_id)` reads no user.",
+        "failure_scenario": "Any logged-in user posts /refunds for someone else's order.",
+        "confidence": 0.9,
         "recommendation": "Require payments:refund.",
     }
     data.update(over)
@@ -52,6 +55,7 @@ def answer(*findings: dict[str, Any], **over: Any) -> dict[str, Any]:
             "nextActions": [{"title": "Add the check", "owner": "author", "outcome": "403"}],
             "missingContext": ["the permission model"],
         },
+        "criteria": [],
     }
     data.update(over)
     return data
@@ -101,7 +105,7 @@ def test_general_is_listed_once_when_a_checklist_uses_it_too() -> None:
 
 def test_the_answer_is_findings_and_a_summary_under_defs() -> None:
     schema = answer_schema(RULES)
-    assert schema["required"] == ["findings", "summary"]
+    assert schema["required"] == ["findings", "summary", "criteria"]
     assert schema["additionalProperties"] is False
     assert schema["properties"]["summary"] == {"$ref": "#/$defs/ReviewSummary"}
     summary = schema["$defs"]["ReviewSummary"]
@@ -335,3 +339,30 @@ def test_an_overlong_title_is_clipped_not_refused() -> None:
 
     assert len(finding.title) == 200
     assert finding.title.endswith("…")
+
+
+def test_a_finding_is_asked_for_where_and_why_before_the_verdict() -> None:
+    # A model writes properties in the schema's order: the evidence and the concrete failure
+    # come before the type, severity and confidence that should follow from them.
+    finding_def = anthropic.transform_schema(answer_schema(RULES))["$defs"]["Finding"]
+    order = list(finding_def["properties"])
+    assert order.index("where") < order.index("evidence") < order.index("failure_scenario")
+    for verdict in ("type", "title", "severity", "confidence"):
+        assert order.index("failure_scenario") < order.index(verdict)
+    assert {"failure_scenario", "confidence"} <= set(finding_def["required"])
+
+
+def test_the_tool_schema_is_the_same_for_every_review_of_a_repository() -> None:
+    # The tool comes first in the cached prefix: nothing of the review may change it.
+    assert json.dumps(answer_schema(RULES)) == json.dumps(answer_schema(list(RULES)))
+    assert "criteria" in answer_schema(RULES)["properties"]
+
+
+def test_a_finding_without_a_failure_scenario_is_still_kept() -> None:
+    # The tool asks for one, but an answer without it is not thrown away.
+    bare = finding()
+    del bare["failure_scenario"], bare["confidence"]
+    got = parse_answer(answer(bare), rule_ids=RULES)
+    assert got.findings[0].failure_scenario is None
+    scenario = parse_answer(answer(finding()), rule_ids=RULES).findings[0].failure_scenario
+    assert scenario == "Any logged-in user posts /refunds for someone else's order."

@@ -405,3 +405,32 @@ def test_an_empty_diff_message_still_closes_its_blocks() -> None:
     # The orchestrator measures the prompt's overhead with no parts.
     got = user_message(parts=(), tool="")
     assert blocks(got) == [("DIFF", "")]
+
+
+def test_the_framing_defines_confidence_levels_the_evidence_gate_agrees_with() -> None:
+    framing = system_blocks(PERSONA, [], RepoConfig(), tool=TOOL)[0]
+    gate = RepoConfig().model.block_confidence
+    # The level at which a finding may block is the gate's default threshold, and a guess is
+    # told to be a question (questions never block).
+    assert f"- {gate:g} to 0.89: " in framing
+    assert f"From {gate:g} up, evidence on the lines it cites can block" in framing
+    assert "below 0.5: a guess. Ask it as a `question`" in framing
+    # Evidence and the failure scenario are asked for before the verdict.
+    assert framing.index("- evidence:") < framing.index("- failure_scenario:")
+    assert framing.index("- failure_scenario:") < framing.index("- severity:")
+    assert framing.index("- severity:") < framing.index("- confidence,")
+
+
+def test_the_system_blocks_depend_on_the_repository_not_on_the_review() -> None:
+    # What a review adds (the pull request, tickets and their criteria, rule findings, the
+    # diff) goes in the user turn, after the cache breakpoint that closes the system blocks.
+    blocks = system_blocks(PERSONA, [], RepoConfig(), tool=TOOL)
+    message = user_message(
+        parts=[],
+        pr=PullRequestText(title="Refunds", body="Adds refunds."),
+        tickets=[TicketText("ENG-1", "Refunds", "https://x", "t", criteria=("one entry",))],
+        tool=TOOL,
+    )
+    assert "one entry" in message
+    assert "In `criteria`" in message
+    assert not any("one entry" in b or "In `criteria`" in b or "Refunds" in b for b in blocks)
