@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from app.errors import ConfigError
 from app.llm import LLMConfig
+from app.llm.call_options import call_options
 from app.llm.capabilities import lookup, refusal
 from app.review.budget import ModelLimits
 from app.settings import Settings
@@ -67,16 +68,28 @@ def model_refusal(settings: Settings, persona_model: str | None) -> str | None:
 def model_limits(
     settings: Settings, persona_model: str | None, tokens_left_today: int | None
 ) -> ModelLimits:
-    """The review's budgets from the settings; the ceiling of a cut answer's one larger retry
-    is the output limit of the model that will answer (None when the table lacks it)."""
+    """The review's budgets from the settings, for the model that will answer: the ceiling of a
+    cut answer's one larger retry is its output limit, and each call's output allowance counts
+    the thinking budget it is sent with (neither when the table lacks the model)."""
     model = persona_model if persona_model and settings.llm_provider == "anthropic" else None
     spec = lookup(settings.llm_provider, model or settings.model)
+    answer = settings.llm_max_output_tokens
+    thinking = 0
+    if spec is not None:
+        sent = call_options(
+            spec,
+            tool_name="",
+            max_output_tokens=answer,
+            thinking_budget=settings.llm_thinking_budget,
+        )
+        thinking = max(sent.max_tokens - answer, 0)
     return ModelLimits(
         call_input_tokens=settings.llm_call_input_tokens,
         review_tokens=settings.llm_review_tokens,
-        max_output_tokens=settings.llm_max_output_tokens,
+        max_output_tokens=answer,
         concurrency=settings.llm_concurrency,
         deadline_seconds=settings.llm_deadline_seconds,
         tokens_left_today=tokens_left_today,
         output_ceiling=spec.max_output_tokens if spec is not None else None,
+        thinking_tokens=thinking,
     )

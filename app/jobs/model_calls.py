@@ -184,7 +184,7 @@ async def run_review(
     per_call = [
         sum(estimate_tokens(b) for b in r.system)
         + estimate_tokens(r.user)
-        + limits.max_output_tokens
+        + limits.call_output_tokens
         for r in requests
     ]
     spend = _Spend(review_budget(limits), per_call)

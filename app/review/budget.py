@@ -41,6 +41,14 @@ class ModelLimits:
     # The most the model can write in one answer (its max output): the ceiling of the one
     # larger retry of an answer cut off at `max_output_tokens`. None: unknown, twice that.
     output_ceiling: int | None = None
+    # Output tokens each call may spend thinking beside its answer (the model's thinking budget,
+    # as the call is sent): counted in every call's cost like the answer's allowance.
+    thinking_tokens: int = 0
+
+    @property
+    def call_output_tokens(self) -> int:
+        """What one call may write: its answer and its thinking."""
+        return self.max_output_tokens + self.thinking_tokens
 
 
 def by_severity(findings: Sequence[Finding]) -> list[Finding]:
@@ -108,7 +116,7 @@ def plan_calls(
         empty = ChunkPlan(chunks=(), not_reviewed={}, tokens=0)
         reason = "the persona and the pull request text leave no room for the diff in one call"
         return empty, reason, {}
-    per_call = overhead + limits.max_output_tokens
+    per_call = overhead + limits.call_output_tokens
     planner = _Planner(request.diff, skip, call_diff, {})
     first = planner.plan(10**12)
     fits = review - len(first.chunks) * per_call >= first.tokens

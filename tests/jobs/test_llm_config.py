@@ -139,3 +139,15 @@ def test_the_cut_answer_retry_is_capped_by_the_answering_models_output_limit(
     assert model_limits(configured, "claude-opus-4-7", None).output_ceiling == 128_000
     unknown = model_limits(configured, "claude-foo", None)
     assert unknown.output_ceiling is None
+
+
+def test_each_calls_output_allowance_counts_the_thinking_budget_it_is_sent_with(
+    settings: Any,
+) -> None:
+    thinking = settings(model="claude-sonnet-4-6", llm_max_output_tokens=4096)
+    limits = model_limits(thinking, None, None)
+    assert limits.thinking_tokens == thinking.llm_thinking_budget > 0
+    assert limits.call_output_tokens == 4096 + thinking.llm_thinking_budget
+    forced = settings(model="claude-sonnet-4-6", llm_max_output_tokens=4096, llm_thinking_budget=0)
+    assert model_limits(forced, None, None).call_output_tokens == 4096
+    assert model_limits(thinking, "claude-foo", None).thinking_tokens == 0
