@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -19,6 +20,8 @@ from app.settings import Settings, load_settings
 log = logging.getLogger("app")
 
 Command = Callable[[argparse.Namespace], int]
+# `scheme://user:password@`: the user stays, the password goes.
+_URL_PASSWORD = re.compile(r"(://[^/\s:@]*:)[^@\s]*@")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -175,6 +178,8 @@ def one_line(exc: Exception) -> str:
         text = f"error: {exc}"
     else:
         text = f"error: {type(exc).__name__}: {exc}"
-    first_line = (text.strip().splitlines() or [""])[0][:500]
-    # A message may quote a path, a token or a key: the log redactor's shapes apply here too.
+    first_line = (text.strip().splitlines() or [""])[0][:2000]
+    # A message may quote a database URL, a token or a key: the password goes, and the log
+    # redactor's shapes apply here too.
+    first_line = _URL_PASSWORD.sub(r"\1***@", first_line)[:500]
     return Redactor().redact(first_line)

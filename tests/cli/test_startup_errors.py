@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from starlette.applications import Starlette
 
+from app.cli import main as cli_main
 from app.cli import startup
 from app.cli.main import main
 from app.errors import ConfigError
@@ -238,4 +239,20 @@ def test_a_database_url_that_cannot_be_read_is_a_configuration_error_without_the
     assert err == (
         "backend-review: configuration error: DATABASE_URL: is not a URL SQLAlchemy can read (a "
         "password with @, : or / must be percent-encoded; a port must be a number)\n"
+    )
+
+
+def test_an_unexpected_error_quoting_a_database_url_loses_the_password(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fails(_args: object) -> int:
+        raise RuntimeError("lost postgresql+asyncpg://review:pw-5521@db.internal/x mid-query\nmore")
+
+    monkeypatch.setattr(cli_main, "cmd_db", fails)
+
+    assert main(["db", "current"]) == 2
+
+    assert capsys.readouterr().err == (
+        "backend-review: error: RuntimeError: lost postgresql+asyncpg://review:***@db.internal/x "
+        "mid-query\n"
     )
