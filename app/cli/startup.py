@@ -58,7 +58,6 @@ def listen(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise ConfigError(*_bind_problem(host, port, exc)) from None
-    sock.set_inheritable(True)
     return sock
 
 
