@@ -160,6 +160,7 @@ def test_serve_with_postgresql_out_of_reach_names_no_password(tmp_path: Path) ->
     )
     assert line.endswith("): check DATABASE_URL and that the server is up")
     assert "pw-90210" not in line
+    assert files_under(tmp_path) == []
 
 
 def test_an_address_not_of_this_machine_names_the_host_setting() -> None:
