@@ -244,6 +244,13 @@ class Settings(BaseSettings):
             value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")
         ):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        try:
+            make_url(value)
+        except Exception:  # noqa: BLE001 - the parser's own text would quote the URL
+            raise ValueError(
+                "is not a URL SQLAlchemy can read (a password with @, : or / must be "
+                "percent-encoded; a port must be a number)"
+            ) from None
         return value
 
     @model_validator(mode="after")

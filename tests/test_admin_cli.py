@@ -258,8 +258,8 @@ def test_no_database_is_one_line_exit_2_and_creates_nothing(cli: Run, tmp_path: 
     assert code == 2
     assert out == ""
     assert err == (
-        f"backend-review: error: no database at {tmp_path / 'data' / 'backend-review.db'}: "
-        "nothing has run here yet (check BACKEND_REVIEW_DATA_DIR or DATABASE_URL)\n"
+        f"backend-review: error: no database at {tmp_path / 'data' / 'backend-review.db'} "
+        "(run `backend-review db upgrade` or `serve` first)\n"
     )
     assert not (tmp_path / "data").exists()
 
@@ -283,7 +283,9 @@ def test_an_unreachable_database_names_no_password(
 
     assert code == 2
     assert out == ""
-    assert err.startswith("backend-review: error: cannot reach the database (")
+    assert err.startswith(
+        "backend-review: error: cannot reach the PostgreSQL database none at 127.0.0.1:1 ("
+    )
     assert err.count("\n") == 1
     assert "pw-8812" not in err
 
@@ -586,7 +588,9 @@ def test_doctor_with_an_unreachable_database(cli: Run, monkeypatch: pytest.Monke
     code, out, _ = cli("doctor")
 
     assert code == 1
-    assert lines_of(out)["database"][0].startswith("FAIL cannot reach the database (")
+    assert lines_of(out)["database"][0].startswith(
+        "FAIL cannot reach the PostgreSQL database none at 127.0.0.1:1 ("
+    )
     assert "pw-5150" not in out
 
 

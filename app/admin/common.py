@@ -12,12 +12,12 @@ from functools import wraps
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
 
-from sqlalchemy.engine import make_url
-
+from app.errors import StoreError
 from app.logs import Redactor
 from app.settings import Settings
 from app.store import migrate
 from app.store.facade import Store
+from app.store.opening import NoDatabase, sqlite_file
 
 T = TypeVar("T")
 Command = Callable[[argparse.Namespace], int]
@@ -63,10 +63,11 @@ def one_line(text: str | None, width: int) -> str:
 
 def sqlite_path(url: str) -> Path | None:
     """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(str(parsed.database))
+    return sqlite_file(url)
+
+
+def no_database(path: Path) -> AdminError:
+    return AdminError(f"no database at {path} (run `backend-review db upgrade` or `serve` first)")
 
 
 async def reachable_revision(store: Store) -> str | None:
@@ -79,6 +80,8 @@ async def reachable_revision(store: Store) -> str | None:
         raise AdminError(
             f"the database did not answer within {DB_TIMEOUT_SECONDS:.0f} s: check DATABASE_URL"
         ) from None
+    except StoreError as exc:  # says what could not be opened or reached, and where
+        raise AdminError(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - any failure to connect is reported the same way
         raise AdminError(
             f"cannot reach the database ({type(exc).__name__}): check DATABASE_URL and that "
@@ -89,15 +92,11 @@ async def reachable_revision(store: Store) -> str | None:
 @asynccontextmanager
 async def database(settings: Settings) -> AsyncIterator[Store]:
     """The app's database, reachable and at the newest migration, or AdminError."""
-    url = settings.resolved_database_url
-    path = sqlite_path(url)
-    if path is not None and not path.exists():
-        # Opening it would create an empty file: say where we looked instead.
-        raise AdminError(
-            f"no database at {path}: nothing has run here yet (check BACKEND_REVIEW_DATA_DIR "
-            "or DATABASE_URL)"
-        )
-    store = Store.open(url)
+    try:
+        # Never created here: only `db upgrade`, `serve` and `worker` make a database.
+        store = Store.open(settings.resolved_database_url, create=False)
+    except NoDatabase as exc:
+        raise no_database(exc.path) from None
     try:
         revision = await reachable_revision(store)
         head = migrate.head_revision()

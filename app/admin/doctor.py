@@ -100,7 +100,7 @@ async def _database_check(settings: Settings) -> Check:
             f"no database yet at {path}: `backend-review serve` creates and migrates it at "
             "start (check BACKEND_REVIEW_DATA_DIR if one should be there)",
         )
-    store = Store.open(url)
+    store = Store.open(url, create=False)
     try:
         revision = await reachable_revision(store)
     except AdminError as exc:

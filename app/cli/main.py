@@ -8,17 +8,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import signal
 import sys
 from collections.abc import Callable, Sequence
 
 from app import __version__
-from app.errors import ConfigError
+from app.errors import BackendReviewError, ConfigError
 from app.settings import Settings, load_settings
 
 log = logging.getLogger("app")
 
 Command = Callable[[argparse.Namespace], int]
+# `scheme://user:password@`: the user stays, the password goes.
+_URL_PASSWORD = re.compile(r"(://[^/\s:@]*:)[^@\s]*@")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -42,26 +45,24 @@ def _setup_logging(settings: Settings) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from app.cli import startup
     from app.web.app import create_app
     from app.web.server import with_header_deadline
 
     settings = _settings(args)
     _setup_logging(settings)
-    settings.private_key_pem()  # a key file that cannot be read stops start-up, here
+    startup.check_github_key(settings)
     _require_known_model(settings)
-    uvicorn.run(
+    sock = startup.ready(settings)  # the port bound and the database migrated, or one line
+    return startup.serve(
         create_app(settings),
-        host=settings.host,
-        port=settings.port,
+        sock,
         # Headers get the same time as a webhook body (BACKEND_REVIEW_INTAKE_READ_SECONDS).
         http=with_header_deadline(settings.intake_read_seconds),
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(settings.drain_seconds) + 5,
     )
-    return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -102,7 +103,8 @@ def cmd_db(args: argparse.Namespace) -> int:
     settings = _settings(args)
 
     async def run() -> str | None:
-        store = Store.open(settings.resolved_database_url)
+        # Only `db upgrade` creates a database; `current` and `downgrade` need one there.
+        store = Store.open(settings.resolved_database_url, create=args.db_command == "upgrade")
         try:
             if args.db_command == "upgrade":
                 await store.upgrade(args.revision)
@@ -171,16 +173,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Command = args.func
     try:
         return func(args)
-    except ConfigError as exc:
-        print(f"backend-review: configuration error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - one line, exit 2: 1 means "the check would fail"
-        from app.logs import Redactor
-
-        first_line = (str(exc).strip().splitlines() or [""])[0][:300]
-        # A library's message may quote a token or key; the log redactor's shapes apply here too.
-        shown = Redactor().redact(first_line)
-        print(f"backend-review: error: {type(exc).__name__}: {shown}", file=sys.stderr)
+        print(f"backend-review: {one_line(exc)}", file=sys.stderr)
         return 2
+
+
+def one_line(exc: Exception) -> str:
+    """What stopped the command, on one line: our own errors as they say it (they name the
+    setting or the place, and what to do), anything else with its type."""
+    from app.logs import Redactor
+    from app.store.opening import NoDatabase
+
+    if isinstance(exc, ConfigError):
+        text = f"configuration error: {exc}"
+    elif isinstance(exc, NoDatabase):
+        text = f"error: {exc} (run `backend-review db upgrade` or `serve` first)"
+    elif isinstance(exc, BackendReviewError):
+        text = f"error: {exc}"
+    else:
+        text = f"error: {type(exc).__name__}: {exc}"
+    first_line = (text.strip().splitlines() or [""])[0][:2000]
+    # A message may quote a database URL, a token or a key: the password goes, and the log
+    # redactor's shapes apply here too.
+    first_line = _URL_PASSWORD.sub(r"\1***@", first_line)[:500]
+    return Redactor().redact(first_line)

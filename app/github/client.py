@@ -175,6 +175,11 @@ def _pool_for(api_url: httpx.URL) -> httpx.AsyncHTTPTransport:
     return httpx.AsyncHTTPTransport(proxy=proxy, retries=0)
 
 
+def check_key(credentials: AppCredentials) -> None:
+    """ConfigError naming the setting when the App's key cannot sign its JWT."""
+    _check_key(credentials.private_key_pem, credentials.key_setting)
+
+
 def _check_key(pem: str, setting: str) -> None:
     """Refuse a key the JWT cannot be signed with now, rather than on the first call."""
     try:

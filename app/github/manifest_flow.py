@@ -160,6 +160,11 @@ def web_url(api_url: str) -> str:
     return f"{url.scheme}://{host}{port}{path}"
 
 
+def valid_code(code: str) -> bool:
+    """The code has the shape of one GitHub gives (checked before anything is sent)."""
+    return bool(_CODE.fullmatch(code))
+
+
 def valid_org(org: str) -> bool:
     return bool(_ORG.fullmatch(org))
 
@@ -181,7 +186,7 @@ async def convert(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Registration:
     """Trade the code GitHub gave the browser for the new App, or raise ManifestError."""
-    if not _CODE.fullmatch(code):
+    if not valid_code(code):
         raise ManifestError("the code in the address is not one GitHub gives")
     # No authentication: the code itself is the credential. No retry: a code works once.
     gh = setup_client(api_url, transport)

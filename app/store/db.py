@@ -20,7 +20,6 @@ import asyncio
 import threading
 import weakref
 from collections.abc import Callable
-from pathlib import Path
 from queue import SimpleQueue
 from typing import Any, TypeVar
 
@@ -29,14 +28,19 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from app.store.opening import located, sqlite_file, unreachable
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 T = TypeVar("T")
 Work = Callable[[Connection], T]
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An engine for `url`; on SQLite, WAL with full fsync on commit and a busy timeout."""
+def make_engine(url: str, *, create: bool = True, **kwargs: Any) -> AsyncEngine:
+    """An engine for `url`; on SQLite, WAL with full fsync on commit and a busy timeout.
+
+    `create`: a SQLite file (and its folder) may be created; without it, the file must exist
+    (app.store.opening: NoDatabase, or StoreError for a folder that cannot be made)."""
     # Bound values (comment text, payload fields) never belong in an error message or log.
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
@@ -44,17 +48,13 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # is fair and cheap, where SQLite's own busy handler sleeps in steps of up to 100 ms.
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
-    engine = create_async_engine(url, **kwargs)
+    engine = create_async_engine(located(url, create=create), **kwargs)
     if engine.dialect.name == "sqlite":
         _prepare_sqlite(engine.sync_engine)
     return engine
 
 
 def _prepare_sqlite(engine: Engine) -> None:
-    path = engine.url.database
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         cursor = dbapi_conn.cursor()
@@ -77,6 +77,20 @@ async def run_transaction(engine: AsyncEngine, work: Work[T]) -> T:
         return await store.run(work)
     async with engine.begin() as conn:
         return await conn.run_sync(work)
+
+
+async def reach(engine: AsyncEngine) -> None:
+    """Connect once (SQLite: open the file), or StoreError saying what, where and what to do."""
+    try:
+        if sqlite_file(engine.url) is not None:
+            # Through the store's own thread: aiosqlite's thread, after a failed open, reports
+            # to the event loop later, and prints a traceback if the loop has closed by then.
+            await run_transaction(engine, lambda _conn: None)
+        else:
+            async with engine.connect():
+                pass
+    except Exception as exc:  # noqa: BLE001 - whatever stops the connection, said the same way
+        raise unreachable(engine.url, exc) from None
 
 
 class _SqliteStore:

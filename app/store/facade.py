@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.review.dismissal import DismissalRecord
 from app.store import migrate
-from app.store.db import make_engine
+from app.store.db import make_engine, reach
 from app.store.deliveries import (
     DeliveryWriter,
     StoredDelivery,
@@ -44,9 +44,12 @@ class Store:
         self._engine = engine
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        """A store on the database at `url` (nothing is connected before the first use)."""
-        return cls(make_engine(url))
+    def open(cls, url: str, *, create: bool = True) -> Store:
+        """A store on the database at `url` (nothing is connected before the first use).
+
+        `create=False` (every command but `serve`, `worker` and `db upgrade`): a SQLite file
+        that is not there is `NoDatabase`, and none is created (app.store.opening)."""
+        return cls(make_engine(url, create=create))
 
     @property
     def engine(self) -> AsyncEngine:
@@ -58,13 +61,19 @@ class Store:
 
     # ----- schema -----
 
+    # Each connects first: a database that cannot be opened or reached is a StoreError saying
+    # where and what to do (app.store.opening), not the driver's exception.
+
     async def upgrade(self, revision: str = "head") -> None:
+        await reach(self._engine)
         await migrate.upgrade(self._engine, revision)
 
     async def downgrade(self, revision: str) -> None:
+        await reach(self._engine)
         await migrate.downgrade(self._engine, revision)
 
     async def revision(self) -> str | None:
+        await reach(self._engine)
         return await migrate.current_revision(self._engine)
 
     # ----- jobs and deliveries -----

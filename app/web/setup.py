@@ -148,9 +148,16 @@ async def callback(request: Request, code: str = "", state: str = "") -> HTMLRes
             f"at <code>{escape(public_base_url(request, settings))}</code>.</p>",
             400,
         )
-    if not code:
-        return page("<h2>GitHub sent no code</h2><p>Start again from the "
-                    '<a href="/">home page</a>.</p>', 400)  # fmt: skip
+    if not manifest_flow.valid_code(code):
+        # Missing or not the shape of GitHub's codes: a mangled or forged address, never sent on.
+        log.warning("App registration refused: the address carries no code GitHub gives")
+        return page(
+            "<h2>The address has no code from GitHub</h2><p>GitHub sends you back here with a "
+            "short code of letters and digits; this address has none, or one that is not "
+            "GitHub's. Nothing was sent to GitHub and nothing was saved. Start again from the "
+            '<a href="/">home page</a>.</p>',
+            400,
+        )
     api_url = str(settings.github_api_url)
     async with gate.states.lock:
         if setup_closed(settings):

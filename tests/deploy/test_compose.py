@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 
 from app.errors import ConfigError
+from app.settings import registered_app_dir
 from tests.deploy.project import (
     DEPLOY,
     ROOT,
@@ -100,6 +101,25 @@ def test_postgres_is_pinned_persistent_and_checked() -> None:
     assert path == "/var/lib/postgresql/data"
     test = postgres["healthcheck"]["test"]
     assert test[:2] == ["CMD", "pg_isready"]
+
+
+def test_the_data_directory_is_a_named_volume_so_a_registered_app_survives_down() -> None:
+    """One-click registration writes the App (id, key, webhook secret) into the data directory,
+    /data in the image: an anonymous volume there is left behind by `docker compose down`."""
+    app = services()["app"]
+    data_dir = app.get("environment", {}).get("BACKEND_REVIEW_DATA_DIR", "/data")
+    assert data_dir == "/data"
+    saved_in = registered_app_dir(Path(data_dir))
+    mounts = [m.split(":") for m in app["volumes"]]
+    named = [(volume, path) for volume, path, *_ in mounts if Path(path) in saved_in.parents]
+    assert len(named) == 1, "exactly one volume holds the data directory"
+    volume, path = named[0]
+    assert volume in compose()["volumes"], "named, declared at the top level"
+    assert path == data_dir
+    assert not [m for m in mounts if len(m) > 2 and m[2] == "ro"], "the app writes there"
+    for name, service in app_services().items():
+        # Workers read the registered App at start like the app; they need the same volume.
+        assert f"{volume}:{data_dir}" in {m.removesuffix(":ro") for m in service["volumes"]}, name
 
 
 def test_the_app_waits_for_a_healthy_postgres() -> None:

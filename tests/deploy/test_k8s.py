@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from app.errors import ConfigError
+from app.web.setup_gate import setup_closed
 from tests.deploy.project import (
     ALL_INTERFACES,
     DEPLOY,
@@ -19,7 +20,7 @@ from tests.deploy.project import (
     settings_from,
     version,
 )
-from tests.deploy.test_dockerfile import final_stage, values
+from tests.deploy.test_dockerfile import env_of, final_stage, values
 
 K8S = DEPLOY / "k8s"
 # The oldest Kubernetes still commonly run, and the newest kubernetes-validate knows.
@@ -247,6 +248,36 @@ def test_the_secret_template_holds_placeholders_only() -> None:
     present, optional = secret_keys()
     env_like = {k for k in present | optional if k.isupper()}
     assert env_like <= settings_env_names()
+
+
+def test_the_app_comes_from_the_secret_since_one_click_cannot_keep_it_here(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """docs/deploy.md: one-click registration saves the App under the data directory, which no
+    pod here keeps (read-only root, nothing mounted there, several replicas). So the App's id,
+    webhook secret and key come from the Secret, required: a pod never starts offering a
+    registration it could not save."""
+    data_dir = Path(env_of(final_stage())["BACKEND_REVIEW_DATA_DIR"])
+    assert "BACKEND_REVIEW_DATA_DIR" not in config()
+    for container in all_containers():
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        for mount in container.get("volumeMounts", []):
+            path = Path(mount["mountPath"])
+            assert data_dir not in (path, *path.parents), container["name"]
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in server()["env"]}
+    for name in ("GITHUB_APP_ID", "GITHUB_WEBHOOK_SECRET"):
+        assert not refs[name].get("optional", False), name
+    (key_volume,) = [v for v in pod()["volumes"] if "secret" in v]
+    assert not key_volume["secret"].get("optional", False)
+
+    key = tmp_path / "github-app.pem"
+    key.write_text("-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----\n")
+    filled = {"GITHUB_APP_ID": "1", "GITHUB_WEBHOOK_SECRET": "s" * 16}
+    settings = settings_from(
+        {**config(), **filled, "GITHUB_PRIVATE_KEY_PATH": str(key)}, monkeypatch
+    )
+    assert settings.missing_github_app() == []
+    assert setup_closed(settings), "the home page offers no registration"
 
 
 def test_the_placeholders_stop_start_up(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

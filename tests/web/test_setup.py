@@ -334,6 +334,28 @@ async def test_an_expired_or_used_code_is_an_error_page_and_nothing_is_saved(
     assert secret_files(settings) == []
 
 
+@pytest.mark.parametrize("code", [None, "", "../../app/installations", "a b", "x" * 101, "é1"])
+async def test_a_malformed_code_is_a_400_and_nothing_reaches_github(
+    tmp_path: Path, sqlite_engine: AsyncEngine, fake: FakeGitHub, github_url: str, code: str | None
+) -> None:
+    settings = settings_for(tmp_path, github_api_url=github_url)
+    async with running(settings, sqlite_engine) as (client, _):
+        _, state, _ = register_form((await client.get("/")).text)
+        params = {"state": state} if code is None else {"state": state, "code": code}
+        response = await client.get("/setup/callback", params=params)
+    assert response.status_code == 400
+    assert "The address has no code from GitHub" in response.text
+    assert "Nothing was sent to GitHub and nothing was saved" in response.text
+    assert fake.calls == []
+    assert secret_files(settings) == []
+
+
+def test_codes_shaped_like_githubs_pass_the_check() -> None:
+    assert flow.valid_code("0123456789abcdef0123")
+    assert flow.valid_code("AbC_d-9" * 10)
+    assert not flow.valid_code("a" * 100 + "!")
+
+
 async def test_github_refusing_the_code_shows_its_message(
     tmp_path: Path, sqlite_engine: AsyncEngine, fake: FakeGitHub, github_url: str
 ) -> None:
