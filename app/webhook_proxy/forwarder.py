@@ -13,8 +13,9 @@ GitHub is (signature, sizes, duplicates), and a refusal is logged there like any
 One delivery is posted at a time; while it is, the stream is not read (TCP holds the rest).
 
 When the stream ends or fails, the forwarder connects again after a delay: the channel's last
-`retry:` (3 s until it sends one), doubled on each failure in a row up to `max_delay`, back to
-the start once a connection has delivered an event. It sends `Last-Event-ID` as EventSource does.
+`retry:` (3 s until it sends one), doubled on each failure in a row up to `max_delay` (3 s,
+6 s, 12 s, ...), back to the start once a connection has delivered an event. It sends
+`Last-Event-ID` as EventSource does.
 A stream that is silent for `read_seconds` (smee pings every 30 s) counts as failed.
 """
 
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
 USER_AGENT = f"backend-review/{__version__}"
 DEFAULT_RETRY_SECONDS = 3.0
+_SLICE = 8192
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,12 @@ class Forwarder:
                 delivered = await self._listen(client)
                 self.status.connected = False
                 failures = 0 if delivered else failures + 1
-                delay = min(self.config.max_delay, self._retry * 2 ** min(failures, 16))
                 self.status.reconnects += 1
-                await self._sleep(delay)
+                await self._sleep(self._delay(failures))
+
+    def _delay(self, failures: int) -> float:
+        """The channel's retry, doubled for each failure in a row after the first, capped."""
+        return min(self.config.max_delay, self._retry * 2 ** min(max(failures - 1, 0), 16))
 
     async def _listen(self, client: httpx.AsyncClient) -> bool:
         """One connection to the channel, until it ends; True when an event came through."""
@@ -136,9 +141,13 @@ class Forwarder:
                 log.info("connected to the webhook channel on %s", self.status.channel_origin)
                 parser = EventParser(self.config.max_event_bytes)
                 async for chunk in reply.aiter_raw():
-                    for item in parser.feed(chunk):
-                        got_event = True
-                        await self._handle(client, item)
+                    # In slices, yielding between them: this loop also answers GitHub's
+                    # webhooks and the probes, and a channel's stream is anyone's bytes.
+                    for at in range(0, len(chunk), _SLICE):
+                        for item in parser.feed(chunk[at : at + _SLICE]):
+                            got_event = True
+                            await self._handle(client, item)
+                        await asyncio.sleep(0)
                     if parser.retry_ms is not None:
                         self._retry = max(0.1, parser.retry_ms / 1000)
                     self._last_id = parser.last_id
