@@ -114,7 +114,8 @@ class Forwarder:
 
     def _delay(self, failures: int) -> float:
         """The channel's retry, doubled for each failure in a row after the first, capped."""
-        return min(self.config.max_delay, self._retry * 2 ** min(max(failures - 1, 0), 16))
+        doublings: int = min(max(failures - 1, 0), 16)
+        return min(self.config.max_delay, self._retry * 2.0**doublings)
 
     async def _listen(self, client: httpx.AsyncClient) -> bool:
         """One connection to the channel, until it ends; True when an event came through."""
