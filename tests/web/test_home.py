@@ -110,7 +110,7 @@ async def test_a_github_out_of_reach_is_not_connected(
     assert "Not connected to GitHub" in page
     assert "cannot reach http://127.0.0.1:9" in page
     assert "Connected</strong> as" not in page
-    assert "PRIVATE KEY" not in page
+    assert "-----BEGIN" not in page
     assert WEBHOOK_SECRET not in page
 
 
@@ -153,7 +153,7 @@ async def test_connected_shows_the_app_its_permissions_its_installs_and_the_link
     assert "<code>octo</code> (User), selected repositories: <code>octo/r00</code>" in page
     assert "<code>octo/r19</code> and 5 more" in page
     assert "octo/r20" not in page
-    assert "PRIVATE KEY" not in page
+    assert "-----BEGIN" not in page
     assert WEBHOOK_SECRET not in page
 
 
