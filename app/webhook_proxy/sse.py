@@ -20,9 +20,11 @@ is looked at a bounded number of times, so parsing is linear in the stream's len
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 _LF, _CR = 0x0A, 0x0D
+_NOT_LINE_END = re.compile(rb"[^\r\n]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,12 @@ class EventParser:
         # every byte is scanned at most twice, whatever mix of line ends the chunk holds.
         next_cr = next_lf = -2
         while start < size:
+            if self._clean():
+                # Blank lines between events change nothing: step over a run of them at once.
+                found = _NOT_LINE_END.search(chunk, start)
+                start = size if found is None else found.start()
+                if start == size:
+                    break
             if next_cr != -1 and next_cr < start:
                 next_cr = chunk.find(b"\r", start)
             if next_lf != -1 and next_lf < start:
@@ -81,6 +89,10 @@ class EventParser:
                 elif chunk[start] == _LF:
                     start += 1
         return out
+
+    def _clean(self) -> bool:
+        """Between events: nothing read of the next one, so a blank line would do nothing."""
+        return not (self._line or self._data or self._type or self._skipping) and self._id is None
 
     def _extend(self, piece: memoryview) -> None:
         if not piece:

@@ -121,8 +121,20 @@ def test_many_small_data_lines_count_against_the_cap() -> None:
         b"data:" + b"\r" * 500_000,
         b"data: a\r" * 60_000,
         (b"x" * 999 + b"\r") * 2_000,
+        b"data:\n\n" * 100_000,
+        b"id:1\n\n" * 100_000,
     ],
-    ids=["cr", "crlf", "lf", "one-line", "data-then-cr", "short-lines", "long-lines"],
+    ids=[
+        "cr",
+        "crlf",
+        "lf",
+        "one-line",
+        "data-then-cr",
+        "short-lines",
+        "long-lines",
+        "empty-events",
+        "ids-only",
+    ],
 )
 def test_hostile_streams_are_parsed_in_one_pass(hostile: bytes) -> None:
     """Up to 2 MB each, at once and in 64 KiB chunks: a quadratic scan would not finish."""
