@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -59,8 +58,7 @@ class ProxyStatus:
     connected: bool = False
     forwarded: int = 0
     refused: int = 0  # deliveries our endpoint answered with a 4xx (a bad signature: 401)
-    last_delivery: str | None = None
-    last_delivery_at: float | None = None  # time.time()
+    last_delivery: str | None = None  # its X-GitHub-Delivery
     last_error: str | None = None
     dropped: int = 0  # events that were not deliveries we could pass on
     reconnects: int = 0
@@ -72,13 +70,11 @@ class Forwarder:
         config: ProxyConfig,
         *,
         sleep: Sleep = asyncio.sleep,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.config = config
         url = httpx.URL(config.channel_url)
         self.status = ProxyStatus(channel_origin=f"{url.scheme}://{url.netloc.decode()}")
         self._sleep = sleep
-        self._transport = transport
         self._task: asyncio.Task[None] | None = None
         self._retry = DEFAULT_RETRY_SECONDS
         self._last_id = ""
@@ -101,12 +97,15 @@ class Forwarder:
     async def run(self) -> None:
         timeout = httpx.Timeout(10.0, read=self.config.read_seconds)
         headers = {"user-agent": USER_AGENT}
-        async with httpx.AsyncClient(
-            transport=self._transport, timeout=timeout, headers=headers
-        ) as client:
+        async with httpx.AsyncClient(timeout=timeout, headers=headers) as client:
             failures = 0
             while True:
-                delivered = await self._listen(client)
+                try:
+                    delivered = await self._listen(client)
+                except Exception:  # a bug: say so, and keep the laptop's webhooks coming
+                    log.exception("webhook forwarder failed; connecting again")
+                    self.status.last_error = "the forwarder failed (see the log)"
+                    delivered = False
                 self.status.connected = False
                 failures = 0 if delivered else failures + 1
                 self.status.reconnects += 1
@@ -207,7 +206,7 @@ class Forwarder:
         )
 
     def _posted(self, name: str, status: int) -> None:
-        self.status.last_delivery, self.status.last_delivery_at = name, time.time()
+        self.status.last_delivery = name
         if status < 300:
             self.status.forwarded += 1
             log.info("forwarded delivery %s: %d", name, status)
