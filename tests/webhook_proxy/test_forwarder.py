@@ -277,3 +277,34 @@ async def test_a_busy_endpoint_is_posted_to_again_and_one_that_never_takes_it_is
             await nowhere.stop()
     assert nowhere.status.last_error == f"delivery {DELIVERY} not taken (ConnectError)"
     assert nowhere.status.forwarded == 0
+
+
+async def test_a_bug_while_reading_is_logged_and_the_forwarder_connects_again(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from app.webhook_proxy import forwarder as module
+
+    class Broken(module.EventParser):
+        broke = False
+
+        def feed(self, chunk: bytes) -> list[Any]:
+            if not Broken.broke:
+                Broken.broke = True
+                raise RuntimeError("a bug")
+            return super().feed(chunk)
+
+    monkeypatch.setattr(module, "EventParser", Broken)
+    channel = FakeChannel()
+    sleeps = Sleeps()
+    async with serve_channel(channel) as base:
+        forwarder = Forwarder(ProxyConfig(f"{base}/c", "http://127.0.0.1:9/x"), sleep=sleeps)
+        with caplog.at_level(logging.ERROR):
+            forwarder.start()
+            try:
+                await until(lambda: channel.connections == 2 and forwarder.status.connected)
+            finally:
+                await forwarder.stop()
+    assert sleeps.delays == [3.0]
+    (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert record.getMessage() == "webhook forwarder failed; connecting again"
+    assert record.exc_info is not None
