@@ -23,9 +23,10 @@ from app.store.facade import Store
 from app.web.app import create_app
 from app.web.status import MANIFEST_FILE, StatusCache, probe_github
 from tests.conftest import WEBHOOK_SECRET
+from tests.fakes.github_manifest import manifest_code
 from tests.fakes.github_payloads import pull_request, sign
 from tests.fakes.github_server import FakeGitHub, serve
-from tests.web.test_setup import register_form, settings_for
+from tests.web.test_setup import register_form, running, settings_for
 
 NOT_A_KEY = "-----BEGIN RSA PRIVATE KEY-----\nnot a key\n-----END RSA PRIVATE KEY-----"
 CHANNEL = "https://smee.io/Xq3mWn8pZkLc2"
@@ -249,8 +250,6 @@ async def test_with_a_channel_the_page_shows_the_forwarder_and_no_offer(
 async def test_registration_through_a_channel_uses_its_url_as_the_webhook(
     tmp_path: Path, sqlite_engine: AsyncEngine
 ) -> None:
-    from tests.web.test_setup import running
-
     async with running(settings_for(tmp_path), sqlite_engine) as (client, _):
         page = (await client.get("/")).text
     assert "GitHub cannot reach <code>http://localhost</code>" in page
@@ -266,3 +265,20 @@ async def test_registration_through_a_channel_uses_its_url_as_the_webhook(
     _, _, manifest = register_form(page)
     assert manifest["hook_attributes"] == {"url": CHANNEL, "active": True}
     assert manifest["redirect_url"] == "http://localhost/setup/callback"
+
+
+async def test_an_app_registered_through_a_channel_is_checked_against_the_channels_url(
+    tmp_path: Path, sqlite_engine: AsyncEngine
+) -> None:
+    """The callback compares the new App's webhook URL with the channel's, not BASE's."""
+    fake = FakeGitHub()
+    with serve(fake) as url:
+        settings = settings_for(tmp_path, github_api_url=url, webhook_proxy_url=CHANNEL)
+        async with running(settings, sqlite_engine) as (client, _):
+            _, state, manifest = register_form((await client.get("/")).text)
+            code = manifest_code(fake, manifest)
+            done = await client.get("/setup/callback", params={"code": code, "state": state})
+    assert done.status_code == 200, done.text
+    assert "Restart backend-review" in done.text
+    assert (settings.data_dir / "github-app" / "app.json").exists()
+    assert fake.errors == []
