@@ -44,7 +44,7 @@ async def home(request: Request, org: str = "") -> HTMLResponse:
     webhook_url = escape(base + request.app.url_path_for("receive"))
     missing = settings.missing_github_app()
     if not missing:
-        return await _configured(request, settings, base, webhook_url)
+        return await _configured(request, settings, base)
     if registered_on_disk(settings):
         return page(
             "<p><strong>A GitHub App was registered.</strong> Restart backend-review to "
@@ -84,10 +84,9 @@ async def home(request: Request, org: str = "") -> HTMLResponse:
 RECENT_FAILURES = 5
 
 
-async def _configured(
-    request: Request, settings: Settings, base: str, webhook_url: str
-) -> HTMLResponse:
+async def _configured(request: Request, settings: Settings, base: str) -> HTMLResponse:
     svc = services(request)
+    webhook_url = base + request.app.url_path_for("receive")  # escaped where it is shown
     github = await request.app.state.github_status.get()
     last = await svc.store.list_deliveries(limit=1)
     jobs = await svc.store.list_jobs(limit=50)
