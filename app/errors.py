@@ -14,7 +14,9 @@
     ├── LLMError             (app.llm.errors) a model call gave no reply
     │   ├── LLMUnavailable   the provider kept failing in ways that may pass
     │   └── LLMRejected      the provider refused the request itself (`fatal`: every request)
-    └── LinearError          (app.linear.errors) a Linear call gave no usable answer
+    ├── LinearError          (app.linear.errors) a Linear call gave no usable answer
+    └── ChannelEventError    (app.webhook_proxy.channel) a webhook channel's event that is not a
+                             delivery; the forwarder logs and drops it
 
 Adapters translate their library's exceptions into these at the boundary. The pure core raises
 `ValueError`s of its own (`DiffParseError`, `RepoConfigError`, `PersonaError`, `AnswerError`):

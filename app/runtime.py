@@ -6,9 +6,10 @@ worker. What a process runs:
 
     store (migrated) ─► queue ─► worker (slots > 0) ─► handlers ─► jobs' context (GitHub, Linear,
     model) ─► intake's delivery writer (serve only) ─► recovery of missed deliveries (serve only)
+    ─► the webhook channel's forwarder (serve with BACKEND_REVIEW_WEBHOOK_PROXY_URL only)
 
-Stopping reverses it: recovery cancelled, accepted deliveries committed, the worker drained, the
-clients closed, the store closed (unless it was handed in).
+Stopping reverses it: the forwarder stopped, recovery cancelled, accepted deliveries committed,
+the worker drained, the clients closed, the store closed (unless it was handed in).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from datetime import timedelta
 
 from app.errors import ConfigError
 from app.github.client import AppCredentials, GitHubApp
+from app.github.manifest_flow import WEBHOOK_PATH
 from app.jobs.context import JobContext, build_context
 from app.jobs.handlers import JobHandler, build_dead_handlers, build_handlers
 from app.jobs.recovery import recover_on_start
@@ -33,6 +35,7 @@ from app.settings import Settings
 from app.store.deliveries import DeliveryWriter
 from app.store.facade import Store
 from app.store.jobs import Clock, JobQueue, utcnow
+from app.webhook_proxy import Forwarder, ProxyConfig
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,16 @@ def github_credentials(settings: Settings) -> AppCredentials:
     return AppCredentials(settings.github_app_id, pem, str(settings.github_api_url), key_setting)
 
 
+def own_webhook_url(settings: Settings) -> str:
+    """Where this server takes webhooks, as a process on the same machine reaches it."""
+    host = settings.host
+    if host in ("0.0.0.0", "", "::"):  # noqa: S104 - naming the wildcard, not binding it
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}{WEBHOOK_PATH}"
+
+
 def worker_id() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
@@ -65,6 +78,7 @@ class Runtime:
     writer: DeliveryWriter | None  # the webhook intake's (serve only)
     _owns_store: bool
     _recovery: asyncio.Task[None] | None = None
+    forwarder: Forwarder | None = None  # serve with a webhook channel only
 
     def wake(self) -> None:
         """A job was queued in this process: tell this process's worker, if it runs one."""
@@ -72,6 +86,8 @@ class Runtime:
             self.worker.wake()
 
     async def stop(self) -> None:
+        if self.forwarder is not None:
+            await self.forwarder.stop()
         if self._recovery is not None:
             self._recovery.cancel()
             await asyncio.gather(self._recovery, return_exceptions=True)
@@ -161,6 +177,23 @@ async def start(
                 ),
                 name="recover-deliveries",
             )
+        runtime.forwarder = _forwarder(settings)
     if runtime.worker is not None:
         runtime.worker.start()
     return runtime
+
+
+def _forwarder(settings: Settings) -> Forwarder | None:
+    channel = settings.webhook_proxy_url
+    if channel is None:
+        return None
+    if settings.missing_github_app():
+        # Every delivery would be refused for want of a secret: forward once there is one.
+        log.warning(
+            "webhook channel set, but not forwarding until the GitHub App is configured "
+            "(restart after registering it)"
+        )
+        return None
+    forwarder = Forwarder(ProxyConfig(str(channel), own_webhook_url(settings)))
+    forwarder.start()
+    return forwarder

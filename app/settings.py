@@ -141,6 +141,11 @@ class Settings(BaseSettings):
     # The address GitHub and browsers reach this server at (behind a proxy, say). Unset: the
     # address of the request, so X-Forwarded-Host is never trusted on our own.
     public_url: HttpUrl | None = Field(None, validation_alias=_env("BACKEND_REVIEW_PUBLIC_URL"))
+    # A smee.io-style channel to take webhooks from (app.webhook_proxy): GitHub posts to it, serve
+    # reads it and posts each delivery to its own endpoint. For a laptop GitHub cannot reach.
+    webhook_proxy_url: HttpUrl | None = Field(
+        None, validation_alias=_env("BACKEND_REVIEW_WEBHOOK_PROXY_URL")
+    )
     host: str = Field("127.0.0.1", min_length=1, validation_alias=_env("BACKEND_REVIEW_HOST"))
     port: int = Field(8000, ge=0, le=65535, validation_alias=_env("BACKEND_REVIEW_PORT"))
     log_format: Literal["auto", "json", "text"] = Field(

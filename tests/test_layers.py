@@ -13,7 +13,7 @@ from pathlib import Path
 APP = Path(__file__).resolve().parents[1] / "app"
 
 TOP_LEVEL = {"__init__", "__main__", "errors", "logs", "metrics", "runtime", "settings", "tracing"}
-ADAPTERS = ("app.github", "app.llm", "app.linear", "app.store")
+ADAPTERS = ("app.github", "app.llm", "app.linear", "app.store", "app.webhook_proxy")
 ABOVE_ADAPTERS = ("app.jobs", "app.web", "app.cli", "app.admin", "app.runtime")
 # Libraries that do I/O or need a process around them: the core never imports them.
 IO_LIBRARIES = ("httpx", "httpx2", "githubkit", "anthropic", "sqlalchemy", "fastapi", "asyncio")

@@ -119,17 +119,25 @@ async def _database_check(settings: Settings) -> Check:
 
 
 async def github_checks(settings: Settings, manifest: Path | None) -> list[Check]:
-    api = str(settings.github_api_url)
     try:
         # No retries: a check says what is wrong now, it does not wait for it to pass.
         async with GitHubApp(
             github_credentials(settings), policy=RetryPolicy(max_retries=0)
         ) as github:
-            info = await AppHooks(github).app()
+            _, checks = await app_checks(github, str(settings.github_api_url), manifest)
     except ConfigError as exc:
         return [Check("FAIL", "github", f"{exc}: GitHub was not asked")]
+    return checks
+
+
+async def app_checks(
+    github: GitHubApp, api: str, manifest: Path | None
+) -> tuple[AppInfo | None, list[Check]]:
+    """The App as GitHub has it (None unless GitHub answered) and the checks on it."""
+    try:
+        info = await AppHooks(github).app()
     except GitHubError as exc:
-        return [Check("FAIL", "github", _github_fix(exc, api))]
+        return None, [Check("FAIL", "github", _github_fix(exc, api))]
     checks = [Check("OK", "github", f"{api} accepts the App's key: App '{info.slug}'")]
     try:
         wanted = read_manifest(manifest) if manifest is not None else _built_in_manifest()
@@ -138,9 +146,9 @@ async def github_checks(settings: Settings, manifest: Path | None) -> list[Check
         checks.append(
             Check("WARN", "permissions", f"{manifest} unreadable ({reason}): not compared")
         )
-        return checks
+        return info, checks
     permissions, events = wanted
-    return [*checks, *compare(info, permissions, events)]
+    return info, [*checks, *compare(info, permissions, events)]
 
 
 def _github_fix(exc: GitHubError, api: str) -> str:

@@ -30,6 +30,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["host"] = args.host
     if getattr(args, "port", None) is not None:
         overrides["port"] = args.port
+    if getattr(args, "webhook_proxy", None) is not None:
+        overrides["webhook_proxy_url"] = args.webhook_proxy
     return load_settings(**overrides)
 
 
@@ -129,6 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web app and a worker in one process")
     serve.add_argument("--host", help="bind address (default 127.0.0.1, or BACKEND_REVIEW_HOST)")
     serve.add_argument("--port", type=int, help="port (default 8000, or BACKEND_REVIEW_PORT)")
+    serve.add_argument(
+        "--webhook-proxy",
+        metavar="URL",
+        help="take webhooks from this smee.io channel (or BACKEND_REVIEW_WEBHOOK_PROXY_URL)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run workers only (replicas sharing one database)")

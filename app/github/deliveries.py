@@ -64,6 +64,7 @@ class AppInfo:
     slug: str
     permissions: Mapping[str, str]
     events: frozenset[str]
+    html_url: str = ""  # the App's page; its installations/new is where it is installed
 
 
 class AppHooks:
@@ -149,6 +150,7 @@ def _app_info(data: Any) -> AppInfo:
         slug=str(data["slug"]),
         permissions={str(k): str(v) for k, v in permissions.items()},
         events=frozenset(str(e) for e in data.get("events") or ()),
+        html_url=str(data.get("html_url") or ""),
     )
 
 

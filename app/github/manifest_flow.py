@@ -130,13 +130,15 @@ class Registration:
     events: tuple[str, ...] = ()
 
 
-def manifest(base_url: str) -> dict[str, Any]:
-    """The manifest for this server, reached by GitHub and browsers at `base_url`."""
+def manifest(base_url: str, webhook_url: str | None = None) -> dict[str, Any]:
+    """The manifest for this server, reached by browsers at `base_url` and by GitHub's webhooks
+    at `webhook_url` (default: our endpoint under `base_url`; a webhook channel's URL when the
+    server takes its deliveries from one)."""
     base = base_url.rstrip("/")
     return {
         **MANIFEST,
         "url": f"{base}/",
-        "hook_attributes": {"url": f"{base}{WEBHOOK_PATH}", "active": True},
+        "hook_attributes": {"url": webhook_url or f"{base}{WEBHOOK_PATH}", "active": True},
         "redirect_url": f"{base}{CALLBACK_PATH}",
     }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -19,6 +20,7 @@ from app.web import health, home, setup, webhooks
 from app.web.intake import Intake, Limits
 from app.web.services import Services
 from app.web.setup_gate import SetupGate
+from app.web.status import StatusCache, probe_github
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ def create_app(
             queue=parts.queue,
             worker=parts.worker,
             head_revision=migrate.head_revision(),
+            forwarder=parts.forwarder.status if parts.forwarder is not None else None,
         )
         app.state.setup_gate.announce(settings)  # the setup link, while setup is open
         try:
@@ -71,6 +74,8 @@ def create_app(
     app.state.webhook_intake = Intake(Limits.of(settings))
     # One-click setup's token (None when setup is closed), printed when the lifespan starts.
     app.state.setup_gate = SetupGate(settings)
+    # What GitHub says of the App, for the home page: asked at most once a minute.
+    app.state.github_status = StatusCache(partial(probe_github, settings))
     app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(home.router)

@@ -1,5 +1,7 @@
 """GET /: what this server is, and exactly what is left to configure.
 
+Once the App is configured it says what GitHub says (app.web.status: doctor's checks, asked of
+GitHub and kept a minute), where the App is installed, what arrived last and what failed last.
 While setup is open it offers to register the App in a click (app.web.setup), to the browser
 that brought the setup token printed at start-up; anyone else is told where to find that link.
 """
@@ -13,6 +15,9 @@ from fastapi.responses import HTMLResponse
 
 from app.github import manifest_flow
 from app.settings import Settings
+from app.store.jobs import JobStatus
+from app.web import status_page
+from app.web.channel_offer import channel_offer
 from app.web.services import services
 from app.web.setup import STATE_COOKIE, page, registration_form, remember, wrong_host
 from app.web.setup_gate import (
@@ -22,6 +27,7 @@ from app.web.setup_gate import (
     host_allowed,
     on_public_host,
     public_base_url,
+    reachable_by_github,
     registered_on_disk,
     token_of,
 )
@@ -38,13 +44,7 @@ async def home(request: Request, org: str = "") -> HTMLResponse:
     webhook_url = escape(base + request.app.url_path_for("receive"))
     missing = settings.missing_github_app()
     if not missing:
-        return page(
-            f"<p>Connected as GitHub App <code>{settings.github_app_id}</code> "
-            f"on <code>{escape(str(settings.github_api_url))}</code>.</p>"
-            f"<p>Webhooks: <code>{webhook_url}</code>. "
-            'Probes: <a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a>, '
-            '<a href="/metrics">/metrics</a>.</p>'
-        )
+        return await _configured(request, settings, base)
     if registered_on_disk(settings):
         return page(
             "<p><strong>A GitHub App was registered.</strong> Restart backend-review to "
@@ -79,6 +79,31 @@ async def home(request: Request, org: str = "") -> HTMLResponse:
             + by_hand
         )
     return _form_page(request, settings, org, token or "", by_hand)
+
+
+RECENT_FAILURES = 5
+
+
+async def _configured(request: Request, settings: Settings, base: str) -> HTMLResponse:
+    svc = services(request)
+    webhook_url = base + request.app.url_path_for("receive")  # escaped where it is shown
+    github = await request.app.state.github_status.get()
+    last = await svc.store.list_deliveries(limit=1)
+    jobs = await svc.store.list_jobs(limit=50)
+    failed = [
+        job for job in jobs if job.last_error and job.status in (JobStatus.QUEUED, JobStatus.DEAD)
+    ][:RECENT_FAILURES]
+    offer = ""
+    if svc.forwarder is None and not reachable_by_github(base):
+        offer = channel_offer(base, registered=True)
+    return page(
+        status_page.github_section(github, settings.github_app_id, str(settings.github_api_url))
+        + status_page.webhooks_section(webhook_url, last[0] if last else None, svc.forwarder, offer)
+        + status_page.failures_section(failed)
+        + '<p>Probes: <a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a>, '
+        + '<a href="/metrics">/metrics</a>. GitHub was asked at '
+        + f"{status_page.checked_at(github.checked_at)}; asked again after a minute.</p>"
+    )
 
 
 def _form_page(

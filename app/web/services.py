@@ -12,6 +12,7 @@ from app.settings import Settings
 from app.store.deliveries import DeliveryWriter
 from app.store.facade import Store
 from app.store.jobs import JobQueue
+from app.webhook_proxy import ProxyStatus
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Services:
     queue: JobQueue
     worker: Worker | None
     head_revision: str
+    forwarder: ProxyStatus | None = None  # the webhook channel's, when serve reads one
 
 
 def services(request: Request) -> Services:

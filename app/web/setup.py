@@ -36,6 +36,7 @@ from app.github.manifest_flow import (
     SaveError,
 )
 from app.settings import Settings
+from app.web.channel_offer import channel_offer
 from app.web.services import services
 from app.web.setup_gate import (
     STATE_SECONDS,
@@ -82,29 +83,34 @@ def registration_form(request: Request, settings: Settings, org: str | None) -> 
     state = gate_of(request).states.issue(base)
     target = manifest_flow.new_app_url(api_url, org)
     action = f"{target}?{urlencode({'state': state})}"
-    manifest = json.dumps(manifest_flow.manifest(base))
+    channel = webhook_channel(settings)
+    manifest = json.dumps(manifest_flow.manifest(base, channel))
     who = f"the organization <code>{escape(org)}</code>" if org else "your own account"
+    hook = "the webhook channel" if channel else f"<code>{escape(base)}</code>"
+    unreachable = channel is None and not reachable_by_github(base)
     html = (
         "<h2>Register the GitHub App</h2>"
-        f"<p>One click creates the App on <code>{escape(manifest_flow.web_url(api_url))}</code> "
+        + (channel_offer(base) if unreachable else "")
+        + f"<p>One click creates the App on <code>{escape(manifest_flow.web_url(api_url))}</code> "
         f"for {who}, with exactly the permissions and events it needs, its webhook pointing "
-        f"at <code>{escape(base)}</code>. GitHub then sends you back here and the App's "
+        f"at {hook}. GitHub then sends you back here and the App's "
         "id, key and webhook secret are saved in the data directory.</p>"
         f'<form method="post" action="{escape(action)}">'
         f'<input type="hidden" name="manifest" value="{escape(manifest)}">'
-        '<button type="submit">Register GitHub App</button></form>'
+        f'<button type="submit">Register GitHub App{" anyway" if unreachable else ""}</button>'
+        "</form>"
         '<form method="get" action="/" style="margin-top:1rem">'
         '<label>For an organization instead: <input name="org" size="20" '
         f'value="{escape(org or "")}" placeholder="organization"></label> '
         '<button type="submit">Use this organization</button></form>'
     )
-    if not reachable_by_github(base):
-        html += (
-            f"<p><strong>GitHub cannot reach <code>{escape(base)}</code>.</strong> Set "
-            "<code>BACKEND_REVIEW_PUBLIC_URL</code> to the address it can (behind a proxy, "
-            "or a tunnel while trying it out) and reload this page.</p>"
-        )
     return html, state
+
+
+def webhook_channel(settings: Settings) -> str | None:
+    """The webhook channel's URL, when GitHub's deliveries come through one (app.webhook_proxy)."""
+    channel = settings.webhook_proxy_url
+    return None if channel is None else str(channel)
 
 
 def remember(response: Response, name: str, value: str, base_url: str) -> None:
@@ -168,7 +174,7 @@ async def callback(request: Request, code: str = "", state: str = "") -> HTMLRes
             log.warning("App registration failed: %s", exc.reason)
             return _not_converted(exc, api_url)
         try:
-            expected = manifest_flow.manifest(pending.base_url)
+            expected = manifest_flow.manifest(pending.base_url, webhook_channel(settings))
             await manifest_check.check(api_url, registration, expected)
         except NotOurApp as exc:
             log.error("App %s created on GitHub but refused: %s", registration.slug, exc.reason)

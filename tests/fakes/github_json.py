@@ -80,7 +80,8 @@ def installation(api: str, state: GitHubState, install: Installation) -> dict[st
         "permissions": dict(install.permissions), "events": list(install.events),
         "created_at": "2024-01-02T00:00:00Z", "updated_at": "2024-01-02T00:00:00Z",
         "single_file_name": None, "has_multiple_single_files": False, "single_file_paths": [],
-        "suspended_by": None, "suspended_at": None,
+        "suspended_by": None,
+        "suspended_at": "2024-01-03T00:00:00Z" if install.suspended else None,
     }  # fmt: skip
 
 

@@ -109,6 +109,30 @@ def get_installation(state: GitHubState, ctx: Ctx) -> Reply:
     return Reply(200, js.installation(ctx.api, state, install))
 
 
+@route(ROUTES, "GET", "/app/installations", "jwt")
+def list_installations(state: GitHubState, ctx: Ctx) -> Reply:
+    found = sorted(state.installations.values(), key=lambda i: i.id)
+    return paginate(ctx, [js.installation(ctx.api, state, i) for i in found])
+
+
+@route(ROUTES, "GET", "/installation/repositories", "token", ("metadata", "read"))
+def list_installation_repos(state: GitHubState, ctx: Ctx) -> Reply:
+    assert ctx.token is not None
+    install = state.installations[ctx.token.installation_id]
+    names = ctx.token.repositories
+    reachable = [
+        r
+        for r in sorted(state.repos.values(), key=lambda r: r.id)
+        if state.installation_for(r) is install and (names is None or r.full_name in names)
+    ]
+    return paginate(
+        ctx,
+        [js.repo(ctx.api, r) for r in reachable],
+        wrap="repositories",
+        repository_selection=install.repository_selection,
+    )
+
+
 @route(ROUTES, "GET", "/repos/{owner}/{repo}/installation", "jwt")
 def get_repo_installation(state: GitHubState, ctx: Ctx) -> Reply:
     install = state.installation_for(repo_of(ctx))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -78,7 +80,7 @@ async def test_home_page_says_what_to_configure(app_client: Client) -> None:
 
 async def test_home_page_when_configured(settings: Settings, sqlite_engine: object) -> None:
     configured = settings.model_copy(
-        update={"github_app_id": 321, "github_private_key_path": "/keys/app.pem"}
+        update={"github_app_id": 321, "github_private_key_path": Path("/keys/app.pem")}
     )
     app = create_app(configured, store=Store(sqlite_engine))  # type: ignore[arg-type]
     async with app.router.lifespan_context(app):
@@ -86,4 +88,8 @@ async def test_home_page_when_configured(settings: Settings, sqlite_engine: obje
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             page = (await client.get("/")).text
     assert "GitHub App <code>321</code>" in page
-    assert "Not connected" not in page
+    # Configured is not connected: the key file cannot be read, so GitHub was not asked
+    # (tests/web/test_home.py has the connected page).
+    assert "Not connected to GitHub" in page
+    assert "GITHUB_PRIVATE_KEY_PATH: cannot read /keys/app.pem" in page
+    assert WEBHOOK_SECRET not in page

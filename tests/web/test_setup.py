@@ -144,7 +144,8 @@ async def test_the_button_only_while_no_app_is_configured(
     )
     async with running(configured, sqlite_engine) as (client, _):
         response = await client.get("/")
-    assert "Connected as GitHub App" in response.text
+    # A key that is not one: configured, but not connected (tests/web/test_home.py).
+    assert "Not connected to GitHub" in response.text
     assert "Register GitHub App" not in response.text
     assert forms_of(response.text) == []
     assert "set-cookie" not in response.headers

@@ -1,0 +1,221 @@
+"""Listen on a webhook channel and post each delivery to our own webhook endpoint.
+
+    forwarder = Forwarder(ProxyConfig(channel_url, target_url))
+    forwarder.start()            # a background task: connect, read, forward, reconnect
+    forwarder.status             # connected? deliveries forwarded, the last one, the last error
+    await forwarder.stop()
+
+The channel is read as a server-sent-events stream (`GET` with `Accept: text/event-stream`)
+through httpx, one chunk at a time, into `app.webhook_proxy.sse` (bounded per event). Each
+delivery is posted to `target_url`, the server's own `POST /webhooks/github`, with GitHub's
+headers and body (`app.webhook_proxy.channel`): it is checked there exactly as a delivery from
+GitHub is (signature, sizes, duplicates), and a refusal is logged there like any other.
+One delivery is posted at a time; while it is, the stream is not read (TCP holds the rest).
+
+When the stream ends or fails, the forwarder connects again after a delay: the channel's last
+`retry:` (3 s until it sends one), doubled on each failure in a row up to `max_delay` (3 s,
+6 s, 12 s, ...), back to the start once a connection has delivered an event. It sends
+`Last-Event-ID` as EventSource does.
+A stream that is silent for `read_seconds` (smee pings every 30 s) counts as failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+
+from app import __version__
+from app.webhook_proxy.channel import NOT_DELIVERIES, ChannelEventError, forwarded
+from app.webhook_proxy.sse import Event, EventParser, Oversized
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+USER_AGENT = f"backend-review/{__version__}"
+DEFAULT_RETRY_SECONDS = 3.0
+_SLICE = 8192
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    channel_url: str
+    target_url: str  # our own webhook endpoint
+    max_event_bytes: int = 4 * 1024 * 1024
+    read_seconds: float = 90.0
+    max_delay: float = 60.0
+    post_attempts: int = 5  # the server may still be starting, or busy (503)
+
+
+@dataclass
+class ProxyStatus:
+    """What the home page shows of the forwarder; no URL path (the channel's is a capability)."""
+
+    channel_origin: str
+    connected: bool = False
+    forwarded: int = 0
+    refused: int = 0  # deliveries our endpoint answered with a 4xx (a bad signature: 401)
+    last_delivery: str | None = None  # its X-GitHub-Delivery
+    last_error: str | None = None
+    dropped: int = 0  # events that were not deliveries we could pass on
+    reconnects: int = 0
+
+
+class Forwarder:
+    def __init__(
+        self,
+        config: ProxyConfig,
+        *,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.config = config
+        url = httpx.URL(config.channel_url)
+        self.status = ProxyStatus(channel_origin=f"{url.scheme}://{url.netloc.decode()}")
+        self._sleep = sleep
+        self._task: asyncio.Task[None] | None = None
+        self._retry = DEFAULT_RETRY_SECONDS
+        self._last_id = ""
+
+    def start(self) -> None:
+        log.info(
+            "forwarding webhooks from the channel on %s to %s",
+            self.status.channel_origin,
+            self.config.target_url,
+        )
+        self._task = asyncio.create_task(self.run(), name="webhook-proxy")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        self.status.connected = False
+
+    async def run(self) -> None:
+        timeout = httpx.Timeout(10.0, read=self.config.read_seconds)
+        headers = {"user-agent": USER_AGENT}
+        async with httpx.AsyncClient(timeout=timeout, headers=headers) as client:
+            failures = 0
+            while True:
+                try:
+                    delivered = await self._listen(client)
+                except Exception:  # a bug: say so, and keep the laptop's webhooks coming
+                    log.exception("webhook forwarder failed; connecting again")
+                    self.status.last_error = "the forwarder failed (see the log)"
+                    delivered = False
+                self.status.connected = False
+                failures = 0 if delivered else failures + 1
+                self.status.reconnects += 1
+                await self._sleep(self._delay(failures))
+
+    def _delay(self, failures: int) -> float:
+        """The channel's retry, doubled for each failure in a row after the first, capped."""
+        doublings: int = min(max(failures - 1, 0), 16)
+        return min(self.config.max_delay, self._retry * 2.0**doublings)
+
+    async def _listen(self, client: httpx.AsyncClient) -> bool:
+        """One connection to the channel, until it ends; True when an event came through."""
+        # identity: a compressed stream could grow without bound as it is decoded.
+        headers = {
+            "accept": "text/event-stream",
+            "accept-encoding": "identity",
+            "cache-control": "no-cache",
+        }
+        if self._last_id:
+            headers["last-event-id"] = self._last_id
+        got_event = False
+        try:
+            async with client.stream("GET", self.config.channel_url, headers=headers) as reply:
+                kind = reply.headers.get("content-type", "")
+                if reply.status_code != 200 or not kind.startswith("text/event-stream"):
+                    self._failed(f"the channel answered {reply.status_code} ({kind or 'no type'})")
+                    return False
+                if reply.headers.get("content-encoding", "identity") != "identity":
+                    self._failed("the channel sent a compressed stream")
+                    return False
+                self.status.connected = True
+                self.status.last_error = None
+                log.info("connected to the webhook channel on %s", self.status.channel_origin)
+                parser = EventParser(self.config.max_event_bytes)
+                async for chunk in reply.aiter_raw():
+                    # In slices, yielding between them: this loop also answers GitHub's
+                    # webhooks and the probes, and a channel's stream is anyone's bytes.
+                    for at in range(0, len(chunk), _SLICE):
+                        for item in parser.feed(chunk[at : at + _SLICE]):
+                            got_event = True
+                            await self._handle(client, item)
+                        await asyncio.sleep(0)
+                    if parser.retry_ms is not None:
+                        self._retry = max(0.1, parser.retry_ms / 1000)
+                    self._last_id = parser.last_id
+            self._failed("the channel closed the stream")
+        except httpx.HTTPError as exc:
+            self._failed(f"the channel could not be read ({type(exc).__name__})")
+        return got_event
+
+    def _failed(self, reason: str) -> None:
+        self.status.last_error = reason
+        log.warning(
+            "webhook channel on %s: %s; connecting again", self.status.channel_origin, reason
+        )
+
+    async def _handle(self, client: httpx.AsyncClient, item: Event | Oversized) -> None:
+        if isinstance(item, Oversized):
+            self.status.dropped += 1
+            log.warning("webhook channel sent an event over %d bytes: dropped", item.limit)
+            return
+        if item.type in NOT_DELIVERIES:
+            return
+        try:
+            delivery = forwarded(item.data)
+        except ChannelEventError as exc:
+            self.status.dropped += 1
+            log.warning("webhook channel sent an event that is not a delivery: %s", exc.reason)
+            return
+        await self._post(client, delivery.headers, delivery.body, delivery.delivery)
+
+    async def _post(
+        self, client: httpx.AsyncClient, headers: dict[str, str], body: bytes, name: str
+    ) -> None:
+        delay = 0.5
+        for attempt in range(1, self.config.post_attempts + 1):
+            try:
+                reply = await client.post(self.config.target_url, content=body, headers=headers)
+            except httpx.HTTPError as exc:
+                outcome = f"not taken ({type(exc).__name__})"
+            else:
+                if reply.status_code < 500:
+                    self._posted(name, reply.status_code)
+                    return
+                outcome = f"answered {reply.status_code}"
+                delay = max(delay, _retry_after(reply))
+            if attempt < self.config.post_attempts:
+                await self._sleep(delay)
+                delay = min(delay * 2, 10.0)
+        self.status.dropped += 1
+        self.status.last_error = f"delivery {name} {outcome}"
+        log.error(
+            "forwarded delivery %s %s after %d attempts; redeliver it from the App's "
+            "Advanced settings on GitHub",
+            name,
+            outcome,
+            self.config.post_attempts,
+        )
+
+    def _posted(self, name: str, status: int) -> None:
+        self.status.last_delivery = name
+        if status < 300:
+            self.status.forwarded += 1
+            log.info("forwarded delivery %s: %d", name, status)
+        else:
+            # Our endpoint logged why (a signature that does not match: 401).
+            self.status.refused += 1
+            log.warning("forwarded delivery %s refused by our webhook endpoint: %d", name, status)
+
+
+def _retry_after(reply: httpx.Response) -> float:
+    value = reply.headers.get("retry-after", "")
+    return min(float(value), 10.0) if value.isdigit() else 0.0
