@@ -129,14 +129,18 @@ class RepoWrites(RepoBase):
             )
         )
 
-    async def react(self, comment_id: int, content: str) -> None:
-        """React to an issue comment (e.g. "eyes" on a slash command)."""
+    async def react(self, comment_id: int, content: str, *, review: bool = False) -> None:
+        """React to an issue comment (e.g. "eyes" on a slash command), or with `review` to a
+        review comment (a command in a finding's thread)."""
         if content not in REACTIONS:
             raise ValueError(f"GitHub has no reaction {content!r}: one of {sorted(REACTIONS)}")
+        create = (
+            self._rest.reactions.async_create_for_pull_request_review_comment
+            if review
+            else self._rest.reactions.async_create_for_issue_comment
+        )
         await self._call(
-            lambda: self._rest.reactions.async_create_for_issue_comment(
-                self.owner, self.name, comment_id, content=cast(Any, content)
-            )
+            lambda: create(self.owner, self.name, comment_id, content=cast(Any, content))
         )
 
     async def reply_to_review_comment(self, number: int, comment_id: int, body: str) -> int:

@@ -99,6 +99,7 @@ class Comment:
     author_is_bot: bool
     path: str | None = None  # review comments only
     in_reply_to: int | None = None  # review comment replies
+    diff_hunk: str = ""  # review comments on a line: the hunk up to the commented line
 
 
 @dataclass(frozen=True, slots=True)

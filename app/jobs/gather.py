@@ -121,6 +121,8 @@ class OnThePr:
 
     previous: dict[str, str] = field(default_factory=dict)  # finding id -> title ("" unknown)
     summary_comment_id: int | None = None
+    # Our finding comments that start a review thread: comment id -> finding id.
+    threads: dict[int, str] = field(default_factory=dict)
 
 
 def read_our_comments(comments: list[Comment], bot_login: str) -> OnThePr:
@@ -128,6 +130,7 @@ def read_our_comments(comments: list[Comment], bot_login: str) -> OnThePr:
     anyone can write a marker into their own comment."""
     previous: dict[str, str] = {}
     summary_id: int | None = None
+    threads: dict[int, str] = {}
     for comment in comments:
         if comment.author != bot_login:
             continue
@@ -137,10 +140,13 @@ def read_our_comments(comments: list[Comment], bot_login: str) -> OnThePr:
                 previous.setdefault(finding_id, "")
         elif comment.kind == "review":
             title = posted_title(comment.body)
-            for finding_id in finding_ids(comment.body):
+            ids = finding_ids(comment.body)
+            for finding_id in ids:
                 if title or finding_id not in previous:
                     previous[finding_id] = title
-    return OnThePr(previous, summary_id)
+            if len(ids) == 1 and comment.in_reply_to is None:
+                threads[comment.id] = next(iter(ids))
+    return OnThePr(previous, summary_id, threads)
 
 
 @dataclass(frozen=True, slots=True)
