@@ -47,12 +47,7 @@ async def _push_the_fix(w: World, pr: Pull) -> None:
 
 def _thread(w: World, root: ReviewComment) -> list[str]:
     """The replies in `root`'s thread, oldest first."""
-    return [
-        c.body
-        for r in w.github.reviews
-        for c in r.comments
-        if c.in_reply_to_id == root.id
-    ]
+    return [c.body for r in w.github.reviews for c in r.comments if c.in_reply_to_id == root.id]
 
 
 def _summary(w: World, pr: Pull) -> str:
@@ -74,7 +69,7 @@ async def test_a_fixed_findings_thread_is_resolved_and_only_that_one(w: World) -
     ]
     threads = [c for c in w.github.calls[before:] if "reviewThreads" in str(c.json)]
     assert (len(mutations), len(threads)) == (1, 1)  # one query, one mutation for all
-    assert "### Resolved" in _summary(w, pr)
+    assert "<b>Resolved in" in _summary(w, pr)
 
 
 async def test_a_thread_a_person_spoke_in_is_answered_once_and_left_open(w: World) -> None:

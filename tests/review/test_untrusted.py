@@ -165,4 +165,9 @@ def test_a_summary_from_hostile_text_acts_on_nothing() -> None:
     )
     first, rest = body.split("\n", 1)
     assert first == "<!-- backend-review:summary -->"
-    assert _LIVE.search(rest) is None
+    # Our own fold is the only HTML: hostile text can neither close it early nor open another.
+    fold = "<details><summary><b>Files not reviewed</b> (1)</summary>"
+    assert (rest.count(fold), rest.count("</details>"), rest.count("<details>")) == (1, 1, 1)
+    assert rest.rstrip().endswith("</details>")
+    ours = rest.replace(fold, "").replace("</details>", "")
+    assert _LIVE.search(ours) is None
