@@ -10,7 +10,7 @@ from typing import Any, Literal, cast
 from app.github.parse import object_id, read
 from app.github.payloads import REACTIONS, check_output, check_run_updates, review_comment
 from app.github.repo_base import RepoBase
-from app.github.types import CHECK_NAME, Conclusion, GitHubError, ReviewRejected
+from app.github.types import CHECK_NAME, CheckAction, Conclusion, GitHubError, ReviewRejected
 from app.review.plan import Annotation, InlineComment
 
 ReviewEvent = Literal["COMMENT", "REQUEST_CHANGES", "APPROVE"]
@@ -52,14 +52,21 @@ class RepoWrites(RepoBase):
         summary: str,
         text: str | None = None,
         annotations: Sequence[Annotation] = (),
+        actions: Sequence[CheckAction] = (),
     ) -> None:
-        """Complete the run, then append annotations 50 per request (GitHub's limit).
+        """Complete the run (with `actions`, its buttons), then append annotations 50 per
+        request (GitHub's limit).
 
         A failure after the first request leaves the run completed with its conclusion and
         only some annotations; the GitHubError says so.
         """
         bodies = check_run_updates(
-            conclusion=conclusion, title=title, summary=summary, text=text, annotations=annotations
+            conclusion=conclusion,
+            title=title,
+            summary=summary,
+            text=text,
+            annotations=annotations,
+            actions=actions,
         )
         for sent, body in enumerate(bodies):
             try:

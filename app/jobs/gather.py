@@ -21,7 +21,7 @@ from app.jobs.context_limits import context_limits
 from app.jobs.cpu_budget import CpuRunner, InlineCpu
 from app.jobs.cpu_pool import CpuTaskError, OverBudget
 from app.jobs.files import read_files
-from app.jobs.payloads import ReviewJob
+from app.jobs.payloads import FULL_REVIEW_TRIGGER, ReviewJob
 from app.jobs.persona_files import load_persona_file
 from app.jobs.tickets import LinkedIssues, linked_issues, wants_commits
 from app.jobs.usage import tokens_left_today
@@ -211,7 +211,7 @@ async def gather_review(
     if any(t.criteria for t in linked.tickets):
         # Acceptance criteria are judged on the whole change, not on the last push alone.
         scope = Scope(None, (), "full review: linked issues have acceptance criteria")
-    elif request.trigger in ("command.review", "pull_request.edited"):
+    elif request.trigger in ("command.review", "pull_request.edited", FULL_REVIEW_TRIGGER):
         scope = Scope(None, (), f"full review: {request.trigger}")
     else:
         scope = await _scope(repo, pr, last)

@@ -30,7 +30,7 @@ from app.jobs.context import JobContext
 from app.jobs.cpu_budget import CpuRunner
 from app.jobs.gather import LoadedConfig, ReviewInputs, gather_review, load_config
 from app.jobs.model_calls import ReviewResult, run_review
-from app.jobs.payloads import ReviewJob, review_key
+from app.jobs.payloads import FULL_REVIEW_TRIGGER, ReviewJob, review_key
 from app.jobs.publish import Published, publish
 from app.jobs.threads import close_fixed_threads, newly_fixed
 from app.jobs.usage import ReviewSubject, record_review_usage
@@ -98,7 +98,8 @@ async def _still_wanted(
         log.info("#%d is %s: not reviewed", pr.number, pr.state)
         return None
     loaded = await load_config(repo, pr.base_sha)
-    asked = request.trigger.startswith("command.")  # someone asked for this review by name
+    # Someone asked for this review by name (a command, the check run's button).
+    asked = request.trigger.startswith("command.") or request.trigger == FULL_REVIEW_TRIGGER
     if pr.draft and not loaded.config.review_drafts and not asked:
         log.info("#%d is a draft and review_drafts is off: not reviewed", pr.number)
         return None

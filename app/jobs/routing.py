@@ -13,7 +13,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.errors import WebhookError
+from app.github.types import FULL_REVIEW
 from app.jobs.payloads import (
+    ActionJob,
     ClosedJob,
     CommandJob,
     InstallationJob,
@@ -75,6 +77,18 @@ class _PrRef(_Lenient):
 class _CheckTarget(_Lenient):
     head_sha: str
     pull_requests: list[_PrRef] = []
+
+
+class _App(_Lenient):
+    id: int
+
+
+class _CheckRun(_CheckTarget):
+    app: _App | None = None
+
+
+class _RequestedAction(_Lenient):
+    identifier: str
 
 
 def _review(job: ReviewJob) -> NewJob:
@@ -169,9 +183,10 @@ def on_issue_comment(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
 
 class _CheckRunEvent(_Lenient):
     action: str
-    check_run: _CheckTarget
+    check_run: _CheckRun
     repository: Repo
     installation: Installation
+    requested_action: _RequestedAction | None = None
 
 
 class _CheckSuiteEvent(_Lenient):
@@ -210,12 +225,34 @@ def _rerequested(
 
 
 def on_check_run(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
+    if payload.get("action") == "requested_action":
+        return _requested_action(_parse(_CheckRunEvent, payload))
     if payload.get("action") != "rerequested":
         return ()
     event = _parse(_CheckRunEvent, payload)
     return _rerequested(
         event.check_run, event.repository, event.installation, "check_run.rerequested"
     )
+
+
+def _requested_action(event: _CheckRunEvent) -> tuple[NewJob, ...]:
+    """A button of ours (`FULL_REVIEW`) pressed on a check run: a full review of its head,
+    once the job has checked the run is our App's."""
+    if event.requested_action is None:
+        raise WebhookError(400, "payload field requested_action: Field required")
+    if event.requested_action.identifier != FULL_REVIEW.identifier:
+        return ()
+    run = event.check_run
+    job = ActionJob(
+        installation_id=event.installation.id,
+        repository=event.repository.full_name,
+        repository_id=event.repository.id,
+        head_sha=run.head_sha,
+        numbers=tuple(pr.number for pr in run.pull_requests),
+        app_id=run.app.id if run.app is not None else None,
+        identifier=event.requested_action.identifier,
+    )
+    return (NewJob("requested_action", job.model_dump()),)
 
 
 def on_check_suite(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:

@@ -201,3 +201,4 @@ class CheckRun:
     output: dict[str, Any]  # title, summary, text (the latest given)
     annotations: list[dict[str, Any]] = field(default_factory=list)  # every one, in order
     updates: int = 0  # PATCHes accepted
+    actions: list[dict[str, str]] = field(default_factory=list)  # the buttons, as last given

@@ -111,6 +111,32 @@ def check_run_rerequested(numbers: tuple[int, ...] = (7,)) -> dict[str, Any]:
     }
 
 
+def check_run_requested_action(
+    identifier: str = "full-review",
+    *,
+    app_id: int = 424242,
+    numbers: tuple[int, ...] = (7,),
+    head: str = "d" * 40,
+) -> dict[str, Any]:
+    """Someone pressed a button of the check run (GitHub sends it to the run's App only)."""
+    return {
+        "action": "requested_action",
+        "check_run": {
+            "id": 4,
+            "name": "backend-review",
+            "head_sha": head,
+            "status": "completed",
+            "conclusion": "failure",
+            "app": {"id": app_id, "slug": "backend-review", "name": "Backend Review"},
+            "pull_requests": [{"number": n, "id": 1000 + n} for n in numbers],
+        },
+        "requested_action": {"identifier": identifier},
+        "repository": REPO,
+        "sender": USER,
+        "installation": INSTALLATION,
+    }
+
+
 def check_suite_rerequested(numbers: tuple[int, ...] = (7,)) -> dict[str, Any]:
     return {
         "action": "rerequested",

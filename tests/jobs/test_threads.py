@@ -17,6 +17,7 @@ from tests.fakes.anthropic_api import tool_answer
 from tests.fakes.github_graphql import graphql_errors_next
 from tests.fakes.github_objects import ReviewComment
 from tests.fakes.github_state import Pull
+from tests.fakes.github_threads import thread_id
 from tests.jobs import REFUNDS, World, world
 from tests.jobs.model_calls import answer
 
@@ -79,7 +80,7 @@ async def test_a_thread_a_person_spoke_in_is_answered_once_and_left_open(w: Worl
     await _push_the_fix(w, pr)
 
     assert w.github.resolved_threads == {}
-    [person, ours] = _thread(w, secret)
+    [_person, ours] = _thread(w, secret)
     assert ours.startswith(f"Fixed in {pr.head_sha[:12]}: the review no longer finds `")
     [finding_id] = finding_ids(secret.body)
     assert f"<!-- backend-review:fixed {finding_id} -->" in ours
@@ -105,7 +106,7 @@ async def test_without_a_stored_review_our_last_word_is_not_repeated(w: World) -
 
 
 async def test_threads_that_cannot_be_resolved_are_said_in_the_summary(w: World) -> None:
-    pr, secret, _ = await _reviewed(w)
+    pr, _secret, _ = await _reviewed(w)
     # The review's own query for the files and the thread listing pass; the mutation fails.
     w.github.delay_next("POST", r"/graphql$", 0, times=2)
     graphql_errors_next(
@@ -125,10 +126,30 @@ async def test_threads_that_cannot_be_resolved_are_said_in_the_summary(w: World)
 
 
 async def test_a_thread_resolved_by_hand_or_an_old_fix_costs_no_call(w: World) -> None:
-    pr, secret, _ = await _reviewed(w)
+    pr, _secret, _ = await _reviewed(w)
     await _push_the_fix(w, pr)
     before = len(w.github.calls)
 
     await w.run(w.review_job(pr, trigger="check_run.rerequested"))
 
     assert not [c for c in w.github.calls[before:] if "reviewThreads" in str(c.json)]
+
+
+async def test_the_adapter_reads_threads_and_reports_each_resolution(w: World) -> None:
+    pr, secret, others = await _reviewed(w)
+    w.github.add_thread_reply(secret, "octocat", "hm")
+    repo = w.ctx.github.repo(w.repo.installation_id, w.repo.full_name)
+
+    listed = await repo.review_threads(pr.number, max_pages=1)
+    outcome = await repo.resolve_threads([thread_id(secret), "PRRT_gone"])
+
+    by_root = {t.root_id: t for t in listed.threads}
+    assert set(by_root) == {secret.id, *(c.id for c in others)}
+    assert by_root[secret.id].people_spoke()
+    assert not by_root[others[0].id].people_spoke()
+    assert by_root[secret.id].authors[0].by("backend-review[bot]")
+    assert (listed.requests, listed.truncated) == (1, False)
+    assert outcome == {
+        thread_id(secret): None,
+        "PRRT_gone": "Could not resolve to a node with the global id of 'PRRT_gone'",
+    }
