@@ -166,8 +166,7 @@ def on_issue_comment(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
     event = _parse(_IssueCommentEvent, payload)
     if event.issue.pull_request is None or event.comment.user.type == "Bot":
         return ()
-    first_word = event.comment.body.lstrip().split(maxsplit=1)[:1]
-    if first_word != [COMMAND_PREFIX]:
+    if not _is_command(event.comment.body):
         return ()
     job = CommandJob(
         installation_id=event.installation.id,
@@ -179,6 +178,44 @@ def on_issue_comment(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
         body=event.comment.body[:2000],
     )
     return (NewJob("command", job.model_dump()),)
+
+
+class _ReviewComment(_Comment):
+    in_reply_to_id: int | None = None
+
+
+class _ReviewCommentEvent(_Lenient):
+    action: str
+    comment: _ReviewComment
+    pull_request: _PrRef
+    repository: Repo
+    installation: Installation
+
+
+def on_pull_request_review_comment(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
+    """A command written as a reply in a review thread (a finding's, when the thread is ours:
+    the command job checks). A new comment on a line is its own thread's first comment."""
+    if payload.get("action") != "created":
+        return ()
+    event = _parse(_ReviewCommentEvent, payload)
+    comment = event.comment
+    if comment.user.type == "Bot" or not _is_command(comment.body):
+        return ()
+    job = CommandJob(
+        installation_id=event.installation.id,
+        repository=event.repository.full_name,
+        repository_id=event.repository.id,
+        number=event.pull_request.number,
+        comment_id=comment.id,
+        author=comment.user.login,
+        body=comment.body[:2000],
+        thread_root=comment.in_reply_to_id or comment.id,
+    )
+    return (NewJob("command", job.model_dump()),)
+
+
+def _is_command(body: str) -> bool:
+    return body.lstrip().split(maxsplit=1)[:1] == [COMMAND_PREFIX]
 
 
 class _CheckRunEvent(_Lenient):
@@ -313,6 +350,7 @@ Handler = Callable[[Mapping[str, Any]], tuple[NewJob, ...]]
 HANDLERS: Mapping[str, Handler] = {
     "pull_request": on_pull_request,
     "issue_comment": on_issue_comment,
+    "pull_request_review_comment": on_pull_request_review_comment,
     "check_run": on_check_run,
     "check_suite": on_check_suite,
     "merge_group": on_merge_group,

@@ -22,6 +22,9 @@ MAX_REASON_CHARS = 500
 
 CommandKind = Literal["review", "help", "config", "ignore", "explain", "unknown"]
 
+# What a reply in a finding's thread may ask about that finding (no id needed there).
+THREAD_KINDS = frozenset({"ignore", "explain"})
+
 _FINDING_ID = re.compile(r"^br-[0-9a-f]{12}$")
 
 

@@ -19,7 +19,10 @@ DEFAULT_APP_PERMISSIONS = {
     "pull_requests": "write",
 }
 # What an App registered from deploy/app-manifest.yml subscribes to.
-DEFAULT_APP_EVENTS = ("check_run", "check_suite", "issue_comment", "merge_group", "pull_request")
+DEFAULT_APP_EVENTS = (
+    "check_run", "check_suite", "issue_comment", "merge_group", "pull_request",
+    "pull_request_review_comment",
+)  # fmt: skip
 
 
 def iso(moment: datetime) -> str:
