@@ -77,6 +77,8 @@ async def close_fixed_threads(
         log.warning("#%d: review threads not read: %s", number, exc.reason)
         return ClosedThreads(failures=(f"the threads could not be read: {exc.reason}",), calls=1)
     calls = listed.requests
+    if listed.truncated:
+        log.warning("#%d: more review threads than we read; later ones stay as they are", number)
     bot = await bot_login()
     to_resolve: dict[str, str] = {}
     to_answer: list[tuple[int, str]] = []
