@@ -153,3 +153,35 @@ async def test_the_adapter_reads_threads_and_reports_each_resolution(w: World) -
         thread_id(secret): None,
         "PRRT_gone": "Could not resolve to a node with the global id of 'PRRT_gone'",
     }
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        # The thread listing comes back in a shape we cannot read.
+        (
+            (200, {"data": {"repository": {"pullRequest": {"reviewThreads": {"nodes": 7}}}}}, 1),
+            "the threads could not be read: unexpected answer from GitHub",
+        ),
+        # The mutation fails whole (GitHub down): it is not repeated.
+        ((502, None, 2), "GitHub answered 502"),
+    ],
+    ids=["malformed-listing", "mutation-502"],
+)
+async def test_a_failure_anywhere_leaves_the_threads_open_and_says_so(
+    w: World, answer: tuple[int, Any, int], said: str
+) -> None:
+    status, body, passing = answer
+    pr, _, _ = await _reviewed(w)
+    w.github.delay_next("POST", r"/graphql$", 0, times=passing)
+    w.github.fail_next("POST", r"/graphql$", status, body)
+
+    await _push_the_fix(w, pr)
+
+    assert w.github.resolved_threads == {}
+    summary = _summary(w, pr)
+    assert "Some review threads of fixed findings were left open" in summary
+    assert said in summary
+    assert w.github.check_runs_for(w.repo, pr.head_sha, "backend-review")[-1].conclusion == (
+        "success"
+    )
