@@ -616,7 +616,7 @@ def test_doctor_names_the_permission_and_events_the_app_lacks(
     cli: Run, migrated: None, github: FakeGitHub
 ) -> None:
     # An App registered before merge queues: no merge_queues, members beyond the manifest,
-    # and subscribed to neither check_suite nor merge_group.
+    # and subscribed to none of check_suite, merge_group, pull_request_review_comment.
     del github.app_permissions["merge_queues"]
     github.app_permissions["members"] = "read"
     github.app_events = ["check_run", "issue_comment", "pull_request"]
@@ -630,7 +630,7 @@ def test_doctor_names_the_permission_and_events_the_app_lacks(
     assert lacking.startswith("FAIL the App lacks merge_queues: read: grant them on ")
     assert extra.startswith("WARN the App has more than it needs: members: read;")
     assert found["events"][0].startswith(
-        "FAIL the App is not subscribed to check_suite, merge_group: tick them"
+        "FAIL the App is not subscribed to check_suite, merge_group, pull_request_review_comment:"
     )
 
 

@@ -83,7 +83,14 @@ MANIFEST: dict[str, Any] = {
         "metadata": "read",
         "merge_queues": "read",
     },
-    "default_events": ["pull_request", "issue_comment", "check_run", "check_suite", "merge_group"],
+    "default_events": [
+        "pull_request",
+        "issue_comment",
+        "pull_request_review_comment",
+        "check_run",
+        "check_suite",
+        "merge_group",
+    ],
 }
 WEBHOOK_PATH = "/webhooks/github"
 CALLBACK_PATH = "/setup/callback"

@@ -95,6 +95,7 @@ def comment(data: Any, kind: str) -> Comment:
         author_is_bot=bool(user) and user.get("type") == "Bot",
         path=data.get("path") if kind == "review" else None,
         in_reply_to=int(reply_to) if reply_to is not None else None,
+        diff_hunk=str(data.get("diff_hunk") or "") if kind == "review" else "",
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from app.github.types import Conclusion
+from app.github.types import CheckAction, Conclusion
 from app.review.plan import Annotation, InlineComment
 
 OUTPUT_TEXT_LIMIT = 65_535
@@ -64,11 +64,13 @@ def check_run_updates(
     summary: str,
     text: str | None,
     annotations: Sequence[Annotation],
+    actions: Sequence[CheckAction] = (),
 ) -> list[dict[str, Any]]:
     """The PATCH bodies that complete a check run with all its annotations, in order.
 
-    The first completes the run with the first 50 annotations; each further one appends the next
-    50. Every body repeats title, summary and text, which GitHub requires with each `output`.
+    The first completes the run with the first 50 annotations (and its `actions`, the buttons);
+    each further one appends the next 50. Every body repeats title, summary and text, which
+    GitHub requires with each `output`.
     """
     batches = [
         annotations[i : i + ANNOTATIONS_PER_REQUEST]
@@ -81,6 +83,11 @@ def check_run_updates(
             "output": check_output(title, summary, text, batches[0]),
         }
     ]
+    if actions:
+        bodies[0]["actions"] = [
+            {"label": a.label, "description": a.description, "identifier": a.identifier}
+            for a in actions
+        ]
     bodies += [{"output": check_output(title, summary, text, batch)} for batch in batches[1:]]
     return bodies
 

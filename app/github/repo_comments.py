@@ -100,6 +100,18 @@ class RepoComments(RepoBase):
             truncated = truncated or cut
         return OurComments(summary, review_comments, counter.requests, truncated or more)
 
+    async def review_comment(self, comment_id: int) -> Comment | None:
+        """One review comment by its id (a thread's root, say); None when it is gone."""
+        try:
+            response = await self._call(
+                lambda: self._rest.pulls.async_get_review_comment(self.owner, self.name, comment_id)
+            )
+        except GitHubError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return read(f"review comment {comment_id}", lambda d: parse.comment(d, "review"), response)
+
     async def _issue_comment(self, comment_id: int, counter: _Counter) -> Comment | None:
         counter.requests += 1
         try:

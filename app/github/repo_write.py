@@ -10,7 +10,7 @@ from typing import Any, Literal, cast
 from app.github.parse import object_id, read
 from app.github.payloads import REACTIONS, check_output, check_run_updates, review_comment
 from app.github.repo_base import RepoBase
-from app.github.types import CHECK_NAME, Conclusion, GitHubError, ReviewRejected
+from app.github.types import CHECK_NAME, CheckAction, Conclusion, GitHubError, ReviewRejected
 from app.review.plan import Annotation, InlineComment
 
 ReviewEvent = Literal["COMMENT", "REQUEST_CHANGES", "APPROVE"]
@@ -52,14 +52,21 @@ class RepoWrites(RepoBase):
         summary: str,
         text: str | None = None,
         annotations: Sequence[Annotation] = (),
+        actions: Sequence[CheckAction] = (),
     ) -> None:
-        """Complete the run, then append annotations 50 per request (GitHub's limit).
+        """Complete the run (with `actions`, its buttons), then append annotations 50 per
+        request (GitHub's limit).
 
         A failure after the first request leaves the run completed with its conclusion and
         only some annotations; the GitHubError says so.
         """
         bodies = check_run_updates(
-            conclusion=conclusion, title=title, summary=summary, text=text, annotations=annotations
+            conclusion=conclusion,
+            title=title,
+            summary=summary,
+            text=text,
+            annotations=annotations,
+            actions=actions,
         )
         for sent, body in enumerate(bodies):
             try:
@@ -129,14 +136,18 @@ class RepoWrites(RepoBase):
             )
         )
 
-    async def react(self, comment_id: int, content: str) -> None:
-        """React to an issue comment (e.g. "eyes" on a slash command)."""
+    async def react(self, comment_id: int, content: str, *, review: bool = False) -> None:
+        """React to an issue comment (e.g. "eyes" on a slash command), or with `review` to a
+        review comment (a command in a finding's thread)."""
         if content not in REACTIONS:
             raise ValueError(f"GitHub has no reaction {content!r}: one of {sorted(REACTIONS)}")
+        create = (
+            self._rest.reactions.async_create_for_pull_request_review_comment
+            if review
+            else self._rest.reactions.async_create_for_issue_comment
+        )
         await self._call(
-            lambda: self._rest.reactions.async_create_for_issue_comment(
-                self.owner, self.name, comment_id, content=cast(Any, content)
-            )
+            lambda: create(self.owner, self.name, comment_id, content=cast(Any, content))
         )
 
     async def reply_to_review_comment(self, number: int, comment_id: int, body: str) -> int:

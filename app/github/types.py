@@ -15,6 +15,24 @@ from app.errors import BackendReviewError
 
 CHECK_NAME = "backend-review"
 
+
+@dataclass(frozen=True, slots=True)
+class CheckAction:
+    """A button on a check run (GitHub: at most 3; label 20, description 40, identifier 20
+    characters). Pressing it sends a `check_run` `requested_action` webhook naming
+    `identifier`, only to the App that made the run."""
+
+    label: str
+    description: str
+    identifier: str
+
+
+FULL_REVIEW = CheckAction(
+    label="Re-review fully",
+    description="Review every file again, model included",
+    identifier="full-review",
+)
+
 Conclusion = Literal["success", "failure", "neutral", "cancelled", "skipped"]
 CompareStatus = Literal["ahead", "behind", "diverged", "identical"]
 Permission = Literal["admin", "maintain", "write", "triage", "read", "none"]
@@ -99,6 +117,7 @@ class Comment:
     author_is_bot: bool
     path: str | None = None  # review comments only
     in_reply_to: int | None = None  # review comment replies
+    diff_hunk: str = ""  # review comments on a line: the hunk up to the commented line
 
 
 @dataclass(frozen=True, slots=True)

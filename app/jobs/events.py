@@ -1,13 +1,22 @@
-"""The small jobs: a closed pull request, a re-run on a fork's commit, a merge queue's check."""
+"""The small jobs: a closed pull request, a re-run on a fork's commit, a merge queue's check,
+a button pressed on our check run."""
 
 from __future__ import annotations
 
 import logging
 import re
 
-from app.github.types import Conclusion
+from app.github.types import FULL_REVIEW, Conclusion
 from app.jobs.context import JobContext
-from app.jobs.payloads import ClosedJob, MergeGroupJob, RerunJob, ReviewJob, review_key
+from app.jobs.payloads import (
+    FULL_REVIEW_TRIGGER,
+    ActionJob,
+    ClosedJob,
+    MergeGroupJob,
+    RerunJob,
+    ReviewJob,
+    review_key,
+)
 from app.store.jobs import NewJob
 
 log = logging.getLogger(__name__)
@@ -41,6 +50,39 @@ async def rerun(ctx: JobContext, request: RerunJob) -> None:
         jobs.append(NewJob("review", job.model_dump(), coalesce_key=key))
     if not jobs:
         log.info("re-run on %s: no open pull request has this commit", request.head_sha[:12])
+    await ctx.enqueue(jobs)
+
+
+async def requested_action(ctx: JobContext, request: ActionJob) -> None:
+    """The "Re-review fully" button on one of our check runs: a full review of each pull request
+    at that commit (looked up by the commit when GitHub named none, as for a fork's)."""
+    ours = ctx.settings.github_app_id
+    if request.app_id != ours or request.identifier != FULL_REVIEW.identifier:
+        log.warning(
+            "requested_action %r on a check run of App %s, not ours (%s): ignored",
+            request.identifier, request.app_id, ours,
+        )  # fmt: skip
+        return
+    numbers = list(request.numbers)
+    if not numbers:
+        repo = ctx.github.repo(request.installation_id, request.repository)
+        numbers = await repo.pulls_for_commit(request.head_sha)
+    jobs = [
+        NewJob(
+            "review",
+            ReviewJob(
+                installation_id=request.installation_id,
+                repository=request.repository,
+                repository_id=request.repository_id,
+                number=number,
+                head_sha=request.head_sha,
+                trigger=FULL_REVIEW_TRIGGER,
+            ).model_dump(),
+            coalesce_key=review_key(request.repository_id, number),
+        )
+        for number in numbers
+    ]
+    log.info("full review asked on %s: %d pull request(s)", request.head_sha[:12], len(jobs))
     await ctx.enqueue(jobs)
 
 

@@ -21,7 +21,7 @@ from app.jobs.context_limits import context_limits
 from app.jobs.cpu_budget import CpuRunner, InlineCpu
 from app.jobs.cpu_pool import CpuTaskError, OverBudget
 from app.jobs.files import read_files
-from app.jobs.payloads import ReviewJob
+from app.jobs.payloads import FULL_REVIEW_TRIGGER, ReviewJob
 from app.jobs.persona_files import load_persona_file
 from app.jobs.tickets import LinkedIssues, linked_issues, wants_commits
 from app.jobs.usage import tokens_left_today
@@ -122,6 +122,8 @@ class OnThePr:
 
     previous: dict[str, str] = field(default_factory=dict)  # finding id -> title ("" unknown)
     summary_comment_id: int | None = None
+    # Our finding comments that start a review thread: comment id -> finding id.
+    threads: dict[int, str] = field(default_factory=dict)
 
 
 def read_our_comments(comments: list[Comment], bot_login: str) -> OnThePr:
@@ -129,6 +131,7 @@ def read_our_comments(comments: list[Comment], bot_login: str) -> OnThePr:
     anyone can write a marker into their own comment."""
     previous: dict[str, str] = {}
     summary_id: int | None = None
+    threads: dict[int, str] = {}
     for comment in comments:
         if comment.author != bot_login:
             continue
@@ -138,10 +141,13 @@ def read_our_comments(comments: list[Comment], bot_login: str) -> OnThePr:
                 previous.setdefault(finding_id, "")
         elif comment.kind == "review":
             title = posted_title(comment.body)
-            for finding_id in finding_ids(comment.body):
+            ids = finding_ids(comment.body)
+            for finding_id in ids:
                 if title or finding_id not in previous:
                     previous[finding_id] = title
-    return OnThePr(previous, summary_id)
+            if len(ids) == 1 and comment.in_reply_to is None:
+                threads[comment.id] = next(iter(ids))
+    return OnThePr(previous, summary_id, threads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +212,7 @@ async def gather_review(
     if any(t.criteria for t in linked.tickets):
         # Acceptance criteria are judged on the whole change, not on the last push alone.
         scope = Scope(None, (), "full review: linked issues have acceptance criteria")
-    elif request.trigger in ("command.review", "pull_request.edited"):
+    elif request.trigger in ("command.review", "pull_request.edited", FULL_REVIEW_TRIGGER):
         scope = Scope(None, (), f"full review: {request.trigger}")
     else:
         scope = await _scope(repo, pr, last)

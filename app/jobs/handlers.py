@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from app.errors import PermanentJobError
 from app.github.types import GitHubError
 from app.jobs.payloads import (
+    ActionJob,
     ClosedJob,
     CommandJob,
     InstallationJob,
@@ -74,7 +75,7 @@ def build_handlers(ctx: JobContext | None) -> Mapping[str, JobHandler]:
         return not_configured
 
     if ctx is None:
-        kinds = ("review", "command", "closed", "rerun", "merge_group")
+        kinds = ("review", "command", "closed", "rerun", "merge_group", "requested_action")
         return {**{k: needs_github(k) for k in kinds}, "installation": installation}
     context = ctx
 
@@ -94,7 +95,11 @@ def build_handlers(ctx: JobContext | None) -> Mapping[str, JobHandler]:
     async def on_merge_group(job: ClaimedJob) -> None:
         await _sorted_errors(events.merge_group(context, _payload(MergeGroupJob, job)))
 
+    async def on_requested_action(job: ClaimedJob) -> None:
+        await _sorted_errors(events.requested_action(context, _payload(ActionJob, job)))
+
     return {
+        "requested_action": on_requested_action,
         "review": on_review,
         "command": on_command,
         "closed": on_closed,

@@ -44,6 +44,9 @@ class CommandJob(Payload):
     comment_id: int
     author: str
     body: str
+    # A reply in a review thread: the thread's first comment (ours, naming the finding). None:
+    # a comment in the pull request's conversation.
+    thread_root: int | None = None
 
 
 class InstallationJob(Payload):
@@ -74,6 +77,21 @@ class RerunJob(Payload):
     trigger: str
 
 
+class ActionJob(Payload):
+    """Someone pressed a button on a check run (`requested_action`). GitHub sends it to the App
+    that made the run; `app_id` (the run's App, from the event) is checked when the job runs,
+    against our own id, before anything is queued."""
+
+    kind: Literal["requested_action"] = "requested_action"
+    installation_id: int
+    repository: str
+    repository_id: int
+    head_sha: str
+    numbers: tuple[int, ...]  # the pull requests GitHub named (none for a fork's)
+    app_id: int | None
+    identifier: str
+
+
 class MergeGroupJob(Payload):
     """A merge queue asks for our check on the merge group's head commit."""
 
@@ -86,7 +104,13 @@ class MergeGroupJob(Payload):
     base_ref: str
 
 
-JobPayload = ReviewJob | CommandJob | InstallationJob | ClosedJob | RerunJob | MergeGroupJob
+JobPayload = (
+    ReviewJob | CommandJob | InstallationJob | ClosedJob | RerunJob | MergeGroupJob | ActionJob
+)
+
+
+# A review someone asked for by pressing the check run's "Re-review fully": always a full one.
+FULL_REVIEW_TRIGGER = "check_run.requested_action"
 
 
 def review_key(repository_id: int, number: int) -> str:

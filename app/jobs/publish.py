@@ -1,6 +1,6 @@
 """Publishing a review plan on the pull request: one review, the summary edited in place, the
-check run completed. Every step is safe to repeat: a retried job finds its findings already on
-the PR (markers) and the summary comment by its marker.
+check run completed (with its "Re-review fully" button). Every step is safe to repeat: a retried
+job finds its findings already on the PR (markers) and the summary comment by its marker.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.github.repo import RepoClient
-from app.github.types import ReviewRejected
+from app.github.types import FULL_REVIEW, ReviewRejected
 from app.review.markers import finding_ids
 from app.review.plan import ReviewPlan
 
@@ -72,6 +72,7 @@ async def publish(
         title=plan.check_title,
         summary=plan.check_summary,
         annotations=plan.annotations,
+        actions=(FULL_REVIEW,),
     )
     return Published(plan, review_id, summary_comment_id)
 

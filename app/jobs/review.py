@@ -3,7 +3,8 @@
     still wanted? (a newer review, a closed PR, a draft) ─► check run in_progress
       ─► gather (GitHub, the database, Linear: one `ReviewInputs`)
       ─► core (rules, then the model over the diff's parts: one `ReviewResult`)
-      ─► superseded? ─► publish (summary, review, check run) ─► remember (usage, review row)
+      ─► superseded? ─► close our threads of fixed findings (app.jobs.threads)
+      ─► publish (summary, review, check run) ─► remember (usage, review row)
 
 The database and GitHub are read in gather and written in publish and remember, nowhere else.
 
@@ -30,8 +31,9 @@ from app.jobs.cpu_budget import CpuRunner
 from app.jobs.gather import LoadedConfig, ReviewInputs, gather_review, load_config
 from app.jobs.llm_config import model_limits, model_refusal
 from app.jobs.model_calls import ReviewResult, run_review
-from app.jobs.payloads import ReviewJob, review_key
+from app.jobs.payloads import FULL_REVIEW_TRIGGER, ReviewJob, review_key
 from app.jobs.publish import Published, publish
+from app.jobs.threads import close_fixed_threads, newly_fixed
 from app.jobs.usage import ReviewSubject, record_review_usage
 from app.review.findings import Source
 from app.review.plan import build_plan
@@ -67,8 +69,9 @@ async def review_pull_request(ctx: JobContext, job: ClaimedJob, request: ReviewJ
                 log.info("#%d: a newer review is queued; this one is not published", pr.number)
                 await _close_superseded(repo, check_id)
                 return
+            notice = await _close_fixed_threads(ctx, repo, inputs, result)
             with span("review.publish", comments=len(result.plan.comments)):
-                published = await _publish(repo, inputs, check_id, result)
+                published = await _publish(repo, inputs, check_id, result, notice)
         finally:
             # Tokens spent on a review that is then superseded or fails to publish were spent
             # all the same, and the daily cap must see them.
@@ -95,7 +98,8 @@ async def _still_wanted(
         log.info("#%d is %s: not reviewed", pr.number, pr.state)
         return None
     loaded = await load_config(repo, pr.base_sha)
-    asked = request.trigger.startswith("command.")  # someone asked for this review by name
+    # Someone asked for this review by name (a command, the check run's button).
+    asked = request.trigger.startswith("command.") or request.trigger == FULL_REVIEW_TRIGGER
     if pr.draft and not loaded.config.review_drafts and not asked:
         log.info("#%d is a draft and review_drafts is off: not reviewed", pr.number)
         return None
@@ -231,18 +235,41 @@ async def _close_superseded(repo: RepoClient, check_id: int) -> None:
     )
 
 
+async def _close_fixed_threads(
+    ctx: JobContext, repo: RepoClient, inputs: ReviewInputs, result: ReviewResult
+) -> str | None:
+    """Resolve our threads of the findings this push fixed; a notice when some stay open."""
+    closed = await close_fixed_threads(
+        repo,
+        number=inputs.pr.number,
+        head_sha=inputs.pr.head_sha,
+        fixed=newly_fixed(result.plan.resolved, inputs.last),
+        threads=inputs.on_pr.threads,
+        bot_login=ctx.github.bot_login,
+    )
+    return closed.notice()
+
+
 async def _publish(
-    repo: RepoClient, inputs: ReviewInputs, check_id: int, result: ReviewResult
+    repo: RepoClient,
+    inputs: ReviewInputs,
+    check_id: int,
+    result: ReviewResult,
+    notice: str | None = None,
 ) -> Published:
     made_from = result.made_from
+    plan = result.plan
+    if notice is not None:
+        made_from = replace(made_from, notices=[*made_from.notices, notice])
+        plan = build_plan(made_from)
     return await publish(
         repo,
-        result.plan,
+        plan,
         number=inputs.pr.number,
         head_sha=inputs.pr.head_sha,
         check_run_id=check_id,
         summary_comment_id=inputs.on_pr.summary_comment_id,
-        replan=lambda notice: build_plan(replace(made_from, notices=[*made_from.notices, notice])),
+        replan=lambda more: build_plan(replace(made_from, notices=[*made_from.notices, more])),
     )
 
 

@@ -13,7 +13,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.errors import WebhookError
+from app.github.types import FULL_REVIEW
 from app.jobs.payloads import (
+    ActionJob,
     ClosedJob,
     CommandJob,
     InstallationJob,
@@ -75,6 +77,18 @@ class _PrRef(_Lenient):
 class _CheckTarget(_Lenient):
     head_sha: str
     pull_requests: list[_PrRef] = []
+
+
+class _App(_Lenient):
+    id: int
+
+
+class _CheckRun(_CheckTarget):
+    app: _App | None = None
+
+
+class _RequestedAction(_Lenient):
+    identifier: str
 
 
 def _review(job: ReviewJob) -> NewJob:
@@ -152,8 +166,7 @@ def on_issue_comment(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
     event = _parse(_IssueCommentEvent, payload)
     if event.issue.pull_request is None or event.comment.user.type == "Bot":
         return ()
-    first_word = event.comment.body.lstrip().split(maxsplit=1)[:1]
-    if first_word != [COMMAND_PREFIX]:
+    if not _is_command(event.comment.body):
         return ()
     job = CommandJob(
         installation_id=event.installation.id,
@@ -167,11 +180,50 @@ def on_issue_comment(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
     return (NewJob("command", job.model_dump()),)
 
 
-class _CheckRunEvent(_Lenient):
+class _ReviewComment(_Comment):
+    in_reply_to_id: int | None = None
+
+
+class _ReviewCommentEvent(_Lenient):
     action: str
-    check_run: _CheckTarget
+    comment: _ReviewComment
+    pull_request: _PrRef
     repository: Repo
     installation: Installation
+
+
+def on_pull_request_review_comment(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
+    """A command written as a reply in a review thread (a finding's, when the thread is ours:
+    the command job checks). A new comment on a line is its own thread's first comment."""
+    if payload.get("action") != "created":
+        return ()
+    event = _parse(_ReviewCommentEvent, payload)
+    comment = event.comment
+    if comment.user.type == "Bot" or not _is_command(comment.body):
+        return ()
+    job = CommandJob(
+        installation_id=event.installation.id,
+        repository=event.repository.full_name,
+        repository_id=event.repository.id,
+        number=event.pull_request.number,
+        comment_id=comment.id,
+        author=comment.user.login,
+        body=comment.body[:2000],
+        thread_root=comment.in_reply_to_id or comment.id,
+    )
+    return (NewJob("command", job.model_dump()),)
+
+
+def _is_command(body: str) -> bool:
+    return body.lstrip().split(maxsplit=1)[:1] == [COMMAND_PREFIX]
+
+
+class _CheckRunEvent(_Lenient):
+    action: str
+    check_run: _CheckRun
+    repository: Repo
+    installation: Installation
+    requested_action: _RequestedAction | None = None
 
 
 class _CheckSuiteEvent(_Lenient):
@@ -210,12 +262,34 @@ def _rerequested(
 
 
 def on_check_run(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
+    if payload.get("action") == "requested_action":
+        return _requested_action(_parse(_CheckRunEvent, payload))
     if payload.get("action") != "rerequested":
         return ()
     event = _parse(_CheckRunEvent, payload)
     return _rerequested(
         event.check_run, event.repository, event.installation, "check_run.rerequested"
     )
+
+
+def _requested_action(event: _CheckRunEvent) -> tuple[NewJob, ...]:
+    """A button of ours (`FULL_REVIEW`) pressed on a check run: a full review of its head,
+    once the job has checked the run is our App's."""
+    if event.requested_action is None:
+        raise WebhookError(400, "payload field requested_action: Field required")
+    if event.requested_action.identifier != FULL_REVIEW.identifier:
+        return ()
+    run = event.check_run
+    job = ActionJob(
+        installation_id=event.installation.id,
+        repository=event.repository.full_name,
+        repository_id=event.repository.id,
+        head_sha=run.head_sha,
+        numbers=tuple(pr.number for pr in run.pull_requests),
+        app_id=run.app.id if run.app is not None else None,
+        identifier=event.requested_action.identifier,
+    )
+    return (NewJob("requested_action", job.model_dump()),)
 
 
 def on_check_suite(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
@@ -276,6 +350,7 @@ Handler = Callable[[Mapping[str, Any]], tuple[NewJob, ...]]
 HANDLERS: Mapping[str, Handler] = {
     "pull_request": on_pull_request,
     "issue_comment": on_issue_comment,
+    "pull_request_review_comment": on_pull_request_review_comment,
     "check_run": on_check_run,
     "check_suite": on_check_suite,
     "merge_group": on_merge_group,

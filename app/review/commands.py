@@ -13,7 +13,7 @@ from typing import Literal
 
 import yaml
 
-from app.review.markers import defuse
+from app.review.markers import defuse, fixed_marker
 from app.review.persona import Checklist, Persona
 from app.review.repo_config import CONFIG_PATH, RepoConfig
 
@@ -21,7 +21,10 @@ PREFIX = "/backend-review"
 ALLOWED_PERMISSIONS = frozenset({"admin", "maintain", "write"})
 MAX_REASON_CHARS = 500
 
-CommandKind = Literal["review", "help", "config", "ignore", "unknown"]
+CommandKind = Literal["review", "help", "config", "ignore", "explain", "unknown"]
+
+# What a reply in a finding's thread may ask about that finding (no id needed there).
+THREAD_KINDS = frozenset({"ignore", "explain"})
 
 _FINDING_ID = re.compile(r"^br-[0-9a-f]{12}$")
 
@@ -34,8 +37,11 @@ class Command:
     problem: str | None = None  # why an `ignore` or an unknown word could not be taken
 
 
-def parse_command(body: str) -> Command:
-    """The command in a comment whose first word is `/backend-review` (only its first line)."""
+def parse_command(body: str, *, thread_finding: str | None = None) -> Command:
+    """The command in a comment whose first word is `/backend-review` (only its first line).
+
+    `thread_finding`: the comment is a reply in that finding's thread, where `ignore` needs no
+    id (one that names another finding is refused) and `explain` is about that finding."""
     first = body.strip().splitlines()[0] if body.strip() else ""
     words = first.split()
     if not words or words[0] != PREFIX:
@@ -48,8 +54,29 @@ def parse_command(body: str) -> Command:
     if verb == "config":
         return Command("config")
     if verb == "ignore":
+        if thread_finding is not None:
+            return _ignore_here(words[2:], thread_finding)
         return _ignore(words[2:])
+    if verb == "explain":
+        if thread_finding is None:
+            return Command(
+                "explain", problem="reply `/backend-review explain` in the finding's thread"
+            )
+        return Command("explain", finding_id=thread_finding)
     return Command("unknown", problem=f"unknown command `{_code(words[1])}`")
+
+
+def _ignore_here(args: list[str], finding_id: str) -> Command:
+    if args and _FINDING_ID.match(args[0].strip("`")):
+        named = args[0].strip("`")
+        if named != finding_id:
+            return Command(
+                "ignore",
+                problem=f"this thread is about `{finding_id}`, not `{named}`: "
+                "run that one in its own thread or in the conversation",
+            )
+        args = args[1:]
+    return _ignore([finding_id, *args])
 
 
 def _ignore(args: list[str]) -> Command:
@@ -81,6 +108,8 @@ HELP = f"""\
 | `{PREFIX} config` | the configuration and persona this pull request is reviewed with |
 | `{PREFIX} ignore <finding-id> <reason>` | dismiss a finding: it stops counting for the check \
 (who and why are shown in the summary) |
+| `{PREFIX} ignore <reason>` | in a finding's thread: dismiss that finding |
+| `{PREFIX} explain` | in a finding's thread: why it was raised, with the model's reasoning |
 
 Finding ids are in each comment's footer and in the summary's table (`br-…`). The configuration \
 is read from `{CONFIG_PATH}` on the base branch."""
@@ -113,6 +142,48 @@ def dismissed_text(finding_id: str, login: str, reason: str, *, caveat: str | No
         "It no longer counts for the check; the summary and the check are being updated."
     )
     return f"{text}\n\n{caveat}" if caveat else text
+
+
+def fixed_text(finding_id: str, head_sha: str) -> str:
+    """Our reply in a finding's thread that a person spoke in, once a push fixed it."""
+    return (
+        f"Fixed in {head_sha[:12]}: the review no longer finds `{finding_id}`. "
+        "Resolve this conversation when you are done with it.\n\n"
+        f"{fixed_marker(finding_id)}"
+    )
+
+
+NOT_A_FINDING_THREAD = (
+    f"This thread is not about a backend-review finding: `{PREFIX} ignore` and `{PREFIX} explain` "
+    "work in the threads of our inline comments."
+)
+
+
+def explain_text(
+    finding_id: str,
+    *,
+    title: str,
+    evidence: str,
+    recommendation: str,
+    reasoning: str | None,
+    no_model: str | None,
+) -> str:
+    """The answer to `explain`: what the review recorded, then the model's reasoning (or why
+    there is none). Everything but the id is untrusted (the model read the pull request)."""
+    parts = [f"**Why `{finding_id}` was raised:** {defuse(title.strip())}"]
+    if evidence.strip():
+        parts.append(f"**Evidence:** {defuse(evidence.strip())}")
+    if recommendation.strip():
+        parts.append(f"**Recommendation:** {defuse(recommendation.strip())}")
+    if reasoning:
+        parts.append(f"**The model's reasoning:** {defuse(reasoning.strip())}")
+    elif no_model:
+        parts.append(f"<sub>No model explanation: {defuse(no_model)}.</sub>")
+    parts.append(
+        f"<sub>Not convinced? `{PREFIX} ignore <reason>` here dismisses it "
+        "(the repository's dismissal policy applies).</sub>"
+    )
+    return "\n\n".join(parts)[:60_000]
 
 
 def dismissal_note(login: str, reason: str) -> str:

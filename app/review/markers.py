@@ -25,6 +25,13 @@ def finding_marker(finding_id: str) -> str:
     return f"<!-- backend-review:finding {finding_id} -->"
 
 
+def fixed_marker(finding_id: str) -> str:
+    """Ends our "fixed in <sha>" reply in a finding's thread: said once, not on every push."""
+    if not re.fullmatch(_ID, finding_id):
+        raise ValueError(f"not a finding id: {finding_id!r}")
+    return f"<!-- backend-review:fixed {finding_id} -->"
+
+
 def findings_marker(finding_ids: Iterable[str]) -> str:
     """One marker for several findings (the review body lists the file-level ones)."""
     ids = list(finding_ids)

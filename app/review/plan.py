@@ -104,6 +104,9 @@ class ReviewPlan(BaseModel):
     advisory: dict[str, str] = Field(default_factory=dict)
     # Each finding's anchored location, by id (the reports' one truth about where it is).
     locations: dict[str, Location] = Field(default_factory=dict)
+    # Findings on the pull request that this (complete) review no longer finds: their threads
+    # are closed (app.jobs.threads).
+    resolved: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +243,7 @@ def build_plan(given: PlanInput) -> ReviewPlan:
         summary=summary,
         advisory=advisory,
         locations={p.finding.id: _location(p.finding, anchorer) for p in placed},
+        resolved=[finding_id for finding_id, _ in resolved],
     )
 
 

@@ -244,23 +244,32 @@ def summary_body(
             )
     if dismissed:
         why = dismissal or {}
-        parts.append("### Dismissed")
-        parts += [
+        items = [
             f"- `{p.finding.id}` {_cell(p.finding.title)}"
             + (f" — {_cell(why[p.finding.id])}" if why.get(p.finding.id) else "")
             for p in dismissed
         ]
+        parts.append(folded("Dismissed", items))
     if resolved:
-        where = f" in `{_cell(resolved_in[:12])}`" if resolved_in else ""
-        parts.append(f"### Resolved{where}")
-        parts += [f"- `{_cell(i)}` {_cell(title)}".rstrip() for i, title in resolved]
+        where = f" in <code>{_cell(resolved_in[:12])}</code>" if resolved_in else ""
+        items = [f"- `{_cell(i)}` {_cell(title)}".rstrip() for i, title in resolved]
+        parts.append(folded(f"Resolved{where}", items))
     if not_reviewed:
-        parts.append("### Files not reviewed")
-        parts += [f"- `{_cell(path)}`: {_cell(reason)}" for path, reason in not_reviewed]
+        items = [f"- `{_cell(path)}`: {_cell(reason)}" for path, reason in not_reviewed]
+        parts.append(folded("Files not reviewed", items))
     marker = findings_marker(file_level_posted) if file_level_posted else ""
     room = GITHUB_TEXT_LIMIT - len(SUMMARY_MARKER) - len(marker) - 4
     body = truncate("\n\n".join(parts), room)
     return f"{SUMMARY_MARKER}\n\n{body}" + (f"\n\n{marker}" if marker else "")
+
+
+def folded(title: str, items: Sequence[str]) -> str:
+    """A section shown closed: its title and count, the items when the reader opens it.
+
+    `title` is ours (HTML allowed: Markdown is not rendered inside `<summary>`); the items
+    are defused already, so none can close the `<details>` early or open another."""
+    body = "\n".join(items)
+    return f"<details><summary><b>{title}</b> ({len(items)})</summary>\n\n{body}\n\n</details>"
 
 
 def check_summary(*, headline: str, placed: Sequence[Placed], notices: Sequence[str]) -> str:

@@ -114,7 +114,7 @@ llm_usage = Table(
     Column("output_tokens", BigInteger, nullable=False, default=0),
     Column("cache_read_tokens", BigInteger, nullable=False, default=0),
     Column("cache_write_tokens", BigInteger, nullable=False, default=0),
-    # complete | partial | unusable | unavailable | over-budget | rules-only
+    # complete | partial | unusable | unavailable | over-budget | rules-only | explain
     Column("outcome", String(32), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Index("ix_llm_usage_installation_id_created_at", "installation_id", "created_at"),

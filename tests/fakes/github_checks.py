@@ -1,4 +1,5 @@
-"""Check runs: created and updated by the App, annotations appended across updates.
+"""Check runs: created and updated by the App, annotations appended across updates, and the
+run's `actions` (buttons) kept as last given.
 
 Validation follows the Checks API: `name` and `head_sha` on create, `conclusion` whenever the
 run is completed, `output.title` and `output.summary` (summary and text at most 65,535
@@ -26,6 +27,8 @@ STATUSES = ("queued", "in_progress", "completed")
 ANNOTATION_LEVELS = ("notice", "warning", "failure")
 MAX_OUTPUT = 65535  # summary and text
 MAX_ANNOTATIONS = 50
+MAX_ACTIONS = 3
+ACTION_LIMITS = {"label": 20, "description": 40, "identifier": 20}
 
 
 def _check_run_problems(body: dict[str, Any], *, creating: bool) -> list[str]:
@@ -45,6 +48,7 @@ def _check_run_problems(body: dict[str, Any], *, creating: bool) -> list[str]:
         problems.append(f"For 'properties/conclusion', \"{conclusion}\" is not a valid value.")
     if status == "completed" and conclusion is None:
         supplied(["conclusion"])
+    problems += _action_problems(body.get("actions"))
     output = body.get("output")
     if output is None:
         return problems
@@ -86,10 +90,35 @@ def _check_run_problems(body: dict[str, Any], *, creating: bool) -> list[str]:
     return problems
 
 
+def _action_problems(actions: Any) -> list[str]:
+    """The Checks API's rules for `actions`: at most 3, each with a label (20 characters), a
+    description (40) and an identifier (20)."""
+    if actions is None:
+        return []
+    if not isinstance(actions, list):
+        return ["For 'properties/actions', it is not an array."]
+    if len(actions) > MAX_ACTIONS:
+        return [f"No more than {MAX_ACTIONS} items are allowed; {len(actions)} were supplied."]
+    problems = []
+    for action in actions:
+        if not isinstance(action, dict):
+            problems.append("For 'items', it is not an object.")
+            continue
+        for key, limit in ACTION_LIMITS.items():
+            value = action.get(key)
+            if not isinstance(value, str) or not value:
+                problems.append('"' + key + "\" wasn't supplied.")
+            elif len(value) > limit:
+                problems.append(f"Only {limit} characters are allowed in '{key}'.")
+    return problems
+
+
 def _apply(state: GitHubState, run: CheckRun, body: dict[str, Any]) -> None:
     for key in ("name", "details_url", "external_id"):
         if key in body:
             setattr(run, key, body[key])
+    if "actions" in body:
+        run.actions = [dict(a) for a in body["actions"]]
     if body.get("status"):
         run.status = body["status"]
     if body.get("conclusion"):

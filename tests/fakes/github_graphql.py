@@ -1,5 +1,6 @@
 """The fake GitHub's GraphQL endpoint: `repository { object(expression: "REV:path") }` blobs,
-and `pullRequest(number: $n) { commits(first: N) { totalCount nodes { commit { message } } } }`.
+and `pullRequest(number: $n) { commits(first: N) { totalCount nodes { commit { message } } } }`;
+review threads and their `resolveReviewThread` mutation are answered by `github_threads`.
 
 Only the shape the adapter asks (`app.github.blobs`) is understood, but it is checked as GitHub
 checks it: variables must be declared and given, `object` takes `expression`, a Blob has the
@@ -20,7 +21,10 @@ import hashlib
 import re
 from typing import TYPE_CHECKING, Any
 
+from tests.fakes import github_threads
 from tests.fakes.github_http import Ctx, Reply, Route, route
+from tests.fakes.github_json import error as js_error
+from tests.fakes.github_routes import level_allows
 
 if TYPE_CHECKING:
     from tests.fakes.github_server import FakeGitHub, Fault
@@ -46,7 +50,7 @@ def _invalid(message: str) -> Reply:
     return Reply(200, {"errors": [{"message": message, "locations": [{"line": 1, "column": 1}]}]})
 
 
-@route(ROUTES, "POST", "/graphql", "token", READ_CONTENTS)
+@route(ROUTES, "POST", "/graphql", "token", READ_CONTENTS, ("pull_requests", "read"))
 def graphql(state: GitHubState, ctx: Ctx) -> Reply:
     body = ctx.json_body()
     query, variables = body.get("query"), body.get("variables") or {}
@@ -54,6 +58,13 @@ def graphql(state: GitHubState, ctx: Ctx) -> Reply:
         return _invalid("A query attribute must be specified and must be a string.")
     if not isinstance(variables, dict):
         return _invalid("Variables must be an object.")
+    server: FakeGitHub = state  # type: ignore[assignment]
+    if query.lstrip().startswith("mutation"):
+        return github_threads.answer_mutation(server, ctx, query, variables)
+    if "reviewThreads" in query:
+        return github_threads.answer_threads(server, ctx, query, variables)
+    if ctx.token is not None and not level_allows(ctx.token.permissions.get("contents"), "read"):
+        return Reply(403, js_error("Resource not accessible by integration", "", 403))
     types = dict(_DECLARED.findall(query))
     declared = set(types)
     where = _REPOSITORY.search(query)
@@ -88,7 +99,6 @@ def graphql(state: GitHubState, ctx: Ctx) -> Reply:
     owner, name = variables[where.group(1)], variables[where.group(2)]
     full = f"{owner}/{name}".lower()
     repo = state.repos.get(full)
-    server: FakeGitHub = state  # type: ignore[assignment]
     if repo is None or (ctx.token is not None and not server._covers(ctx.token, full)):
         message = f"Could not resolve to a Repository with the name '{owner}/{name}'."
         error = {"type": "NOT_FOUND", "path": ["repository"], "message": message}

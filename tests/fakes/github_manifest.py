@@ -29,6 +29,7 @@ DOC = "/apps/apps#create-a-github-app-from-a-manifest"
 EVENT_NEEDS = {
     "pull_request": ("pull_requests",),
     "issue_comment": ("issues", "pull_requests"),
+    "pull_request_review_comment": ("pull_requests",),
     "check_run": ("checks",),
     "check_suite": ("checks",),
     "merge_group": ("merge_queues",),

@@ -19,7 +19,10 @@ DEFAULT_APP_PERMISSIONS = {
     "pull_requests": "write",
 }
 # What an App registered from deploy/app-manifest.yml subscribes to.
-DEFAULT_APP_EVENTS = ("check_run", "check_suite", "issue_comment", "merge_group", "pull_request")
+DEFAULT_APP_EVENTS = (
+    "check_run", "check_suite", "issue_comment", "merge_group", "pull_request",
+    "pull_request_review_comment",
+)  # fmt: skip
 
 
 def iso(moment: datetime) -> str:
@@ -201,3 +204,4 @@ class CheckRun:
     output: dict[str, Any]  # title, summary, text (the latest given)
     annotations: list[dict[str, Any]] = field(default_factory=list)  # every one, in order
     updates: int = 0  # PATCHes accepted
+    actions: list[dict[str, str]] = field(default_factory=list)  # the buttons, as last given

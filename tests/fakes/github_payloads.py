@@ -95,6 +95,40 @@ def issue_comment(
     }
 
 
+def review_comment(
+    body: str,
+    *,
+    in_reply_to: int | None = 900,
+    user: dict[str, Any] | None = None,
+    action: str = "created",
+    comment_id: int = 556,
+) -> dict[str, Any]:
+    """A `pull_request_review_comment` delivery: a comment on a line, or a reply in a thread."""
+    comment: dict[str, Any] = {
+        "id": comment_id,
+        "pull_request_review_id": 80000001,
+        "body": body,
+        "user": user or USER,
+        "path": "app/api/refunds.py",
+        "diff_hunk": "@@ -0,0 +1,3 @@\n+def refund():\n+    pass",
+        "line": 3,
+        "side": "RIGHT",
+        "subject_type": "line",
+        "author_association": "MEMBER",
+    }
+    if in_reply_to is not None:
+        comment["in_reply_to_id"] = in_reply_to
+    pr = pull_request(number=7)["pull_request"]
+    return {
+        "action": action,
+        "comment": comment,
+        "pull_request": pr,
+        "repository": REPO,
+        "sender": user or USER,
+        "installation": INSTALLATION,
+    }
+
+
 def check_run_rerequested(numbers: tuple[int, ...] = (7,)) -> dict[str, Any]:
     return {
         "action": "rerequested",
@@ -105,6 +139,32 @@ def check_run_rerequested(numbers: tuple[int, ...] = (7,)) -> dict[str, Any]:
             "status": "completed",
             "pull_requests": [{"number": n, "id": 1000 + n} for n in numbers],
         },
+        "repository": REPO,
+        "sender": USER,
+        "installation": INSTALLATION,
+    }
+
+
+def check_run_requested_action(
+    identifier: str = "full-review",
+    *,
+    app_id: int = 424242,
+    numbers: tuple[int, ...] = (7,),
+    head: str = "d" * 40,
+) -> dict[str, Any]:
+    """Someone pressed a button of the check run (GitHub sends it to the run's App only)."""
+    return {
+        "action": "requested_action",
+        "check_run": {
+            "id": 4,
+            "name": "backend-review",
+            "head_sha": head,
+            "status": "completed",
+            "conclusion": "failure",
+            "app": {"id": app_id, "slug": "backend-review", "name": "Backend Review"},
+            "pull_requests": [{"number": n, "id": 1000 + n} for n in numbers],
+        },
+        "requested_action": {"identifier": identifier},
         "repository": REPO,
         "sender": USER,
         "installation": INSTALLATION,

@@ -324,6 +324,11 @@ def reply_to_review_comment(state: GitHubState, ctx: Ctx) -> Reply:
     return Reply(201, js.review_comment(ctx.api, _reply(state, pull, parent, text)))
 
 
+@route(ROUTES, "GET", "/repos/{owner}/{repo}/pulls/comments/{comment_id}", "token", READ_PR)
+def get_review_comment(state: GitHubState, ctx: Ctx) -> Reply:
+    return Reply(200, js.review_comment(ctx.api, find_review_comment(state, ctx, None)))
+
+
 @route(ROUTES, "PATCH", "/repos/{owner}/{repo}/pulls/comments/{comment_id}", "token", WRITE_PR)
 def update_review_comment(state: GitHubState, ctx: Ctx) -> Reply:
     doc = "/pulls/comments#update-a-review-comment-for-a-pull-request"

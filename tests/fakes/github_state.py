@@ -10,6 +10,7 @@ state the way GitHub would have it; `github_server.FakeGitHub` serves it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import itertools
@@ -93,6 +94,7 @@ class GitHubState:
         self.issue_comments: list[IssueComment] = []
         self.check_runs: list[CheckRun] = []
         self.review_reactions: dict[int, list[Reaction]] = {}
+        self.resolved_threads: dict[int, str] = {}  # root review comment id -> who resolved it
 
     # --- clock and ids -------------------------------------------------------------------------
 
@@ -386,6 +388,27 @@ class GitHubState:
         )  # fmt: skip
         self.issue_comments.append(comment)
         return comment
+
+    def add_thread_reply(self, parent: ReviewComment, author: str, body: str) -> ReviewComment:
+        """Someone's reply in the thread of `parent` (a review of its own, as on GitHub)."""
+        root_id = parent.in_reply_to_id or parent.id
+        moment = self.now()
+        user = self.user(author)
+        review = Review(
+            self.next_id(80000000), parent.pull_number, parent.repo, user, "", "COMMENTED",
+            parent.commit_id, moment,
+        )  # fmt: skip
+        reply = dataclasses.replace(
+            parent, id=self.next_id(2100000000), review_id=review.id, user=user, body=body,
+            in_reply_to_id=root_id, created_at=moment, updated_at=moment,
+        )  # fmt: skip
+        review.comments.append(reply)
+        self.reviews.append(review)
+        return reply
+
+    def resolve_thread(self, root: ReviewComment, by: str = "octocat") -> None:
+        """A person clicks "Resolve conversation"."""
+        self.resolved_threads[root.in_reply_to_id or root.id] = by
 
     def reviews_on(self, repo: str | Repo, number: int, *, by_bot: bool = True) -> list[Review]:
         name = self.repo(repo).full_name

@@ -112,7 +112,7 @@ async def test_a_maintainer_dismisses_a_critical_finding_and_the_summary_says_wh
     await w.run_next()
 
     summary = _summary(w, pr.number)
-    assert "### Dismissed" in summary
+    assert "<summary><b>Dismissed</b>" in summary
     assert f"`{critical}` " in summary
     assert "— by @\u200blead on 2026-11-22 12:00 UTC: test-mode key" in summary
     assert "— by @\u200blead on 2026-11-22 12:00 UTC: batched" in summary

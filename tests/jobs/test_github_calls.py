@@ -70,3 +70,23 @@ async def test_a_re_review_reads_our_comments_and_asks_who_we_are_once_per_proce
     assert "POST /app/installations/40000001/access_tokens" not in again  # the token is kept
     # Nothing posted twice: the summary is edited in place, no finding is commented again.
     assert "POST /repos/acme/payments/issues/1/comments" not in again
+
+
+async def test_a_push_that_fixes_a_commented_finding_adds_one_query_and_one_mutation(
+    w: World,
+) -> None:
+    secret = '+STRIPE_KEY = "sk_live_51HqLyjWDarjtT1zdp7dcXAMPLEkeyABCDEF"'
+    pr = w.pull(REFUNDS, head_ref="eng-123-add-refunds")
+    await w.run(w.review_job(pr))
+    w.github.force_push(pr, REFUNDS.replace(secret, '+STRIPE_KEY = env("KEY")'))
+    before = len(w.github.calls)
+
+    await w.run(w.review_job(pr, trigger="pull_request.synchronize"))
+
+    graphql = [
+        c.json["query"].split("(", 1)[0] for c in w.github.calls[before:] if c.path == "/graphql"
+    ]
+    # The files (a full review after a force-push), the threads, one mutation for them all.
+    assert graphql == ["query", "query", "mutation"]
+    assert "reviewThreads" in w.github.calls_to("POST", "/graphql")[-2].json["query"]
+    assert "/replies" not in " ".join(all_calls(w)[before:])  # nobody spoke in the thread

@@ -92,7 +92,7 @@ async def test_a_review_whose_rules_overrun_completes_its_check_as_failure(w: Wo
         "Review could not finish: the review ran past its CPU budget of 0.001 s in the rules"
     )
     [summary] = [c for c in w.github.issue_comments_on(w.repo, pr.number) if is_summary(c.body)]
-    assert "### Files not reviewed" in summary.body
+    assert "<b>Files not reviewed</b>" in summary.body
     assert "not fully reviewed: the review ran past its CPU budget" in summary.body
     [not_run] = [line for line in summary.body.splitlines() if "Rules not run: " in line]
     # The secrets rule runs first: when it finished within the budget its finding is published,

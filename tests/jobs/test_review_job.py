@@ -139,8 +139,8 @@ async def test_a_fixed_finding_is_marked_resolved_in_the_summary(w: World) -> No
     await w.run(w.review_job(pr, trigger="pull_request.synchronize"))
 
     [summary] = _summaries(w, pr.number)
-    assert f"### Resolved in `{pr.head_sha[:12]}`" in summary.body
-    assert "Stripe live key" in summary.body.split("### Resolved")[1]
+    assert f"<b>Resolved in <code>{pr.head_sha[:12]}</code></b> (1)" in summary.body
+    assert "Stripe live key" in summary.body.split("<b>Resolved")[1]
 
 
 async def test_model_down_leaves_the_rule_findings_and_a_neutral_check(w: World) -> None:

@@ -100,3 +100,33 @@ def test_missing_field_names_its_path() -> None:
         route("pull_request", payload)
     assert caught.value.status == 400
     assert "pull_request.head.sha" in caught.value.reason
+
+
+def test_a_command_replied_in_a_review_thread_names_the_thread() -> None:
+    [job] = route("pull_request_review_comment", gh.review_comment("/backend-review explain"))
+    command = CommandJob.model_validate(job.payload)
+    assert (command.number, command.comment_id, command.thread_root) == (7, 556, 900)
+    [top] = route(
+        "pull_request_review_comment",
+        gh.review_comment("/backend-review ignore x", in_reply_to=None),
+    )
+    assert CommandJob.model_validate(top.payload).thread_root == 556  # its own thread's root
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        gh.review_comment("Good catch, fixed."),
+        gh.review_comment("/backend-review explain", action="edited"),
+        gh.review_comment("/backend-review", user={"login": "backend-review[bot]", "type": "Bot"}),
+    ],
+)
+def test_review_comments_that_are_not_commands(payload: dict[str, object]) -> None:
+    assert route("pull_request_review_comment", payload) == ()
+
+
+def test_a_review_comment_without_its_pull_request_is_a_bad_request() -> None:
+    payload = gh.review_comment("/backend-review explain")
+    del payload["pull_request"]
+    with pytest.raises(WebhookError, match="pull_request"):
+        route("pull_request_review_comment", payload)

@@ -89,7 +89,7 @@ def test_dismissed_findings_do_not_count_and_are_listed() -> None:
     finding = _f()
     plan = _plan(finding, dismissed={finding.id})
     assert (plan.conclusion, plan.comments, plan.dismissed) == ("success", [], [finding.id])
-    assert "### Dismissed" in plan.summary_body
+    assert "<summary><b>Dismissed</b>" in plan.summary_body
     assert finding.id in plan.summary_body
 
 
@@ -342,10 +342,10 @@ def test_dismissals_say_who_and_why_and_resolved_findings_are_listed() -> None:
     assert f"- `{fid}` charge() without an idempotency key — by @\u200balice: retries" in (
         plan.summary_body
     )
-    assert "### Resolved in `0123456789ab`" in plan.summary_body
+    assert "<b>Resolved in <code>0123456789ab</code></b>" in plan.summary_body
     assert "- `br-aaaaaaaaaaaa` Secret in config.py" in plan.summary_body
-    assert f"`{fid}` charge" not in plan.summary_body.split("### Resolved")[1]
-    assert "### Resolved" not in incomplete.summary_body  # a silent model resolves nothing
+    assert f"`{fid}` charge" not in plan.summary_body.split("<b>Resolved")[1]
+    assert "<b>Resolved" not in incomplete.summary_body  # a silent model resolves nothing
 
 
 def test_the_summary_remembers_which_file_level_findings_are_in_a_review_body() -> None:
@@ -369,4 +369,4 @@ def test_an_incomplete_review_keeps_remembering_what_it_could_not_see() -> None:
     blind = _plan(_f(), previous={fid: ""}, incomplete="the model did not answer")
 
     assert fid in finding_ids(blind.summary_body)
-    assert "### Resolved" not in blind.summary_body
+    assert "<b>Resolved" not in blind.summary_body

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from app.review.anchor import Anchor
 from app.review.findings import Finding, ReviewSummary
 from app.review.markers import finding_ids
-from app.review.render import comment_body, summary_body
+from app.review.render import Placed, comment_body, summary_body
 from app.review.untrusted import ZWSP, neutralize
 
 # What GitHub would act on, in the text it renders.
@@ -165,4 +165,38 @@ def test_a_summary_from_hostile_text_acts_on_nothing() -> None:
     )
     first, rest = body.split("\n", 1)
     assert first == "<!-- backend-review:summary -->"
-    assert _LIVE.search(rest) is None
+    # Our own fold is the only HTML: hostile text can neither close it early nor open another.
+    fold = "<details><summary><b>Files not reviewed</b> (1)</summary>"
+    assert (rest.count(fold), rest.count("</details>"), rest.count("<details>")) == (1, 1, 1)
+    assert rest.rstrip().endswith("</details>")
+    ours = rest.replace(fold, "").replace("</details>", "")
+    assert _LIVE.search(ours) is None
+
+
+def test_a_hostile_dismissal_reason_or_title_stays_inside_its_fold() -> None:
+    finding = _finding(title="</details><details open><summary>x</summary> @alice")
+    placed = Placed(finding, Anchor("line", "app/x.py", line=3), "dismissed")
+    reason = "</details></summary>![p](https://evil.example/p.png) @acme/admins"
+
+    body = summary_body(
+        headline="**ok**",
+        placed=[placed],
+        summary=None,
+        not_reviewed=[],
+        notices=[],
+        dismissal={finding.id: reason},
+        resolved=[("br-ffffffffffff", "</details> gone")],
+        resolved_in="0123456789ab",
+    )
+
+    folds = [
+        "<details><summary><b>Dismissed</b> (1)</summary>",
+        "<details><summary><b>Resolved in <code>0123456789ab</code></b> (1)</summary>",
+    ]
+    rest = body.split("\n", 1)[1]
+    assert [rest.count(f) for f in folds] == [1, 1]
+    assert rest.count("</details>") == 2
+    ours = rest
+    for fold in [*folds, "</details>"]:
+        ours = ours.replace(fold, "")
+    assert _LIVE.search(ours) is None

@@ -236,6 +236,8 @@ async def test_handled_events_route_to_their_jobs(app_client: Client) -> None:
         ("check_suite", gh.check_suite_rerequested((11,))),
         ("installation", gh.installation("created")),
         ("installation_repositories", gh.installation("added")),
+        ("pull_request_review_comment", gh.review_comment("/backend-review explain")),
+        ("check_run", gh.check_run_requested_action()),
     ]
     for event, payload in cases:
         body = gh.encode(payload)
@@ -249,4 +251,6 @@ async def test_handled_events_route_to_their_jobs(app_client: Client) -> None:
         ("review", "review:1296269:11"),
         ("installation", "installation:42"),
         ("installation", "installation:42"),
+        ("command", None),
+        ("requested_action", None),
     ]

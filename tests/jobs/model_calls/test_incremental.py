@@ -64,5 +64,5 @@ async def test_findings_gone_since_the_last_review_are_listed_as_resolved() -> N
         request(previous={"br-aaaaaaaaaaaa": "Old finding"}, resolved_in="f" * 40),
     )
 
-    assert "### Resolved in `ffffffffffff`" in result.plan.summary_body
+    assert "<b>Resolved in <code>ffffffffffff</code></b>" in result.plan.summary_body
     assert "`br-aaaaaaaaaaaa` Old finding" in result.plan.summary_body
