@@ -94,6 +94,8 @@ def comment_body(finding: Finding, anchor: Anchor, *, suggest: bool) -> str:
     ]
     if finding.evidence.strip():
         parts.append(defuse(finding.evidence.strip()))
+    if finding.failure_scenario and finding.failure_scenario.strip():
+        parts.append(f"**How it fails:** {defuse(finding.failure_scenario.strip())}")
     if finding.recommendation.strip():
         parts.append(f"**Recommendation:** {defuse(finding.recommendation.strip())}")
     if suggest and finding.suggestion is not None:

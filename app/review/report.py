@@ -125,6 +125,8 @@ def _result(
         text += f" ({'file level: ' if f.where.lines is None else ''}{note})"
     if f.evidence.strip():
         text += f"\n\n{f.evidence.strip()}"
+    if f.failure_scenario and f.failure_scenario.strip():
+        text += f"\n\nHow it fails: {f.failure_scenario.strip()}"
     if f.recommendation.strip():
         text += f"\n\nRecommendation: {f.recommendation.strip()}"
     return {

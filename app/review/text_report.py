@@ -74,6 +74,8 @@ def as_text(
         for line in f.evidence.strip().splitlines():
             if line.strip():
                 out += fit(line.rstrip(), _BODY, _BODY)
+        if f.failure_scenario and f.failure_scenario.strip():
+            out += fit(f"how it fails: {' '.join(f.failure_scenario.split())}", _BODY, _BODY + "  ")
         if f.recommendation.strip():
             for i, line in enumerate(f.recommendation.strip().splitlines()):
                 if line.strip():

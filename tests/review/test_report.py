@@ -8,7 +8,7 @@ from app.review.diff import parse_diff
 from app.review.findings import Finding, Severity, fingerprint
 from app.review.plan import PlanInput, build_plan
 from app.review.repo_config import RepoConfig
-from app.review.report import as_sarif
+from app.review.report import as_sarif, as_text
 
 
 def test_sarif_uri_is_a_percent_encoded_relative_reference() -> None:
@@ -37,3 +37,58 @@ def test_sarif_uri_is_a_percent_encoded_relative_reference() -> None:
     [result] = log["runs"][0]["results"]
     uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "app/caf%C3%A9%20%231%20100%25.py"
+
+
+def test_sarif_message_carries_the_failure_scenario_after_the_evidence() -> None:
+    diff = parse_diff(
+        "diff --git a/app/x.py b/app/x.py\n--- a/app/x.py\n+++ b/app/x.py\n@@ -1 +1,2 @@\n a\n+b\n"
+    )
+    finding = Finding.model_validate(
+        {
+            "id": fingerprint("llm", "app/x.py", "b"),
+            "rule": "llm",
+            "source": "llm",
+            "type": "evidence",
+            "category": "api",
+            "severity": "minor",
+            "title": "t",
+            "where": {"path": "app/x.py", "lines": "2"},
+            "evidence": "the evidence",
+            "failure_scenario": "two workers claim one job",
+            "recommendation": "lock it",
+        }
+    )
+    plan = build_plan(PlanInput(diff, [finding], RepoConfig()))
+    log = json.loads(as_sarif(plan, version="0", rule_docs=[], fail_on=Severity.MAJOR))
+    [result] = log["runs"][0]["results"]
+    text = result["message"]["text"]
+    assert (
+        "the evidence\n\nHow it fails: two workers claim one job\n\nRecommendation: lock it" in text
+    )
+
+
+def test_text_report_wraps_the_failure_scenario_under_its_finding() -> None:
+    diff = parse_diff(
+        "diff --git a/app/x.py b/app/x.py\n--- a/app/x.py\n+++ b/app/x.py\n@@ -1 +1,2 @@\n a\n+b\n"
+    )
+    finding = Finding.model_validate(
+        {
+            "id": fingerprint("llm", "app/x.py", "b"),
+            "rule": "llm",
+            "source": "llm",
+            "type": "evidence",
+            "category": "api",
+            "severity": "minor",
+            "title": "t",
+            "where": {"path": "app/x.py", "lines": "2"},
+            "evidence": "the evidence",
+            "failure_scenario": "two workers claim one job " * 4,
+            "recommendation": "lock it",
+        }
+    )
+    plan = build_plan(PlanInput(diff, [finding], RepoConfig()))
+    lines = as_text(plan, mode="rules + model", color=False, width=60).splitlines()
+    at = next(i for i, line in enumerate(lines) if "how it fails: two workers" in line)
+    assert lines[at - 1].strip() == "the evidence"
+    assert lines[at + 1].startswith(" " * 11)  # the hanging indent of the wrapped rest
+    assert all(len(line) <= 60 for line in lines[at : at + 3])

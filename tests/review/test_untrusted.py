@@ -121,6 +121,7 @@ def _finding(**text: str) -> Finding:
             "evidence": text.get("evidence", "e"),
             "recommendation": text.get("recommendation", "r"),
             "suggestion": text.get("suggestion"),
+            "failure_scenario": text.get("failure_scenario"),
         }
     )
 
@@ -143,6 +144,21 @@ def test_a_comment_from_hostile_model_output_acts_on_nothing_and_keeps_its_marke
     assert _LIVE.search(prose) is None
     assert fence.startswith("@decorator\n")  # the suggestion applies byte for byte
     assert finding_ids(body) == {"br-0123456789ab"}  # ours, not the forged one
+
+
+def test_the_failure_scenario_is_shown_after_the_evidence_and_acts_on_nothing() -> None:
+    finding = _finding(failure_scenario="A retried POST charges twice. " + HOSTILE)
+    body = comment_body(finding, Anchor("line", "app/x.py", line=3, exact=True), suggest=False)
+    assert "**How it fails:** A retried POST charges twice." in body
+    assert body.index("\ne\n") < body.index("How it fails")  # after the evidence
+    assert body.index("How it fails") < body.index("**Recommendation:**")
+    prose, _, _ours = body.rpartition("<!-- backend-review:finding br-0123456789ab -->")
+    assert _LIVE.search(prose) is None
+    assert finding_ids(body) == {"br-0123456789ab"}
+    without = comment_body(
+        _finding(), Anchor("line", "app/x.py", line=3, exact=True), suggest=False
+    )
+    assert "How it fails" not in without
 
 
 def test_a_summary_from_hostile_text_acts_on_nothing() -> None:
