@@ -30,7 +30,7 @@ SECRET_LINE = '+STRIPE_KEY = "sk_live_51HqLyjWDarjtT1zdp7dcXAMPLEkeyABCDEF"'
 
 
 def model(body: dict[str, Any]) -> Answer:
-    if body["tool_choice"]["name"] == "explain_finding":
+    if body["tools"][0]["name"] == "explain_finding":
         return tool_answer({"reasoning": "A negative amount pays the customer twice."})
     found = (
         [finding(path=ENDPOINT, lines="11", title=UNCHECKED)] if ENDPOINT in files_in(body) else []

@@ -38,7 +38,7 @@ REASONING = "If the process dies between the two writes, the ledger keeps a debi
 
 
 def _model(body: dict[str, Any]) -> Answer:
-    if body["tool_choice"]["name"] == "explain_finding":
+    if body["tools"][0]["name"] == "explain_finding":
         return tool_answer({"reasoning": REASONING})
     return tool_answer(answer(BLOCKING))
 
