@@ -249,14 +249,26 @@ class Settings(BaseSettings):
             value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")
         ):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        unreadable = (
+            "is not a URL SQLAlchemy can read (a password with @, : or / must be "
+            "percent-encoded; a port must be a number)"
+        )
         try:
-            make_url(value)
+            url = make_url(value)
         except Exception:  # noqa: BLE001 - the parser's own text would quote the URL
-            raise ValueError(
-                "is not a URL SQLAlchemy can read (a password with @, : or / must be "
-                "percent-encoded; a port must be a number)"
-            ) from None
+            raise ValueError(unreadable) from None
+        if url.host is not None and "@" in url.host:
+            # `user:p@ss@host`: read as password `p` and host `ss@host`, and the rest of the
+            # password would be shown wherever the host is named.
+            raise ValueError(unreadable)
         return value
+
+    @model_validator(mode="after")
+    def _proxy_needs_a_port(self) -> Settings:
+        if self.webhook_proxy_url is not None and self.port == 0:
+            # The forwarder posts to our own port, which must be known before we listen.
+            raise ValueError("a webhook channel needs a fixed BACKEND_REVIEW_PORT, not 0")
+        return self
 
     @model_validator(mode="after")
     def _one_key_source(self) -> Settings:

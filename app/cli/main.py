@@ -21,7 +21,7 @@ log = logging.getLogger("app")
 
 Command = Callable[[argparse.Namespace], int]
 # `scheme://user:password@`: the user stays, the password goes.
-_URL_PASSWORD = re.compile(r"(://[^/\s:@]*:)[^@\s]*@")
+_URL_PASSWORD = re.compile(r"(://[^/\s:@]*:)[^/\s]*@")  # up to the last @ of the authority
 
 
 def _settings(args: argparse.Namespace) -> Settings:

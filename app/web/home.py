@@ -88,21 +88,41 @@ async def _configured(request: Request, settings: Settings, base: str) -> HTMLRe
     svc = services(request)
     webhook_url = base + request.app.url_path_for("receive")  # escaped where it is shown
     github = await request.app.state.github_status.get()
+    offer = ""
+    if svc.forwarder is None and not reachable_by_github(base):
+        offer = channel_offer(base, registered=True)
+    token = token_of(request)
+    if not gate_of(request).shows_details(token):
+        # Anyone who can reach the server sees whether it works; what it reviews, what
+        # arrived and what failed is for the operator.
+        return page(
+            status_page.github_section(
+                github, settings.github_app_id, str(settings.github_api_url), details=False
+            )
+            + status_page.webhooks_section(webhook_url, None, svc.forwarder, offer, details=False)
+            + status_page.DETAILS_HIDDEN
+            + _probes(github.checked_at)
+        )
     last = await svc.store.list_deliveries(limit=1)
     jobs = await svc.store.list_jobs(limit=50)
     failed = [
         job for job in jobs if job.last_error and job.status in (JobStatus.QUEUED, JobStatus.DEAD)
     ][:RECENT_FAILURES]
-    offer = ""
-    if svc.forwarder is None and not reachable_by_github(base):
-        offer = channel_offer(base, registered=True)
-    return page(
+    response = page(
         status_page.github_section(github, settings.github_app_id, str(settings.github_api_url))
         + status_page.webhooks_section(webhook_url, last[0] if last else None, svc.forwarder, offer)
         + status_page.failures_section(failed)
-        + '<p>Probes: <a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a>, '
-        + '<a href="/metrics">/metrics</a>. GitHub was asked at '
-        + f"{status_page.checked_at(github.checked_at)}; asked again after a minute.</p>"
+        + _probes(github.checked_at)
+    )
+    remember(response, TOKEN_COOKIE, token or "", base)  # reloading keeps the details
+    return response
+
+
+def _probes(checked_at: float) -> str:
+    return (
+        '<p>Probes: <a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a>, '
+        '<a href="/metrics">/metrics</a>. GitHub was asked at '
+        f"{status_page.checked_at(checked_at)}; asked again after a minute.</p>"
     )
 
 

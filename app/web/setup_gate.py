@@ -160,13 +160,17 @@ class SetupGate:
     def __init__(self, settings: Settings) -> None:
         # Hex: no shape the log redactor takes for a secret, so the link prints whole.
         self.token: str | None = None if setup_closed(settings) else secrets.token_hex(20)
+        # Once the App is configured, the home page's private part (installations and their
+        # repositories, the last delivery, failed jobs' errors) is for the operator: the
+        # browser that opened the status link printed at start-up, as the setup link is.
+        self.status_token = secrets.token_hex(20)
         self.states = PendingStates()
 
     def accepts(self, token: str | None) -> bool:
-        # Bytes: compare_digest refuses str with non-ASCII characters, and `token` is anyone's.
-        return bool(
-            self.token and token and hmac.compare_digest(token.encode(), self.token.encode())
-        )
+        return _same(token, self.token)
+
+    def shows_details(self, token: str | None) -> bool:
+        return _same(token, self.status_token)
 
     def close(self) -> None:
         self.token = None
@@ -174,19 +178,11 @@ class SetupGate:
     def link(self, settings: Settings) -> str | None:
         if self.token is None:
             return None
-        if settings.public_url is not None:
-            base = str(settings.public_url).rstrip("/")
-        else:
-            host = settings.host
-            if host in ("0.0.0.0", "::", ""):  # noqa: S104 - naming the wildcard, not binding it
-                host = "127.0.0.1"
-            if ":" in host:
-                host = f"[{host}]"
-            base = f"http://{host}:{settings.port}"
-        return f"{base}/?token={self.token}"
+        return f"{_base(settings)}/?token={self.token}"
 
     def announce(self, settings: Settings) -> None:
-        """Print the setup link at start-up, where only the operator reads it."""
+        """Print the setup link at start-up (or, setup closed, the status link), where only
+        the operator reads it."""
         link = self.link(settings)
         if link is not None:
             log.warning(
@@ -194,6 +190,29 @@ class SetupGate:
                 "registered or the server restarts)",
                 link,
             )
+        else:
+            log.info(
+                "the home page shows installations, deliveries and failures to a browser that "
+                "opens %s/?token=%s (good until the server restarts)",
+                _base(settings),
+                self.status_token,
+            )
+
+
+def _same(given: str | None, expected: str | None) -> bool:
+    # Bytes: compare_digest refuses str with non-ASCII characters, and `given` is anyone's.
+    return bool(expected and given and hmac.compare_digest(given.encode(), expected.encode()))
+
+
+def _base(settings: Settings) -> str:
+    if settings.public_url is not None:
+        return str(settings.public_url).rstrip("/")
+    host = settings.host
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - naming the wildcard, not binding it
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
 
 
 def gate_of(request: Request) -> SetupGate:

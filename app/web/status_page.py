@@ -17,7 +17,17 @@ from app.webhook_proxy import ProxyStatus
 MAX_ERROR_CHARS = 300
 
 
-def github_section(status: GitHubStatus, app_id: int | None, api_url: str) -> str:
+DETAILS_HIDDEN = (
+    "<p>Where the App is installed, the last delivery and recent failures are shown to the "
+    "browser that opens the status link the server printed in its log at start-up "
+    "(<code>/?token=…</code>), or with <code>backend-review doctor</code>, "
+    "<code>deliveries list</code> and <code>jobs list</code>.</p>"
+)
+
+
+def github_section(
+    status: GitHubStatus, app_id: int | None, api_url: str, *, details: bool = True
+) -> str:
     api = f"<code>{escape(api_url)}</code>"
     if status.app is None:
         head = (
@@ -32,7 +42,16 @@ def github_section(status: GitHubStatus, app_id: int | None, api_url: str) -> st
             f'<p><strong>Connected</strong> as GitHub App <a href="{link}">{name}</a> '
             f"(id <code>{app_id}</code>) on {api}: GitHub accepted its key.</p>"
         )
+    if not details:
+        return head + checks_list(status.checks) + install_link(status)
     return head + checks_list(status.checks) + installs_section(status)
+
+
+def install_link(status: GitHubStatus) -> str:
+    if status.app is None:
+        return ""
+    install = escape(f"{status.app.html_url}/installations/new")
+    return f'<p><a href="{install}">Install the App</a> on the repositories to review.</p>'
 
 
 def checks_list(checks: tuple[Check, ...]) -> str:
@@ -85,6 +104,8 @@ def webhooks_section(
     last: StoredDelivery | None,
     proxy: ProxyStatus | None,
     offer: str,
+    *,
+    details: bool = True,
 ) -> str:
     html = f"<h2>Webhooks</h2><p>Endpoint: <code>{escape(webhook_url)}</code>.</p>"
     if proxy is not None:
@@ -97,6 +118,8 @@ def webhooks_section(
         if proxy.last_error:
             html += f" Last problem: {escape(proxy.last_error)}."
         html += "</p>"
+    if not details:
+        return html + offer
     if last is None:
         html += "<p><strong>No delivery received yet.</strong></p>" + offer
     else:

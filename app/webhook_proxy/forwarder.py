@@ -14,7 +14,9 @@ One delivery is posted at a time; while it is, the stream is not read (TCP holds
 
 When the stream ends or fails, the forwarder connects again after a delay: the channel's last
 `retry:` (3 s until it sends one), doubled on each failure in a row up to `max_delay` (3 s,
-6 s, 12 s, ...), back to the start once a connection has delivered an event. It sends
+6 s, 12 s, ...), back to the start once a connection has delivered a delivery or stayed open
+`healthy_seconds` (a quiet channel that drops idle streams is not failing; one that says
+`ready` and hangs up is, and is not reconnected to faster than once a second). It sends
 `Last-Event-ID` as EventSource does.
 A stream that is silent for `read_seconds` (smee pings every 30 s) counts as failed.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -37,6 +40,10 @@ log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
 USER_AGENT = f"backend-review/{__version__}"
 DEFAULT_RETRY_SECONDS = 3.0
+# A channel's `retry:` is anyone's number: never reconnect more often than this.
+MIN_RETRY_SECONDS = 1.0
+# Signatures of the deliveries our endpoint took, most recent last (see `_replayed`).
+SEEN_SIGNATURES = 10_000
 _SLICE = 8192
 
 
@@ -48,6 +55,7 @@ class ProxyConfig:
     read_seconds: float = 90.0
     max_delay: float = 60.0
     post_attempts: int = 5  # the server may still be starting, or busy (503)
+    healthy_seconds: float = 30.0  # a stream open this long was a good connection
 
 
 @dataclass
@@ -61,6 +69,7 @@ class ProxyStatus:
     last_delivery: str | None = None  # its X-GitHub-Delivery
     last_error: str | None = None
     dropped: int = 0  # events that were not deliveries we could pass on
+    replayed: int = 0  # deliveries whose signed body was already taken (see `_replayed`)
     reconnects: int = 0
 
 
@@ -78,6 +87,7 @@ class Forwarder:
         self._task: asyncio.Task[None] | None = None
         self._retry = DEFAULT_RETRY_SECONDS
         self._last_id = ""
+        self._seen: OrderedDict[str, None] = OrderedDict()
 
     def start(self) -> None:
         log.info(
@@ -117,7 +127,9 @@ class Forwarder:
         return min(self.config.max_delay, self._retry * 2.0**doublings)
 
     async def _listen(self, client: httpx.AsyncClient) -> bool:
-        """One connection to the channel, until it ends; True when an event came through."""
+        """One connection to the channel, until it ends; True when it was a good one: a
+        delivery came through, or the stream stayed open `healthy_seconds` (smee's `ready` on
+        every connection does not count)."""
         # identity: a compressed stream could grow without bound as it is decoded.
         headers = {
             "accept": "text/event-stream",
@@ -127,6 +139,7 @@ class Forwarder:
         if self._last_id:
             headers["last-event-id"] = self._last_id
         got_event = False
+        opened: float | None = None
         try:
             async with client.stream("GET", self.config.channel_url, headers=headers) as reply:
                 kind = reply.headers.get("content-type", "")
@@ -138,6 +151,7 @@ class Forwarder:
                     return False
                 self.status.connected = True
                 self.status.last_error = None
+                opened = asyncio.get_running_loop().time()
                 log.info("connected to the webhook channel on %s", self.status.channel_origin)
                 parser = EventParser(self.config.max_event_bytes)
                 async for chunk in reply.aiter_raw():
@@ -145,16 +159,18 @@ class Forwarder:
                     # webhooks and the probes, and a channel's stream is anyone's bytes.
                     for at in range(0, len(chunk), _SLICE):
                         for item in parser.feed(chunk[at : at + _SLICE]):
-                            got_event = True
-                            await self._handle(client, item)
+                            got_event = await self._handle(client, item) or got_event
                         await asyncio.sleep(0)
                     if parser.retry_ms is not None:
-                        self._retry = max(0.1, parser.retry_ms / 1000)
+                        self._retry = max(MIN_RETRY_SECONDS, parser.retry_ms / 1000)
                     self._last_id = parser.last_id
             self._failed("the channel closed the stream")
         except httpx.HTTPError as exc:
             self._failed(f"the channel could not be read ({type(exc).__name__})")
-        return got_event
+        lasted = opened is not None and (
+            asyncio.get_running_loop().time() - opened >= self.config.healthy_seconds
+        )
+        return got_event or lasted
 
     def _failed(self, reason: str) -> None:
         self.status.last_error = reason
@@ -162,24 +178,47 @@ class Forwarder:
             "webhook channel on %s: %s; connecting again", self.status.channel_origin, reason
         )
 
-    async def _handle(self, client: httpx.AsyncClient, item: Event | Oversized) -> None:
+    async def _handle(self, client: httpx.AsyncClient, item: Event | Oversized) -> bool:
+        """Pass one event on; True when it was a delivery our endpoint took."""
         if isinstance(item, Oversized):
             self.status.dropped += 1
             log.warning("webhook channel sent an event over %d bytes: dropped", item.limit)
-            return
+            return False
         if item.type in NOT_DELIVERIES:
-            return
+            return False
         try:
             delivery = forwarded(item.data)
         except ChannelEventError as exc:
             self.status.dropped += 1
             log.warning("webhook channel sent an event that is not a delivery: %s", exc.reason)
-            return
-        await self._post(client, delivery.headers, delivery.body, delivery.delivery)
+            return False
+        signature = delivery.headers.get("x-hub-signature-256", "")
+        if signature and signature in self._seen:
+            self._replayed(delivery.delivery)
+            return False
+        taken = await self._post(client, delivery.headers, delivery.body, delivery.delivery)
+        if taken and signature:
+            self._seen[signature] = None
+            if len(self._seen) > SEEN_SIGNATURES:
+                self._seen.popitem(last=False)
+        return taken
+
+    def _replayed(self, name: str) -> None:
+        """Anyone who knows a channel's address reads every signed delivery and can post one
+        to the channel again under a new delivery id: GitHub's signature covers the body only,
+        so our endpoint would take it. A body already taken is not passed on twice (GitHub's
+        own redelivery of one we took is a duplicate there anyway; one that never got
+        through is passed on)."""
+        self.status.replayed += 1
+        log.warning(
+            "webhook channel sent delivery %s with the signed body of one already forwarded: "
+            "dropped as a replay",
+            name,
+        )
 
     async def _post(
         self, client: httpx.AsyncClient, headers: dict[str, str], body: bytes, name: str
-    ) -> None:
+    ) -> bool:
         delay = 0.5
         for attempt in range(1, self.config.post_attempts + 1):
             try:
@@ -189,7 +228,7 @@ class Forwarder:
             else:
                 if reply.status_code < 500:
                     self._posted(name, reply.status_code)
-                    return
+                    return reply.status_code < 300
                 outcome = f"answered {reply.status_code}"
                 delay = max(delay, _retry_after(reply))
             if attempt < self.config.post_attempts:
@@ -204,6 +243,7 @@ class Forwarder:
             outcome,
             self.config.post_attempts,
         )
+        return False
 
     def _posted(self, name: str, status: int) -> None:
         self.status.last_delivery = name

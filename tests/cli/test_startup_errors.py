@@ -229,10 +229,18 @@ def test_db_upgrade_into_a_path_under_a_file_is_one_line(
     )
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://review:pw-4411@db.internal:54x2/x",
+        # An unencoded @ in the password: SQLAlchemy would read the host as `ss-4411@db...`.
+        "postgresql+asyncpg://review:p@ss-4411@db.internal/x",
+    ],
+)
 def test_a_database_url_that_cannot_be_read_is_a_configuration_error_without_the_password(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, url: str
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://review:pw-4411@db.internal:54x2/x")
+    monkeypatch.setenv("DATABASE_URL", url)
 
     assert main(["db", "upgrade"]) == 2
 
@@ -247,7 +255,10 @@ def test_an_unexpected_error_quoting_a_database_url_loses_the_password(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def fails(_args: object) -> int:
-        raise RuntimeError("lost postgresql+asyncpg://review:pw-5521@db.internal/x mid-query\nmore")
+        raise RuntimeError(
+            "lost postgresql+asyncpg://review:pw-5521@db.internal/x and "
+            "postgresql+asyncpg://review:p@ss-5521@db.internal/x mid-query\nmore"
+        )
 
     monkeypatch.setattr(cli_main, "cmd_db", fails)
 
@@ -255,5 +266,5 @@ def test_an_unexpected_error_quoting_a_database_url_loses_the_password(
 
     assert capsys.readouterr().err == (
         "backend-review: error: RuntimeError: lost postgresql+asyncpg://review:***@db.internal/x "
-        "mid-query\n"
+        "and postgresql+asyncpg://review:***@db.internal/x mid-query\n"
     )

@@ -80,6 +80,12 @@ def github_url(fake: FakeGitHub) -> Iterator[str]:
         yield url
 
 
+async def operator_page(client: httpx.AsyncClient, app: FastAPI) -> str:
+    """The home page as the operator sees it: through the status link printed at start-up."""
+    token = app.state.setup_gate.status_token
+    return (await client.get("/", params={"token": token})).text
+
+
 def app_calls(fake: FakeGitHub) -> int:
     return sum(1 for call in fake.calls if call.method == "GET" and call.path == "/app")
 
@@ -140,8 +146,8 @@ async def test_connected_shows_the_app_its_permissions_its_installs_and_the_link
     for n in range(25):
         fake.add_repo(f"octo/r{n:02}", installation_id=octo.id)
     settings = configured(tmp_path, github_url, fake.private_key_pem)
-    async with home(settings, sqlite_engine) as (client, _):
-        page = (await client.get("/")).text
+    async with home(settings, sqlite_engine) as (client, app):
+        page = await operator_page(client, app)
     assert "<strong>Connected</strong> as GitHub App" in page
     assert f'<a href="https://github.com/apps/{fake.app_slug}">' in page
     assert "the App lacks merge_queues: read" in page
@@ -162,8 +168,8 @@ async def test_an_app_installed_nowhere_says_so_with_the_link(
     tmp_path: Path, sqlite_engine: AsyncEngine, fake: FakeGitHub, github_url: str
 ) -> None:
     settings = configured(tmp_path, github_url, fake.private_key_pem)
-    async with home(settings, sqlite_engine) as (client, _):
-        page = (await client.get("/")).text
+    async with home(settings, sqlite_engine) as (client, app):
+        page = await operator_page(client, app)
     assert "exactly the ones deploy/app-manifest.yml asks" in page
     assert "Not installed anywhere yet" in page
     assert f"https://github.com/apps/{fake.app_slug}/installations/new" in page
@@ -191,7 +197,7 @@ async def test_the_last_delivery_and_the_last_failures(
 ) -> None:
     settings = configured(tmp_path, github_url, fake.private_key_pem)
     async with home(settings, sqlite_engine) as (client, app):
-        page = (await client.get("/")).text
+        page = await operator_page(client, app)
         assert "No delivery received yet" in page
         assert "<h2>Recent failures</h2><p>None.</p>" in page
         body = httpx.Request("POST", "/", json=pull_request()).content
@@ -210,7 +216,15 @@ async def test_the_last_delivery_and_the_last_failures(
         await queue.fail(
             job, "GitHub at http://x could not be reached <ConnectError>", permanent=True
         )
-        page = (await client.get("/")).text
+        page = (await client.get("/")).text  # the link's token is kept in a cookie
+        stranger = httpx.AsyncClient(transport=client._transport, base_url="http://localhost")
+        async with stranger:
+            public = (await stranger.get("/", params={"token": "0" * 40})).text
+    assert "<strong>Connected</strong> as GitHub App" in public
+    for private in ("acme/payments", "Last delivery", "ConnectError", "Recent failures"):
+        assert private not in public
+    assert "status link the server printed" in public
+    assert "Install the App" in public
     assert (
         "Last delivery received: <code>pull_request.opened</code> on <code>acme/payments</code>"
         in page
@@ -282,3 +296,22 @@ async def test_an_app_registered_through_a_channel_is_checked_against_the_channe
     assert "Restart backend-review" in done.text
     assert (settings.data_dir / "github-app" / "app.json").exists()
     assert fake.errors == []
+
+
+async def test_the_status_link_is_printed_at_start_up_and_opens_the_details(
+    tmp_path: Path,
+    sqlite_engine: AsyncEngine,
+    fake: FakeGitHub,
+    github_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake.add_repo("acme/payments")
+    settings = configured(tmp_path, github_url, fake.private_key_pem)
+    caplog.set_level("INFO", logger="app.web.setup_gate")
+    async with home(settings, sqlite_engine) as (client, app):
+        token = app.state.setup_gate.status_token
+        [line] = [r.getMessage() for r in caplog.records if "/?token=" in r.getMessage()]
+        assert line.endswith(f"/?token={token} (good until the server restarts)")
+        assert "acme/payments" not in (await client.get("/")).text
+        link = line.split(" opens ")[1].split(" ")[0]
+        assert "acme/payments" in (await client.get(link.split("8000", 1)[1])).text

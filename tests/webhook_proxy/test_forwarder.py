@@ -101,12 +101,20 @@ async def test_a_delivery_through_the_channel_is_verified_and_stored(
         assert [(d.id, d.event, d.action, d.repository) for d in stored] == [
             (DELIVERY, "pull_request", "opened", "acme/payments")
         ]
-        # The same delivery again (GitHub redelivering it): the endpoint's dedupe answers 200.
+        # Anyone who knows the channel's address saw that signed body and posts it to the
+        # channel again under a new delivery id: the signature still matches, so the
+        # forwarder drops it rather than have the endpoint take it (and so does GitHub's own
+        # redelivery of it, which the endpoint would answer as a duplicate).
+        await post_as_github(url, github_post(body, delivery="replayed-1"), body)
         await post_as_github(url, github_post(body), body)
+        await until(lambda: status.replayed == 2)
+        # A delivery with another body goes through as before.
+        other = compact({**PAYLOAD, "action": "synchronize"})
+        await post_as_github(url, github_post(other, delivery="d-2"), other)
         await until(lambda: status.forwarded == 2)
-        assert len(await store.list_deliveries()) == 1
+        assert [d.id for d in await store.list_deliveries()] == ["d-2", DELIVERY]
         assert status.refused == 0
-        assert status.last_delivery == DELIVERY
+        assert status.last_delivery == "d-2"
 
 
 async def test_a_bad_signature_is_refused_and_logged_like_a_direct_post(
@@ -195,20 +203,42 @@ async def test_failures_back_off_doubling_up_to_the_cap_and_reset_after_an_event
     channel.refuse_next(6, 503)
     sleeps = Sleeps()
     async with serve_channel(channel) as base:
-        config = ProxyConfig(f"{base}/chan", "http://127.0.0.1:9/unused", max_delay=20.0)
+        # Any stream that opens counts as a good connection here (healthy_seconds=0).
+        config = ProxyConfig(
+            f"{base}/chan", "http://127.0.0.1:9/unused", max_delay=20.0, healthy_seconds=0.0
+        )
         forwarder = Forwarder(config, sleep=sleeps)
         forwarder.start()
         try:
             await until(lambda: forwarder.status.connected)
             assert sleeps.delays == [3.0, 6.0, 12.0, 20.0, 20.0, 20.0]
             assert forwarder.status.reconnects == 6
-            channel.end_streams()  # this connection had an event (ready): back to the start
+            channel.end_streams()  # this connection opened: back to the start
             await until(lambda: channel.connections == 8 and forwarder.status.connected)
             assert sleeps.delays[6:] == [3.0]
         finally:
             await forwarder.stop()
         assert not forwarder.status.connected
         await until(lambda: channel.listeners == 0)
+
+
+async def test_a_channel_that_says_ready_and_hangs_up_is_backed_off_from() -> None:
+    """`retry: 0` and `ready` on every connection, then the stream ends: not a good connection,
+    so the delays grow, and never below a second whatever the channel asks."""
+    channel = FakeChannel(retry_ms=0)
+    sleeps = Sleeps()
+    async with serve_channel(channel) as base:
+        config = ProxyConfig(f"{base}/chan", "http://127.0.0.1:9/unused", max_delay=8.0)
+        forwarder = Forwarder(config, sleep=sleeps)
+        forwarder.start()
+        try:
+            for n in range(1, 5):
+                await until(lambda n=n: channel.connections == n and forwarder.status.connected)  # type: ignore[misc]
+                channel.end_streams()
+            await until(lambda: len(sleeps.delays) >= 4)
+        finally:
+            await forwarder.stop()
+    assert sleeps.delays[:4] == [1.0, 2.0, 4.0, 8.0]
 
 
 async def test_an_answer_that_is_not_an_event_stream_is_a_failure() -> None:
