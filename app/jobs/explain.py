@@ -13,8 +13,9 @@ import time
 
 from app.github.types import Comment
 from app.jobs.context import JobContext
+from app.jobs.llm_config import model_limits
 from app.jobs.payloads import CommandJob
-from app.jobs.usage import tokens_left_today
+from app.jobs.usage import record_usage, tokens_left_today
 from app.llm import LLMError, ModelRequest
 from app.review.commands import explain_text
 from app.review.explain import (
@@ -60,7 +61,10 @@ async def _reasoning(
     """(the model's explanation, None) or (None, why there is none)."""
     settings = ctx.settings
     prompt = explain_prompt(known, hunk)
-    needed = (len(EXPLAIN_SYSTEM) + len(prompt)) // CHARS_PER_TOKEN + EXPLAIN_OUTPUT_TOKENS
+    # The answer's allowance and the thinking budget it is sent with: what the call may write.
+    thinking = model_limits(settings, None, None).thinking_tokens
+    written = EXPLAIN_OUTPUT_TOKENS + thinking
+    needed = (len(EXPLAIN_SYSTEM) + len(prompt)) // CHARS_PER_TOKEN + written
     left = await tokens_left_today(
         ctx.store, request.installation_id, daily_cap=settings.llm_daily_tokens, now=ctx.now()
     )
@@ -75,6 +79,7 @@ async def _reasoning(
         tool_name=EXPLAIN_TOOL,
         tool_description="Explain the finding to the pull request's author.",
         input_schema=EXPLAIN_SCHEMA,
+        max_output_tokens=EXPLAIN_OUTPUT_TOKENS,
     )
     try:
         reply = await model.review(call, deadline=time.monotonic() + settings.llm_deadline_seconds)
@@ -84,7 +89,9 @@ async def _reasoning(
         return None, "the model did not answer"
     finally:
         await model.aclose()
-    await ctx.store.record_usage(
+    await record_usage(
+        ctx.store,
+        ctx.metrics,
         UsageRecord(
             installation_id=request.installation_id,
             repository=request.repository,
@@ -99,13 +106,8 @@ async def _reasoning(
             cache_write_tokens=reply.usage.cache_write_tokens,
             outcome="explain",
             at=ctx.now(),
-        )
-    )
-    ctx.metrics.count_llm_tokens(
-        input_tokens=reply.usage.input_tokens,
-        output_tokens=reply.usage.output_tokens,
-        cache_read_tokens=reply.usage.cache_read_tokens,
-        cache_write_tokens=reply.usage.cache_write_tokens,
+        ),
+        prices=settings.llm_price_per_mtok,
     )
     text = (reply.tool_input or {}).get("reasoning")
     if not isinstance(text, str) or not text.strip():

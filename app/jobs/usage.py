@@ -51,9 +51,10 @@ async def record_review_usage(
     The estimated cost goes to the cost counter at the answering model's list prices
     (`model_prices`), or at `prices` (dollars per million input, output, cache-read,
     cache-write tokens: BACKEND_REVIEW_LLM_PRICE_PER_MTOK) when given."""
-    usage = result.usage
     model = result.model or configured_model
-    row_id = await store.record_usage(
+    row_id = await record_usage(
+        store,
+        metrics,
         UsageRecord(
             installation_id=subject.installation_id,
             repository=subject.repository,
@@ -62,13 +63,36 @@ async def record_review_usage(
             job_id=subject.job_id,
             model=model,
             calls=result.calls,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cache_read_tokens=usage.cache_read_tokens,
-            cache_write_tokens=usage.cache_write_tokens,
+            input_tokens=result.usage.input_tokens,
+            output_tokens=result.usage.output_tokens,
+            cache_read_tokens=result.usage.cache_read_tokens,
+            cache_write_tokens=result.usage.cache_write_tokens,
             outcome=result.outcome,
             at=now,
         ),
+        prices=prices,
+    )
+    for outcome in result.part_outcomes:
+        metrics.count_llm_call(outcome)
+    metrics.count_llm_review(result.outcome)
+    return row_id
+
+
+async def record_usage(
+    store: Store,
+    metrics: Metrics,
+    record: UsageRecord,
+    *,
+    prices: tuple[float, float, float, float] | None = None,
+) -> int:
+    """Store one usage row (a review's, an `explain`'s) and count its tokens and estimated
+    cost (at `prices`, else the model's list prices); returns the row id."""
+    row_id = await store.record_usage(record)
+    usage = Usage(
+        input_tokens=record.input_tokens,
+        output_tokens=record.output_tokens,
+        cache_read_tokens=record.cache_read_tokens,
+        cache_write_tokens=record.cache_write_tokens,
     )
     # Counted after the row is stored: a failed insert is retried with the job, and counting
     # first would count the same tokens twice.
@@ -78,12 +102,9 @@ async def record_review_usage(
         cache_read_tokens=usage.cache_read_tokens,
         cache_write_tokens=usage.cache_write_tokens,
     )
-    at = prices or model_prices(model)
+    at = prices or model_prices(record.model)
     if at is not None:
         metrics.count_llm_cost(estimated_cost(usage, at))
-    for outcome in result.part_outcomes:
-        metrics.count_llm_call(outcome)
-    metrics.count_llm_review(result.outcome)
     return row_id
 
 

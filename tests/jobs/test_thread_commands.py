@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.jobs.payloads import CommandJob
+from app.review.explain import EXPLAIN_OUTPUT_TOKENS
 from app.review.markers import finding_ids, is_summary
 from app.store.jobs import NewJob
 from app.store.tables import llm_usage
@@ -22,6 +23,7 @@ from tests.fakes.github_objects import Review, ReviewComment
 from tests.jobs import LEDGER, REFUNDS, World, world
 from tests.jobs.model_calls import answer
 
+COST = "backend_review_llm_cost_usd_total"
 LEDGER_ONLY = REFUNDS[REFUNDS.index("diff --git a/app/services/ledger.py") :]
 BLOCKING = {
     "rule": "data.constraints",
@@ -135,6 +137,7 @@ async def test_a_reader_is_refused_in_the_thread_then_only_reacted_to(w: World) 
 
 async def test_explain_answers_with_the_evidence_and_the_models_reasoning(w: World) -> None:
     _pr, root, finding_id = await _finding_thread(w)
+    before = w.ctx.metrics.registry.get_sample_value(COST) or 0.0
 
     await w.run(in_thread(w, root, "maintainer", "/backend-review explain"))
 
@@ -151,6 +154,10 @@ async def test_explain_answers_with_the_evidence_and_the_models_reasoning(w: Wor
         outcomes = (await conn.execute(select(llm_usage.c.outcome))).scalars().all()
     assert sorted(outcomes) == ["complete", "explain"]  # counted against the daily cap
     assert await w.queue.claim() is None  # nothing else queued
+    # Held to its own short answer (plus the thinking budget it is sent with), and priced.
+    thinking = explain.get("thinking", {}).get("budget_tokens", 0)
+    assert explain["max_tokens"] == EXPLAIN_OUTPUT_TOKENS + thinking
+    assert (w.ctx.metrics.registry.get_sample_value(COST) or 0.0) > before
 
 
 async def test_explain_without_a_model_says_what_we_know(w: World) -> None:
