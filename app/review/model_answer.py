@@ -194,15 +194,26 @@ def parse_answer(data: object, *, rule_ids: Sequence[str], criteria: bool = Fals
 def parse_cut_answer(
     data: object, *, rule_ids: Sequence[str], criteria: bool = False
 ) -> ModelAnswer:
-    """What was complete of a tool input cut off at the output limit (`max_tokens`).
+    """What was surely complete of a tool input cut off at the output limit (`max_tokens`).
 
-    The API sends a tool parameter only once its JSON is complete: a cut answer holds the
-    parameters finished before the cut, and none of the one being written. So the findings
-    are there whole, each validated as in `parse_answer`, or not at all; the same for the
-    summary. Never raises: what is not there is simply not kept."""
+    Without streaming the API sends a tool parameter only once its JSON is complete; a streamed
+    answer is rebuilt by the SDK from partial JSON, so the parameter being written at the cut
+    can be there, shortened (a finding whose `suggestion` or `recommendation` stops mid-line
+    would still validate). Either way the parameter written last (the last key, in the order
+    the model wrote them) is not trusted: a list loses its last item, anything else is
+    dropped. Everything before it is whole, each finding validated as in `parse_answer`. Never
+    raises: what is not there is simply not kept (the larger retry asks again)."""
     if not isinstance(data, dict):
         return ModelAnswer(findings=(), summary=None, summary_problems=("summary: missing",))
-    whole = data if isinstance(data.get("findings"), list) else {**data, "findings": []}
+    whole = dict(data)
+    if whole:
+        last = next(reversed(whole))
+        if isinstance(whole[last], list):
+            whole[last] = whole[last][:-1]
+        else:
+            del whole[last]
+    if not isinstance(whole.get("findings"), list):
+        whole["findings"] = []
     return parse_answer(whole, rule_ids=rule_ids, criteria=criteria)
 
 

@@ -95,6 +95,10 @@ class Answer:
     generation: float = 0.0
     # An `error` event sent after `message_start` on a streamed answer (an overload mid-way).
     stream_error: dict[str, Any] | None = None
+    # A tool call cut off at `max_tokens`: the JSON text the model had written when it was
+    # cut, which a streamed answer carries in its `input_json_delta`s (the body's `input`
+    # holds only the parameters completed before the cut, as a response without streaming).
+    cut_json: str | None = None
 
 
 def tool_answer(
@@ -125,9 +129,18 @@ def cut_tool_answer(
     keys = list(input)
     complete = {k: input[k] for k in keys[: keys.index(cut_in)]}
     # output_tokens None: the request's max_tokens, filled in when the request is known.
-    return tool_answer(
+    answer = tool_answer(
         complete, stop_reason="max_tokens", usage={"output_tokens": None, **(usage or {})}
     )
+    return replace(answer, cut_json=_cut_inside(input, cut_in))
+
+
+def _cut_inside(input: dict[str, Any], cut_in: str) -> str:
+    """`input`'s JSON up to halfway through the parameter `cut_in`'s value."""
+    keys = list(input)
+    written = json.dumps({k: input[k] for k in keys[: keys.index(cut_in) + 1]})
+    start = written.index(json.dumps(cut_in) + ":")
+    return written[: start + (len(written) - start) // 2]
 
 
 def needs_output(
@@ -295,6 +308,8 @@ class FakeAnthropic:
         self.events.append(("begin", index))
         message = _fill_message(answer.body, body, use if self.measure_usage else None)
         if body.get("stream"):
+            if answer.cut_json is not None:
+                message = _with_cut_json(message, answer.cut_json)
             return _stream(message, answer, lambda: self.events.append(("end", index)))
         if answer.generation:
             await asyncio.sleep(answer.generation)
@@ -314,6 +329,14 @@ class FakeAnthropic:
         if self._respond is not None:
             return self._respond(body)
         return error(500, "api_error", "FakeAnthropic has no answer queued for this request")
+
+
+def _with_cut_json(message: dict[str, Any], cut_json: str) -> dict[str, Any]:
+    content = [
+        {**block, "partial_json": cut_json} if block.get("type") == "tool_use" else block
+        for block in message["content"]
+    ]
+    return {**message, "content": content}
 
 
 def _invalid(message: str) -> httpx2.Response:

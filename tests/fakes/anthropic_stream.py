@@ -52,11 +52,10 @@ def error_event(error: dict[str, Any]) -> bytes:
 def _block_events(index: int, block: dict[str, Any]) -> Iterator[bytes]:
     kind = block.get("type")
     if kind == "tool_use":
-        stub = {**block, "input": {}}
-        deltas = [
-            {"type": "input_json_delta", "partial_json": piece}
-            for piece in _pieces(json.dumps(block.get("input", {})))
-        ]
+        # A cut answer streams what the model wrote up to the cut (`partial_json`).
+        written = block.get("partial_json") or json.dumps(block.get("input", {}))
+        stub = {k: v for k, v in block.items() if k != "partial_json"} | {"input": {}}
+        deltas = [{"type": "input_json_delta", "partial_json": piece} for piece in _pieces(written)]
     elif kind == "thinking":
         stub = {**block, "thinking": "", "signature": ""}
         deltas = [

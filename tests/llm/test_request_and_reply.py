@@ -120,13 +120,17 @@ async def test_text_only_answer_has_no_tool_input() -> None:
 
 async def test_a_cut_answer_passes_max_tokens_and_its_complete_parameters_through() -> None:
     fake = FakeAnthropic()
-    # Cut while writing the second parameter: the API sends the first one only.
+    # Cut while writing the second parameter: streamed, the answer holds the first one whole
+    # and what was written of the second (the SDK reads partial JSON); the third never came.
     fake.enqueue(cut_tool_answer({**ANSWER, "notes": "more"}, cut_in="findings"))
 
     reply = await make_model(fake, Timeline()).review(review_request())
 
     assert reply.stop_reason == "max_tokens"
-    assert reply.tool_input == {"summary": ANSWER["summary"]}
+    assert reply.tool_input is not None
+    assert list(reply.tool_input) == ["summary", "findings"]
+    assert reply.tool_input["summary"] == ANSWER["summary"]
+    assert reply.tool_input["findings"] != ANSWER["findings"]  # cut short
     assert (reply.output_limit, reply.usage.output_tokens) == (4096, 4096)
 
 

@@ -22,13 +22,26 @@ def test_nothing_complete_is_an_empty_answer_never_an_error(data: object) -> Non
 
 def test_the_findings_of_a_cut_answer_are_validated_one_by_one() -> None:
     second = finding(title="second", where={"path": "app/refunds.py", "lines": "2"})
-    data = {"findings": [finding(), finding(severity="urgent"), second]}
+    # Cut while the summary was being written: it is not trusted, the findings before it are.
+    data = {"findings": [finding(), finding(severity="urgent"), second], "summary": {"summ": 1}}
 
     got = parse_cut_answer(data, rule_ids=RULES)
 
     assert [f.title for f in got.findings] == ["POST /refunds has no permission check", "second"]
     assert got.summary is None
     assert got.notes[0].startswith("1 invalid model finding(s) dropped: findings[1].severity")
+
+
+def test_the_finding_being_written_at_the_cut_is_not_kept_even_if_it_validates() -> None:
+    # A streamed answer cut inside its last finding: the SDK's partial JSON gives a finding
+    # whose suggestion stops mid-line. It would validate; it is not trusted.
+    cut = finding(title="cut", suggestion="if not user.can(")
+    data = {"summary": answer()["summary"], "findings": [finding(), cut]}
+
+    got = parse_cut_answer(data, rule_ids=RULES)
+
+    assert [f.title for f in got.findings] == ["POST /refunds has no permission check"]
+    assert got.summary is not None
 
 
 def test_a_summary_finished_before_the_cut_is_kept() -> None:
