@@ -58,7 +58,7 @@ about code you were not shown.
   - 0.8 to 0.89: the lines shown make the failure near certain; at most one assumption \
 about unseen code, and the evidence names it. From 0.8 up, evidence on the lines it cites \
 can block the merge: rate it so only when you would stake the review on it.
-  - 0.5 to 0.7: likely, but it depends on code or configuration not shown; shown to the \
+  - 0.5 to 0.79: likely, but it depends on code or configuration not shown; shown to the \
 author as advice, never blocking.
   - below 0.5: a guess. Ask it as a `question` (what you need to know), not as evidence.
 - recommendation: what to do.
