@@ -42,6 +42,21 @@ class FakeClock:
         self.now += timedelta(seconds=seconds)
 
 
+# The settings a developer's shell may carry, which a test of the command line must not see.
+SETTINGS_PREFIXES = ("ANTHROPIC_", "AWS_", "BACKEND_REVIEW_", "CLOUD_ML_", "GITHUB_", "LINEAR_")
+
+
+@pytest.fixture
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No setting of this machine's, no `.env` of the developer's (the working directory is
+    `tmp_path`), and the data directory under `tmp_path`."""
+    for name in list(os.environ):
+        if name.startswith(SETTINGS_PREFIXES) or name == "DATABASE_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BACKEND_REVIEW_DATA_DIR", str(tmp_path / "data"))
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

@@ -38,19 +38,9 @@ T = TypeVar("T")
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SECRET = "hook-secret-7f3a9c"
 MANIFEST = Path(__file__).parent.parent / "deploy" / "app-manifest.yml"
-_ENV = (
-    "DATABASE_URL", "GITHUB_APP_ID", "GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH",
-    "GITHUB_WEBHOOK_SECRET", "GITHUB_API_URL", "ANTHROPIC_API_KEY", "LINEAR_API_KEY",
-    "BACKEND_REVIEW_LLM_PROVIDER",
-)  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)  # no .env of the developer's
-    monkeypatch.setenv("BACKEND_REVIEW_DATA_DIR", str(tmp_path / "data"))
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("isolated_env")
 
 
 class Run:

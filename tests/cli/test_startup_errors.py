@@ -25,15 +25,9 @@ from app.store import migrate
 
 PROC_DIR = Path("/proc")
 needs_proc = pytest.mark.skipif(not PROC_DIR.is_dir(), reason="needs Linux's /proc")
-_ENV = ("DATABASE_URL", "GITHUB_APP_ID", "GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH")
 
 
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)  # no .env of the developer's
-    monkeypatch.setenv("BACKEND_REVIEW_DATA_DIR", str(tmp_path / "data"))
-    for name in _ENV:
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("isolated_env")
 
 
 def run(tmp_path: Path, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
