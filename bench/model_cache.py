@@ -29,6 +29,7 @@ from typing import Any
 from anthropic import AsyncAnthropic
 
 from app.jobs.model_calls import run_review
+from app.jobs.usage import model_prices
 from app.llm import AnthropicModel, ModelReply, ModelRequest, ReviewModel
 from app.review.budget import ModelLimits
 from app.review.prompt import TicketText
@@ -111,7 +112,10 @@ async def _run(
             result = await run_review(req, model, _limits(call_tokens))
             seconds = time.perf_counter() - started
             uses = [server.fake.cache_uses[i] for i in range(seen, len(server.fake.requests))]
-            lines.append(f"  {name}: {_figures(uses)}; {result.outcome}, {seconds:.2f} s")
+            dollars = _dollars(uses, model_id)
+            lines.append(
+                f"  {name}: {_figures(uses)}, {dollars}; {result.outcome}, {seconds:.2f} s"
+            )
     finally:
         await adapter.aclose()
     return lines
@@ -132,6 +136,20 @@ def _figures(uses: list[CacheUse]) -> str:
         f"{len(uses)} part(s) {per_part}, prefix read from cache {share:.0%}, "
         f"input cost {cost:,.0f} units for {every:,} tokens ({cost / every:.2f}x)"
     )
+
+
+def _dollars(uses: list[CacheUse], model_id: str) -> str:
+    """The input's price at the model's list prices (the capability table's)."""
+    prices = model_prices(model_id)
+    if prices is None:
+        return "no list price"
+    per_input, _output, per_read, per_write = prices
+    dollars = (
+        sum(u.input_tokens for u in uses) * per_input
+        + sum(u.cache_creation_input_tokens for u in uses) * per_write
+        + sum(u.cache_read_input_tokens for u in uses) * per_read
+    ) / 1_000_000
+    return f"input ${dollars:.4f} at {model_id}'s list prices"
 
 
 def _answer(ttft: float, generation: float) -> Any:

@@ -6,8 +6,9 @@
   the same time as the first all pay the write, and none reads. A lookup happens when a request
   arrives, a write when its response begins.
 - A prefix shorter than the model's minimum cacheable length is not cached, silently (no
-  error, both counters stay 0). The minimums are the documented ones: 4096 tokens for Opus 4.6
-  and 4.5 and for Haiku 4.5, 2048 for Haiku 3.5 and 3, 1024 for every other model.
+  error, both counters stay 0). The minimums are the capability table's
+  (`app.llm.capabilities`, sourced in docs/llm.md): 4096 tokens for Opus 4.6 and 4.5 and for
+  Haiku 4.5, 2048 for Opus 4.7, 1024 for Sonnet 4.6, …; 1024 for a model it lacks.
 - An entry lives 5 minutes from its last use (a read refreshes it); entries are per model.
 - Tokens are estimated (4 bytes of the block's JSON a token), not counted by a tokenizer: the
   shares between input, cache write and cache read are what the fake is for.
@@ -23,21 +24,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from app.llm.capabilities import lookup_any
+
 TTL_SECONDS = 300.0
 _BYTES_PER_TOKEN = 4
-# Substrings of model ids (direct API, Bedrock, Vertex) with a minimum above the default.
-_MINIMUMS = (
-    ("opus-4-6", 4096),
-    ("opus-4-5", 4096),
-    ("haiku-4-5", 4096),
-    ("3-5-haiku", 2048),
-    ("3-haiku", 2048),
-)
 _DEFAULT_MINIMUM = 1024
 
 
 def minimum_cacheable_tokens(model: str) -> int:
-    return next((n for part, n in _MINIMUMS if part in model), _DEFAULT_MINIMUM)
+    """The model's minimum as the capability table records it (with its sources, docs/llm.md),
+    any provider's id; 1024 for a model the table lacks."""
+    spec = lookup_any(model)
+    return spec.min_cache_tokens if spec is not None else _DEFAULT_MINIMUM
 
 
 def estimate_tokens(value: Any) -> int:

@@ -102,8 +102,9 @@ async def test_a_prefix_shorter_than_the_models_minimum_is_not_cached() -> None:
         ("claude-haiku-4-5-20251001", 4096),
         ("anthropic.claude-haiku-4-5-20251001-v1:0", 4096),  # Bedrock
         ("claude-haiku-4-5@20251001", 4096),  # Vertex
-        ("claude-3-5-haiku-20241022", 2048),
-        ("claude-3-haiku-20240307", 2048),
+        ("claude-opus-4-7", 2048),
+        ("global.anthropic.claude-opus-4-7", 2048),  # Bedrock, an inference profile
+        ("claude-not-in-the-table", 1024),
     ],
 )
 def test_the_minimum_cacheable_prefix_is_the_models(model: str, minimum: int) -> None:
