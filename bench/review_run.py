@@ -18,7 +18,8 @@ import statistics
 import time
 from typing import Any
 
-from app.jobs.model_calls import ReviewResult, run_review
+from app.jobs.model_calls import run_review
+from app.jobs.model_result import ReviewResult
 from app.jobs.persona_files import bundled_personas_dir, load_persona_file
 from app.llm import ModelReply, ModelRequest, Usage
 from app.review.budget import ModelLimits

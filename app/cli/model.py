@@ -15,7 +15,8 @@ from contextlib import AsyncExitStack
 
 from app.errors import ConfigError
 from app.jobs.llm_config import llm_config, model_limits, model_refusal
-from app.jobs.model_calls import ReviewResult, run_review
+from app.jobs.model_calls import run_review
+from app.jobs.model_result import ReviewResult
 from app.llm import (
     LLMError,
     LLMRejected,

@@ -30,7 +30,8 @@ from app.jobs.context import JobContext
 from app.jobs.cpu_budget import CpuRunner
 from app.jobs.gather import LoadedConfig, ReviewInputs, gather_review, load_config
 from app.jobs.llm_config import model_limits, model_refusal
-from app.jobs.model_calls import ReviewResult, run_review
+from app.jobs.model_calls import run_review
+from app.jobs.model_result import ReviewResult
 from app.jobs.payloads import FULL_REVIEW_TRIGGER, ReviewJob, review_key
 from app.jobs.publish import Published, publish
 from app.jobs.threads import close_fixed_threads, newly_fixed

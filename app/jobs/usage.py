@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.jobs.model_calls import ReviewResult
+from app.jobs.model_result import ReviewResult
 from app.llm import Usage
 from app.llm.capabilities import lookup_any
 from app.metrics import Metrics

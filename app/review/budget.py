@@ -4,7 +4,7 @@ A call has a budget for its whole prompt (`call_input_tokens`) and the review on
 calls (`review_tokens`, capped by what the installation has left today). The diff is split into
 chunks that fit one call each; when all of them do not fit the review's budget, the most
 important files are kept and the rest are listed as not reviewed. Running the calls is the
-orchestration's (`app.jobs.model_calls`).
+orchestration's (`app.jobs.model_calls`, `app.jobs.model_part`).
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app.jobs.model_calls import ReviewResult, run_review
+from app.jobs.model_calls import run_review
+from app.jobs.model_result import ReviewResult
 from app.jobs.persona_files import bundled_personas_dir, load_persona_file
 from app.llm import AnthropicModel
 from app.review.budget import ModelLimits

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.jobs.model_calls import ReviewResult, run_review
+from app.jobs.model_calls import run_review
+from app.jobs.model_result import ReviewResult
 from app.review.findings import Source
 from app.review.repo_config import ModelConfig, RepoConfig
 from tests.fakes.anthropic_api import (
