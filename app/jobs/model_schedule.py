@@ -62,12 +62,19 @@ async def run_parts(
         report(index, result)
         return result
 
+    if not requests:
+        return []
     tasks = [asyncio.create_task(one(i, req)) for i, req in enumerate(requests)]
     tasks[0].add_done_callback(lambda _: first_began.set())  # failed before it began, too
-    # The adapter keeps to the deadline; this is the backstop if anything does not.
-    finished, pending = await asyncio.wait(tasks, timeout=limits.deadline_seconds + 10)
-    for task in pending:
-        task.cancel()
+    try:
+        # The adapter keeps to the deadline; this is the backstop if anything does not.
+        finished, _pending = await asyncio.wait(tasks, timeout=limits.deadline_seconds + 10)
+    finally:
+        # Past the backstop, or this review cancelled (its job cancelled, the worker stopping):
+        # no part may go on calling the paid model after the review is over.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     results: list[PartResult] = []
     for task in tasks:
         if task in finished and not task.cancelled() and task.exception() is None:

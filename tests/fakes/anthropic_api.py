@@ -93,6 +93,8 @@ class Answer:
     # Seconds between the response beginning (the cache entry is written, `message_start` is
     # sent) and its end.
     generation: float = 0.0
+    # Also between the beginning and the end: wait until this is set (a test decides when).
+    hold: asyncio.Event | None = None
     # An `error` event sent after `message_start` on a streamed answer (an overload mid-way).
     stream_error: dict[str, Any] | None = None
     # A tool call cut off at `max_tokens`: the JSON text the model had written when it was
@@ -313,6 +315,8 @@ class FakeAnthropic:
             return _stream(message, answer, lambda: self.events.append(("end", index)))
         if answer.generation:
             await asyncio.sleep(answer.generation)
+        if answer.hold is not None:
+            await answer.hold.wait()
         self.events.append(("end", index))
         if answer.stream_error is not None:
             return _respond(_unstreamed(answer.stream_error))
@@ -384,6 +388,8 @@ def _stream(message: dict[str, Any], answer: Answer, ended: Callable[[], None]) 
             yield chunk
         if answer.generation:
             await asyncio.sleep(answer.generation)
+        if answer.hold is not None:
+            await answer.hold.wait()
         if answer.stream_error is not None:
             ended()
             yield error_event(answer.stream_error)

@@ -3,6 +3,7 @@ cached prefix (tools, then system) is the same for every review of a repository.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 from typing import Any
@@ -32,7 +33,21 @@ def _three_parts() -> dict[str, Any]:
 
 async def test_the_first_part_goes_alone_and_the_others_once_its_response_began() -> None:
     fake = FakeAnthropic()
-    fake.respond_with(_slow)
+    # The first response, once begun, ends only when both others have arrived: they must not
+    # wait for it to end (nor may they arrive before it began).
+    others_arrived = asyncio.Event()
+    arrivals = 0
+
+    def respond(_: dict[str, Any]) -> Answer:
+        nonlocal arrivals
+        arrivals += 1
+        if arrivals == 1:
+            return replace(tool_answer(answer()), delay=0.05, hold=others_arrived)
+        if arrivals == 3:
+            others_arrived.set()
+        return tool_answer(answer())
+
+    fake.respond_with(respond)
     setup = _three_parts()
 
     result = await review(fake, setup["req"], call_input_tokens=setup["call_input_tokens"])
@@ -114,3 +129,23 @@ async def test_the_others_wait_no_longer_than_the_first_parts_first_attempt() ->
     first_begin = next(i for i, (what, _) in enumerate(fake.events) if what == "begin")
     arrivals = [i for i, (what, _) in enumerate(fake.events) if what == "arrive"]
     assert len([i for i in arrivals if i < first_begin]) == 4
+
+
+async def test_a_cancelled_review_leaves_no_part_calling_the_model() -> None:
+    """A job cancelled or a worker stopping mid-review: every part's call ends with it."""
+    fake = FakeAnthropic()
+    never = asyncio.Event()
+    fake.respond_with(lambda _: replace(tool_answer(answer()), hold=never))
+    setup = _three_parts()
+    running = asyncio.create_task(
+        review(fake, setup["req"], call_input_tokens=setup["call_input_tokens"])
+    )
+    while len(fake.requests) < 3:  # all three parts are waiting on their answers
+        await asyncio.sleep(0.01)
+    before = asyncio.all_tasks() - {asyncio.current_task(), running}
+    assert before  # the parts' tasks
+
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+
+    assert all(task.done() for task in before)
