@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from app.review.prompt import TicketText
+from tests.conftest import wait_for
 from tests.fakes.anthropic_api import Answer, FakeAnthropic, error, overloaded, tool_answer
 from tests.jobs.model_calls import answer, ledger_only, many_files, request, review, small_persona
 
@@ -140,8 +141,7 @@ async def test_a_cancelled_review_leaves_no_part_calling_the_model() -> None:
     running = asyncio.create_task(
         review(fake, setup["req"], call_input_tokens=setup["call_input_tokens"])
     )
-    while len(fake.requests) < 3:  # all three parts are waiting on their answers
-        await asyncio.sleep(0.01)
+    await wait_for(lambda: len(fake.requests) == 3)  # all three parts wait on their answers
     before = asyncio.all_tasks() - {asyncio.current_task(), running}
     assert before  # the parts' tasks
 
