@@ -178,8 +178,12 @@ def _cut_short(
     larger = _larger_limit(limit, limits)
     if larger <= limit:
         return f"{cut}, the most this model can write"
-    # The same request again, with room for a longer answer.
-    if not spend.allows(reply.usage.total - reply.usage.output_tokens + larger):
+    # The same request again, with room for a longer answer and the thinking sent beside it
+    # (all within what the model can write).
+    written = larger + limits.thinking_tokens
+    if limits.output_ceiling is not None:
+        written = min(written, limits.output_ceiling)
+    if not spend.allows(reply.usage.total - reply.usage.output_tokens + written):
         return f"{cut}, and a retry with {larger} would not fit the review's token budget"
     return None
 

@@ -88,12 +88,14 @@ async def finish(
     if failed == 0:
         outcome: Outcome = "over-budget" if over_budget else "complete"
         incomplete = over_budget
-    elif failed == len(results) and not any(_kept_of_cut(r) for r in results):
+    elif failed == len(results) and not any(_kept(r) for r in results):
         kinds = {"unusable" if r.kind == "cut" else r.kind for r in results}
         outcome = "unusable" if kinds == {"unusable"} else "unavailable"
         incomplete = f"{failures[0]}; the rules' findings are shown"
     else:
-        # Also when every part was cut off at the output limit: what was complete is kept.
+        # Also when every part failed but one still gave findings or a summary (cut off at the
+        # output limit, no summary after the repair, an outage after a cut answer): those are
+        # published, so the review is partial, not "the rules' findings are shown".
         outcome = "partial"
         incomplete = (
             f"{failed} of {len(results)} part(s) were not fully reviewed by the model "
@@ -143,10 +145,10 @@ def _answer_notes(answers: Sequence[ModelAnswer]) -> list[str]:
     return out
 
 
-def _kept_of_cut(result: PartResult) -> bool:
-    """A part cut off at the output limit that still gave complete findings or a summary."""
+def _kept(result: PartResult) -> bool:
+    """A part that did not finish but whose findings or summary are kept."""
     answer = result.answer
-    return result.kind == "cut" and answer is not None and bool(answer.findings or answer.summary)
+    return answer is not None and bool(answer.findings or answer.summary)
 
 
 def _part_outcome(result: PartResult) -> str:

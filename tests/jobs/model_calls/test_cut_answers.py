@@ -127,6 +127,22 @@ async def test_no_larger_retry_when_it_would_not_fit_the_review_budget() -> None
     assert "a retry with 8192 would not fit the review's token budget" in (result.plan.check_title)
 
 
+async def test_the_larger_retry_is_costed_with_the_thinking_sent_beside_it() -> None:
+    # 194k spent; the retry's input (190k) and twice the answer's limit (8,192) fit in 400k,
+    # but not with 8,000 tokens of thinking on top.
+    cut = cut_tool_answer(answer(FIRST), cut_in="summary", usage={"input_tokens": 190_000})
+    thinking = FakeAnthropic()
+    thinking.enqueue(cut)
+    result = await review(thinking, request(ledger_only()), thinking_tokens=8_000)
+    assert len(thinking.requests) == 1
+    assert "a retry with 8192 would not fit the review's token budget" in result.plan.check_title
+
+    without = FakeAnthropic()
+    without.enqueue(cut, tool_answer(answer(FIRST)))
+    await review(without, request(ledger_only()))
+    assert len(without.requests) == 2
+
+
 async def test_a_cut_answer_with_nothing_complete_is_unusable_not_partial() -> None:
     fake = FakeAnthropic()
     fake.enqueue(cut_tool_answer(answer(FIRST), cut_in="findings"))
