@@ -4,8 +4,9 @@ Used by the CLI and by the worker's review job. The decisions (what goes in a pr
 calls fit the budgets (`app.review.budget`), how answers are checked and merged, what the check
 concludes) are the core's; this module runs the rules and decides whether the model is asked at
 all (rules only, the daily budget spent, the CPU budget run out). The model calls are scheduled
-in `app.jobs.model_schedule`, each part's answer loop is `app.jobs.model_part`, and the result
-is built in `app.jobs.model_result`.
+in `app.jobs.model_schedule`, each part's answer loop is `app.jobs.model_part`, the result is
+built in `app.jobs.model_result`, and with `model.verify` its blocking model findings get a
+second look (`app.jobs.model_verify`) within the same budgets and deadline.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from app.jobs.model_result import (
     plan_of,
 )
 from app.jobs.model_schedule import run_parts
+from app.jobs.model_verify import verified
 from app.llm import ModelRequest, ReviewModel, Usage
 from app.review.budget import ModelLimits, prepare_calls, review_budget
 from app.review.chunking import estimate_tokens
@@ -93,6 +95,7 @@ async def run_review(
     except OverBudget:
         return await _over_cpu_budget(request, rules, cpu, "in planning the model calls")
     chunks, over_budget = prepared.chunks, prepared.over_budget
+    deadline = clock() + limits.deadline_seconds  # of the model's calls, from here on
     if not chunks.chunks and over_budget:
         return await _rules_only(
             request, rules, cpu, note=None, incomplete=over_budget, outcome="over-budget"
@@ -100,7 +103,8 @@ async def run_review(
     if not chunks.chunks:
         # Nothing for the model: every file is binary, ignored, or unchanged since the last
         # review (whose findings are carried). The review is complete as it is.
-        return await finish(request, rules, chunks, [], None, model.model, cpu)
+        result = await finish(request, rules, chunks, [], None, model.model, cpu)
+        return await _verified(result, request, model, limits, deadline, clock, cpu, progress)
 
     criteria = criteria_of(request)
     schema = answer_schema(list(prepared.rule_ids))  # the same for every review of the repo
@@ -122,8 +126,28 @@ async def run_review(
         for r in requests
     ]
     spend = Spend(review_budget(limits), per_call)
-    results = await run_parts(model, requests, expect, limits, spend, progress, clock)
-    return await finish(request, rules, chunks, results, over_budget, model.model, cpu)
+    results = await run_parts(model, requests, expect, limits, spend, progress, deadline)
+    result = await finish(request, rules, chunks, results, over_budget, model.model, cpu)
+    return await _verified(result, request, model, limits, deadline, clock, cpu, progress)
+
+
+async def _verified(
+    result: ReviewResult,
+    request: ReviewRequest,
+    model: ReviewModel,
+    limits: ModelLimits,
+    deadline: float,
+    clock: Callable[[], float],
+    cpu: CpuRunner,
+    progress: Callable[[str], None] | None,
+) -> ReviewResult:
+    """With `model.verify`, the model findings that would block get their second look (also
+    those carried from the last review: what it verified is not remembered)."""
+    if not (request.config.model.verify and request.config.model.blocking):
+        return result
+    return await verified(
+        result, request, model, limits, deadline=deadline, clock=clock, cpu=cpu, progress=progress
+    )
 
 
 async def _over_cpu_budget(

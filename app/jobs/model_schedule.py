@@ -22,9 +22,8 @@ async def run_parts(
     limits: ModelLimits,
     spend: Spend,
     progress: Callable[[str], None] | None,
-    clock: Callable[[], float],
+    deadline: float,  # a `time.monotonic()` instant
 ) -> list[PartResult]:
-    deadline = clock() + limits.deadline_seconds
     gate = asyncio.Semaphore(limits.concurrency)
     rejected: list[str] = []  # once the API refuses us (bad key, bad model), stop asking
     reviewed = 0

@@ -14,12 +14,18 @@ from app.review.findings import Finding, Source
 from app.review.repo_config import RepoConfig
 
 
-def held_back(finding: Finding, anchor: Anchor, config: RepoConfig) -> str | None:
+def held_back(
+    finding: Finding,
+    anchor: Anchor,
+    config: RepoConfig,
+    verification: Mapping[str, str] | None = None,
+) -> str | None:
     """Why the evidence gate keeps a model finding from blocking, or None when it may block.
 
     A model finding blocks only when it shows the problem (`type: evidence`), is anchored on
     the lines it cites, and is at least `model.block_confidence` sure: the same head must not
-    pass on one run and fail on the next because the model guessed differently.
+    pass on one run and fail on the next because the model guessed differently. With
+    `model.verify`, `verification` says why findings that passed were then held back (by id).
     """
     if finding.source is not Source.LLM:
         return None
@@ -41,7 +47,7 @@ def held_back(finding: Finding, anchor: Anchor, config: RepoConfig) -> str | Non
         where.start <= (anchor.start_line or anchor.line) and anchor.line <= where.end
     ):
         return f"not anchored on the lines it cites ({anchor.note or 'moved'})"
-    return None
+    return (verification or {}).get(finding.id)
 
 
 def advisory_notice(live: Sequence[Finding], advisory: Mapping[str, str]) -> str:

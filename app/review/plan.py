@@ -8,9 +8,9 @@ Conclusion: `failure` when a blocking finding is not dismissed (even if the revi
 incomplete: what the rules found still counts), else `neutral` when the caller says the review
 was incomplete (never `success`: a model that did not review passed nothing), else `success`.
 A rule finding blocks at or above `fail_on`; a model finding only when it passes the evidence
-gate (`app.review.model_gate`). With `model.blocking: false` the model is advisory: its
-findings never block, and a model that did not review leaves the conclusion alone (the
-summary says so).
+gate (`app.review.model_gate`) and, with `model.verify`, its verification (`PlanInput.held`).
+With `model.blocking: false` the model is advisory: its findings never block, and a model that
+did not review leaves the conclusion alone (the summary says so).
 """
 
 from __future__ import annotations
@@ -143,6 +143,9 @@ class PlanInput:
     # The review could not finish (it ran past its CPU budget): the check fails whatever was
     # found, with this reason; `incomplete` should say the same.
     failed: str | None = None
+    # Model findings the evidence gate let through that their verification held back
+    # (`model.verify`): id -> why they do not block.
+    held: Mapping[str, str] | None = None
 
 
 def build_plan(given: PlanInput) -> ReviewPlan:
@@ -171,7 +174,8 @@ def build_plan(given: PlanInput) -> ReviewPlan:
     advisory = {
         f.id: why
         for f in live
-        if config.fails(f.severity) and (why := held_back(f, anchorer.anchor(f.where), config))
+        if config.fails(f.severity)
+        and (why := held_back(f, anchorer.anchor(f.where), config, given.held))
     }
     blocking = sum(1 for f in live if config.fails(f.severity) and f.id not in advisory)
     if advisory:

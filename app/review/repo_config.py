@@ -112,6 +112,11 @@ class ModelConfig(BaseModel):
         le=1,
         description="the least confidence at which a model evidence finding may fail the check",
     )
+    verify: bool = Field(
+        default=False,
+        description="true: each model finding that would fail the check is first shown to the "
+        "model once more, with the code around it, and blocks only if that call confirms it",
+    )
 
 
 class RepoConfig(BaseModel):

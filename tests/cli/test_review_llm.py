@@ -569,3 +569,36 @@ def test_the_server_as_a_process(
     [recorded] = json.loads(seen.read_text(encoding="utf-8"))
     assert (recorded["method"], recorded["path"]) == ("POST", "/v1/messages")
     assert recorded["json"]["tools"][0]["name"] == "submit_review"
+
+
+def test_model_verify_a_refuted_finding_is_advisory_in_every_report(
+    capsys: pytest.CaptureFixture[str], server: AnthropicServer, refunds: Path, tmp_path: Path
+) -> None:
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "backend-review.yml").write_text(
+        "model:\n  verify: true\n", encoding="utf-8"
+    )
+    refuted = {
+        "reason": "Line 8 reads the order; the amount is checked by payments.",
+        "confirmed": False,
+    }
+    server.fake.enqueue(tool_answer(answer(model_finding()), usage=USAGE), tool_answer(refuted))
+    json_path, sarif_path = tmp_path / "findings.json", tmp_path / "findings.sarif"
+
+    code, out, _ = run(
+        capsys, str(refunds), "--format", f"text,json={json_path},sarif={sarif_path}"
+    )
+
+    why = f"verification did not confirm: {refuted['reason']}"
+    assert code == 0
+    assert [b["tools"][0]["name"] for b in server.fake.bodies] == [
+        "submit_review",
+        "verify_finding",
+    ]
+    assert "advisory, does not block: verification did not confirm: Line 8" in out
+    report = FindingsReport.model_validate_json(json_path.read_text(encoding="utf-8"))
+    [llm] = [f for f in report.findings if f.source.value == "llm"]
+    assert report.advisory == {llm.id: why}
+    sarif = json.loads(sarif_path.read_text(encoding="utf-8"))
+    levels = {r["ruleId"]: r["level"] for r in sarif["runs"][0]["results"]}
+    assert "error" not in levels.values()

@@ -1,0 +1,156 @@
+"""The second look before a model finding blocks (`model.verify: true`): one short call per
+finding that would fail the check, within what the review has left of its token budget (the
+daily cap included) and its deadline.
+
+What is asked and how the answer is read is the core's (`app.review.verify`); here the calls
+are made. Nothing here fails the review: a finding whose verification could not be had (no
+room left, an outage, a refusal, an answer that is no verdict) is shown as advisory with the
+reason, as is one the verification did not confirm. Only a confirmed finding still blocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from app.jobs.cpu_budget import CpuRunner
+from app.jobs.model_result import ReviewResult, plan_of
+from app.llm import LLMError, LLMRejected, ModelRequest, ReviewModel, Usage
+from app.review.budget import ModelLimits, review_budget
+from app.review.chunking import estimate_tokens
+from app.review.findings import Finding
+from app.review.request import ReviewRequest
+from app.review.verify import (
+    MAX_VERIFIED,
+    VERIFY_OUTPUT_TOKENS,
+    VERIFY_SYSTEM,
+    VERIFY_TOOL,
+    VERIFY_TOOL_DESCRIPTION,
+    VerdictError,
+    not_confirmed,
+    not_verified,
+    parse_verdict,
+    to_verify,
+    verify_prompt,
+    verify_schema,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Verification:
+    held: dict[str, str] = field(default_factory=dict)  # finding id -> why it does not block
+    usage: Usage = field(default_factory=Usage)
+    calls: int = 0  # HTTP attempts
+
+
+async def verified(
+    result: ReviewResult,
+    request: ReviewRequest,
+    model: ReviewModel,
+    limits: ModelLimits,
+    *,
+    deadline: float,
+    clock: Callable[[], float],
+    cpu: CpuRunner,
+    progress: Callable[[str], None] | None = None,
+) -> ReviewResult:
+    """`result` with its blocking model findings verified: those not confirmed are advisory,
+    the calls' usage is added. Unchanged when no model finding would block."""
+    chosen, beyond = to_verify(result.plan, request.config)
+    if not chosen:
+        return result
+    if progress is not None:
+        progress(f"model: verifying {len(chosen)} blocking finding(s)")
+    done = _Verification()
+    for f in beyond:
+        done.held[f.id] = not_verified(
+            f"only the {MAX_VERIFIED} most severe blocking model findings are verified"
+        )
+    room = review_budget(limits) - result.usage.total
+    sent: list[tuple[Finding, ModelRequest]] = []
+    for f in chosen:
+        req = _request(f, request)
+        cost = _estimate(req, limits)
+        if clock() >= deadline:
+            done.held[f.id] = not_verified("the review's deadline had passed")
+        elif cost > room:
+            done.held[f.id] = not_verified("the review's token budget left no room for the call")
+        else:
+            room -= cost
+            sent.append((f, req))
+    gate = asyncio.Semaphore(limits.concurrency)
+
+    async def one(f: Finding, req: ModelRequest) -> None:
+        async with gate:
+            why = await _verify_one(model, req, deadline, done)
+        if why is not None:
+            done.held[f.id] = why
+
+    tasks = {asyncio.create_task(one(f, req)): f for f, req in sent}
+    if tasks:
+        # The adapter keeps to the deadline; this is the backstop if anything does not.
+        _, late = await asyncio.wait(tasks, timeout=max(deadline - clock(), 0.0) + 10)
+        for task in late:
+            task.cancel()
+            done.held[tasks[task].id] = not_verified("the review's deadline passed")
+        for task in tasks:
+            if task not in late and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]  # a bug of ours: let it be seen
+    log.info("verified %d model finding(s); %d do not block", len(sent), len(done.held))
+    usage, calls = result.usage + done.usage, result.calls + done.calls
+    if not done.held:
+        return replace(result, usage=usage, calls=calls)
+    made_from = replace(result.made_from, held=done.held)
+    return replace(
+        result,
+        plan=await plan_of(cpu, made_from),
+        made_from=made_from,
+        usage=usage,
+        calls=calls,
+    )
+
+
+def _request(finding: Finding, request: ReviewRequest) -> ModelRequest:
+    return ModelRequest(
+        system=(VERIFY_SYSTEM,),
+        user=verify_prompt(finding, request.diff, request.files),
+        tool_name=VERIFY_TOOL,
+        tool_description=VERIFY_TOOL_DESCRIPTION,
+        input_schema=verify_schema(),
+        max_output_tokens=VERIFY_OUTPUT_TOKENS,
+    )
+
+
+def _estimate(req: ModelRequest, limits: ModelLimits) -> int:
+    """What the call may cost: its prompt, its answer and the model's thinking beside it."""
+    prompt = sum(estimate_tokens(b) for b in req.system) + estimate_tokens(req.user)
+    return prompt + VERIFY_OUTPUT_TOKENS + limits.thinking_tokens
+
+
+async def _verify_one(
+    model: ReviewModel, req: ModelRequest, deadline: float, done: _Verification
+) -> str | None:
+    """None when the call confirmed the finding; else why it does not block."""
+    try:
+        reply = await model.review(req, deadline=deadline)
+    except LLMRejected as exc:
+        done.calls += exc.attempts
+        return not_verified(f"the model API refused the verification call: {exc.reason}")
+    except LLMError as exc:
+        done.calls += exc.attempts
+        return not_verified(f"the model was unavailable: {exc.reason}")
+    done.calls += reply.attempts
+    done.usage = done.usage + reply.usage
+    if reply.stop_reason == "refusal":
+        return not_verified("the model refused the verification call")
+    if reply.stop_reason == "max_tokens":
+        return not_verified("the verification answer was cut off at its output limit")
+    try:
+        verdict = parse_verdict(reply.tool_input)
+    except VerdictError as exc:
+        return not_verified(f"the verification answer was unusable ({exc})")
+    return None if verdict.confirmed else not_confirmed(verdict.reason)
