@@ -92,10 +92,15 @@ async def verified(
 
     tasks = {asyncio.create_task(one(f, req)): f for f, req in sent}
     if tasks:
-        # The adapter keeps to the deadline; this is the backstop if anything does not.
-        _, late = await asyncio.wait(tasks, timeout=max(deadline - clock(), 0.0) + 10)
+        try:
+            # The adapter keeps to the deadline; this is the backstop if anything does not.
+            _, late = await asyncio.wait(tasks, timeout=max(deadline - clock(), 0.0) + 10)
+        finally:
+            # Late, or this review cancelled: no call goes on after the review is over.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         for task in late:
-            task.cancel()
             done.held[tasks[task].id] = not_verified("the review's deadline passed")
         for task in tasks:
             if task not in late and task.exception() is not None:
