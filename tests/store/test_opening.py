@@ -21,7 +21,7 @@ def url_of(path: Path) -> str:
 
 def remove_all(folder: Path) -> None:
     for leftover in folder.iterdir():
-        leftover.unlink()
+        leftover.unlink(missing_ok=True)  # a WAL companion may go as SQLite closes
 
 
 def listing(folder: Path) -> list[Path]:
