@@ -257,9 +257,10 @@ class Settings(BaseSettings):
             url = make_url(value)
         except Exception:  # noqa: BLE001 - the parser's own text would quote the URL
             raise ValueError(unreadable) from None
-        if url.host is not None and "@" in url.host:
-            # `user:p@ss@host`: read as password `p` and host `ss@host`, and the rest of the
-            # password would be shown wherever the host is named.
+        if "@" in (url.host or "") or "@" in (url.database or ""):
+            # `user:p@ss@host` is read as password `p` and host `ss@host` (`p@ss/w0rd@host/db`:
+            # host `ss`, database `w0rd@host/db`): the rest of the password would be shown
+            # wherever the host or the database is named.
             raise ValueError(unreadable)
         return value
 

@@ -3,9 +3,11 @@ finding that would fail the check, within what the review has left of its token 
 daily cap included) and its deadline.
 
 What is asked and how the answer is read is the core's (`app.review.verify`); here the calls
-are made. Nothing here fails the review: a finding whose verification could not be had (no
-room left, an outage, a refusal, an answer that is no verdict) is shown as advisory with the
-reason, as is one the verification did not confirm. Only a confirmed finding still blocks.
+are made. Only a refutation holds a finding back: a verdict of "not confirmed" citing lines of
+the code shown. A finding whose verification could not be had (no room left, the deadline, an
+outage, a refusal, an answer that is no verdict, beyond the first few) blocks as it would
+without verification, and the summary says it was not verified and why: an outage or a
+steered answer must not read as a pass.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from app.review.verify import (
     not_confirmed,
     not_verified,
     parse_verdict,
+    shown_lines,
     to_verify,
     verify_prompt,
     verify_schema,
@@ -43,6 +46,7 @@ log = logging.getLogger(__name__)
 @dataclass(slots=True)
 class _Verification:
     held: dict[str, str] = field(default_factory=dict)  # finding id -> why it does not block
+    unverified: dict[str, str] = field(default_factory=dict)  # id -> why (it still blocks)
     usage: Usage = field(default_factory=Usage)
     calls: int = 0  # HTTP attempts
 
@@ -67,7 +71,7 @@ async def verified(
         progress(f"model: verifying {len(chosen)} blocking finding(s)")
     done = _Verification()
     for f in beyond:
-        done.held[f.id] = not_verified(
+        done.unverified[f.id] = not_verified(
             f"only the {MAX_VERIFIED} most severe blocking model findings are verified"
         )
     room = review_budget(limits) - result.usage.total
@@ -76,9 +80,11 @@ async def verified(
         req = _request(f, request)
         cost = _estimate(req, limits)
         if clock() >= deadline:
-            done.held[f.id] = not_verified("the review's deadline had passed")
+            done.unverified[f.id] = not_verified("the review's deadline had passed")
         elif cost > room:
-            done.held[f.id] = not_verified("the review's token budget left no room for the call")
+            done.unverified[f.id] = not_verified(
+                "the review's token budget left no room for the call"
+            )
         else:
             room -= cost
             sent.append((f, req))
@@ -86,9 +92,10 @@ async def verified(
 
     async def one(f: Finding, req: ModelRequest) -> None:
         async with gate:
-            why = await _verify_one(model, req, deadline, done)
+            shown = shown_lines(f, request.files)
+            refuted, why = await _verify_one(model, req, shown, deadline, done)
         if why is not None:
-            done.held[f.id] = why
+            (done.held if refuted else done.unverified)[f.id] = why
 
     tasks = {asyncio.create_task(one(f, req)): f for f, req in sent}
     if tasks:
@@ -101,15 +108,26 @@ async def verified(
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         for task in late:
-            done.held[tasks[task].id] = not_verified("the review's deadline passed")
+            done.unverified[tasks[task].id] = not_verified("the review's deadline passed")
         for task in tasks:
-            if task not in late and task.exception() is not None:
+            if task not in late and not task.cancelled() and task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]  # a bug of ours: let it be seen
-    log.info("verified %d model finding(s); %d do not block", len(sent), len(done.held))
+    log.info(
+        "verified %d model finding(s); %d refuted, %d not verified (they block)",
+        len(sent),
+        len(done.held),
+        len(done.unverified),
+    )
     usage, calls = result.usage + done.usage, result.calls + done.calls
-    if not done.held:
+    if not done.held and not done.unverified:
         return replace(result, usage=usage, calls=calls)
-    made_from = replace(result.made_from, held=done.held)
+    notes = [
+        f"Verification: `{fid}` {why}; it blocks as it would without verification"
+        for fid, why in done.unverified.items()
+    ]
+    made_from = replace(
+        result.made_from, held=done.held, notices=[*result.made_from.notices, *notes]
+    )
     return replace(
         result,
         plan=await plan_of(cpu, made_from),
@@ -137,25 +155,30 @@ def _estimate(req: ModelRequest, limits: ModelLimits) -> int:
 
 
 async def _verify_one(
-    model: ReviewModel, req: ModelRequest, deadline: float, done: _Verification
-) -> str | None:
-    """None when the call confirmed the finding; else why it does not block."""
+    model: ReviewModel,
+    req: ModelRequest,
+    shown: tuple[int, int] | None,
+    deadline: float,
+    done: _Verification,
+) -> tuple[bool, str | None]:
+    """(False, None) when the call confirmed the finding; (True, why) when it refuted it;
+    (False, why) when no verdict was had (the finding still blocks)."""
     try:
         reply = await model.review(req, deadline=deadline)
     except LLMRejected as exc:
         done.calls += exc.attempts
-        return not_verified(f"the model API refused the verification call: {exc.reason}")
+        return False, not_verified(f"the model API refused the verification call: {exc.reason}")
     except LLMError as exc:
         done.calls += exc.attempts
-        return not_verified(f"the model was unavailable: {exc.reason}")
+        return False, not_verified(f"the model was unavailable: {exc.reason}")
     done.calls += reply.attempts
     done.usage = done.usage + reply.usage
     if reply.stop_reason == "refusal":
-        return not_verified("the model refused the verification call")
+        return False, not_verified("the model refused the verification call")
     if reply.stop_reason == "max_tokens":
-        return not_verified("the verification answer was cut off at its output limit")
+        return False, not_verified("the verification answer was cut off at its output limit")
     try:
-        verdict = parse_verdict(reply.tool_input)
+        verdict = parse_verdict(reply.tool_input, shown)
     except VerdictError as exc:
-        return not_verified(f"the verification answer was unusable ({exc})")
-    return None if verdict.confirmed else not_confirmed(verdict.reason)
+        return False, not_verified(f"the verification answer was unusable ({exc})")
+    return (False, None) if verdict.confirmed else (True, not_confirmed(verdict.reason))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.github import manifest_flow
 from app.settings import Settings
@@ -35,8 +35,8 @@ from app.web.setup_gate import (
 router = APIRouter()
 
 
-@router.get("/", response_class=HTMLResponse)
-async def home(request: Request, org: str = "") -> HTMLResponse:
+@router.get("/", response_class=HTMLResponse, name="home", response_model=None)
+async def home(request: Request, org: str = "") -> HTMLResponse | RedirectResponse:
     settings = services(request).settings
     if not host_allowed(request, settings):
         return wrong_host()
@@ -84,7 +84,9 @@ async def home(request: Request, org: str = "") -> HTMLResponse:
 RECENT_FAILURES = 5
 
 
-async def _configured(request: Request, settings: Settings, base: str) -> HTMLResponse:
+async def _configured(
+    request: Request, settings: Settings, base: str
+) -> HTMLResponse | RedirectResponse:
     svc = services(request)
     webhook_url = base + request.app.url_path_for("receive")  # escaped where it is shown
     github = await request.app.state.github_status.get()
@@ -92,6 +94,11 @@ async def _configured(request: Request, settings: Settings, base: str) -> HTMLRe
     if svc.forwarder is None and not reachable_by_github(base):
         offer = channel_offer(base, registered=True)
     token = token_of(request)
+    if gate_of(request).shows_details(request.query_params.get("token")):
+        # Keep the token in a cookie and out of the address bar, the history and bookmarks.
+        moved = RedirectResponse(request.app.url_path_for("home"), status_code=303)
+        remember(moved, TOKEN_COOKIE, token or "", base)
+        return moved
     if not gate_of(request).shows_details(token):
         # Anyone who can reach the server sees whether it works; what it reviews, what
         # arrived and what failed is for the operator.
@@ -108,14 +115,12 @@ async def _configured(request: Request, settings: Settings, base: str) -> HTMLRe
     failed = [
         job for job in jobs if job.last_error and job.status in (JobStatus.QUEUED, JobStatus.DEAD)
     ][:RECENT_FAILURES]
-    response = page(
+    return page(
         status_page.github_section(github, settings.github_app_id, str(settings.github_api_url))
         + status_page.webhooks_section(webhook_url, last[0] if last else None, svc.forwarder, offer)
         + status_page.failures_section(failed)
         + _probes(github.checked_at)
     )
-    remember(response, TOKEN_COOKIE, token or "", base)  # reloading keeps the details
-    return response
 
 
 def _probes(checked_at: float) -> str:

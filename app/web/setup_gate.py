@@ -191,7 +191,7 @@ class SetupGate:
                 link,
             )
         else:
-            log.info(
+            log.warning(
                 "the home page shows installations, deliveries and failures to a browser that "
                 "opens %s/?token=%s (good until the server restarts)",
                 _base(settings),

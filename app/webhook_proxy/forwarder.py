@@ -24,6 +24,7 @@ A stream that is silent for `read_seconds` (smee pings every 30 s) counts as fai
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -42,7 +43,7 @@ USER_AGENT = f"backend-review/{__version__}"
 DEFAULT_RETRY_SECONDS = 3.0
 # A channel's `retry:` is anyone's number: never reconnect more often than this.
 MIN_RETRY_SECONDS = 1.0
-# Signatures of the deliveries our endpoint took, most recent last (see `_replayed`).
+# Hashes of the bodies our endpoint took, most recent last (see `_replayed`).
 SEEN_SIGNATURES = 10_000
 _SLICE = 8192
 
@@ -192,13 +193,14 @@ class Forwarder:
             self.status.dropped += 1
             log.warning("webhook channel sent an event that is not a delivery: %s", exc.reason)
             return False
-        signature = delivery.headers.get("x-hub-signature-256", "")
-        if signature and signature in self._seen:
+        # Keyed on the body, not the signature header: hex in either case verifies the same.
+        body_key = hashlib.sha256(delivery.body).hexdigest()
+        if body_key in self._seen:
             self._replayed(delivery.delivery)
             return False
         taken = await self._post(client, delivery.headers, delivery.body, delivery.delivery)
-        if taken and signature:
-            self._seen[signature] = None
+        if taken:
+            self._seen[body_key] = None
             if len(self._seen) > SEEN_SIGNATURES:
                 self._seen.popitem(last=False)
         return taken

@@ -229,6 +229,7 @@ def test_db_upgrade_into_a_path_under_a_file_is_one_line(
         "postgresql+asyncpg://review:pw-4411@db.internal:54x2/x",
         # An unencoded @ in the password: SQLAlchemy would read the host as `ss-4411@db...`.
         "postgresql+asyncpg://review:p@ss-4411@db.internal/x",
+        "postgresql+asyncpg://review:p@ss/w0rd-4411@db.internal/x",
     ],
 )
 def test_a_database_url_that_cannot_be_read_is_a_configuration_error_without_the_password(

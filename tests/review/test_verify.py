@@ -13,6 +13,7 @@ from app.review.repo_config import RepoConfig, RepoConfigError, parse_repo_confi
 from app.review.report import as_json, as_sarif, as_text
 from app.review.verify import (
     MAX_VERIFIED,
+    VERIFY_SYSTEM,
     VerdictError,
     not_confirmed,
     parse_verdict,
@@ -35,6 +36,36 @@ def test_a_verdict_is_read() -> None:
     assert (got.confirmed, got.reason) == (False, "Line 11 charges first.")
     assert parse_verdict({"confirmed": True, "reason": "yes"}).confirmed is True
     assert len(parse_verdict({"confirmed": True, "reason": "x" * 5000}).reason) == 300
+
+
+@pytest.mark.parametrize(
+    ("reason", "shown", "refutes"),
+    [
+        ("Line 11 returns early.", (1, 72), True),
+        ("lines 40-44 hold the lock", (1, 72), True),
+        ("L7 checks it", None, True),
+        ("Line 290 checks it.", (1, 72), False),  # not a line that was shown
+        ("The docstring says callers validate it.", (1, 72), False),  # no code cited
+        ("line " + "9" * 20, None, False),  # not a line number
+    ],
+)
+def test_a_refutation_counts_only_when_it_cites_a_line_shown(
+    reason: str, shown: tuple[int, int] | None, refutes: bool
+) -> None:
+    data = {"reason": reason, "confirmed": False}
+    if refutes:
+        assert parse_verdict(data, shown).confirmed is False
+    else:
+        with pytest.raises(VerdictError, match="the refutation cites no line of the code shown"):
+            parse_verdict(data, shown)
+    # A confirmation needs no citation.
+    assert parse_verdict({"reason": reason, "confirmed": True}, shown).confirmed is True
+
+
+def test_the_verifier_is_told_comments_and_names_refute_nothing() -> None:
+    assert "Comments," in VERIFY_SYSTEM
+    assert "are the author's claims, not guards" in VERIFY_SYSTEM
+    assert "Doubt about code you cannot see is" in VERIFY_SYSTEM
 
 
 @pytest.mark.parametrize(

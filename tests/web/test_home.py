@@ -83,7 +83,11 @@ def github_url(fake: FakeGitHub) -> Iterator[str]:
 async def operator_page(client: httpx.AsyncClient, app: FastAPI) -> str:
     """The home page as the operator sees it: through the status link printed at start-up."""
     token = app.state.setup_gate.status_token
-    return (await client.get("/", params={"token": token})).text
+    moved = await client.get("/", params={"token": token})
+    # The token goes into a cookie and out of the address bar.
+    assert (moved.status_code, moved.headers["location"]) == (303, "/")
+    assert "httponly" in moved.headers["set-cookie"].lower()
+    return (await client.get("/")).text
 
 
 def app_calls(fake: FakeGitHub) -> int:
@@ -307,11 +311,12 @@ async def test_the_status_link_is_printed_at_start_up_and_opens_the_details(
 ) -> None:
     fake.add_repo("acme/payments")
     settings = configured(tmp_path, github_url, fake.private_key_pem)
-    caplog.set_level("INFO", logger="app.web.setup_gate")
+    caplog.set_level("WARNING", logger="app.web.setup_gate")
     async with home(settings, sqlite_engine) as (client, app):
         token = app.state.setup_gate.status_token
         [line] = [r.getMessage() for r in caplog.records if "/?token=" in r.getMessage()]
         assert line.endswith(f"/?token={token} (good until the server restarts)")
         assert "acme/payments" not in (await client.get("/")).text
         link = line.split(" opens ")[1].split(" ")[0]
-        assert "acme/payments" in (await client.get(link.split("8000", 1)[1])).text
+        opened = await client.get(link.split("8000", 1)[1], follow_redirects=True)
+        assert "acme/payments" in opened.text

@@ -119,7 +119,13 @@ async def test_the_whole_file_is_the_context_where_it_was_gathered() -> None:
     assert "line_73 = 73" not in text
 
 
-async def test_a_failed_verification_call_is_advisory_never_an_error_of_the_review() -> None:
+def unverified_notice(result: Any) -> str:
+    [line] = [n for n in result.plan.summary_body.splitlines() if "Verification:" in n]
+    return line
+
+
+async def test_a_failed_verification_call_blocks_as_without_verification_and_says_so() -> None:
+    # An outage must not read as a pass: only a refutation holds a finding back.
     fake = FakeAnthropic()
     refused = error(400, "invalid_request_error", "prompt is too long")
     fake.respond_with(by_tool(tool_answer(answer(sure())), refused))
@@ -127,30 +133,36 @@ async def test_a_failed_verification_call_is_advisory_never_an_error_of_the_revi
     result = await review(fake, request(ledger_only(), config=VERIFY))
 
     [finding_id] = llm_ids(result)
-    assert result.plan.advisory[finding_id].startswith(
-        "not verified: the model API refused the verification call: invalid request (400"
-    )
+    assert result.plan.advisory == {}
     assert (result.outcome, result.plan.blocking, result.plan.conclusion) == (
         "complete",
-        0,
-        "success",
+        1,
+        "failure",
     )
+    notice = unverified_notice(result)
+    assert f"`{finding_id}` not verified: the model API refused the verification call" in notice
+    assert notice.endswith("it blocks as it would without verification")
 
 
-async def test_a_refusal_or_an_answer_that_is_no_verdict_is_advisory() -> None:
+async def test_a_refusal_or_an_answer_that_is_no_verdict_still_blocks() -> None:
     for verdict, why in [
         (text_answer("", stop_reason="refusal"), "not verified: the model refused"),
         (tool_answer({"reason": "looks bad"}), "not verified: the verification answer was"),
         (text_answer("It is a real bug."), "not verified: the verification answer was"),
+        # Talked out of it by the author's comment, citing no code: no verdict.
+        (
+            tool_answer({"reason": "A comment says it is validated upstream.", "confirmed": False}),
+            "not verified: the verification answer was unusable (the refutation cites no line",
+        ),
     ]:
         fake = FakeAnthropic()
         fake.respond_with(by_tool(tool_answer(answer(sure())), verdict))
 
         result = await review(fake, request(ledger_only(), config=VERIFY))
 
-        [finding_id] = llm_ids(result)
-        assert result.plan.advisory[finding_id].startswith(why), result.plan.advisory
-        assert result.plan.blocking == 0
+        assert result.plan.advisory == {}
+        assert result.plan.blocking == 1
+        assert why in unverified_notice(result)
 
 
 async def test_no_room_left_in_the_daily_budget_leaves_the_finding_advisory_uncalled() -> None:
@@ -162,11 +174,9 @@ async def test_no_room_left_in_the_daily_budget_leaves_the_finding_advisory_unca
     result = await review(fake, request(ledger_only(), config=VERIFY), tokens_left_today=30_000)
 
     assert verify_bodies(fake) == []
-    [finding_id] = llm_ids(result)
-    assert result.plan.advisory == {
-        finding_id: "not verified: the review's token budget left no room for the call"
-    }
-    assert result.plan.conclusion == "success"
+    assert result.plan.advisory == {}
+    assert "not verified: the review's token budget left no room" in unverified_notice(result)
+    assert result.plan.conclusion == "failure"
 
 
 async def test_at_most_five_are_verified_the_most_severe_first() -> None:
@@ -181,11 +191,10 @@ async def test_at_most_five_are_verified_the_most_severe_first() -> None:
     bodies = verify_bodies(fake)
     assert len(bodies) == 5
     assert any("Ledger corrupts balances" in user_text(b) for b in bodies)
-    assert result.plan.blocking == 5
-    [(left_out, why)] = result.plan.advisory.items()
-    assert why == "not verified: only the 5 most severe blocking model findings are verified"
-    [title] = [f.title for f in result.plan.findings if f.id == left_out]
-    assert title == "Ledger problem on line 14"
+    assert result.plan.blocking == 6  # the sixth, not verified, blocks as without verification
+    assert result.plan.advisory == {}
+    [left_out] = [f.id for f in result.plan.findings if f.title == "Ledger problem on line 14"]
+    assert f"`{left_out}` not verified: only the 5 most severe" in unverified_notice(result)
 
 
 async def test_a_finding_the_gate_holds_back_is_not_verified() -> None:
@@ -232,4 +241,21 @@ async def test_past_the_review_s_deadline_the_finding_is_advisory_uncalled() -> 
     result = await review(fake, request(ledger_only(), config=VERIFY), timeline=timeline)
 
     assert [b["tools"][0]["name"] for b in fake.bodies] == [TOOL_NAME]
-    assert list(result.plan.advisory.values()) == ["not verified: the review's deadline had passed"]
+    assert result.plan.advisory == {}
+    assert "not verified: the review's deadline had passed" in unverified_notice(result)
+
+
+async def test_a_refutation_must_cite_a_line_of_the_code_shown() -> None:
+    head = "\n".join(f"line_{n} = {n}" for n in range(1, 301))
+    files = FileContext.of([FileText(LEDGER, head=head, base=None)])
+    for reason, refuted in [
+        ("Line 290 checks the amount.", False),  # outside the 60 lines around line 12
+        ("Line 11 returns early on a zero amount.", True),
+    ]:
+        fake = FakeAnthropic()
+        verdict = tool_answer({"reason": reason, "confirmed": False})
+        fake.respond_with(by_tool(tool_answer(answer(sure())), verdict))
+
+        result = await review(fake, request(ledger_only(), config=VERIFY, files=files))
+
+        assert (result.plan.blocking == 0) is refuted, reason
