@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import re
 from collections import Counter
 from typing import Any
 
@@ -91,7 +92,11 @@ def _verifier(real_title: str, review_answer: Answer) -> Any:
         content = body["messages"][0]["content"]
         text = content if isinstance(content, str) else "".join(b["text"] for b in content)
         real = f"Title: {real_title}" in text
-        return tool_answer({"reason": "checked on the lines shown", "confirmed": real})
+        # A refutation must cite a line of the code shown: the finding's own first line is.
+        cited = re.search(r", lines (\d+)", text)
+        where = f"line {cited.group(1)}" if cited else "the lines shown"
+        reason = f"checked on {where}: " + ("it fails as written" if real else "it is guarded")
+        return tool_answer({"reason": reason, "confirmed": real})
 
     return respond
 
