@@ -24,7 +24,8 @@ over 10 ms late and every garbage collection of generation 1 or 2 over 5 ms (and
 ran on); the result lists those that fell between the delivery and the completed check.
 
 Before measuring, one small review warms the server up (the first GitHub calls import
-githubkit's models, seconds of the event loop on a cold process); `--cold` skips it.
+githubkit's models: one 81 ms stall of the event loop measured on a cold process); `--cold`
+skips it.
 The model is off (no API key): the review is the rules, the plan and the publishing.
 """
 
