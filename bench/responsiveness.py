@@ -18,8 +18,14 @@ Cases:
   large    280 files of 60 added lines each (under GitHub's 300-file / 20,000-line diff limit)
   idle     no review: the same probes for `--duration` seconds, the baseline
 
+`--watch` also says where the server's event loop stalled while the review ran: it loads
+`bench/loop_watch/sitecustomize.py` into the server, which records every time the loop woke up
+over 10 ms late and every garbage collection of generation 1 or 2 over 5 ms (and the thread it
+ran on); the result lists those that fell between the delivery and the completed check.
+
 Before measuring, one small review warms the server up (the first GitHub calls import
-githubkit's models, seconds of the event loop on a cold process); `--cold` skips it.
+githubkit's models: one 81 ms stall of the event loop measured on a cold process); `--cold`
+skips it.
 The model is off (no API key): the review is the rules, the plan and the publishing.
 """
 
@@ -163,6 +169,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "BACKEND_REVIEW_REVIEW_CPU_SECONDS": str(args.budget),
             "BACKEND_REVIEW_CPU_PROCESSES": "0" if args.inline else "2",
         }
+        watch_file = Path(tmp) / "loop_watch.jsonl"
+        if args.watch:
+            env |= watch_env(watch_file)
         server = w.start_server(**env)
         if not args.cold:
             warm = w.pull(WARM_UP)
@@ -186,6 +195,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         probe_proc.stderr.readline()  # "ready": the probe's start-up is not measured
         time.sleep(0.5)
         started = time.monotonic()
+        window = [time.time()]
         if args.case == "idle":
             time.sleep(args.duration)
             check = None
@@ -196,6 +206,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "a completed check", lambda: w.completed_check(pr.head_sha), timeout=args.timeout
             )
         took = time.monotonic() - started
+        window.append(time.time())
         time.sleep(0.5)
         out, _ = probe_proc.communicate(b"", timeout=60)
         latencies = json.loads(out)
@@ -208,7 +219,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "review_s": round(took, 2),
             "check": check and {"conclusion": check.conclusion, "title": check.output.get("title")},
             **latencies,
+            **({"loop_watch": watched(watch_file, *window)} if args.watch else {}),
         }
+
+
+def watch_env(events: Path) -> dict[str, str]:
+    """What makes the server load bench/loop_watch/sitecustomize.py, writing to `events`."""
+    folder = str(Path(__file__).with_name("loop_watch"))
+    path = os.pathsep.join(p for p in (folder, os.environ.get("PYTHONPATH")) if p)
+    return {"PYTHONPATH": path, "BENCH_LOOP_WATCH": str(events)}
+
+
+def watched(events: Path, start: float, end: float) -> dict[str, list[dict[str, Any]]]:
+    """The loop's stalls and the slow collections recorded from `start` to `end` (seconds
+    from `start` in `at`)."""
+    found: dict[str, list[dict[str, Any]]] = {"lag": [], "gc": []}
+    lines = events.read_text(encoding="utf-8").splitlines() if events.exists() else []
+    for event in map(json.loads, lines):
+        if start <= event["at"] <= end:
+            found[event.pop("kind")].append({**event, "at": round(event["at"] - start, 2)})
+    return {"loop_late_ms": found["lag"], "collections": found["gc"]}
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -222,6 +252,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=20.0, help="probes per second, each kind")
     parser.add_argument("--timeout", type=float, default=600.0, help="give up after, s")
     parser.add_argument("--json", help="also write the result here")
+    parser.add_argument("--watch", action="store_true", help="record the server's loop stalls")
     parser.add_argument("--probe", help=argparse.SUPPRESS)
     parser.add_argument("--payload", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
