@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from app.jobs.cpu_budget import CpuRunner, InlineCpu
 from app.jobs.cpu_pool import OverBudget
@@ -25,6 +26,7 @@ from app.jobs.model_result import (
     context_notices,
     criteria_of,
     finish,
+    plan_input,
     plan_of,
 )
 from app.jobs.model_schedule import run_parts
@@ -34,7 +36,6 @@ from app.review.budget import ModelLimits, prepare_calls, review_budget
 from app.review.chunking import estimate_tokens
 from app.review.findings import Finding
 from app.review.model_answer import TOOL_DESCRIPTION, TOOL_NAME, answer_schema
-from app.review.plan import PlanInput
 from app.review.request import ReviewRequest
 from app.review.requirements import criteria_table, missing_issue_finding
 from app.review.rules import ALL_RULES, rule_steps
@@ -161,13 +162,8 @@ async def _over_cpu_budget(
     and fail the check with the reason (never success: the rest was not looked at)."""
     reason = f"the review ran past its CPU budget of {cpu.seconds or 0:g} s {where}"
     log.warning("review stopped: %s", reason)
-    made_from = PlanInput(
-        request.diff,
-        [*rules, *carried(request)],
-        request.config,
-        dismissed=request.dismissed,
-        dismissals=request.dismissals,
-        pr_author=request.pr_author,
+    made_from = replace(
+        plan_input(request, [*rules, *carried(request)]),
         incomplete=reason,
         failed=reason,
         notices=[
@@ -178,8 +174,6 @@ async def _over_cpu_budget(
             **{p: f"not fully reviewed: {reason}" for p in request.diff.paths},
             **request.not_reviewed,
         },
-        previous=request.previous,
-        resolved_in=request.resolved_in,
     )
     return ReviewResult(
         plan=await plan_of(cpu, made_from),
@@ -204,18 +198,11 @@ async def _rules_only(
     notices = [*request.notices, *([note] if note else [])]
     criteria = criteria_of(request)
     table = criteria_table(criteria, {}) if criteria else None
-    made_from = PlanInput(
-        request.diff,
-        [*rules, *carried(request)],
-        request.config,
-        dismissed=request.dismissed,
-        dismissals=request.dismissals,
-        pr_author=request.pr_author,
+    made_from = replace(
+        plan_input(request, [*rules, *carried(request)]),
         incomplete=incomplete,
         notices=context_notices(notices, request, has_summary=False),
         not_reviewed=request.not_reviewed,
-        previous=request.previous,
-        resolved_in=request.resolved_in,
         requirements=table,
     )
     return ReviewResult(

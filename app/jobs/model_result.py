@@ -7,7 +7,7 @@ what the model could not do and a `neutral` check instead of `success`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from app.errors import PermanentJobError
@@ -41,6 +41,21 @@ class ReviewResult:
     part_outcomes: tuple[str, ...] = ()
     incomplete: str | None = None  # why the review is not complete (the check's reason)
     requirements: str | None = None  # the linked issues' criteria table, when there are any
+
+
+def plan_input(request: ReviewRequest, findings: Sequence[Finding]) -> PlanInput:
+    """What every plan of `request` takes from it (the diff, the config, the dismissals, what
+    is already on the pull request), with `findings`; the rest is set with `replace`."""
+    return PlanInput(
+        request.diff,
+        list(findings),
+        request.config,
+        dismissed=request.dismissed,
+        dismissals=request.dismissals,
+        pr_author=request.pr_author,
+        previous=request.previous,
+        resolved_in=request.resolved_in,
+    )
 
 
 async def plan_of(cpu: CpuRunner, made_from: PlanInput) -> ReviewPlan:
@@ -103,23 +118,16 @@ async def finish(
         )
         if over_budget:
             incomplete += f"; {over_budget}"
-    made_from = PlanInput(
-        request.diff,
-        [*rules, *carried(request), *merged.findings, *unmet],
-        request.config,
+    made_from = replace(
+        plan_input(request, [*rules, *carried(request), *merged.findings, *unmet]),
         summary=_with_missing_context(
             merge_summaries([a.summary for a in answers if a.summary is not None]), request
         ),
-        dismissed=request.dismissed,
-        dismissals=request.dismissals,
-        pr_author=request.pr_author,
         incomplete=incomplete,
         notices=context_notices(
             notices, request, has_summary=any(a.summary is not None for a in answers)
         ),
         not_reviewed={**request.not_reviewed, **not_reviewed},
-        previous=request.previous,
-        resolved_in=request.resolved_in,
         requirements=table,
     )
     return ReviewResult(
