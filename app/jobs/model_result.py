@@ -6,8 +6,8 @@ what the model could not do and a `neutral` check instead of `success`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from app.errors import PermanentJobError
@@ -41,6 +41,8 @@ class ReviewResult:
     part_outcomes: tuple[str, ...] = ()
     incomplete: str | None = None  # why the review is not complete (the check's reason)
     requirements: str | None = None  # the linked issues' criteria table, when there are any
+    # `model.verify`'s verdicts: model finding id -> None (confirmed) or why it does not block.
+    verdicts: Mapping[str, str | None] = field(default_factory=dict)
 
 
 def plan_input(request: ReviewRequest, findings: Sequence[Finding]) -> PlanInput:

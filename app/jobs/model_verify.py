@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 @dataclass(slots=True)
 class _Verification:
     held: dict[str, str] = field(default_factory=dict)  # finding id -> why it does not block
+    confirmed: set[str] = field(default_factory=set)
     unverified: dict[str, str] = field(default_factory=dict)  # id -> why (it still blocks)
     usage: Usage = field(default_factory=Usage)
     calls: int = 0  # HTTP attempts
@@ -76,7 +77,16 @@ async def verified(
         )
     room = review_budget(limits) - result.usage.total
     sent: list[tuple[Finding, ModelRequest]] = []
+    carried = {f.id for f in request.carried}
     for f in chosen:
+        if f.id in carried and f.id in request.verdicts:
+            # Its file is unchanged since the last review: so is the verdict.
+            kept = request.verdicts[f.id]
+            if kept is None:
+                done.confirmed.add(f.id)
+            else:
+                done.held[f.id] = kept
+            continue
         req = _request(f, request)
         cost = _estimate(req, limits)
         if clock() >= deadline:
@@ -94,7 +104,9 @@ async def verified(
         async with gate:
             shown = shown_lines(f, request.files)
             refuted, why = await _verify_one(model, req, shown, deadline, done)
-        if why is not None:
+        if why is None:
+            done.confirmed.add(f.id)
+        else:
             (done.held if refuted else done.unverified)[f.id] = why
 
     tasks = {asyncio.create_task(one(f, req)): f for f, req in sent}
@@ -119,8 +131,9 @@ async def verified(
         len(done.unverified),
     )
     usage, calls = result.usage + done.usage, result.calls + done.calls
+    verdicts = {**dict.fromkeys(done.confirmed), **done.held}
     if not done.held and not done.unverified:
-        return replace(result, usage=usage, calls=calls)
+        return replace(result, usage=usage, calls=calls, verdicts=verdicts)
     notes = [
         f"Verification: `{fid}` {why}; it blocks as it would without verification"
         for fid, why in done.unverified.items()
@@ -134,6 +147,7 @@ async def verified(
         made_from=made_from,
         usage=usage,
         calls=calls,
+        verdicts=verdicts,
     )
 
 

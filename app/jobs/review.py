@@ -200,6 +200,7 @@ def review_request(inputs: ReviewInputs) -> ReviewRequest:
         resolved_in=pr.head_sha,
         model_scope=inputs.scope.files,
         carried=inputs.scope.carried,
+        verdicts=(inputs.last.verdicts or {}) if inputs.last is not None else {},
         files=inputs.files,
     )
 
@@ -320,6 +321,7 @@ async def _remember(
                 summary_comment_id=published.summary_comment_id,
                 reviewed_at=ctx.now(),
                 severities={f.id: f.severity for f in published.plan.findings},
+                verdicts=dict(result.verdicts),
             ),
         )
     known_rules = {rule.id for rule in ALL_RULES} | {MISSING_ISSUE_RULE, CRITERION_RULE}

@@ -35,6 +35,10 @@ class ReviewRequest:
     # findings of the last review on the other files are kept as they were.
     model_scope: frozenset[str] | None = None
     carried: tuple[Finding, ...] = ()
+    # `model.verify`'s verdicts of the last review (id -> None: confirmed, or why it does not
+    # block): a carried finding keeps its verdict instead of being verified again, so a
+    # verifier's second opinion cannot flip it on a push that leaves its file alone.
+    verdicts: Mapping[str, str | None] = field(default_factory=dict)
     # Linked issues: what could not be read (for the summary's missing context), and whether
     # the repository requires a link and the pull request has none.
     missing_context: tuple[str, ...] = ()

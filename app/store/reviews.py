@@ -52,6 +52,9 @@ class StoredReview:
     reviewed_at: datetime  # timezone-aware
     # Every finding of that review (rules' and model's) -> its severity; None: not recorded.
     severities: dict[str, Severity] | None = None
+    # `model.verify`'s verdicts on its model findings: id -> None (confirmed) or why the
+    # finding does not block (refuted); findings that were not verified are not in it.
+    verdicts: dict[str, str | None] | None = None
 
     def __post_init__(self) -> None:
         _aware(self.reviewed_at, "StoredReview.reviewed_at")
@@ -110,6 +113,7 @@ async def save_review(engine: AsyncEngine, review: StoredReview) -> None:
         "severities": None
         if review.severities is None
         else json.dumps({k: v.value for k, v in review.severities.items()}),
+        "verdicts": None if review.verdicts is None else json.dumps(review.verdicts),
     }
 
     def work(conn: Connection) -> None:
@@ -138,6 +142,7 @@ async def last_review(engine: AsyncEngine, repository_id: int, number: int) -> S
             summary_comment_id=row.summary_comment_id,
             reviewed_at=row.reviewed_at,
             severities=_load_severities(row.severities),
+            verdicts=_load_verdicts(row.verdicts),
         )
 
     return await run_transaction(engine, work)
@@ -151,6 +156,20 @@ def _load_severities(text: str | None) -> dict[str, Severity] | None:
         return {str(k): Severity(v) for k, v in data.items()}
     except (ValueError, AttributeError, TypeError):
         return None  # unknown: a dismissal is then judged by the review, which knows
+
+
+def _load_verdicts(text: str | None) -> dict[str, str | None] | None:
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+        return {
+            str(k): v
+            for k, v in data.items()
+            if v is None or isinstance(v, str)  # anything else: not a verdict, verify again
+        }
+    except (ValueError, AttributeError):
+        return None  # unreadable: the findings are verified again, which is never wrong
 
 
 def _load_findings(text: str, repository: str, number: int) -> tuple[Finding, ...]:

@@ -138,6 +138,9 @@ pull_reviews = Table(
     # JSON: finding id -> severity for every finding of that review, so a dismissal can be
     # judged when it is asked for (null: written before 0004, or not known).
     Column("severities", Text),
+    # JSON: model finding id -> null (its verification confirmed it) or why it does not block
+    # (refuted), with `model.verify`; reused for the findings the next review carries over.
+    Column("verdicts", Text),
 )
 
 # Findings dismissed on a pull request (`/backend-review ignore <id> <reason>`): one row per

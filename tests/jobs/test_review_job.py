@@ -15,6 +15,7 @@ from app.errors import PermanentJobError
 from app.jobs.handlers import build_dead_handlers, build_handlers
 from app.jobs.worker import Worker
 from app.review.markers import finding_ids, is_summary
+from app.review.verify import VERIFY_TOOL
 from app.store.jobs import BuriedJob, ClaimedJob, JobQueue
 from app.store.tables import llm_usage
 from tests.conftest import FakeClock, wait_for
@@ -313,3 +314,25 @@ async def test_a_dead_review_with_an_unreadable_payload_closes_nothing(w: World)
     await hook(BuriedJob(job, "lease expired on each of 3 attempts"))
 
     assert w.calls() == []
+
+
+async def test_the_verification_verdicts_are_kept_with_the_review(w: World) -> None:
+    w.github.set_file(w.repo, "main", ".github/backend-review.yml", "model:\n  verify: true\n")
+    refuted = tool_answer({"reason": "Line 10 rejects it first.", "confirmed": False})
+
+    def model(body: dict[str, Any]) -> Answer:
+        if body["tools"][0]["name"] == VERIFY_TOOL:
+            return refuted
+        # Evidence the gate lets block, so that it is verified.
+        sure = finding(path=ENDPOINT, lines="11", severity="major", confidence=0.9)
+        return tool_answer(answer(sure) if ENDPOINT in files_in(body) else answer())
+
+    w.llm.respond_with(model)
+    pr = w.pull()
+
+    await w.run(w.review_job(pr))
+
+    stored = await w.ctx.store.last_review(w.repo.id, pr.number)
+    assert stored is not None
+    [kept] = stored.model_findings
+    assert stored.verdicts == {kept.id: "verification did not confirm: Line 10 rejects it first."}

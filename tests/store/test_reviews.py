@@ -393,6 +393,26 @@ async def test_severities_are_optional_and_a_bad_value_reads_as_unknown(
     assert loaded.severities is None
 
 
+async def test_verification_verdicts_are_kept_and_a_bad_row_reads_as_none(
+    engine: AsyncEngine,
+) -> None:
+    verdicts = {"br-0123456789ab": None, "br-ba9876543210": "verification did not confirm: l 3"}
+    await save_review(engine, review(verdicts=verdicts))
+    loaded = await last_review(engine, BIG, 7)
+    assert loaded is not None
+    assert loaded.verdicts == verdicts
+    await save_review(engine, review())
+    loaded = await last_review(engine, BIG, 7)
+    assert loaded is not None
+    assert loaded.verdicts is None  # none recorded: every finding is verified again
+    for text, read in [("not json", None), ('{"br-1": 3, "br-2": null}', {"br-2": None})]:
+        async with engine.begin() as conn:
+            await conn.execute(pull_reviews.update().values(verdicts=text))
+        loaded = await last_review(engine, BIG, 7)
+        assert loaded is not None
+        assert loaded.verdicts == read
+
+
 async def test_dismissal_records_carry_role_and_time(engine: AsyncEngine) -> None:
     await add_dismissal(engine, dismissal(by_role="maintain"))
     await add_dismissal(engine, dismissal(finding_id="br-ba9876543210", at=NOON + HOUR))

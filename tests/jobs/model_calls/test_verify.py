@@ -228,6 +228,44 @@ async def test_a_carried_finding_is_verified_again_when_nothing_goes_to_the_mode
     assert result.plan.conclusion == "success"
 
 
+async def test_a_carried_finding_keeps_the_last_reviews_verdict_without_a_call() -> None:
+    # Its file is unchanged since the last review: a second opinion must not flip it.
+    for said, blocks in [
+        ({"reason": "Line 12 writes the row unchecked.", "confirmed": True}, True),
+        ({"reason": "Line 11 returns early on a zero amount.", "confirmed": False}, False),
+    ]:
+        first = FakeAnthropic()
+        first.respond_with(by_tool(tool_answer(answer(sure())), tool_answer(said)))
+        last = await review(first, request(ledger_only(), config=VERIFY))
+        [carried] = [f for f in last.plan.findings if f.source is Source.LLM]
+        assert carried.id in last.verdicts
+
+        again = FakeAnthropic()
+        again.respond_with(lambda _: error(500, "api_error", "no call expected"))
+        req = request(
+            ledger_only(),
+            config=VERIFY,
+            model_scope=frozenset(),
+            carried=(carried,),
+            verdicts=last.verdicts,
+        )
+        result = await review(again, req)
+
+        assert again.bodies == []
+        assert (result.plan.blocking == 1) is blocks
+        assert dict(result.verdicts) == dict(last.verdicts)
+
+
+async def test_the_verdicts_are_returned_to_be_kept() -> None:
+    fake = FakeAnthropic()
+    verdict = tool_answer({"reason": "Line 12 writes the row unchecked.", "confirmed": True})
+    fake.respond_with(by_tool(tool_answer(answer(sure())), verdict))
+
+    result = await review(fake, request(ledger_only(), config=VERIFY))
+
+    assert dict(result.verdicts) == {finding_id: None for finding_id in llm_ids(result)}
+
+
 async def test_past_the_review_s_deadline_the_finding_is_advisory_uncalled() -> None:
     fake = FakeAnthropic()
     timeline = Timeline()
