@@ -71,21 +71,28 @@ async def verified(
     if progress is not None:
         progress(f"model: verifying {len(chosen)} blocking finding(s)")
     done = _Verification()
+    carried = {f.id for f in request.carried}
+
+    def kept_verdict(f: Finding) -> bool:
+        """A carried finding's file is unchanged since the last review: so is its verdict."""
+        if f.id not in carried or f.id not in request.verdicts:
+            return False
+        kept = request.verdicts[f.id]
+        if kept is None:
+            done.confirmed.add(f.id)
+        else:
+            done.held[f.id] = kept
+        return True
+
     for f in beyond:
-        done.unverified[f.id] = not_verified(
-            f"only the {MAX_VERIFIED} most severe blocking model findings are verified"
-        )
+        if not kept_verdict(f):
+            done.unverified[f.id] = not_verified(
+                f"only the {MAX_VERIFIED} most severe blocking model findings are verified"
+            )
     room = review_budget(limits) - result.usage.total
     sent: list[tuple[Finding, ModelRequest]] = []
-    carried = {f.id for f in request.carried}
     for f in chosen:
-        if f.id in carried and f.id in request.verdicts:
-            # Its file is unchanged since the last review: so is the verdict.
-            kept = request.verdicts[f.id]
-            if kept is None:
-                done.confirmed.add(f.id)
-            else:
-                done.held[f.id] = kept
+        if kept_verdict(f):
             continue
         req = _request(f, request)
         cost = _estimate(req, limits)
