@@ -3,6 +3,7 @@ the call loop, and paging."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from githubkit import AppInstallationAuthStrategy, GitHub
@@ -10,6 +11,7 @@ from githubkit.rest import Paginator
 
 from app.github.caller import Caller
 from app.github.parse import items, read
+from app.github.types import GitHubError
 
 T = TypeVar("T")
 
@@ -29,6 +31,15 @@ class RepoBase:
     @property
     def full_name(self) -> str:
         return f"{self.owner}/{self.name}"
+
+    async def _call_or_none(self, call: Callable[[], Awaitable[T]]) -> T | None:
+        """`call` under the retry policy; None when GitHub answers 404 (it is not there)."""
+        try:
+            return await self._call(call)
+        except GitHubError as exc:
+            if exc.status == 404:
+                return None
+            raise
 
     async def _collect(self, pages: Paginator[T], *, limit: int | None = None) -> list[T]:
         """Every item of every page, each page under the retry policy (a retried page is

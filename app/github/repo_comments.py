@@ -27,7 +27,7 @@ from typing import Any
 from app.github import parse
 from app.github.parse import items, read, read_data
 from app.github.repo_base import PER_PAGE, RepoBase
-from app.github.types import Comment, GitHubError
+from app.github.types import Comment
 
 MAX_SCAN_PAGES = 10
 
@@ -102,26 +102,20 @@ class RepoComments(RepoBase):
 
     async def review_comment(self, comment_id: int) -> Comment | None:
         """One review comment by its id (a thread's root, say); None when it is gone."""
-        try:
-            response = await self._call(
-                lambda: self._rest.pulls.async_get_review_comment(self.owner, self.name, comment_id)
-            )
-        except GitHubError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        response = await self._call_or_none(
+            lambda: self._rest.pulls.async_get_review_comment(self.owner, self.name, comment_id)
+        )
+        if response is None:
+            return None
         return read(f"review comment {comment_id}", lambda d: parse.comment(d, "review"), response)
 
     async def _issue_comment(self, comment_id: int, counter: _Counter) -> Comment | None:
         counter.requests += 1
-        try:
-            response = await self._call(
-                lambda: self._rest.issues.async_get_comment(self.owner, self.name, comment_id)
-            )
-        except GitHubError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        response = await self._call_or_none(
+            lambda: self._rest.issues.async_get_comment(self.owner, self.name, comment_id)
+        )
+        if response is None:
+            return None
         return read(f"comment {comment_id}", lambda d: parse.comment(d, "issue"), response)
 
     async def _find_summary(

@@ -78,16 +78,13 @@ class RepoReads(RepoBase):
         if "?" in path or "#" in path:
             # githubkit's App auth rebuilds the decoded path as a URL and fails on these.
             raise GitHubError(f"cannot read {path!r}: '?' and '#' in paths are not supported")
-        try:
-            response = await self._call(
-                lambda: self._rest.repos.async_get_content(
-                    self.owner, self.name, quote(path.lstrip("/"), safe="/"), ref=ref
-                )
+        response = await self._call_or_none(
+            lambda: self._rest.repos.async_get_content(
+                self.owner, self.name, quote(path.lstrip("/"), safe="/"), ref=ref
             )
-        except GitHubError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        )
+        if response is None:
+            return None
         data = read(path, lambda d: d, response)
         if not isinstance(data, dict) or data.get("type") != "file":
             return None
