@@ -168,14 +168,27 @@ def on_issue_comment(payload: Mapping[str, Any]) -> tuple[NewJob, ...]:
         return ()
     if not _is_command(event.comment.body):
         return ()
+    return _command(event.repository, event.installation, event.issue.number, event.comment)
+
+
+def _command(
+    repo: Repo,
+    installation: Installation,
+    number: int,
+    comment: _Comment,
+    thread_root: int | None = None,
+) -> tuple[NewJob, ...]:
+    """The command job for `comment` on pull request `number` (`thread_root`: the review
+    thread it was written in, when it was)."""
     job = CommandJob(
-        installation_id=event.installation.id,
-        repository=event.repository.full_name,
-        repository_id=event.repository.id,
-        number=event.issue.number,
-        comment_id=event.comment.id,
-        author=event.comment.user.login,
-        body=event.comment.body[:2000],
+        installation_id=installation.id,
+        repository=repo.full_name,
+        repository_id=repo.id,
+        number=number,
+        comment_id=comment.id,
+        author=comment.user.login,
+        body=comment.body[:2000],
+        thread_root=thread_root,
     )
     return (NewJob("command", job.model_dump()),)
 
@@ -201,17 +214,8 @@ def on_pull_request_review_comment(payload: Mapping[str, Any]) -> tuple[NewJob, 
     comment = event.comment
     if comment.user.type == "Bot" or not _is_command(comment.body):
         return ()
-    job = CommandJob(
-        installation_id=event.installation.id,
-        repository=event.repository.full_name,
-        repository_id=event.repository.id,
-        number=event.pull_request.number,
-        comment_id=comment.id,
-        author=comment.user.login,
-        body=comment.body[:2000],
-        thread_root=comment.in_reply_to_id or comment.id,
-    )
-    return (NewJob("command", job.model_dump()),)
+    root = comment.in_reply_to_id or comment.id
+    return _command(event.repository, event.installation, event.pull_request.number, comment, root)
 
 
 def _is_command(body: str) -> bool:
