@@ -54,8 +54,17 @@ def test_a_pattern_built_at_run_time_is_reported(tmp_path: pytest.TempPathFactor
     ],
 )
 def test_the_gate_fails_superlinear_patterns(pattern: str, fullmatch: bool) -> None:
+    """Screening times each shape once at a small size, where a quadratic shape costs only a
+    few times more than a linear one: on a loaded machine the screen can rank a linear shape
+    first. So three shapes are kept and the measurement is repeated while it looks linear, as
+    the gate repeats it while it looks superlinear. A linear pattern stays near 8 every time."""
     subject = audit.Subject(re.compile(pattern), ["known bad"], fullmatch)
-    assert audit.worst(subject, keep=1, runs=1).ratio > audit.LINEAR_RATIO
+    ratios = []
+    for _ in range(3):
+        ratios.append(audit.worst(subject, keep=3, runs=1).ratio)
+        if ratios[-1] > audit.LINEAR_RATIO:
+            break
+    assert max(ratios) > audit.LINEAR_RATIO, ratios
 
 
 @pytest.mark.slow
