@@ -34,7 +34,7 @@ from app.jobs.model_calls import run_review
 from app.jobs.model_result import ReviewResult
 from app.jobs.payloads import FULL_REVIEW_TRIGGER, ReviewJob, review_key
 from app.jobs.publish import Published, publish
-from app.jobs.threads import close_fixed_threads, newly_fixed
+from app.jobs.threads import ClosedThreads, close_fixed_threads, newly_fixed
 from app.jobs.usage import ReviewSubject, record_review_usage
 from app.review.findings import Source
 from app.review.plan import build_plan
@@ -70,14 +70,14 @@ async def review_pull_request(ctx: JobContext, job: ClaimedJob, request: ReviewJ
                 log.info("#%d: a newer review is queued; this one is not published", pr.number)
                 await _close_superseded(repo, check_id)
                 return
-            notice = await _close_fixed_threads(ctx, repo, inputs, result)
+            closed = await _close_fixed_threads(ctx, repo, inputs, result)
             with span("review.publish", comments=len(result.plan.comments)):
-                published = await _publish(repo, inputs, check_id, result, notice)
+                published = await _publish(repo, inputs, check_id, result, closed.notice())
         finally:
             # Tokens spent on a review that is then superseded or fails to publish were spent
             # all the same, and the daily cap must see them.
             await asyncio.shield(_remember_usage(ctx, job, request, pr, result))
-        await _remember(ctx, started, request, inputs, check_id, result, published)
+        await _remember(ctx, started, request, inputs, check_id, result, published, closed)
     except BaseException as exc:
         # Every attempt closes the run it opened: a retry (or a restart's) opens its own.
         reason = _reason(exc)
@@ -239,9 +239,10 @@ async def _close_superseded(repo: RepoClient, check_id: int) -> None:
 
 async def _close_fixed_threads(
     ctx: JobContext, repo: RepoClient, inputs: ReviewInputs, result: ReviewResult
-) -> str | None:
-    """Resolve our threads of the findings this push fixed; a notice when some stay open."""
-    closed = await close_fixed_threads(
+) -> ClosedThreads:
+    """Resolve our threads of the findings this push fixed (and of those an earlier review
+    could not close)."""
+    return await close_fixed_threads(
         repo,
         number=inputs.pr.number,
         head_sha=inputs.pr.head_sha,
@@ -249,7 +250,6 @@ async def _close_fixed_threads(
         threads=inputs.on_pr.threads,
         bot_login=ctx.github.bot_login,
     )
-    return closed.notice()
 
 
 async def _publish(
@@ -303,6 +303,7 @@ async def _remember(
     check_id: int,
     result: ReviewResult,
     published: Published,
+    closed: ClosedThreads,
 ) -> None:
     pr = inputs.pr
     if result.incomplete is None:
@@ -322,6 +323,7 @@ async def _remember(
                 reviewed_at=ctx.now(),
                 severities={f.id: f.severity for f in published.plan.findings},
                 verdicts=dict(result.verdicts),
+                threads_open=closed.left_open,
             ),
         )
     known_rules = {rule.id for rule in ALL_RULES} | {MISSING_ISSUE_RULE, CRITERION_RULE}

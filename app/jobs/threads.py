@@ -10,8 +10,9 @@ comment is ours (`OnThePr.threads`, read back from our own reviews). What happen
 
 Only findings that the last review still had are acted on (`newly_fixed`): a finding fixed weeks
 ago stays in the plan's resolved list on every push, and a thread someone re-opened by hand is
-not closed again. Nothing here fails the review: what could not be done is logged and comes
-back as a notice for the summary.
+not closed again. Nothing here fails the review: what could not be done is logged, comes back
+as a notice for the summary, and is kept with the review (`left_open`) so that the next review
+tries those threads again.
 
 GitHub calls: none when no thread is to be closed; else one query per 100 threads, one
 mutation per 50 threads to resolve, and one reply per thread a person spoke in.
@@ -38,6 +39,7 @@ class ClosedThreads:
     answered: int = 0  # threads a person spoke in, told "fixed in <sha>"
     failures: tuple[str, ...] = ()
     calls: int = 0
+    left_open: tuple[str, ...] = ()  # the findings whose threads are to be tried again
 
     def notice(self) -> str | None:
         """What the summary says when something could not be done."""
@@ -45,16 +47,17 @@ class ClosedThreads:
             return None
         shown = "; ".join(self.failures[:3]) + (" …" if len(self.failures) > 3 else "")
         return (
-            f"Some review threads of fixed findings were left open ({shown}); resolve them by hand."
+            f"Some review threads of fixed findings were left open ({shown}); the next review "
+            "tries them again, or resolve them by hand."
         )
 
 
 def newly_fixed(resolved: Collection[str], last: StoredReview | None) -> list[str]:
-    """The findings the plan calls resolved that the last review still had (all of them when
-    there is no last review to ask, e.g. an empty database)."""
+    """The findings the plan calls resolved that the last review still had, or whose threads it
+    could not close (all of them when there is no last review to ask, e.g. an empty database)."""
     if last is None or last.severities is None:
         return list(resolved)
-    known = set(last.severities) | {f.id for f in last.model_findings}
+    known = set(last.severities) | {f.id for f in last.model_findings} | set(last.threads_open)
     return [i for i in resolved if i in known]
 
 
@@ -75,7 +78,11 @@ async def close_fixed_threads(
         listed = await repo.review_threads(number)
     except GitHubError as exc:
         log.warning("#%d: review threads not read: %s", number, exc.reason)
-        return ClosedThreads(failures=(f"the threads could not be read: {exc.reason}",), calls=1)
+        return ClosedThreads(
+            failures=(f"the threads could not be read: {exc.reason}",),
+            calls=1,
+            left_open=tuple(sorted(set(wanted.values()))),
+        )
     calls = listed.requests
     if listed.truncated:
         log.warning("#%d: more review threads than we read; later ones stay as they are", number)
@@ -96,6 +103,7 @@ async def close_fixed_threads(
         ):
             to_answer.append((root, finding_id))
     failures: list[str] = []
+    left_open: set[str] = set()
     resolved = 0
     if to_resolve:
         try:
@@ -112,6 +120,7 @@ async def close_fixed_threads(
                     "#%d: thread of %s not resolved: %s", number, to_resolve[thread_id], why
                 )
                 failures.append(f"`{to_resolve[thread_id]}`: {why}")
+                left_open.add(to_resolve[thread_id])
     answered = 0
     for root_id, finding_id in to_answer:
         calls += 1
@@ -121,6 +130,7 @@ async def close_fixed_threads(
         except GitHubError as exc:
             log.warning("#%d: no 'fixed' reply for %s: %s", number, finding_id, exc.reason)
             failures.append(f"`{finding_id}`: no reply ({exc.reason})")
+            left_open.add(finding_id)
     if resolved or answered:
         log.info("#%d: %d thread(s) resolved, %d answered", number, resolved, answered)
-    return ClosedThreads(resolved, answered, tuple(failures), calls)
+    return ClosedThreads(resolved, answered, tuple(failures), calls, tuple(sorted(left_open)))

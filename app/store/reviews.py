@@ -55,6 +55,9 @@ class StoredReview:
     # `model.verify`'s verdicts on its model findings: id -> None (confirmed) or why the
     # finding does not block (refuted); findings that were not verified are not in it.
     verdicts: dict[str, str | None] | None = None
+    # Fixed findings whose threads this review could not resolve or answer: the next review
+    # tries again (the finding is no longer among its findings, so nothing else would).
+    threads_open: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _aware(self.reviewed_at, "StoredReview.reviewed_at")
@@ -114,6 +117,7 @@ async def save_review(engine: AsyncEngine, review: StoredReview) -> None:
         if review.severities is None
         else json.dumps({k: v.value for k, v in review.severities.items()}),
         "verdicts": None if review.verdicts is None else json.dumps(review.verdicts),
+        "threads_open": json.dumps(list(review.threads_open)) if review.threads_open else None,
     }
 
     def work(conn: Connection) -> None:
@@ -143,6 +147,7 @@ async def last_review(engine: AsyncEngine, repository_id: int, number: int) -> S
             reviewed_at=row.reviewed_at,
             severities=_load_severities(row.severities),
             verdicts=_load_verdicts(row.verdicts),
+            threads_open=_load_ids(row.threads_open),
         )
 
     return await run_transaction(engine, work)
@@ -170,6 +175,16 @@ def _load_verdicts(text: str | None) -> dict[str, str | None] | None:
         }
     except (ValueError, AttributeError):
         return None  # unreadable: the findings are verified again, which is never wrong
+
+
+def _load_ids(text: str | None) -> tuple[str, ...]:
+    if text is None:
+        return ()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return ()  # unreadable: those threads stay open, as the summary said they would
+    return tuple(i for i in data if isinstance(i, str)) if isinstance(data, list) else ()
 
 
 def _load_findings(text: str, repository: str, number: int) -> tuple[Finding, ...]:

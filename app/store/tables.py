@@ -141,6 +141,9 @@ pull_reviews = Table(
     # JSON: model finding id -> null (its verification confirmed it) or why it does not block
     # (refuted), with `model.verify`; reused for the findings the next review carries over.
     Column("verdicts", Text),
+    # JSON list: the fixed findings whose threads this review could not close (GitHub refused
+    # or failed); the next review tries them again. NULL: none.
+    Column("threads_open", Text),
 )
 
 # Findings dismissed on a pull request (`/backend-review ignore <id> <reason>`): one row per

@@ -125,6 +125,28 @@ async def test_threads_that_cannot_be_resolved_are_said_in_the_summary(w: World)
     assert check.conclusion == "success"  # the review itself went through
 
 
+async def test_threads_left_open_are_tried_again_by_the_next_review(w: World) -> None:
+    pr, secret, _ = await _reviewed(w)
+    w.github.delay_next("POST", r"/graphql$", 0, times=2)
+    w.github.fail_next("POST", r"/graphql$", 502, None)
+    await _push_the_fix(w, pr)
+    assert w.github.resolved_threads == {}
+    assert await _threads_open(w, pr) == sorted(finding_ids(secret.body))
+
+    # The finding is gone from the review that failed, yet its thread is still ours to close.
+    await w.run(w.review_job(pr, trigger="check_run.rerequested"))
+
+    assert secret.id in w.github.resolved_threads
+    assert "Some review threads of fixed findings were left open" not in _summary(w, pr)
+    assert await _threads_open(w, pr) == []
+
+
+async def _threads_open(w: World, pr: Pull) -> list[str]:
+    last = await w.ctx.store.last_review(w.repo.id, pr.number)
+    assert last is not None
+    return list(last.threads_open)
+
+
 async def test_a_thread_resolved_by_hand_or_an_old_fix_costs_no_call(w: World) -> None:
     pr, _secret, _ = await _reviewed(w)
     await _push_the_fix(w, pr)

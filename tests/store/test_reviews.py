@@ -413,6 +413,25 @@ async def test_verification_verdicts_are_kept_and_a_bad_row_reads_as_none(
         assert loaded.verdicts == read
 
 
+async def test_threads_left_open_are_kept_and_a_bad_row_reads_as_none_left(
+    engine: AsyncEngine,
+) -> None:
+    await save_review(engine, review(threads_open=("br-0123456789ab", "br-ba9876543210")))
+    loaded = await last_review(engine, BIG, 7)
+    assert loaded is not None
+    assert loaded.threads_open == ("br-0123456789ab", "br-ba9876543210")
+    await save_review(engine, review())
+    loaded = await last_review(engine, BIG, 7)
+    assert loaded is not None
+    assert loaded.threads_open == ()
+    for text, read in [("not json", ()), ('{"br-1": 1}', ()), ('["br-1", 2]', ("br-1",))]:
+        async with engine.begin() as conn:
+            await conn.execute(pull_reviews.update().values(threads_open=text))
+        loaded = await last_review(engine, BIG, 7)
+        assert loaded is not None
+        assert loaded.threads_open == read
+
+
 async def test_dismissal_records_carry_role_and_time(engine: AsyncEngine) -> None:
     await add_dismissal(engine, dismissal(by_role="maintain"))
     await add_dismissal(engine, dismissal(finding_id="br-ba9876543210", at=NOON + HOUR))
