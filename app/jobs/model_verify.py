@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from app.jobs.cpu_budget import CpuRunner
-from app.jobs.model_result import ReviewResult, plan_of
+from app.jobs.model_result import ReviewResult, carried, plan_of
 from app.llm import LLMError, LLMRejected, ModelRequest, ReviewModel, Usage
 from app.review.budget import ModelLimits, review_budget
 from app.review.chunking import estimate_tokens
@@ -71,11 +71,14 @@ async def verified(
     if progress is not None:
         progress(f"model: verifying {len(chosen)} blocking finding(s)")
     done = _Verification()
-    carried = {f.id for f in request.carried}
+    # Only findings carried on files the model does not see again: a finding the model reports
+    # again on a changed file keeps its id while its line's text is unchanged, yet the code
+    # around it (the guard a refutation cited) may be gone.
+    unchanged = {f.id for f in carried(request)}
 
     def kept_verdict(f: Finding) -> bool:
         """A carried finding's file is unchanged since the last review: so is its verdict."""
-        if f.id not in carried or f.id not in request.verdicts:
+        if f.id not in unchanged or f.id not in request.verdicts:
             return False
         kept = request.verdicts[f.id]
         if kept is None:

@@ -256,6 +256,33 @@ async def test_a_carried_finding_keeps_the_last_reviews_verdict_without_a_call()
         assert dict(result.verdicts) == dict(last.verdicts)
 
 
+async def test_a_verdict_is_not_kept_once_the_findings_file_changed() -> None:
+    # The push changed the file (the guard the refutation cited removed, say): the model
+    # reports the same finding again, with the same id, and it is verified again.
+    first = FakeAnthropic()
+    refuted = {"reason": "Line 11 returns early on a zero amount.", "confirmed": False}
+    first.respond_with(by_tool(tool_answer(answer(sure())), tool_answer(refuted)))
+    last = await review(first, request(ledger_only(), config=VERIFY))
+    [carried] = [f for f in last.plan.findings if f.source is Source.LLM]
+    assert last.plan.conclusion == "success"
+
+    again = FakeAnthropic()
+    confirmed = {"reason": "Line 12 writes the row unchecked.", "confirmed": True}
+    again.respond_with(by_tool(tool_answer(answer(sure())), tool_answer(confirmed)))
+    req = request(
+        ledger_only(),
+        config=VERIFY,
+        model_scope=frozenset({LEDGER}),
+        carried=(carried,),
+        verdicts=last.verdicts,
+    )
+    result = await review(again, req)
+
+    assert len(verify_bodies(again)) == 1
+    assert result.plan.conclusion == "failure"
+    assert dict(result.verdicts) == {carried.id: None}
+
+
 async def test_the_verdicts_are_returned_to_be_kept() -> None:
     fake = FakeAnthropic()
     verdict = tool_answer({"reason": "Line 12 writes the row unchecked.", "confirmed": True})
