@@ -2,8 +2,8 @@
 
 The model adds judgement; it never removes a rule finding. What it says is filtered for noise:
 a finding about a file the pull request does not change is dropped (the model invented it),
-and a finding on the lines a rule finding of the same category already covers is dropped as
-a repeat. Summaries from several parts of one review become one summary.
+and a finding on the lines a rule finding of the same category already covers, at least as
+severely and as surely, is dropped as a repeat. Summaries from several parts of one review become one summary.
 """
 
 from __future__ import annotations
@@ -86,7 +86,14 @@ def _on(paths: dict[str, str], finding: Finding) -> Finding:
 
 
 def _covers(rule: Finding, model: Finding) -> bool:
+    """Whether the rule finding already says what the model says: same file, category and
+    lines, and no milder. A rule's question or a minor finding on a line does not stand in for
+    the model's critical evidence there (the gate would never see it)."""
     if rule.where.path != model.where.path or rule.category != model.category:
+        return False
+    if not rule.severity.at_least(model.severity):
+        return False
+    if model.type == "evidence" and rule.type != "evidence":
         return False
     if rule.where.start is None or model.where.start is None:
         return rule.where.start is None and model.where.start is None

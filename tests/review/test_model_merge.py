@@ -127,6 +127,27 @@ def test_other_lines_category_side_or_file_are_kept(where: dict[str, Any]) -> No
     assert (got.findings, got.repeats) == ((finding,), 0)
 
 
+@pytest.mark.parametrize(
+    ("by_rule", "by_model", "repeat"),
+    [
+        ({"severity": "info", "type": "question"}, {"severity": "critical"}, False),
+        ({"severity": "minor"}, {"severity": "major"}, False),
+        ({"severity": "critical", "type": "question"}, {"severity": "critical"}, False),
+        ({"severity": "critical"}, {"severity": "major"}, True),
+        ({"severity": "major"}, {"severity": "minor", "type": "question"}, True),
+    ],
+)
+def test_a_milder_or_less_sure_rule_finding_does_not_stand_in_for_the_models(
+    by_rule: dict[str, Any], by_model: dict[str, Any], repeat: bool
+) -> None:
+    # A route's info question on line 11 must not drop the model's critical evidence there:
+    # the gate would never see it and the check would pass.
+    finding = model(**by_model)
+    got = merge([rule(**by_rule)], [finding])
+    assert got.repeats == int(repeat)
+    assert got.findings == (() if repeat else (finding,))
+
+
 def test_a_range_ending_before_the_rule_line_is_kept() -> None:
     finding = model(lines="10")
     assert merge([rule(lines="11-12")], [finding]).findings == (finding,)
