@@ -277,10 +277,11 @@ def _capped(out: list[Finding], notes: list[str]) -> list[Finding]:
 
 def _concern(finding: Finding) -> tuple[str, ...]:
     """What makes two findings of one part the same: where and what kind, not the wording;
-    at file level there is no line to tell them apart, so the title does."""
+    at file level there is no line to tell them apart, so the title does. Evidence and a
+    question are not the same concern: the plan keeps the one that may block."""
     where = finding.where
     at = where.lines if where.lines else f"file\0{finding.title}"
-    return (finding.rule, finding.category, where.path, where.side, at)
+    return (finding.rule, finding.category, where.path, where.side, at, finding.type)
 
 
 def _finding(i: int, item: object, rules: set[str], out: list[Finding]) -> list[str]:

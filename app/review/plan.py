@@ -155,7 +155,7 @@ def build_plan(given: PlanInput) -> ReviewPlan:
     not_reviewed, previous = given.not_reviewed, given.previous
     resolved_in, requirements = given.resolved_in, given.requirements
     anchorer = Anchorer(diff)
-    merged = _merge(findings, diff, anchorer)
+    merged = _merge(findings, diff, anchorer, config)
     dismissal = dict(dismissed) if isinstance(dismissed, Mapping) else dict.fromkeys(dismissed, "")
     if given.dismissals:
         judged = judge(
@@ -261,14 +261,25 @@ def _location(finding: Finding, anchorer: Anchorer) -> Location:
     return Location(path=a.path, lines=lines, side=a.side, note=note)
 
 
-def _merge(findings: Iterable[Finding], diff: Diff, anchorer: Anchorer) -> list[Finding]:
-    """Fill missing ids, keep one finding per id (a rule's over the model's), order them."""
+def _merge(
+    findings: Iterable[Finding], diff: Diff, anchorer: Anchorer, config: RepoConfig
+) -> list[Finding]:
+    """Fill missing ids, keep one finding per id, order them.
+
+    Of findings sharing an id (two model concerns of one category on one line), the one that
+    may block is kept, then the most severe, then a rule's over the model's: a guess marked
+    critical must not swallow the evidence it shares a line with and turn a failure into a pass.
+    """
     with_ids: list[Finding] = []
     for f in findings:
         if f.source is Source.LLM or not _OUR_ID.match(f.id):
             f = f.model_copy(update={"id": _fingerprint(f, diff, anchorer)})
         with_ids.append(f)
-    with_ids.sort(key=lambda f: (-f.severity.rank, f.source is not Source.RULE))
+
+    def held(f: Finding) -> bool:
+        return held_back(f, anchorer.anchor(f.where), config) is not None
+
+    with_ids.sort(key=lambda f: (held(f), -f.severity.rank, f.source is not Source.RULE))
     seen: set[str] = set()
     out: list[Finding] = []
     for f in with_ids:

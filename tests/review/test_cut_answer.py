@@ -71,6 +71,8 @@ def test_a_later_answer_wins_repeats_and_keeps_what_only_the_earlier_had() -> No
         ({"category": "api"}, False),
         ({"where": {"path": "app/other.py", "lines": "12-30"}}, False),
         ({"where": {"path": "app/refunds.py", "lines": "12-30", "side": "LEFT"}}, False),
+        # A later guess does not replace earlier evidence (the plan keeps the one that blocks).
+        ({"type": "question", "confidence": 0.1}, False),
     ],
 )
 def test_what_counts_as_the_same_concern(change: dict[str, Any], repeated: bool) -> None:

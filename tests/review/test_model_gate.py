@@ -79,6 +79,18 @@ def test_a_guess_never_fails_the_check_and_is_shown_as_advisory(
     assert all(a.annotation_level == "warning" for a in got.annotations)
 
 
+@pytest.mark.parametrize("guess_first", [True, False])
+def test_a_guess_sharing_a_line_and_category_does_not_swallow_the_evidence(
+    guess_first: bool,
+) -> None:
+    # Same rule, category and line: one id. The guess is more severe, yet the evidence stays.
+    evidence = llm(severity="major")
+    guess = llm(type="question", title="maybe SQLi?", confidence=0.1)
+    got = plan(*([guess, evidence] if guess_first else [evidence, guess]))
+    assert [(f.type, f.severity.value) for f in got.findings] == [("evidence", "major")]
+    assert (got.conclusion, got.blocking) == ("failure", 1)
+
+
 def test_the_threshold_is_the_repository_s() -> None:
     strict = RepoConfig(model=ModelConfig(block_confidence=0.95))
     assert plan(llm(confidence=0.9), config=strict).conclusion == "success"
