@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 
 from app.jobs.cpu_budget import CpuRunner
@@ -112,7 +112,7 @@ async def verified(
 
     async def one(f: Finding, req: ModelRequest) -> None:
         async with gate:
-            shown = shown_lines(f, request.files)
+            shown = shown_lines(f, request.diff, request.files)
             refuted, why = await _verify_one(model, req, shown, deadline, done)
         if why is None:
             done.confirmed.add(f.id)
@@ -181,7 +181,7 @@ def _estimate(req: ModelRequest, limits: ModelLimits) -> int:
 async def _verify_one(
     model: ReviewModel,
     req: ModelRequest,
-    shown: tuple[int, int] | None,
+    shown: Collection[int],
     deadline: float,
     done: _Verification,
 ) -> tuple[bool, str | None]:

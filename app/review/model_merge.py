@@ -3,7 +3,8 @@
 The model adds judgement; it never removes a rule finding. What it says is filtered for noise:
 a finding about a file the pull request does not change is dropped (the model invented it),
 and a finding on the lines a rule finding of the same category already covers, at least as
-severely and as surely, is dropped as a repeat. Summaries from several parts of one review become one summary.
+severely and as surely, is dropped as a repeat. Summaries from several parts of one review
+become one summary.
 """
 
 from __future__ import annotations

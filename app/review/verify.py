@@ -11,10 +11,11 @@ advisory. The calls themselves are the orchestration's (`app.jobs.model_verify`)
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from app.review.diff import Diff, DiffLine
+from app.review.diff import Diff, DiffLine, Hunk
 from app.review.file_context import FileContext
 from app.review.findings import Finding, Source
 from app.review.plan import ReviewPlan
@@ -124,12 +125,12 @@ def verify_prompt(finding: Finding, diff: Diff, files: FileContext) -> str:
     return "\n\n".join(body)
 
 
-def parse_verdict(data: dict[str, Any] | None, shown: tuple[int, int] | None = None) -> Verdict:
+def parse_verdict(data: dict[str, Any] | None, shown: Collection[int] | None = None) -> Verdict:
     """The tool's input as a verdict, or VerdictError saying what was wrong with it.
 
-    A refutation must cite a line of the code shown (`shown`: the first and last line numbers
-    of the window; None: any line): one that names none is no verdict, since the author's
-    comments and names are what a refutation without code would rest on."""
+    A refutation must cite a line of the code shown (`shown`: the line numbers the prompt
+    showed, see `shown_lines`; None: any line): one that names none is no verdict, since the
+    author's comments and names are what a refutation without code would rest on."""
     if data is None:
         raise VerdictError(f"no call to {VERIFY_TOOL}")
     confirmed, reason = data.get("confirmed"), data.get("reason")
@@ -146,21 +147,27 @@ def parse_verdict(data: dict[str, Any] | None, shown: tuple[int, int] | None = N
 _CITED_LINE = re.compile(r"\b(?:lines?\s{0,3}|L)(\d{1,7})\b", re.IGNORECASE)
 
 
-def _cites_a_shown_line(reason: str, shown: tuple[int, int] | None) -> bool:
+def _cites_a_shown_line(reason: str, shown: Collection[int] | None) -> bool:
     for match in _CITED_LINE.finditer(reason[:2_000]):
         number = int(match.group(1))
-        if shown is None or shown[0] <= number <= shown[1]:
+        if shown is None or number in shown:
             return True
     return False
 
 
-def shown_lines(finding: Finding, files: FileContext) -> tuple[int, int] | None:
-    """The line numbers `verify_prompt` shows around `finding` (None when it shows hunks)."""
+def shown_lines(finding: Finding, diff: Diff, files: FileContext) -> Collection[int]:
+    """The line numbers `verify_prompt` shows around `finding`: the window of the file's text,
+    or, where the text was not gathered, the numbers printed beside the diff's lines (either
+    column)."""
     where = finding.where
     text = files.base(where.path) if where.side == "LEFT" else files.head(where.path)
-    if text is None:
-        return None
-    return _window(where.start, where.end, len(text.split("\n")))
+    if text is not None:
+        first, last = _window(where.start, where.end, len(text.split("\n")))
+        return range(first, last + 1)
+    numbers: set[int] = set()
+    for _hunk, lines in _hunk_lines(diff, where.path, where.start, where.end, where.side):
+        numbers.update(n for line in lines for n in (line.old_no, line.new_no) if n is not None)
+    return frozenset(numbers)
 
 
 def not_confirmed(reason: str) -> str:
@@ -189,13 +196,15 @@ def _around(text: str, start: int | None, end: int | None) -> str:
 _MARK = {"added": "+", "removed": "-", "context": " "}
 
 
-def _hunks(diff: Diff, path: str, start: int | None, end: int | None, side: str) -> str:
-    """The diff's lines of `path` within the window around the cited lines (numbered on the
-    finding's side)."""
+def _hunk_lines(
+    diff: Diff, path: str, start: int | None, end: int | None, side: str
+) -> list[tuple[Hunk, list[DiffLine]]]:
+    """Each hunk of `path` with its lines within the window around the cited lines (numbered
+    on the finding's side); hunks with none are left out."""
     file = diff.file(path)
     if file is None:
-        return "(the diff does not change this file)"
-    out: list[str] = []
+        return []
+    out: list[tuple[Hunk, list[DiffLine]]] = []
     first, last = _window(start, end, 1 << 30)
     for hunk in file.hunks:
         kept: list[DiffLine] = []
@@ -206,8 +215,17 @@ def _hunks(diff: Diff, path: str, start: int | None, end: int | None, side: str)
             inside = inside if number is None else first <= number <= last
             if inside:
                 kept.append(line)
-        if not kept:
-            continue
+        if kept:
+            out.append((hunk, kept))
+    return out
+
+
+def _hunks(diff: Diff, path: str, start: int | None, end: int | None, side: str) -> str:
+    """The diff's lines of `path` within the window around the cited lines."""
+    if diff.file(path) is None:
+        return "(the diff does not change this file)"
+    out: list[str] = []
+    for hunk, kept in _hunk_lines(diff, path, start, end, side):
         out.append(f"@@ -{hunk.old_start},{hunk.old_len} +{hunk.new_start},{hunk.new_len} @@")
         for line in kept:
             old = "" if line.old_no is None else str(line.old_no)

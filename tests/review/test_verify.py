@@ -17,6 +17,7 @@ from app.review.verify import (
     VerdictError,
     not_confirmed,
     parse_verdict,
+    shown_lines,
     to_verify,
     verify_prompt,
     verify_schema,
@@ -41,16 +42,16 @@ def test_a_verdict_is_read() -> None:
 @pytest.mark.parametrize(
     ("reason", "shown", "refutes"),
     [
-        ("Line 11 returns early.", (1, 72), True),
-        ("lines 40-44 hold the lock", (1, 72), True),
+        ("Line 11 returns early.", range(1, 73), True),
+        ("lines 40-44 hold the lock", range(1, 73), True),
         ("L7 checks it", None, True),
-        ("Line 290 checks it.", (1, 72), False),  # not a line that was shown
-        ("The docstring says callers validate it.", (1, 72), False),  # no code cited
+        ("Line 290 checks it.", range(1, 73), False),  # not a line that was shown
+        ("The docstring says callers validate it.", range(1, 73), False),  # no code cited
         ("line " + "9" * 20, None, False),  # not a line number
     ],
 )
 def test_a_refutation_counts_only_when_it_cites_a_line_shown(
-    reason: str, shown: tuple[int, int] | None, refutes: bool
+    reason: str, shown: range | None, refutes: bool
 ) -> None:
     data = {"reason": reason, "confirmed": False}
     if refutes:
@@ -113,6 +114,23 @@ def test_the_prompt_fences_the_finding_and_the_hunk_without_the_file() -> None:
     assert "<<<BEGIN DIFF" in text
     assert "   11 +    charge(order)" in text
     assert text.rstrip().endswith("Call verify_finding with your verdict.")
+
+
+def test_the_lines_shown_are_the_ones_printed_and_a_refutation_must_cite_one() -> None:
+    # Without the file's text the prompt shows the hunk: lines 10-14 of the new file, 10-13
+    # of the old. A refutation citing a line never shown is no verdict.
+    finding = llm()
+    shown = shown_lines(finding, DIFF, FileContext())
+    assert set(shown) == {10, 11, 12, 13, 14}
+    refutation = {"reason": "Line 9000 checks the amount.", "confirmed": False}
+    with pytest.raises(VerdictError, match="cites no line of the code shown"):
+        parse_verdict(refutation, shown)
+    assert not parse_verdict(refutation | {"reason": "Line 12 stores it first."}, shown).confirmed
+    head = "\n".join(f"row {n}" for n in range(1, 1001))
+    files = FileContext.of([FileText("app/api.py", head=head, base=None, cut=False)])
+    assert shown_lines(llm(where={"path": "app/api.py", "lines": "500"}), DIFF, files) == range(
+        440, 561
+    )
 
 
 def test_the_prompt_shows_the_file_around_the_cited_lines_not_all_of_it() -> None:
