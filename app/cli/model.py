@@ -51,8 +51,11 @@ async def run_local_review(
                 run = model_of_one_run(llm_config(settings), persona_model=request.persona.model)
                 model = await stack.enter_async_context(run)
             except ConfigError as exc:
-                # A provider's missing extra: the rules still run.
-                rules_only = str(exc)
+                # A provider's missing extra: the rules still run, but a model was configured
+                # and did not review, so the review is incomplete, never a plain pass.
+                why = str(exc)
+                result = await run_review(request, None, limits, model_unavailable=why)
+                return result, f"rules only: {why}"
             else:
                 say = _Stderr(settings.secret_values())
                 return await _review_with_model(request, model, limits, say)

@@ -18,6 +18,7 @@ import pytest
 
 from app.cli import model as cli_model
 from app.cli.main import main
+from app.errors import ConfigError
 from app.review.findings import FindingsReport
 from tests.fakes.anthropic_api import error, hang, tool_answer
 from tests.fakes.anthropic_server import AnthropicServer
@@ -449,6 +450,30 @@ def test_a_persona_naming_an_unknown_model_leaves_the_review_incomplete(
     # Never success, whatever the rules found: the review says why the model did not run.
     assert out.rstrip().splitlines()[-1].startswith(f"NEUTRAL: Review incomplete: {refused}")
     assert code == 0
+
+
+def test_a_model_whose_client_cannot_be_built_leaves_the_review_incomplete(
+    capsys: pytest.CaptureFixture[str],
+    server: AnthropicServer,
+    refunds: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A provider's extra is missing (vertex without google-auth): a model was configured and
+    # did not review, so the verdict is NEUTRAL with the reason, never a plain PASS.
+    problem = "vertex needs the Google extra: pip install 'anthropic[vertex]'"
+
+    def no_client(*_: Any, **__: Any) -> Any:
+        raise ConfigError("BACKEND_REVIEW_LLM_PROVIDER", problem)
+
+    monkeypatch.setattr(cli_model, "model_of_one_run", no_client)
+
+    code, out, _ = run(capsys, str(refunds))
+
+    assert server.fake.requests == []
+    why = f"BACKEND_REVIEW_LLM_PROVIDER: {problem}"
+    assert out.startswith(f"backend-review (rules only: {why})")
+    assert out.rstrip().splitlines()[-1].startswith(f"NEUTRAL: Review incomplete: {why}")
+    assert code == 0  # the rules' verdict: the model never changes what the codes mean
 
 
 def _checklist_ids(text: str) -> list[str]:
