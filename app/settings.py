@@ -21,7 +21,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 from sqlalchemy.engine import make_url
 
 from app.errors import ConfigError
@@ -41,6 +47,26 @@ def _env(name: str) -> AliasChoices:
     return AliasChoices(name)
 
 
+class _OurNamesOnly(PydanticBaseSettingsSource):
+    """The environment or `.env`, read by our setting names only.
+
+    `populate_by_name` lets code build `Settings(port=...)`; without this, pydantic-settings also
+    reads a field's bare name from the environment, so the reviewed service's own `LOG_LEVEL`,
+    `PORT`, `HOST`, `MODEL` or `DATA_DIR` (in its `.env`, or its CI) would become ours.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], inner: PydanticBaseSettingsSource):
+        super().__init__(settings_cls)
+        self._inner = inner
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[object, str, bool]:
+        return self._inner.get_field_value(field, field_name)
+
+    def __call__(self) -> dict[str, object]:
+        names = set(self.settings_cls.model_fields)
+        return {k: v for k, v in self._inner().items() if k not in names}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -49,6 +75,22 @@ class Settings(BaseSettings):
         populate_by_name=True,
         validate_default=True,
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            _OurNamesOnly(settings_cls, env_settings),
+            _OurNamesOnly(settings_cls, dotenv_settings),
+            file_secret_settings,
+        )
 
     github_app_id: int | None = Field(None, gt=0, validation_alias=_env("GITHUB_APP_ID"))
     github_private_key: SecretStr | None = Field(None, validation_alias=_env("GITHUB_PRIVATE_KEY"))
@@ -428,6 +470,12 @@ def _env_name(name: str) -> str:
 
 
 _ALIASES = {name: _env_name(name) for name in Settings.model_fields}
+
+
+def load_local_settings() -> Settings:
+    """`load_settings` for commands that never open the database (`review`, `persona show`):
+    they run inside the user's own service, whose `DATABASE_URL` is theirs, not ours."""
+    return load_settings(database_url=None)
 
 
 def load_settings(**overrides: object) -> Settings:

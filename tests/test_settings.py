@@ -6,7 +6,7 @@ import pytest
 
 from app.errors import ConfigError
 from app.github.manifest_flow import Registration, save
-from app.settings import load_settings
+from app.settings import load_local_settings, load_settings
 
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n"
 
@@ -63,6 +63,23 @@ def test_dotenv_in_working_directory_is_read(tmp_path: Path) -> None:
     assert settings.github_app_id == 77
     assert settings.github_webhook_secret is not None
     assert settings.github_webhook_secret.get_secret_value() == "from-dotenv"
+
+
+def test_the_reviewed_services_own_names_are_not_ours(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `backend-review review` runs inside the user's service: its .env and environment speak
+    # of its own log level, port and model, never of ours.
+    (tmp_path / ".env").write_text("LOG_LEVEL=DEBUG\nPORT=abc\nMODEL=gpt-4o\nHOST=0.0.0.0\n")
+    monkeypatch.setenv("DATA_DIR", "/elsewhere")
+    monkeypatch.setenv("DATABASE_URL", "mysql://u:pw@db/app")
+    settings = load_local_settings()
+    assert (settings.log_level, settings.port, settings.host) == ("info", 8000, "127.0.0.1")
+    assert (settings.model, settings.data_dir) == ("claude-sonnet-4-6", Path("data"))
+    assert settings.database_url is None  # the service's database is not the one we never open
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        load_settings()  # the server does open it: a wrong one is still an error there
+    assert load_settings(database_url=None, port=9).port == 9  # code still sets fields by name
 
 
 def test_key_from_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

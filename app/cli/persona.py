@@ -16,7 +16,7 @@ from typing import Any
 
 from app.jobs.persona_files import bundled_personas_dir, load_persona_file
 from app.review.persona import DEFAULT_PERSONA, ChecklistSet, Persona, PersonaError, checklists_for
-from app.settings import load_settings
+from app.settings import load_local_settings
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,7 +45,9 @@ def cmd_persona_show(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise PersonaError(f"persona file not found: {args.file}")
         persona = load_persona_file(path)
-        builtin_path = bundled_personas_dir(load_settings().personas_dir) / f"{DEFAULT_PERSONA}.md"
+        builtin_path = (
+            bundled_personas_dir(load_local_settings().personas_dir) / f"{DEFAULT_PERSONA}.md"
+        )
         builtin = load_persona_file(builtin_path)
     except PersonaError as exc:
         sys.stderr.write(f"backend-review: error: {' '.join(str(exc).split())}\n")

@@ -49,7 +49,7 @@ from app.review.repo_config import (
 from app.review.report import as_json, as_markdown, as_sarif, as_text
 from app.review.rules import ALL_RULES
 from app.review.text_report import NOT_REVIEWED_SHOWN
-from app.settings import Settings, load_settings
+from app.settings import Settings, load_local_settings
 
 # `app.cli.model` and `app.jobs.model_calls` load the Anthropic SDK (over a second): they are
 # imported where a review runs, not when the `backend-review` parser is built for every command.
@@ -138,7 +138,7 @@ def _review(args: argparse.Namespace) -> int:
         raise InputError("give either DIFF_FILE or --base, not both")
     if args.persona is not None and not Path(args.persona).is_file():
         raise InputError(f"persona file not found: {args.persona}")
-    settings = load_settings()  # a bad setting: ConfigError, one line and exit 2 in app.cli
+    settings = load_local_settings()  # a bad setting: ConfigError, one line and exit 2 in app.cli
     root = git_toplevel() or Path.cwd()
     config = _load_config(args.config, root)
     text, revisions, source = read_diff(args.diff_file, args.base)
