@@ -30,6 +30,8 @@ from app.review.chunking import review_priority
 from app.review.diff_model import Diff, FileDiff
 from app.review.file_context import FileContext, FileText, cut_around
 from app.review.files import classify, ignored_reason, is_code
+from app.review.rules.code_text import lang_of
+from app.review.rules.route_table import may_route
 
 Side = Literal["head", "base"]
 RADII = (200, 80, 30, 10, 3, 0)  # lines kept around each hunk line, widest that fits first
@@ -78,9 +80,19 @@ def plan_reads(diff: Diff, ignore: Sequence[str], limits: ContextLimits) -> Read
     for file in chosen:
         if file.status not in ("added", "removed"):
             reads.append(Read("head", file.path))
-            if review_priority(file) <= COMPARED:
+            if _compared(file):
                 reads.append(Read("base", file.old_path or file.path))
     return ReadPlan(tuple(chosen), tuple(reads), tuple(f.path for f in left_out))
+
+
+def _compared(file: FileDiff) -> bool:
+    """Whether the base text is read too: for migrations, routes, auth and models (by their
+    path), and for any file whose change may declare a route wherever it lives (`app/main.py`,
+    `app/users.py`): a new route's guard is judged against its siblings in the base."""
+    if review_priority(file) <= COMPARED:
+        return True
+    added = "\n".join(line.text for line in file.added_lines())
+    return may_route(lang_of(file.path), file.path, added)
 
 
 def _wanted(file: FileDiff, ignore: Sequence[str]) -> bool:

@@ -183,6 +183,54 @@ def test_branch_against_default_branch(capsys: pytest.CaptureFixture[str], repo:
     assert _run(capsys)[0] == 0
 
 
+USERS_BASE = """from fastapi import APIRouter, Depends
+
+from app.auth import User, get_current_user
+
+router = APIRouter()
+
+
+@router.get("/users/me")
+def me(user: User = Depends(get_current_user)):
+    return user
+
+
+@router.get("/users/{user_id}")
+def one(user_id: int, user: User = Depends(get_current_user)):
+    return {"id": user_id}
+"""
+USERS_HEAD = USERS_BASE + """
+
+@router.delete("/users/{user_id}")
+def delete_user(user_id: int):
+    return None
+"""
+
+
+@pytest.mark.parametrize("path", ["app/users.py", "app/main.py", "app/api/users.py"])
+def test_a_new_unguarded_route_is_found_wherever_the_file_lives(
+    capsys: pytest.CaptureFixture[str], repo: Path, path: str
+) -> None:
+    # The routes file is not named like one: its base (the guarded siblings) is read all the
+    # same, or the rule would see only the hunk and stay silent.
+    target = repo / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(USERS_BASE, encoding="utf-8")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "users")
+    _git(repo, "checkout", "-qb", "delete-users")
+    target.write_text(USERS_HEAD, encoding="utf-8")
+    _git(repo, "commit", "-qam", "delete users")
+
+    code, out, _ = _run(capsys, "--base", "feature", "--format", "json")
+
+    found = FindingsReport.model_validate_json(out).findings
+    assert [(f.rule, f.where.path) for f in found if f.rule.startswith("authz")] == [
+        ("authz-unguarded-route", path)
+    ]
+    assert code == 1
+
+
 def test_base_ref(capsys: pytest.CaptureFixture[str], repo: Path) -> None:
     assert _run(capsys, "--base", "feature")[0] == 0  # nothing between feature and HEAD
     code, _, err = _run(capsys, "--base", "no-such-branch")

@@ -70,6 +70,20 @@ def test_plan_reads_code_files_most_important_first() -> None:
     assert known_texts(plan) == [("app/api/new.py", "from app.auth import admin\n@admin\n")]
 
 
+def test_a_change_that_may_declare_a_route_reads_the_base_wherever_the_file_lives() -> None:
+    # FastAPI's usual layouts (`app/main.py`, `app/users.py`) are not routes by their path:
+    # a new route there is judged against its siblings in the base all the same.
+    route = (
+        "diff --git a/app/users.py b/app/users.py\n--- a/app/users.py\n+++ b/app/users.py\n"
+        "@@ -9,2 +9,4 @@\n x = 1\n y = 2\n+@router.delete('/users/{user_id}')\n"
+        "+def delete_user(user_id: int): ...\n"
+    )
+    plain = _modified("app/money.py")
+    go = route.replace("app/users.py", "app/users.go")
+    plan = plan_reads(parse_diff(route + plain + go), (), ContextLimits())
+    assert [r for r in plan.reads if r.side == "base"] == [Read("base", "app/users.py")]
+
+
 def test_max_files_leaves_the_least_important_out_with_a_note() -> None:
     plan = plan_reads(DIFF, (), ContextLimits(max_files=1))
     assert [f.path for f in plan.files] == ["app/api/new.py"]

@@ -103,7 +103,7 @@ class RouteIndex:
         if reader is None or head is None or f.diff.status == "removed":
             return None
         base = whole_base(f)
-        if not _may_route(lang_of(f.path), f.path, head):
+        if not may_route(lang_of(f.path), f.path, head):
             return FileRoutes(f.path, (), () if base is not None else None, self.added(f.path))
         return FileRoutes(
             f.path,
@@ -113,9 +113,11 @@ class RouteIndex:
         )
 
 
-def _may_route(lang: str, path: str, text: str) -> bool:
+def may_route(lang: str, path: str, text: str) -> bool:
     """Whether `text` can declare a route at all: every route the readers find needs one of
     these (a decorator, a view's `request`, a class view, a controller, an Express call)."""
+    if lang not in _READERS:
+        return False
     if lang == "python":
         return "@" in text or "request" in text or "View" in text or "Resource" in text
     if lang == "ruby":
