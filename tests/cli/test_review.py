@@ -199,12 +199,15 @@ def me(user: User = Depends(get_current_user)):
 def one(user_id: int, user: User = Depends(get_current_user)):
     return {"id": user_id}
 """
-USERS_HEAD = USERS_BASE + """
+USERS_HEAD = (
+    USERS_BASE
+    + """
 
 @router.delete("/users/{user_id}")
 def delete_user(user_id: int):
     return None
 """
+)
 
 
 @pytest.mark.parametrize("path", ["app/users.py", "app/main.py", "app/api/users.py"])
