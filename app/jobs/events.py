@@ -17,6 +17,7 @@ from app.jobs.payloads import (
     ReviewJob,
     review_key,
 )
+from app.review.commands import ALLOWED_PERMISSIONS
 from app.store.jobs import NewJob
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,18 @@ async def requested_action(ctx: JobContext, request: ActionJob) -> None:
             request.identifier, request.app_id, ours,
         )  # fmt: skip
         return
+    repo = ctx.github.repo(request.installation_id, request.repository)
+    # The same rule as `/backend-review review`: a full model review is for the people who may
+    # push, whoever GitHub shows the button to.
+    permission = "none" if request.sender is None else await repo.permission(request.sender)
+    if permission not in ALLOWED_PERMISSIONS:
+        log.info(
+            "full review asked by %s (%s) on %s: refused",
+            request.sender, permission, request.head_sha[:12],
+        )  # fmt: skip
+        return
     numbers = list(request.numbers)
     if not numbers:
-        repo = ctx.github.repo(request.installation_id, request.repository)
         numbers = await repo.pulls_for_commit(request.head_sha)
     jobs = [
         NewJob(

@@ -90,6 +90,7 @@ class ActionJob(Payload):
     numbers: tuple[int, ...]  # the pull requests GitHub named (none for a fork's)
     app_id: int | None
     identifier: str
+    sender: str | None = None  # who pressed it; None (a job queued by an older version): refused
 
 
 class MergeGroupJob(Payload):

@@ -228,6 +228,7 @@ class _CheckRunEvent(_Lenient):
     repository: Repo
     installation: Installation
     requested_action: _RequestedAction | None = None
+    sender: _User | None = None
 
 
 class _CheckSuiteEvent(_Lenient):
@@ -292,6 +293,7 @@ def _requested_action(event: _CheckRunEvent) -> tuple[NewJob, ...]:
         numbers=tuple(pr.number for pr in run.pull_requests),
         app_id=run.app.id if run.app is not None else None,
         identifier=event.requested_action.identifier,
+        sender=event.sender.login if event.sender is not None else None,
     )
     return (NewJob("requested_action", job.model_dump()),)
 

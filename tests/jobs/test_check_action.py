@@ -26,12 +26,15 @@ async def w(engine: AsyncEngine, tmp_path: Path) -> Any:
         yield built
 
 
-def pressed(w: World, pr: Pull, *, app_id: int | None = None, numbers: bool = True) -> Any:
+def pressed(
+    w: World, pr: Pull, *, app_id: int | None = None, numbers: bool = True, by: str = "maintainer"
+) -> Any:
     payload = gh.check_run_requested_action(
         app_id=w.github.app_id if app_id is None else app_id,
         numbers=(pr.number,) if numbers else (),
         head=pr.head_sha,
     )
+    payload["sender"] = payload["sender"] | {"login": by}
     payload["repository"] = payload["repository"] | {
         "id": w.repo.id,
         "full_name": w.repo.full_name,
@@ -68,6 +71,31 @@ async def test_pressing_it_reviews_the_head_again_in_full(w: World, numbers: boo
     assert len(w.llm.requests) == 2  # same head, yet the model reviewed it again: a full review
     runs = w.github.check_runs_for(w.repo, pr.head_sha, "backend-review")
     assert [r.status for r in runs] == ["completed", "completed"]
+
+
+@pytest.mark.parametrize("level", ["read", "triage", "none"])
+async def test_a_press_by_someone_who_cannot_push_queues_nothing(w: World, level: str) -> None:
+    # Like `/backend-review review`: a full model review is for the people who may push.
+    pr = w.pull()
+    await w.run(w.review_job(pr))
+    w.github.set_permission(w.repo, "octocat", level)
+    before = len(w.llm.requests)
+
+    await w.run(pressed(w, pr, by="octocat"))
+
+    assert await w.queue.claim() is None
+    assert len(w.llm.requests) == before
+
+
+async def test_a_press_without_a_sender_queues_nothing(w: World) -> None:
+    # A job queued before the sender was kept: who pressed is unknown, so nothing runs.
+    pr = w.pull()
+    job = pressed(w, pr)
+    job.payload.pop("sender")
+
+    await w.run(job)
+
+    assert await w.queue.claim() is None
 
 
 async def test_a_button_on_another_apps_check_run_does_nothing(w: World) -> None:
