@@ -49,8 +49,13 @@ def test_a_sigterm_that_stopped_the_server_is_not_raised_again(
     assert sigterm_seen == [signal.SIGTERM], "the handler from before is back"
 
 
-def test_ctrl_c_still_ends_as_keyboard_interrupt(server: startup._Server) -> None:
-    with pytest.raises(KeyboardInterrupt), server.capture_signals():
+def ctrl_c(server: startup._Server) -> None:
+    with server.capture_signals():
         signal.raise_signal(signal.SIGINT)
-        assert server.should_exit
+
+
+def test_ctrl_c_still_ends_as_keyboard_interrupt(server: startup._Server) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        ctrl_c(server)
+    assert server.should_exit
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
