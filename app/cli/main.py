@@ -1,4 +1,5 @@
-"""The `backend-review` command (also `python -m app`). Thin: parse, build settings, delegate.
+"""The `backend-review` command (`python -m app` in this repository only: in another, `app` may be
+its own package). Thin: parse, build settings, delegate.
 
 Exit codes: 0 success, 1 the check would fail (review), 2 usage, configuration or input error.
 """
