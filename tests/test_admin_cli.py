@@ -248,8 +248,10 @@ def test_no_database_is_one_line_exit_2_and_creates_nothing(cli: Run, tmp_path: 
     assert code == 2
     assert out == ""
     assert err == (
-        f"backend-review: error: no database at {tmp_path / 'data' / 'backend-review.db'} "
-        "(run `backend-review db upgrade` or `serve` first)\n"
+        f"backend-review: error: no database at {tmp_path / 'data' / 'backend-review.db'}: "
+        "the default data directory, ./data, is relative to the working directory, so run "
+        "this where `serve` runs or set BACKEND_REVIEW_DATA_DIR to serve's (`db upgrade` "
+        "would create a new, empty one)\n"
     )
     assert not (tmp_path / "data").exists()
 
@@ -534,7 +536,7 @@ def app_as_manifest(github: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> Fake
     return github
 
 
-def test_doctor_with_nothing_set_fails_and_names_what_is_missing(cli: Run) -> None:
+def test_doctor_with_nothing_set_fails_and_names_what_is_missing(cli: Run, tmp_path: Path) -> None:
     code, out, err = cli("doctor")
 
     assert (code, err) == (1, "")
@@ -543,6 +545,14 @@ def test_doctor_with_nothing_set_fails_and_names_what_is_missing(cli: Run) -> No
         "FAIL GITHUB_APP_ID, GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH, "
         "GITHUB_WEBHOOK_SECRET not set"
     )
+    # The README's way first: one click through serve's setup link, the App kept in the data
+    # directory, which doctor reads only from the same place.
+    settings_line = found["settings"][0]
+    assert "open the setup link it prints" in settings_line
+    assert f"the App is kept in {tmp_path / 'data' / 'github-app'}/" in settings_line
+    assert "./data is relative to the working directory" in settings_line
+    assert "BACKEND_REVIEW_DATA_DIR" in settings_line
+    assert "put them in the environment or .env" in settings_line
     assert found["database"][0].startswith("WARN no database yet at ")
     assert found["model"] == [
         "WARN ANTHROPIC_API_KEY is not set: reviews run on the rules alone; set it for the "

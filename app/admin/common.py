@@ -67,7 +67,17 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def no_database(path: Path) -> AdminError:
-    return AdminError(f"no database at {path} (run `backend-review db upgrade` or `serve` first)")
+    return AdminError(no_database_message(path))
+
+
+def no_database_message(path: Path) -> str:
+    """Run from another folder, a command finds no database because ./data is looked for under
+    the working directory; `db upgrade` there would make a second, empty one."""
+    return (
+        f"no database at {path}: the default data directory, ./data, is relative to the "
+        "working directory, so run this where `serve` runs or set BACKEND_REVIEW_DATA_DIR to "
+        "serve's (`db upgrade` would create a new, empty one)"
+    )
 
 
 async def reachable_revision(store: Store) -> str | None:

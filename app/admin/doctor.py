@@ -25,7 +25,7 @@ from app.github.manifest_flow import MANIFEST
 from app.github.retry import RetryPolicy
 from app.github.types import GitHubError
 from app.runtime import github_credentials
-from app.settings import Settings, load_settings
+from app.settings import Settings, load_settings, registered_app_dir
 from app.store import migrate
 from app.store.facade import Store
 
@@ -80,14 +80,24 @@ async def diagnose(manifest: Path | None = None) -> list[Check]:
 def _settings_check(settings: Settings) -> Check:
     missing = settings.missing_github_app()
     if missing:
-        return Check(
-            "FAIL",
-            "settings",
-            f"{', '.join(missing)} not set: the App's id and a private key are on "
-            f"{_APP_SETTINGS}, the webhook secret is the one entered there; put them in the "
-            "environment or .env (GitHub was not checked)",
-        )
+        return Check("FAIL", "settings", _unconfigured(settings, missing))
     return Check("OK", "settings", "GitHub App id, private key and webhook secret are set")
+
+
+def _unconfigured(settings: Settings, missing: list[str]) -> str:
+    """The two ways to an App: the README's (one click through `serve`'s setup link, kept in
+    the data directory, which doctor finds only from the same working directory or
+    BACKEND_REVIEW_DATA_DIR), and by hand."""
+    kept = registered_app_dir(settings.data_dir).resolve()
+    return (
+        f"{', '.join(missing)} not set (GitHub was not checked). To register the App in one "
+        "click, start `./scripts/serve` (or `backend-review serve`) and open the setup link it "
+        f"prints: the App is kept in {kept}/, where doctor reads it when run from the same "
+        "directory as serve (./data is relative to the working directory) or with the same "
+        "BACKEND_REVIEW_DATA_DIR. Or by hand: the App's id and a private key are on "
+        f"{_APP_SETTINGS}, the webhook secret is the one entered there; put them in the "
+        "environment or .env"
+    )
 
 
 async def _database_check(settings: Settings) -> Check:
@@ -124,20 +134,29 @@ async def github_checks(settings: Settings, manifest: Path | None) -> list[Check
         async with GitHubApp(
             github_credentials(settings), policy=RetryPolicy(max_retries=0)
         ) as github:
-            _, checks = await app_checks(github, str(settings.github_api_url), manifest)
+            answer = await app_checks(github, str(settings.github_api_url), manifest)
     except ConfigError as exc:
         return [Check("FAIL", "github", f"{exc}: GitHub was not asked")]
-    return checks
+    return answer.checks
 
 
-async def app_checks(
-    github: GitHubApp, api: str, manifest: Path | None
-) -> tuple[AppInfo | None, list[Check]]:
+@dataclass(frozen=True)
+class AppAnswer:
     """The App as GitHub has it (None unless GitHub answered) and the checks on it."""
+
+    info: AppInfo | None
+    checks: list[Check]
+    # False when GitHub gave no answer at all (the network), rather than refusing the App.
+    reached: bool = True
+
+
+async def app_checks(github: GitHubApp, api: str, manifest: Path | None) -> AppAnswer:
     try:
         info = await AppHooks(github).app()
     except GitHubError as exc:
-        return None, [Check("FAIL", "github", _github_fix(exc, api))]
+        return AppAnswer(
+            None, [Check("FAIL", "github", _github_fix(exc, api))], exc.status is not None
+        )
     checks = [Check("OK", "github", f"{api} accepts the App's key: App '{info.slug}'")]
     try:
         wanted = read_manifest(manifest) if manifest is not None else _built_in_manifest()
@@ -146,9 +165,9 @@ async def app_checks(
         checks.append(
             Check("WARN", "permissions", f"{manifest} unreadable ({reason}): not compared")
         )
-        return info, checks
+        return AppAnswer(info, checks)
     permissions, events = wanted
-    return info, [*checks, *compare(info, permissions, events)]
+    return AppAnswer(info, [*checks, *compare(info, permissions, events)])
 
 
 def _github_fix(exc: GitHubError, api: str) -> str:

@@ -1,4 +1,5 @@
-"""The `backend-review` command (also `python -m app`). Thin: parse, build settings, delegate.
+"""The `backend-review` command (`python -m app` in this repository only: in another, `app` may be
+its own package). Thin: parse, build settings, delegate.
 
 Exit codes: 0 success, 1 the check would fail (review), 2 usage, configuration or input error.
 """
@@ -12,6 +13,7 @@ import re
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from app import __version__
 from app.errors import BackendReviewError, ConfigError
@@ -129,8 +131,31 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """A parser that leaves itself in the namespace it fills. Its subcommands' parsers are of
+    its class too (argparse makes them so), and the innermost one's value is the one kept: an
+    unknown option is then reported with the usage of the command it was given to."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_defaults(**{_PARSER: self})
+
+
+_PARSER = "_parser"
+
+
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """`parser.parse_args`, but an unknown option is an error of its subcommand (its usage, one
+    line, exit 2), not of `backend-review` as a whole."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        owner: argparse.ArgumentParser = getattr(args, _PARSER, parser)
+        owner.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = _Parser(
         prog="backend-review", description="Pull-request review as a senior backend engineer."
     )
     parser.add_argument("--version", action="version", version=f"backend-review {__version__}")
@@ -184,7 +209,7 @@ def _register_admin(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse(build_parser(), argv)
     func: Command = args.func
     try:
         return func(args)
@@ -198,13 +223,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def one_line(exc: Exception) -> str:
     """What stopped the command, on one line: our own errors as they say it (they name the
     setting or the place, and what to do), anything else with its type."""
+    from app.admin.common import no_database_message
     from app.logs import Redactor
     from app.store.opening import NoDatabase
 
     if isinstance(exc, ConfigError):
         text = f"configuration error: {exc}"
     elif isinstance(exc, NoDatabase):
-        text = f"error: {exc} (run `backend-review db upgrade` or `serve` first)"
+        text = f"error: {no_database_message(exc.path)}"
     elif isinstance(exc, BackendReviewError):
         text = f"error: {exc}"
     else:

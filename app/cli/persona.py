@@ -42,6 +42,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def cmd_persona_show(args: argparse.Namespace) -> int:
     try:
         path = Path(args.file)
+        if path.is_dir():
+            raise PersonaError(
+                f"{args.file} is a directory, not a persona file: give the path of the persona "
+                "file itself (one Markdown document)"
+            )
         if not path.is_file():
             raise PersonaError(f"persona file not found: {args.file}")
         persona = load_persona_file(path)

@@ -11,12 +11,18 @@ uvicorn would log and its exit code 3.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
+import signal
 import socket
+import threading
+from collections.abc import Iterator
+from types import FrameType
 from typing import Any
 
 import uvicorn
+import uvicorn.server
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import BackendReviewError, ConfigError
@@ -119,13 +125,37 @@ class _StartupFailure:
 
 class _Server(uvicorn.Server):
     """uvicorn's server, saying where it listens once the app has started (uvicorn does not
-    when it is handed its socket)."""
+    when it is handed its socket), and ending as `worker` does once a signal stopped it."""
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         for sock in sockets or []:
             host, port = sock.getsockname()[:2]
             log.info("listening on http://%s:%d", f"[{host}]" if ":" in host else host, port)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """uvicorn's own handlers (a graceful shutdown, then the drain), without raising the
+        signal again afterwards: uvicorn does, so a SIGTERM that stopped the server cleanly
+        ended the process as killed by it (143), where `worker` exits 0. Ctrl-C is raised
+        again, as uvicorn does: KeyboardInterrupt, exit 130."""
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signals are only for the main thread, as in uvicorn
+            return
+        caught: list[int] = []
+
+        def handle(sig: int, frame: FrameType | None) -> None:
+            caught.append(sig)
+            self.handle_exit(sig, frame)
+
+        previous = {sig: signal.signal(sig, handle) for sig in uvicorn.server.HANDLED_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if signal.SIGINT in caught:
+            signal.raise_signal(signal.SIGINT)  # its own handler again: KeyboardInterrupt
 
 
 def serve(app: ASGIApp, sock: socket.socket, **options: Any) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
+import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -17,9 +18,16 @@ from app.github import manifest_flow
 from app.settings import Settings
 from app.store.jobs import JobStatus
 from app.web import status_page
-from app.web.channel_offer import channel_offer
+from app.web.channel_offer import NEW_CHANNEL, channel_offer, restart_command
 from app.web.services import services
-from app.web.setup import STATE_COOKIE, page, registration_form, remember, wrong_host
+from app.web.setup import (
+    STATE_COOKIE,
+    page,
+    registration_form,
+    remember,
+    webhook_channel,
+    wrong_host,
+)
 from app.web.setup_gate import (
     TOKEN_COOKIE,
     gate_of,
@@ -50,7 +58,8 @@ async def home(request: Request, org: str = "") -> HTMLResponse | RedirectRespon
             "<p><strong>A GitHub App was registered.</strong> Restart backend-review to "
             "connect with it.</p>"
         )
-    by_hand = _by_hand(missing, webhook_url)
+    trusted = gate_of(request).accepts(token_of(request))
+    by_hand = _by_hand(missing, _webhook_advice(settings, base, webhook_url, trusted=trusted))
     present = github_settings_present(settings)
     if present:
         names = ", ".join(f"<code>{escape(name)}</code>" for name in present)
@@ -92,7 +101,7 @@ async def _configured(
     github = await request.app.state.github_status.get()
     offer = ""
     if svc.forwarder is None and not reachable_by_github(base):
-        offer = channel_offer(base, registered=True)
+        offer = channel_offer(base, settings, registered=True)
     token = token_of(request)
     if gate_of(request).shows_details(request.query_params.get("token")):
         # Keep the token in a cookie and out of the address bar, the history and bookmarks.
@@ -153,7 +162,7 @@ def _form_page(
     return response
 
 
-def _by_hand(missing: list[str], webhook_url: str) -> str:
+def _by_hand(missing: list[str], webhook: str) -> str:
     items = "".join(f"<li><code>{escape(name)}</code></li>" for name in missing)
     return (
         "<h2>Or configure it by hand</h2>"
@@ -161,6 +170,37 @@ def _by_hand(missing: list[str], webhook_url: str) -> str:
         "variables, or a <code>.env</code> file in the working directory):</p>"
         f"<ul>{items}</ul>"
         "<p>Create a GitHub App (Settings → Developer settings → GitHub Apps), set its "
-        f"webhook URL to <code>{webhook_url}</code> and its webhook secret to the value of "
-        "<code>GITHUB_WEBHOOK_SECRET</code>, download a private key, then restart.</p>"
+        "webhook secret to the value of <code>GITHUB_WEBHOOK_SECRET</code> and its webhook URL "
+        f"as said below, download a private key, then restart.</p>{webhook}"
     )
+
+
+def _webhook_advice(settings: Settings, base: str, webhook_url: str, *, trusted: bool) -> str:
+    """The App's webhook URL, as HTML (`webhook_url` escaped already): the channel's address
+    when deliveries come through one; this server's endpoint only when GitHub can reach it."""
+    channel = webhook_channel(settings)
+    if channel is not None:
+        # The channel's address is enough to read what goes through it: only the browser with
+        # the setup link sees it whole, anyone else its host.
+        shown = (
+            f"<code>{escape(channel)}</code>"
+            if trusted
+            else f"the address on <code>{escape(httpx.URL(channel).host)}</code> given to "
+            "<code>--webhook-proxy</code> (<code>BACKEND_REVIEW_WEBHOOK_PROXY_URL</code>)"
+        )
+        return (
+            "<p>Webhook URL: this server takes its webhooks from a webhook channel, so set it "
+            f"to the channel's address, {shown}.</p>"
+        )
+    if not reachable_by_github(base):
+        command = escape(restart_command(settings))
+        return (
+            f"<p>Webhook URL: GitHub cannot reach <code>{escape(base)}</code>, so "
+            f"<code>{webhook_url}</code> would never be called. Either give this server a public "
+            "address (set <code>BACKEND_REVIEW_PUBLIC_URL</code> to it, and the webhook URL to "
+            "it followed by <code>/webhooks/github</code>), or take the webhooks through a "
+            f'webhook channel: open <a href="{NEW_CHANNEL}">{NEW_CHANNEL}</a>, set the webhook '
+            f"URL to the channel's address and restart with <code>{command}</code> (see "
+            "<em>On a laptop</em> in docs/github-app.md).</p>"
+        )
+    return f"<p>Webhook URL: <code>{webhook_url}</code>.</p>"

@@ -90,7 +90,7 @@ def registration_form(request: Request, settings: Settings, org: str | None) -> 
     unreachable = channel is None and not reachable_by_github(base)
     html = (
         "<h2>Register the GitHub App</h2>"
-        + (channel_offer(base) if unreachable else "")
+        + (channel_offer(base, settings) if unreachable else "")
         + f"<p>One click creates the App on <code>{escape(manifest_flow.web_url(api_url))}</code> "
         f"for {who}, with exactly the permissions and events it needs, its webhook pointing "
         f"at {hook}. GitHub then sends you back here and the App's "

@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import httpx
 
@@ -48,6 +49,10 @@ class InstallView:
     error: str | None = None  # why its repositories could not be listed
 
 
+# Why `GitHubStatus.app` is None: the page's headline names the cause the checks below detail.
+Failure = Literal["refused", "unreachable", "not asked"]
+
+
 @dataclass(frozen=True)
 class GitHubStatus:
     checks: tuple[Check, ...]
@@ -56,6 +61,7 @@ class GitHubStatus:
     more_installs: bool = False
     installs_error: str | None = None
     checked_at: float = field(default_factory=time.time)
+    failure: Failure = "refused"  # read only when `app` is None
 
 
 Probe = Callable[[], Awaitable[GitHubStatus]]
@@ -73,17 +79,19 @@ async def probe_github(
             policy=RetryPolicy(max_retries=0),
         )
     except ConfigError as exc:
-        return GitHubStatus((Check("FAIL", "github", f"{exc}: GitHub was not asked"),), None)
+        check = Check("FAIL", "github", f"{exc}: GitHub was not asked")
+        return GitHubStatus((check,), None, failure="not asked")
     async with github:
         try:
             async with asyncio.timeout(PROBE_SECONDS):
-                info, checks = await app_checks(github, str(settings.github_api_url), manifest)
-                if info is None:
-                    return GitHubStatus(tuple(checks), None)
-                return await _with_installs(github, tuple(checks), info)
+                answer = await app_checks(github, str(settings.github_api_url), manifest)
+                if answer.info is None:
+                    failure: Failure = "refused" if answer.reached else "unreachable"
+                    return GitHubStatus(tuple(answer.checks), None, failure=failure)
+                return await _with_installs(github, tuple(answer.checks), answer.info)
         except TimeoutError:
             reason = f"GitHub took over {PROBE_SECONDS:.0f}s to answer"
-            return GitHubStatus((Check("FAIL", "github", reason),), None)
+            return GitHubStatus((Check("FAIL", "github", reason),), None, failure="unreachable")
 
 
 async def _with_installs(

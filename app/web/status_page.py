@@ -30,11 +30,7 @@ def github_section(
 ) -> str:
     api = f"<code>{escape(api_url)}</code>"
     if status.app is None:
-        head = (
-            f"<p><strong>Not connected to GitHub.</strong> GitHub App <code>{app_id}</code> is "
-            f"configured, but {api} did not accept it, so no review can run. Fix what is "
-            "named below (the same as <code>backend-review doctor</code>) and restart.</p>"
-        )
+        head = _not_connected(status, app_id, api)
     else:
         link = escape(status.app.html_url)
         name = escape(status.app.slug)
@@ -45,6 +41,31 @@ def github_section(
     if not details:
         return head + checks_list(status.checks) + install_link(status)
     return head + checks_list(status.checks) + installs_section(status)
+
+
+def _not_connected(status: GitHubStatus, app_id: int | None, api: str) -> str:
+    """The headline, by cause: an App GitHub refused needs fixing, a GitHub out of reach
+    does not (the same App may well work once the network does)."""
+    app = f"GitHub App <code>{app_id}</code>"
+    if status.failure == "unreachable":
+        why = (
+            f"{app} is configured, but {api} could not be reached, so no review can run. "
+            "Check the network and what is named below; GitHub is asked again after a minute."
+        )
+    elif status.failure == "not asked":
+        why = (
+            f"{app} is configured, but its settings cannot be used, so GitHub was not asked "
+            "and no review can run. Fix what is named below and restart."
+        )
+    else:
+        why = (
+            f"{app} is configured, but {api} refused it, so no review can run. Fix what is "
+            "named below and restart."
+        )
+    return (
+        f"<p><strong>Not connected to GitHub.</strong> {why} (The checks below are those of "
+        "<code>backend-review doctor</code>.)</p>"
+    )
 
 
 def install_link(status: GitHubStatus) -> str:

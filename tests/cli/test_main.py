@@ -100,3 +100,25 @@ def test_unexpected_error_text_is_redacted(
     err = capsys.readouterr().err
     assert err.startswith("backend-review: error: ")
     assert token not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage"),
+    [
+        (["review", "--bogus"], "usage: backend-review review "),
+        (["jobs", "list", "--bogus"], "usage: backend-review jobs list "),
+        (["db", "upgrade", "head", "extra"], "usage: backend-review db upgrade "),
+    ],
+)
+def test_an_unknown_option_is_reported_with_its_commands_usage(
+    argv: list[str], usage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(usage)
+    assert "COMMAND ..." not in err, "not the usage of backend-review as a whole"
+    [error] = [line for line in err.splitlines() if "error" in line]
+    command = usage.removeprefix("usage: ").strip()
+    assert error == f"{command}: error: unrecognized arguments: {argv[-1]}"

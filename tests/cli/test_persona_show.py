@@ -174,6 +174,18 @@ def test_a_missing_or_binary_file_is_one_line_and_exit_2(
     assert "not UTF-8 text" in capsys.readouterr().err
 
 
+def test_a_directory_is_named_as_one_not_as_a_missing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["persona", "show", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"backend-review: error: {tmp_path} is a directory, ")
+    assert "not a persona file" in captured.err
+    assert "not found" not in captured.err
+    assert captured.err.count("\n") == 1
+
+
 def test_show_needs_a_file(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["persona", "show"])

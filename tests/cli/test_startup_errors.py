@@ -191,8 +191,10 @@ def test_db_commands_other_than_upgrade_create_no_database(
     out, err = capsys.readouterr()
     assert out == ""
     assert err == (
-        f"backend-review: error: no database at {tmp_path / 'data' / 'backend-review.db'} "
-        "(run `backend-review db upgrade` or `serve` first)\n"
+        f"backend-review: error: no database at {tmp_path / 'data' / 'backend-review.db'}: "
+        "the default data directory, ./data, is relative to the working directory, so run "
+        "this where `serve` runs or set BACKEND_REVIEW_DATA_DIR to serve's (`db upgrade` "
+        "would create a new, empty one)\n"
     )
     assert files_under(tmp_path) == []
 

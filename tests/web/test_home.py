@@ -107,6 +107,7 @@ async def test_a_key_that_is_not_a_key_is_not_connected(
     assert "Connected</strong> as" not in page
     assert "GITHUB_PRIVATE_KEY" in page
     assert "GitHub was not asked" in page
+    assert "its settings cannot be used, so GitHub was not asked" in page
     assert "installations/new" not in page
     assert "not a key" not in page
     assert WEBHOOK_SECRET not in page
@@ -119,6 +120,8 @@ async def test_a_github_out_of_reach_is_not_connected(
     async with home(settings, sqlite_engine) as (client, _):
         page = (await client.get("/")).text
     assert "Not connected to GitHub" in page
+    assert "<code>http://127.0.0.1:9/</code> could not be reached, so no review can run" in page
+    assert "refused" not in page, "GitHub said nothing: it refused nothing"
     assert "cannot reach http://127.0.0.1:9" in page
     assert "Connected</strong> as" not in page
     assert "-----BEGIN" not in page
@@ -133,6 +136,8 @@ async def test_a_key_github_refuses_is_not_connected(
     async with home(settings, sqlite_engine) as (client, _):
         page = (await client.get("/")).text
     assert "Not connected to GitHub" in page
+    assert "</code> refused it, so no review can run" in page
+    assert "could not be reached" not in page
     assert "GitHub refused the App&#x27;s JWT" in page
 
 
@@ -248,7 +253,8 @@ async def test_a_loopback_server_is_offered_the_channel(
         page = (await client.get("/")).text
     assert "GitHub cannot reach <code>http://localhost</code>" in page
     assert '<a href="https://smee.io/new">' in page
-    assert "backend-review serve --webhook-proxy https://smee.io/…" in page
+    assert "<code>./scripts/serve --webhook-proxy https://smee.io/…</code>" in page
+    assert "open the new link it prints" in page, "a restart makes a new status link"
     assert "set its <em>Webhook URL</em> to the channel's address" in page
 
 

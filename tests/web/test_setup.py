@@ -227,6 +227,80 @@ async def test_an_address_github_cannot_reach_is_pointed_out(
     assert "BACKEND_REVIEW_PUBLIC_URL" in page
 
 
+CHANNEL = "https://smee.io/Xq3mWn8pZkLc2"
+
+
+def by_hand(page: str) -> str:
+    """The page's "Or configure it by hand" section."""
+    return page.split("<h2>Or configure it by hand</h2>", 1)[1]
+
+
+async def test_the_channel_offer_says_how_to_restart_this_server_and_where_to_go_next(
+    tmp_path: Path, sqlite_engine: AsyncEngine
+) -> None:
+    async with running(settings_for(tmp_path), sqlite_engine) as (client, _):
+        plain = (await client.get("/")).text
+    moved = settings_for(tmp_path, host="0.0.0.0", port=9000)  # noqa: S104 - a setting's value
+    async with running(moved, sqlite_engine) as (client, _):
+        elsewhere = (await client.get("/")).text
+    # Only what differs from the defaults: a restart with the command lands where this one is.
+    assert "<code>./scripts/serve --webhook-proxy https://smee.io/…</code>" in plain
+    assert (
+        "<code>./scripts/serve --webhook-proxy https://smee.io/… --host 0.0.0.0 --port 9000</code>"
+    ) in elsewhere
+    for page in (plain, elsewhere):
+        # A restart makes a new setup token: this page's link is dead, reloading it is a 403.
+        assert "open the new link it prints" in page
+        assert "reload this page" not in page
+
+
+async def test_by_hand_on_loopback_says_github_cannot_reach_the_webhook_url(
+    tmp_path: Path, sqlite_engine: AsyncEngine
+) -> None:
+    settings = settings_for(tmp_path, port=9000)
+    async with running(settings, sqlite_engine) as (client, _):
+        opened = by_hand((await client.get("/")).text)
+    async with running(settings, sqlite_engine, with_token=False) as (client, _):
+        bare = by_hand((await client.get("/")).text)  # no channel offer above this one
+    for section in (opened, bare):
+        assert "GitHub cannot reach <code>http://localhost</code>" in section
+        assert "<code>http://localhost/webhooks/github</code> would never be called" in section
+        assert "BACKEND_REVIEW_PUBLIC_URL" in section
+        assert '<a href="https://smee.io/new">' in section
+        assert "<code>./scripts/serve --webhook-proxy https://smee.io/… --port 9000</code>" in (
+            section
+        )
+
+
+async def test_by_hand_with_a_channel_gives_the_channels_address_to_the_operator_only(
+    tmp_path: Path, sqlite_engine: AsyncEngine
+) -> None:
+    settings = settings_for(tmp_path, webhook_proxy_url=CHANNEL)
+    async with running(settings, sqlite_engine) as (client, _):
+        opened = (await client.get("/")).text
+    async with running(settings, sqlite_engine, with_token=False) as (client, _):
+        bare = (await client.get("/")).text
+    assert f"set it to the channel's address, <code>{CHANNEL}</code>" in by_hand(opened)
+    # Its address is enough to read what goes through it: anyone else gets its host.
+    assert CHANNEL not in bare
+    assert "the channel's address, the address on <code>smee.io</code>" in by_hand(bare)
+    for page in (opened, bare):
+        assert "/webhooks/github" not in by_hand(page)
+        assert "GitHub cannot reach" not in page
+
+
+async def test_by_hand_on_a_public_address_gives_its_webhook_url(
+    tmp_path: Path, sqlite_engine: AsyncEngine
+) -> None:
+    settings = settings_for(tmp_path, public_url="https://review.example.com/")
+    async with running(settings, sqlite_engine, base_url="https://review.example.com") as (
+        client,
+        _,
+    ):
+        section = by_hand((await client.get("/")).text)
+    assert "Webhook URL: <code>https://review.example.com/webhooks/github</code>." in section
+
+
 # --- the callback -----------------------------------------------------------------------------
 
 
