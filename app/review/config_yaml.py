@@ -13,6 +13,11 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, ScalarNode
 
+try:  # libyaml's parser, about 5 times faster: a 1 MB file is read on the event loop
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # a PyYAML built without libyaml
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
 KEY_SHOWN = 80  # characters of a key a problem repeats
 
 
@@ -25,7 +30,7 @@ class YamlProblem(ValueError):
     """Text that is not YAML at all: one readable line, with the position when known."""
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(_SafeLoader):
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.duplicates: list[str] = []
