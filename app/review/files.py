@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from app.review.globs import last_match
+from app.review.globs import gitignore_lines, last_match
 
 Kind = Literal["migration", "route", "model", "test", "docs", "other"]
 MigrationFramework = Literal[
@@ -181,7 +181,7 @@ def ignored_reason(path: str, extra_ignore: Sequence[str] = ()) -> str | None:
     as it would in a .gitignore.
     """
     reason = _default_reason(path)
-    entries = tuple(entry.strip() for entry in extra_ignore if entry.strip())
+    entries = gitignore_lines(extra_ignore)
     decided = last_match(path, entries) if entries else None
     if decided is not None:
         ignored, index = decided

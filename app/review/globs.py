@@ -8,22 +8,45 @@ name); a leading "!" brings back what an earlier pattern matched; a later patter
 Matching runs on RE2 (pathspec's `re2` backend), whose time is linear in the path for any glob.
 Python's `re` does not promise that (`**/a*a*a*b` backtracks polynomially on a long name), so
 the backend is named here, never left to pathspec's choice, and a missing RE2 is an error.
+
+RE2 bounds the memory of what it compiles (8 MB by default, which pathspec keeps), so a glob, or
+a gitignore list compiled together as one set, can be too large to compile: `GlobError`, which
+the config reports as a problem of its key (`set_problem`) rather than letting it reach a review.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
+import re2
 from pathspec import GitIgnoreSpec
 
 BACKEND = "re2"
+TOO_LARGE = "too large for the glob matcher to compile (RE2's memory limit)"
+
+
+class GlobError(ValueError):
+    """Globs RE2 cannot compile within its memory limit."""
 
 
 @lru_cache(maxsize=256)
 def compile_globs(patterns: tuple[str, ...]) -> GitIgnoreSpec:
-    """The patterns as one gitignore spec; ValueError for one git would not accept ("!")."""
-    return GitIgnoreSpec.from_lines(patterns, backend=BACKEND)
+    """The patterns as one gitignore spec; ValueError for one git would not accept ("!"),
+    GlobError for globs too large to compile."""
+    try:
+        return GitIgnoreSpec.from_lines(patterns, backend=BACKEND)
+    except re2.error:
+        # re2's error subclasses neither ValueError nor re.error, and says only "failed to
+        # compile Set": named here, so no caller has to know the backend's exception.
+        raise GlobError(TOO_LARGE) from None
+
+
+def gitignore_lines(patterns: Iterable[str]) -> tuple[str, ...]:
+    """The patterns as matched: stripped, the empty ones left out (validation compiles exactly
+    the tuple a review will, so a list that compiled once compiles again)."""
+    return tuple(line for line in (p.strip() for p in patterns) if line)
 
 
 def glob_problem(pattern: str) -> str | None:
@@ -32,10 +55,21 @@ def glob_problem(pattern: str) -> str | None:
         return "an empty glob matches nothing"
     try:
         compile_globs((pattern,))
-    except ValueError as exc:
+    except ValueError as exc:  # GlobError too
         return str(exc)
     except re.error as exc:  # pathspec's regex for a class such as "[z-a]"
         return exc.msg
+    return None
+
+
+def set_problem(patterns: Iterable[str]) -> str | None:
+    """Why `patterns`, each usable alone, cannot be matched together as one gitignore list, or
+    None when they can."""
+    lines = gitignore_lines(patterns)
+    try:
+        compile_globs(lines)
+    except ValueError as exc:
+        return f"these {len(lines)} globs together are {exc}; use fewer or simpler globs"
     return None
 
 

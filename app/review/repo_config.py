@@ -11,11 +11,20 @@ import difflib
 from collections.abc import Collection
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
-from app.review.config_yaml import YamlProblem, load_yaml
+from app.review.config_yaml import YamlProblem, load_yaml, shown_key
 from app.review.findings import Severity
-from app.review.globs import glob_problem, match_glob
+from app.review.globs import glob_problem, match_glob, set_problem
 from app.review.rules import ALL_RULES, RuleContext
 
 CONFIG_PATH = ".github/backend-review.yml"
@@ -24,6 +33,20 @@ SCHEMA_URL = (
     "https://raw.githubusercontent.com/backend-review/backend-review/main/"
     "docs/backend-review.schema.json"
 )
+
+# Limits far above real configs (a few dozen globs of a few dozen characters), so that what a
+# review compiles stays small: RE2 compiles the whole `ignore` list as one set within 8 MB, which
+# about 2,000 globs such as `vendor/**/*.py[co]` fill (45,000 characters), or 8,000 `?`. A list
+# within these limits can still be too large together; that is checked by compiling it
+# (`_a_glob_list`), which the total keeps under a fifth of a second even when it fails.
+MAX_IGNORE_GLOBS = 500
+# Each `path_instructions` glob is compiled on its own and kept in `compile_globs`' cache of 256:
+# more globs than that would be compiled again for every file of every review.
+MAX_PATH_INSTRUCTIONS = 200
+MAX_GLOB_CHARS = 1_000
+MAX_GLOBS_TOTAL_CHARS = 20_000  # of one key's globs, counted before any is compiled
+# A hostile file could otherwise fill megabytes with problems (40,000 duplicated keys).
+MAX_PROBLEMS = 50
 
 
 class RepoConfigError(ValueError):
@@ -47,8 +70,45 @@ def _a_positive_glob(pattern: str) -> str:
     return _a_glob(pattern)
 
 
-Glob = Annotated[str, AfterValidator(_a_glob)]
-PositiveGlob = Annotated[str, AfterValidator(_a_positive_glob)]
+def _within_total(most: int) -> BeforeValidator:
+    """Globs (a list, or a mapping's keys) no longer in all than MAX_GLOBS_TOTAL_CHARS; any
+    other value is left to the type's own checks, and more than `most` entries to the count's."""
+
+    def check(value: object) -> object:
+        if not isinstance(value, list | dict) or len(value) > most:
+            return value
+        total = sum(len(glob) for glob in value if isinstance(glob, str))
+        if total > MAX_GLOBS_TOTAL_CHARS:
+            raise ValueError(
+                f"at most {MAX_GLOBS_TOTAL_CHARS:,} characters of globs in all (this has {total:,})"
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
+def _a_glob_list(patterns: list[str]) -> list[str]:
+    problem = set_problem(patterns)
+    if problem is not None:
+        raise ValueError(problem)
+    return patterns
+
+
+_GlobText = Annotated[str, StringConstraints(max_length=MAX_GLOB_CHARS)]
+Glob = Annotated[_GlobText, AfterValidator(_a_glob)]
+PositiveGlob = Annotated[_GlobText, AfterValidator(_a_positive_glob)]
+# The length is checked before the items are: a list of 40,000 globs is not compiled one by one.
+IgnoreList = Annotated[
+    list[Glob],
+    Field(max_length=MAX_IGNORE_GLOBS),
+    _within_total(MAX_IGNORE_GLOBS),
+    AfterValidator(_a_glob_list),
+]
+InstructionMap = Annotated[
+    dict[PositiveGlob, str],
+    Field(max_length=MAX_PATH_INSTRUCTIONS),
+    _within_total(MAX_PATH_INSTRUCTIONS),
+]
 
 
 class LinearConfig(BaseModel):
@@ -130,13 +190,17 @@ class RepoConfig(BaseModel):
     fail_on: Annotated[Severity, Field(strict=False)] = Field(
         default=Severity.MAJOR, description="lowest severity that fails the check run"
     )
-    ignore: list[Glob] = Field(
+    ignore: IgnoreList = Field(
         default_factory=list,
         description="extra globs not to review, as the lines of a .gitignore; '!glob' brings "
-        "one back, later entries win",
+        f"one back, later entries win (at most {MAX_IGNORE_GLOBS} globs of at most "
+        f"{MAX_GLOB_CHARS:,} characters, {MAX_GLOBS_TOTAL_CHARS:,} in all)",
     )
-    path_instructions: dict[PositiveGlob, str] = Field(
-        default_factory=dict, description="glob -> extra guidance for the reviewer"
+    path_instructions: InstructionMap = Field(
+        default_factory=dict,
+        description="glob -> extra guidance for the reviewer (at most "
+        f"{MAX_PATH_INSTRUCTIONS} globs of at most {MAX_GLOB_CHARS:,} characters, "
+        f"{MAX_GLOBS_TOTAL_CHARS:,} in all)",
     )
     rules: dict[str, bool] = Field(
         default_factory=dict, description="rule id -> false to switch a rule off"
@@ -208,13 +272,19 @@ def parse_repo_config(text: str, *, known_rules: Collection[str] | None = None) 
     known = set(known_rules) if known_rules is not None else {r.id for r in ALL_RULES}
     rules = data.get("rules")
     problems += [
-        f"rules.{rule}: unknown rule{_did_you_mean(str(rule), known)}"
+        f"rules.{shown_key(str(rule))}: unknown rule{_did_you_mean(str(rule), known)}"
         for rule in (rules if isinstance(rules, dict) else {})
         if rule not in known
     ]
     if problems or config is None:
-        raise RepoConfigError(loaded.order(problems))
+        raise RepoConfigError(_capped(loaded.order(problems)))
     return config
+
+
+def _capped(problems: list[str]) -> list[str]:
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    return [*problems[:MAX_PROBLEMS], f"… and {len(problems) - MAX_PROBLEMS} more problems"]
 
 
 _EXPECTED = {
@@ -236,7 +306,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
 
 
 def _describe(error: Any) -> str:
-    loc = [str(part) for part in error["loc"]]
+    loc = [shown_key(str(part)) for part in error["loc"]]
     is_key = bool(loc) and loc[-1] == "[key]"
     if is_key:
         loc = loc[:-1]
@@ -252,6 +322,14 @@ def _describe(error: Any) -> str:
         message = f"must be at least {error['ctx']['ge']:g}"
     elif kind == "less_than_equal":
         message = f"must be at most {error['ctx']['le']:g}"
+    elif kind == "too_long":
+        ctx = error["ctx"]
+        # A mapping's count is not known: pydantic stops at the first entry over the limit.
+        found = f" (this has {ctx['actual_length']})" if ctx.get("actual_length") else ""
+        message = f"at most {ctx['max_length']} entries{found}"
+    elif kind == "string_too_long":
+        length = len(error["input"]) if isinstance(error["input"], str) else "more"
+        message = f"at most {error['ctx']['max_length']} characters (this has {length})"
     elif kind == "literal_error":
         message = f"expected one of {error['ctx']['expected'].replace(chr(39), '')}"
     elif kind == "value_error":

@@ -190,3 +190,28 @@ def test_malformed_yaml_is_one_line_each_with_its_position(
     assert (code, err) == (1, "")
     assert out.startswith(f"{path}: {problem}")
     assert "Traceback" not in out
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "ignore:\n" + "".join(f"  - 'vendor{i}/**/*.py[co]'\n" for i in range(2_200)),
+            "ignore: at most 500 entries (this has 2200)",
+        ),
+        (
+            "ignore:\n  - '" + "?" * 8_188 + "'\n",
+            "ignore[0]: at most 1000 characters (this has 8188)",
+        ),
+    ],
+)
+def test_globs_too_large_to_compile_are_problems_of_their_key(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, problem: str
+) -> None:
+    # Both printed "Error: failed to compile Set" (RE2's), naming no key, and exited 2.
+    path = tmp_path / "c.yml"
+    path.write_text(text, encoding="utf-8")
+
+    code, out, err = run(capsys, "config", "check", str(path))
+
+    assert (code, out, err) == (1, f"{path}: {problem}\n", "")

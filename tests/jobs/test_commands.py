@@ -148,3 +148,15 @@ async def test_ignore_with_a_bad_id_explains_and_changes_nothing(w: World) -> No
     [reply] = replies(w, pr.number)
     assert "`nope` is not a finding id" in reply
     assert await w.ctx.store.dismissals(w.repo.id, pr.number) == {}
+
+
+async def test_config_reports_globs_too_large_to_compile(w: World) -> None:
+    text = "ignore:\n" + "".join(f"  - 'd{i}/{'?' * 985}'\n" for i in range(20))
+    w.github.set_file(w.repo, "main", ".github/backend-review.yml", text)
+    pr = w.pull()
+
+    await w.run(command(w, pr.number, "maintainer", "/backend-review config"))
+
+    [reply] = replies(w, pr.number)
+    assert "The file could not be used, so the defaults apply:" in reply
+    assert "ignore: these 20 globs together are too large for the glob matcher" in reply

@@ -336,3 +336,20 @@ async def test_the_verification_verdicts_are_kept_with_the_review(w: World) -> N
     assert stored is not None
     [kept] = stored.model_findings
     assert stored.verdicts == {kept.id: "verification did not confirm: Line 10 rejects it first."}
+
+
+async def test_ignore_globs_too_large_to_compile_are_reported_and_the_defaults_review(
+    w: World,
+) -> None:
+    # 2,200 ordinary globs, each fine alone: compiled together they crashed every attempt
+    # (RE2's memory limit), and no check run ever completed.
+    globs = "".join(f"  - 'vendor{i}/**/*.py[co]'\n" for i in range(2_200))
+    w.github.set_file(w.repo, "main", ".github/backend-review.yml", f"ignore:\n{globs}")
+    pr = w.pull()
+
+    await w.run(w.review_job(pr))
+
+    [check] = w.github.check_runs_for(w.repo, pr.head_sha, "backend-review")
+    assert (check.status, check.conclusion) == ("completed", "failure")  # the Stripe key
+    [summary] = _summaries(w, pr.number)
+    assert ".github/backend-review.yml: ignore: at most 500 entries (this has 2200)" in summary.body

@@ -3,7 +3,15 @@ from __future__ import annotations
 import pytest
 
 from app.review.files import FileKind, classify, ignored_reason, is_code
-from app.review.globs import compile_globs, glob_problem, match_glob
+from app.review.globs import (
+    TOO_LARGE,
+    GlobError,
+    compile_globs,
+    glob_problem,
+    last_match,
+    match_glob,
+    set_problem,
+)
 
 
 @pytest.mark.parametrize(
@@ -104,6 +112,21 @@ def test_glob_problems_are_reported_not_raised() -> None:
     assert glob_problem("!") is not None
     assert glob_problem("  ") == "an empty glob matches nothing"
     assert glob_problem("src/[z-a].py") == "bad character range z-a"
+    # RE2's error is neither a ValueError nor re.error: it escaped as "failed to compile Set".
+    assert glob_problem("?" * 8_188) == TOO_LARGE
+
+
+def test_globs_too_large_together_are_a_problem_and_a_glob_error() -> None:
+    each = [f"vendor{i}/**/*.py[co]" for i in range(2_200)]
+    assert all(glob_problem(p) is None for p in each[:5])
+    assert set_problem(each[:500]) is None
+    assert (
+        set_problem(each)
+        == f"these 2200 globs together are {TOO_LARGE}; use fewer or simpler globs"
+    )
+    with pytest.raises(GlobError):
+        last_match("vendor1/a.pyc", tuple(each))
+    assert set_problem(["  ", " a/ "]) is None  # compiled as a review matches: stripped
 
 
 def test_globs_run_on_re2_in_linear_time() -> None:

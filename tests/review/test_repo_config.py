@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
+from app.review.files import ignored_reason
 from app.review.findings import Severity
-from app.review.repo_config import RepoConfig, RepoConfigError, parse_repo_config
+from app.review.repo_config import MAX_PROBLEMS, RepoConfig, RepoConfigError, parse_repo_config
 from app.review.rules import ALL_RULES, RuleContext
 
 RULE = ALL_RULES[0].id
@@ -124,3 +126,81 @@ def test_known_rules_can_be_given() -> None:
     assert parse_repo_config("rules:\n  custom: false\n", known_rules={"custom"}).rules == {
         "custom": False
     }
+
+
+# What RE2 cannot compile together: 2,200 ordinary globs (each fine alone), or one glob of
+# 8,188 `?`; both reached a review and crashed it (re2's error is not a ValueError).
+LONG_LIST = "ignore:\n" + "".join(f"  - 'vendor{i}/**/*.py[co]'\n" for i in range(2_200))
+LONG_GLOB = "ignore:\n  - 'docs/**'\n  - '" + "?" * 8_188 + "'\n"
+# Within every limit, yet too large as one set: 20 globs of 990 `?`.
+HEAVY_SET = "ignore:\n" + "".join(f"  - 'd{i}/{'?' * 985}'\n" for i in range(20))
+
+
+def _problems(text: str) -> list[str]:
+    with pytest.raises(RepoConfigError) as err:
+        parse_repo_config(text)
+    return err.value.problems
+
+
+def test_too_many_ignore_globs_is_a_problem_of_the_key() -> None:
+    assert _problems(LONG_LIST) == ["ignore: at most 500 entries (this has 2200)"]
+
+
+def test_a_glob_too_long_is_a_problem_of_its_index() -> None:
+    assert _problems(LONG_GLOB) == ["ignore[1]: at most 1000 characters (this has 8188)"]
+
+
+def test_globs_too_large_together_are_a_problem_of_the_list() -> None:
+    [problem] = _problems(HEAVY_SET)
+    assert problem.startswith("ignore: these 20 globs together are too large for the glob")
+    assert "use fewer or simpler globs" in problem
+
+
+def test_the_characters_of_all_globs_are_bounded() -> None:
+    text = "ignore:\n" + "".join(f"  - 'd{i % 10}/{'a' * 997}'\n" for i in range(25))
+    assert _problems(text) == [
+        "ignore: at most 20,000 characters of globs in all (this has 25,000)"
+    ]
+
+
+def test_a_config_built_without_the_parser_is_checked_as_a_set_too() -> None:
+    # Every RepoConfig a review sees went through this validator: what it matches compiled.
+    with pytest.raises(ValidationError, match="too large for the glob matcher"):
+        RepoConfig.model_validate({"ignore": [f"d{i}/{'?' * 985}" for i in range(20)]})
+
+
+def test_limits_far_above_real_use_are_accepted_and_match() -> None:
+    text = "ignore:\n" + "".join(f"  - 'vendor{i}/**/*.py[co]'\n" for i in range(500))
+    text += "path_instructions:\n" + "".join(f"  'app/m{i}/**': x\n" for i in range(200))
+    config = parse_repo_config(text)
+    assert ignored_reason("vendor499/a/b.pyc", config.ignore) == (
+        "ignored by config (vendor499/**/*.py[co])"
+    )
+    assert ignored_reason("vendor499/a/b.py", config.ignore) is None
+    assert config.instructions_for("app/m199/x.py") == ["x"]
+
+
+def test_path_instructions_are_bounded_and_a_long_key_is_not_repeated() -> None:
+    many = "path_instructions:\n" + "".join(f"  'app/m{i}/**': x\n" for i in range(201))
+    assert _problems(many) == ["path_instructions: at most 200 entries"]
+    [problem] = _problems("path_instructions:\n  '" + "a" * 1_001 + "': x\n")
+    assert (
+        problem
+        == f"path_instructions.{'a' * 79}…: at most 1000 characters (this has 1001) as the key"
+    )
+
+
+def test_the_problems_are_capped() -> None:
+    text = "max_files: 3\n" * 200 + "rules:\n" + "".join(f"  r{i}: false\n" for i in range(100))
+    problems = _problems(text)
+    assert len(problems) == MAX_PROBLEMS + 1
+    assert problems[-1] == f"… and {199 + 100 - MAX_PROBLEMS} more problems"
+    assert problems[0] == "line 2: max_files: duplicate key (first on line 1)"
+
+
+def test_a_long_key_is_named_by_its_start() -> None:
+    key = "k" * 100_000  # an explicit key ("? "): a plain one is at most 1,024 characters
+    assert _problems(f"? {key}\n: 1\n? {key}\n: 2\n") == [
+        f"line 3: {'k' * 79}…: duplicate key (first on line 1)",
+        f"{'k' * 79}…: unknown key",
+    ]
