@@ -81,6 +81,9 @@ def load_yaml(text: str) -> Loaded:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or "not valid YAML"
+        if "expected alphabetic or numeric character" in problem:
+            # YAML reads a leading `*` as an alias: the usual cause is an unquoted glob.
+            problem += " (a value starting with * or & must be quoted, as in '*.py')"
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         raise YamlProblem(f"{where}{problem}") from exc
     finally:

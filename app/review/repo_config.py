@@ -337,7 +337,7 @@ def _describe(error: Any) -> str:
     else:
         message = _EXPECTED.get(kind, error["msg"])
     if is_key:
-        message = f"{message} as the key"
+        message = f"the key: {message}"
     return f"{path or '(top level)'}: {message}"
 
 

@@ -74,8 +74,8 @@ def test_every_problem_in_one_pass(capsys: pytest.CaptureFixture[str], tmp_path:
     assert "max_files: expected a whole number" in problems
     assert any(p.startswith("ignore[1]: not a usable glob: ") for p in problems)
     assert "ignore[2]: not a usable glob: an empty glob matches nothing" in problems
-    assert any(p.startswith("path_instructions.!: a '!' glob matches nothing") for p in problems)
-    assert any(p.startswith("path_instructions.!docs/**: a '!' glob") for p in problems)
+    assert any(p.startswith("path_instructions.!: the key: a '!' glob matches") for p in problems)
+    assert any(p.startswith("path_instructions.!docs/**: the key: a '!' glob") for p in problems)
     assert "rules.tests-missing: expected true or false" in problems
     assert "rules.no-such-rule: unknown rule" in problems
     assert "rules.7: unknown rule" in problems
@@ -95,6 +95,16 @@ def test_a_duplicated_key_is_an_error_with_its_line(text: str, problem: str) -> 
     with pytest.raises(RepoConfigError) as err:
         parse_repo_config(text)
     assert any(p.startswith(problem) for p in err.value.problems), err.value.problems
+
+
+def test_an_unquoted_glob_is_named_as_the_likely_cause(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "c.yml"
+    path.write_text("ignore:\n  - *.py\n", encoding="utf-8")
+    code, out, _ = run(capsys, "config", "check", str(path))
+    assert code == 1
+    assert out.rstrip().endswith("(a value starting with * or & must be quoted, as in '*.py')")
 
 
 def test_a_yaml_merge_key_is_not_a_duplicate() -> None:
@@ -179,6 +189,7 @@ def test_what_the_schema_rejects_the_loader_rejects(data: dict[str, object]) -> 
         ("? [a, b]\n: c\n", "line 1, column 3: found unhashable key"),
         ("*alias\n", "line 1, column 1: "),  # an alias with no anchor
         ("ignore: [*.py]\n", "line 1, column 11: "),  # an unquoted "*" is an alias in YAML
+        ("ignore:\n  - *.py\n", "line 2, column 6: "),
     ],
 )
 def test_malformed_yaml_is_one_line_each_with_its_position(

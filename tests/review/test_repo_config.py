@@ -186,7 +186,7 @@ def test_path_instructions_are_bounded_and_a_long_key_is_not_repeated() -> None:
     [problem] = _problems("path_instructions:\n  '" + "a" * 1_001 + "': x\n")
     assert (
         problem
-        == f"path_instructions.{'a' * 79}…: at most 1000 characters (this has 1001) as the key"
+        == f"path_instructions.{'a' * 79}…: the key: at most 1000 characters (this has 1001)"
     )
 
 
