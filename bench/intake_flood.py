@@ -31,6 +31,7 @@ import asyncio
 import collections
 import hashlib
 import hmac
+import itertools
 import json
 import multiprocessing
 import os
@@ -52,6 +53,7 @@ from payload import pull_request_body  # type: ignore[import-not-found,unused-ig
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "bench-webhook-secret-not-for-production"  # noqa: S105 - a test value
+_SERIALS = itertools.count(1)  # each delivery's body its own (see payload.pull_request_body_start)
 MiB = 1024 * 1024
 GITHUB_TIMEOUT = 10.0
 CHUNK = 256 * 1024
@@ -116,8 +118,8 @@ def server(source: Path, env: dict[str, str]) -> Iterator[tuple[int, int]]:
         shutil.rmtree(data, ignore_errors=True)
 
 
-def signed_request(port: int, number: int) -> bytes:
-    body = pull_request_body(number, action="synchronize")
+def signed_request(port: int, number: int, serial: int) -> bytes:
+    body = pull_request_body(number, action="synchronize", serial=serial)
     signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
     head = (
         "POST /webhooks/github HTTP/1.1\r\n"
@@ -208,11 +210,12 @@ def flood_process(
 
 
 async def deliverer(port: int, rate: float, until: float, tally: Tally) -> None:
-    async def one(number: int) -> None:
+    async def one(number: int, serial: int) -> None:
         started = time.monotonic()
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(signed_request(port, number))
+            # A body of its own per delivery: the endpoint answers one it stored 200 (a replay).
+            writer.write(signed_request(port, number, serial))
             status = await asyncio.wait_for(status_of(reader), GITHUB_TIMEOUT)
             writer.close()
             tally.outcomes[str(status)] += 1
@@ -226,7 +229,7 @@ async def deliverer(port: int, rate: float, until: float, tally: Tally) -> None:
     while next_at < until:
         await asyncio.sleep(max(0.0, next_at - time.monotonic()))
         number += 1
-        sent.append(asyncio.create_task(one(number % 300 + 1)))
+        sent.append(asyncio.create_task(one(number % 300 + 1, next(_SERIALS))))
         next_at += 1 / rate
     await asyncio.gather(*sent)
 

@@ -275,9 +275,27 @@ def pull_request_event(number: int, *, action: str = "synchronize") -> dict[str,
     return event
 
 
-def pull_request_body(number: int, *, action: str = "synchronize") -> bytes:
-    """The body as GitHub sends it: compact JSON, UTF-8."""
-    return json.dumps(pull_request_event(number, action=action), separators=(",", ":")).encode()
+def pull_request_body(number: int, *, action: str = "synchronize", serial: int = 0) -> bytes:
+    """The body as GitHub sends it: compact JSON, UTF-8; `serial` makes it one of its own."""
+    return pull_request_body_start(number, action=action) + unique_ending(serial)
+
+
+def pull_request_body_start(number: int, *, action: str = "synchronize") -> bytes:
+    """The body up to its last member, `after`, which `unique_ending` closes.
+
+    Every delivery GitHub sends has a body of its own (a push's `after`, a time), and our
+    endpoint stores a body once: the same body under another delivery id is a replay, answered
+    200 and not stored. So each request the bench sends ends in its own `after`; the rest of
+    the body is shared, and its HMAC computed once.
+    """
+    event = pull_request_event(number, action=action)
+    event.pop("after", None)
+    return json.dumps(event, separators=(",", ":")).encode()[:-1]
+
+
+def unique_ending(serial: int) -> bytes:
+    """Always the same length: the Content-Length of a PR's requests does not change."""
+    return f',"after":"{serial:040x}"}}'.encode()
 
 
 if __name__ == "__main__":

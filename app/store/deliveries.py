@@ -4,6 +4,12 @@ Every delivery is stored with its jobs in one transaction before we answer 202. 
 requests that arrive while a commit is in flight wait for the next one and share it, so the
 cost of a durable commit (an fsync on SQLite) is paid once per batch instead of once per
 delivery. A batch is all-or-nothing; within it each delivery is deduplicated on its id.
+
+A delivery whose body was stored before under another id is a replay, not stored (`REPLAYED`):
+GitHub's signature covers only the body, and its own redelivery keeps the delivery id, so a
+signed body under a new id comes from someone who read it (a webhook channel shows every
+signed body to anyone with its address). The body's sha256 is stored with the delivery, so
+this holds across restarts and as long as the delivery row is kept.
 """
 
 from __future__ import annotations
@@ -29,11 +35,14 @@ from app.store.tables import deliveries, jobs
 
 log = logging.getLogger(__name__)
 
+_IN_CHUNK = 500  # ids per IN list: well under SQLite's and asyncpg's parameter limits
+
 
 class Outcome(StrEnum):
     QUEUED = "queued"  # stored, and it created jobs
     IGNORED = "ignored"  # stored, nothing to do for it
     DUPLICATE = "duplicate"  # this delivery id was stored before: nothing new
+    REPLAYED = "replayed"  # its body was stored before under another delivery id: not stored
 
 
 @dataclass(frozen=True)
@@ -44,17 +53,15 @@ class NewDelivery:
     installation_id: int | None
     repository: str | None
     jobs: tuple[NewJob, ...] = ()
+    body_sha256: bytes | None = None  # of the signed body; None: not checked for a replay
 
 
 @functools.cache
 def _insert_deliveries(postgres: bool) -> Insert:
     # Built once: one statement shape for every batch size, so SQLAlchemy compiles it once too.
     dialect_insert = postgresql.insert if postgres else sqlite.insert
-    return (
-        dialect_insert(deliveries)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(deliveries.c.id)
-    )
+    # No conflict target: a row whose id or body hash is stored already is skipped.
+    return dialect_insert(deliveries).on_conflict_do_nothing().returning(deliveries.c.id)
 
 
 def store_deliveries(
@@ -79,10 +86,14 @@ def store_deliveries(
             "repository": d.repository,
             "outcome": Outcome.QUEUED if d.jobs else Outcome.IGNORED,
             "received_at": now,
+            "body_sha256": d.body_sha256,
         }
         for d in unique
     ]
     inserted = set(conn.execute(_insert_deliveries(postgres), rows).scalars())
+    skipped = [d.id for d in unique if d.id not in inserted]
+    # Rare (a redelivery, a replay): which skipped rows were skipped for their id.
+    known = _ids_stored(conn, skipped) if skipped else set()
     insert_jobs(
         conn,
         [(d.id, job) for d in unique if d.id in inserted for job in d.jobs],
@@ -91,11 +102,23 @@ def store_deliveries(
     )
     outcomes = []
     for i, d in enumerate(batch):
-        if first_index[d.id] != i or d.id not in inserted:
+        if first_index[d.id] != i or d.id in known:
             outcomes.append(Outcome.DUPLICATE)
+        elif d.id not in inserted:
+            outcomes.append(Outcome.REPLAYED)
         else:
             outcomes.append(Outcome.QUEUED if d.jobs else Outcome.IGNORED)
     return outcomes
+
+
+def _ids_stored(conn: Connection, ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start : start + _IN_CHUNK]
+        found.update(
+            conn.execute(select(deliveries.c.id).where(deliveries.c.id.in_(chunk))).scalars()
+        )
+    return found
 
 
 _Pending = tuple[NewDelivery, "asyncio.Future[Outcome]"]
@@ -188,8 +211,6 @@ class DeliveryWriter:
 
 
 # ----- what recovery and the operator read (`backend-review deliveries ...`) ------------------
-
-_IN_CHUNK = 500  # ids per IN list: well under SQLite's and asyncpg's parameter limits
 
 
 async def stored_ids(engine: AsyncEngine, ids: Collection[str]) -> set[str]:

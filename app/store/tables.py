@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -70,6 +71,11 @@ deliveries = Table(
     Column("repository", String(255)),
     Column("outcome", String(16), nullable=False),  # queued | ignored
     Column("received_at", UtcDateTime(), nullable=False),
+    # sha256 of the signed body (null: stored before 0007). GitHub's signature covers only the
+    # body, so a body seen before under another delivery id is a replay (anyone reading a
+    # webhook channel has every signed body); unique, so the insert itself refuses it.
+    Column("body_sha256", LargeBinary(32)),
+    Index("ix_deliveries_body_sha256", "body_sha256", unique=True),
 )
 
 jobs = Table(

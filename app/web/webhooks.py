@@ -8,6 +8,7 @@ every check passed; the answer says which one failed.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
@@ -89,9 +90,18 @@ async def receive(request: Request) -> JSONResponse:
                 installation_id=installation if isinstance(installation, int) else None,
                 repository=repository if isinstance(repository, str) else None,
                 jobs=new_jobs,
+                body_sha256=hashlib.sha256(body).digest(),
             )
             outcome = await svc.writer.submit(delivery)
-            log.info("delivery %s %s: %s", event, delivery.action or "-", outcome.value)
+            if outcome is Outcome.REPLAYED:
+                log.warning(
+                    "delivery %s %s carries the signed body of another delivery already "
+                    "stored: a replay, not stored",
+                    event,
+                    delivery.action or "-",
+                )
+            else:
+                log.info("delivery %s %s: %s", event, delivery.action or "-", outcome.value)
     except WebhookError as exc:
         label = event_label(event) if verified else "unverified"
         svc.metrics.deliveries.labels(event=label, outcome=str(exc.status)).inc()
@@ -107,7 +117,8 @@ async def receive(request: Request) -> JSONResponse:
     finally:
         svc.metrics.webhook_seconds.observe(time.perf_counter() - started)
     svc.metrics.deliveries.labels(event=event_label(event), outcome=outcome.value).inc()
-    status = 200 if outcome is Outcome.DUPLICATE else 202
+    # A replay is answered as a duplicate is: nothing new, and nothing for its sender to retry.
+    status = 200 if outcome in (Outcome.DUPLICATE, Outcome.REPLAYED) else 202
     return JSONResponse({"delivery": delivery_id, "outcome": outcome.value}, status_code=status)
 
 

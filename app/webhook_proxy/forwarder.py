@@ -9,8 +9,17 @@ The channel is read as a server-sent-events stream (`GET` with `Accept: text/eve
 through httpx, one chunk at a time, into `app.webhook_proxy.sse` (bounded per event). Each
 delivery is posted to `target_url`, the server's own `POST /webhooks/github`, with GitHub's
 headers and body (`app.webhook_proxy.channel`): it is checked there exactly as a delivery from
-GitHub is (signature, sizes, duplicates), and a refusal is logged there like any other.
+GitHub is (signature, sizes, duplicates, replays), and a refusal is logged there like any other.
 One delivery is posted at a time; while it is, the stream is not read (TCP holds the rest).
+The channel is reached through the environment's proxy (HTTP(S)_PROXY, NO_PROXY) as any httpx
+client is; our own endpoint never is (a proxy would not reach our loopback address, or would
+see every delivery).
+
+Replays: anyone who knows a channel's address reads every signed delivery and can post one to
+the channel again under a new delivery id; GitHub's signature covers the body only. Our
+endpoint remembers the sha256 of every body it stored (in the database, so across restarts)
+and answers such a delivery 200 `replayed` without storing it; it is counted here as
+`replayed`.
 
 When the stream ends or fails, the forwarder connects again after a delay: the channel's last
 `retry:` (3 s until it sends one), doubled on each failure in a row up to `max_delay` (3 s,
@@ -24,9 +33,7 @@ A stream that is silent for `read_seconds` (smee pings every 30 s) counts as fai
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -43,8 +50,6 @@ USER_AGENT = f"backend-review/{__version__}"
 DEFAULT_RETRY_SECONDS = 3.0
 # A channel's `retry:` is anyone's number: never reconnect more often than this.
 MIN_RETRY_SECONDS = 1.0
-# Hashes of the bodies our endpoint took, most recent last (see `_replayed`).
-SEEN_SIGNATURES = 10_000
 _SLICE = 8192
 
 
@@ -70,7 +75,7 @@ class ProxyStatus:
     last_delivery: str | None = None  # its X-GitHub-Delivery
     last_error: str | None = None
     dropped: int = 0  # events that were not deliveries we could pass on
-    replayed: int = 0  # deliveries whose signed body was already taken (see `_replayed`)
+    replayed: int = 0  # deliveries our endpoint answered `replayed` (a body it took before)
     reconnects: int = 0
 
 
@@ -88,7 +93,6 @@ class Forwarder:
         self._task: asyncio.Task[None] | None = None
         self._retry = DEFAULT_RETRY_SECONDS
         self._last_id = ""
-        self._seen: OrderedDict[str, None] = OrderedDict()
 
     def start(self) -> None:
         log.info(
@@ -108,11 +112,14 @@ class Forwarder:
     async def run(self) -> None:
         timeout = httpx.Timeout(10.0, read=self.config.read_seconds)
         headers = {"user-agent": USER_AGENT}
-        async with httpx.AsyncClient(timeout=timeout, headers=headers) as client:
+        async with (
+            httpx.AsyncClient(timeout=timeout, headers=headers) as channel,
+            httpx.AsyncClient(timeout=timeout, headers=headers, trust_env=False) as local,
+        ):
             failures = 0
             while True:
                 try:
-                    delivered = await self._listen(client)
+                    delivered = await self._listen(channel, local)
                 except Exception:  # a bug: say so, and keep the laptop's webhooks coming
                     log.exception("webhook forwarder failed; connecting again")
                     self.status.last_error = "the forwarder failed (see the log)"
@@ -127,7 +134,7 @@ class Forwarder:
         doublings: int = min(max(failures - 1, 0), 16)
         return min(self.config.max_delay, self._retry * 2.0**doublings)
 
-    async def _listen(self, client: httpx.AsyncClient) -> bool:
+    async def _listen(self, channel: httpx.AsyncClient, local: httpx.AsyncClient) -> bool:
         """One connection to the channel, until it ends; True when it was a good one: a
         delivery came through, or the stream stayed open `healthy_seconds` (smee's `ready` on
         every connection does not count)."""
@@ -142,7 +149,7 @@ class Forwarder:
         got_event = False
         opened: float | None = None
         try:
-            async with client.stream("GET", self.config.channel_url, headers=headers) as reply:
+            async with channel.stream("GET", self.config.channel_url, headers=headers) as reply:
                 kind = reply.headers.get("content-type", "")
                 if reply.status_code != 200 or not kind.startswith("text/event-stream"):
                     self._failed(f"the channel answered {reply.status_code} ({kind or 'no type'})")
@@ -160,7 +167,7 @@ class Forwarder:
                     # webhooks and the probes, and a channel's stream is anyone's bytes.
                     for at in range(0, len(chunk), _SLICE):
                         for item in parser.feed(chunk[at : at + _SLICE]):
-                            got_event = await self._handle(client, item) or got_event
+                            got_event = await self._handle(local, item) or got_event
                         await asyncio.sleep(0)
                     if parser.retry_ms is not None:
                         self._retry = max(MIN_RETRY_SECONDS, parser.retry_ms / 1000)
@@ -193,30 +200,7 @@ class Forwarder:
             self.status.dropped += 1
             log.warning("webhook channel sent an event that is not a delivery: %s", exc.reason)
             return False
-        # Keyed on the body, not the signature header: hex in either case verifies the same.
-        body_key = hashlib.sha256(delivery.body).hexdigest()
-        if body_key in self._seen:
-            self._replayed(delivery.delivery)
-            return False
-        taken = await self._post(client, delivery.headers, delivery.body, delivery.delivery)
-        if taken:
-            self._seen[body_key] = None
-            if len(self._seen) > SEEN_SIGNATURES:
-                self._seen.popitem(last=False)
-        return taken
-
-    def _replayed(self, name: str) -> None:
-        """Anyone who knows a channel's address reads every signed delivery and can post one
-        to the channel again under a new delivery id: GitHub's signature covers the body only,
-        so our endpoint would take it. A body already taken is not passed on twice (GitHub's
-        own redelivery of one we took is a duplicate there anyway; one that never got
-        through is passed on)."""
-        self.status.replayed += 1
-        log.warning(
-            "webhook channel sent delivery %s with the signed body of one already forwarded: "
-            "dropped as a replay",
-            name,
-        )
+        return await self._post(client, delivery.headers, delivery.body, delivery.delivery)
 
     async def _post(
         self, client: httpx.AsyncClient, headers: dict[str, str], body: bytes, name: str
@@ -229,7 +213,7 @@ class Forwarder:
                 outcome = f"not taken ({type(exc).__name__})"
             else:
                 if reply.status_code < 500:
-                    self._posted(name, reply.status_code)
+                    self._posted(name, reply)
                     return reply.status_code < 300
                 outcome = f"answered {reply.status_code}"
                 delay = max(delay, _retry_after(reply))
@@ -247,15 +231,34 @@ class Forwarder:
         )
         return False
 
-    def _posted(self, name: str, status: int) -> None:
+    def _posted(self, name: str, reply: httpx.Response) -> None:
         self.status.last_delivery = name
-        if status < 300:
+        status = reply.status_code
+        if status < 300 and _outcome(reply) == "replayed":
+            # Our endpoint logged it too; said here as well, since it came through the channel.
+            self.status.replayed += 1
+            log.warning(
+                "forwarded delivery %s carries the signed body of a delivery already taken: "
+                "a replay through the channel, not stored",
+                name,
+            )
+        elif status < 300:
             self.status.forwarded += 1
             log.info("forwarded delivery %s: %d", name, status)
         else:
             # Our endpoint logged why (a signature that does not match: 401).
             self.status.refused += 1
             log.warning("forwarded delivery %s refused by our webhook endpoint: %d", name, status)
+
+
+def _outcome(reply: httpx.Response) -> str | None:
+    """The `outcome` our endpoint answered with, if it said one."""
+    try:
+        answer = reply.json()
+    except ValueError:
+        return None
+    outcome = answer.get("outcome") if isinstance(answer, dict) else None
+    return outcome if isinstance(outcome, str) else None
 
 
 def _retry_after(reply: httpx.Response) -> float:

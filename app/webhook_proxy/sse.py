@@ -9,8 +9,13 @@
 Lines end in CRLF, LF or CR (a CR at the end of one chunk and an LF at the start of the next are
 one line end); a blank line dispatches the event; a line starting with ':' is a comment; a field
 without ':' has an empty value; one space after the ':' is dropped; `data` lines are joined with
-'\\n'; an event with no data is not dispatched; `id` with a NUL is ignored; `retry` must be
-digits. Bytes are UTF-8, and anything that is not is replaced, never an error.
+'\\n'; an event with no data is not dispatched; `retry` must be digits. Bytes are UTF-8, and
+anything that is not is replaced, never an error.
+
+An `id` is kept only when it is printable ASCII of at most `MAX_ID_CHARS` characters, and
+ignored otherwise (the standard ignores only one with a NUL): it goes back to the channel as
+the `Last-Event-ID` header on every reconnection, where anything else cannot be sent (a
+non-ASCII id failed every reconnection, for ever) or should not be (a 4 MB header).
 
 Memory is bounded whatever the channel sends: the event being read (its data, and the line not
 yet ended) is held up to `max_event_bytes`; past it the parser keeps only whether the current
@@ -24,6 +29,7 @@ import re
 from dataclasses import dataclass
 
 _LF, _CR = 0x0A, 0x0D
+MAX_ID_CHARS = 256
 _NOT_LINE_END = re.compile(rb"[^\r\n]")
 
 
@@ -134,7 +140,7 @@ class EventParser:
         elif name == "event":
             self._type = value
         elif name == "id":
-            if "\0" not in value:
+            if _sendable_id(value):
                 self._id = value
         elif name == "retry" and value.isascii() and value.isdigit() and len(value) <= 9:
             self.retry_ms = int(value)
@@ -150,3 +156,8 @@ class EventParser:
         self._data, self._data_bytes = [], 0
         self._type = ""
         self._id = None
+
+
+def _sendable_id(value: str) -> bool:
+    """An id that can go back as an HTTP header's value, and a short one."""
+    return len(value) <= MAX_ID_CHARS and value.isascii() and value.isprintable()

@@ -54,11 +54,19 @@ async def test_metrics_count_deliveries_and_jobs(app_client: Client) -> None:
     }
     await client.post("/webhooks/github", content=body, headers=headers)
     await client.post("/webhooks/github", content=body, headers=headers)
-    odd = {"X-GitHub-Event": "made_up_event", "X-GitHub-Delivery": "m-2"}
-    await client.post("/webhooks/github", content=body, headers=headers | odd)
+    replay = {"X-GitHub-Delivery": "m-3"}
+    await client.post("/webhooks/github", content=body, headers=headers | replay)
+    other = gh.encode({"zen": "Non-blocking is better than blocking."})
+    odd = {
+        "X-GitHub-Event": "made_up_event",
+        "X-GitHub-Delivery": "m-2",
+        "X-Hub-Signature-256": gh.sign(WEBHOOK_SECRET, other),
+    }
+    await client.post("/webhooks/github", content=other, headers=headers | odd)
     text = (await client.get("/metrics")).text
     assert 'backend_review_deliveries_total{event="pull_request",outcome="queued"} 1.0' in text
     assert 'backend_review_deliveries_total{event="pull_request",outcome="duplicate"} 1.0' in text
+    assert 'backend_review_deliveries_total{event="pull_request",outcome="replayed"} 1.0' in text
     assert 'backend_review_jobs{state="queued"} 1.0' in text
     assert "backend_review_webhook_seconds_bucket" in text
     assert "backend_review_job_seconds" in text

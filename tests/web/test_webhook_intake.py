@@ -89,6 +89,20 @@ async def test_redelivery_answers_200_and_creates_no_second_job(app_client: Clie
     assert await counts(app) == (1, 1)
 
 
+async def test_a_signed_body_under_a_new_delivery_id_is_a_replay_and_creates_nothing(
+    app_client: Client,
+) -> None:
+    """GitHub signs the body only, and its redelivery keeps the id: a body we stored, under
+    another id, was posted by someone who read it (a webhook channel shows it to anyone)."""
+    client, app = app_client
+    body = gh.encode(gh.pull_request("synchronize"))
+    first = await post(client, body, headers(body))
+    replay = await post(client, body, headers(body, delivery="evil-replay-1"))
+    assert (first.status_code, replay.status_code) == (202, 200)
+    assert replay.json() == {"delivery": "evil-replay-1", "outcome": "replayed"}
+    assert await counts(app) == (1, 1)
+
+
 async def test_unknown_event_is_accepted_and_ignored(app_client: Client) -> None:
     client, app = app_client
     body = gh.encode({"zen": "Keep it logically awesome.", "hook_id": 1})

@@ -102,23 +102,42 @@ async def test_a_delivery_through_the_channel_is_verified_and_stored(
             (DELIVERY, "pull_request", "opened", "acme/payments")
         ]
         # Anyone who knows the channel's address saw that signed body and posts it to the
-        # channel again under a new delivery id: the signature still matches, so the
-        # forwarder drops it rather than have the endpoint take it (and so does GitHub's own
-        # redelivery of it, which the endpoint would answer as a duplicate).
+        # channel again under a new delivery id: the signature still matches, and the
+        # endpoint answers it `replayed` without storing it.
         await post_as_github(url, github_post(body, delivery="replayed-1"), body)
-        await post_as_github(url, github_post(body), body)
         # The signature's hex in capitals verifies the same: still the same body.
         shouted = github_post(body, delivery="replayed-2")
         shouted["x-hub-signature-256"] = "sha256=" + shouted["x-hub-signature-256"][7:].upper()
         await post_as_github(url, shouted, body)
-        await until(lambda: status.replayed == 3)
+        await until(lambda: status.replayed == 2)
         # A delivery with another body goes through as before.
         other = compact({**PAYLOAD, "action": "synchronize"})
         await post_as_github(url, github_post(other, delivery="d-2"), other)
         await until(lambda: status.forwarded == 2)
         assert [d.id for d in await store.list_deliveries()] == ["d-2", DELIVERY]
-        assert status.refused == 0
+        assert (status.refused, status.replayed) == (0, 2)
         assert status.last_delivery == "d-2"
+        assert len(await store.list_jobs(limit=50)) == 2
+
+
+async def test_a_replay_after_serve_restarts_creates_nothing(
+    tmp_path: Path, engine: AsyncEngine
+) -> None:
+    """The replay guard is the database's: a restart forgets nothing."""
+    body = compact(PAYLOAD)
+    async with laptop(tmp_path, engine, FakeChannel()) as (url, status, store):
+        await post_as_github(url, github_post(body), body)
+        await until(lambda: status.forwarded == 1)
+    async with laptop(tmp_path, engine, FakeChannel()) as (url, status, store):
+        await post_as_github(url, github_post(body, delivery="evil-replay-1"), body)
+        await until(lambda: status.replayed == 1)
+        assert [d.id for d in await store.list_deliveries()] == [DELIVERY]
+        assert len(await store.list_jobs(limit=50)) == 1
+        # GitHub's own redelivery keeps the delivery id: a duplicate, as it always was.
+        await post_as_github(url, github_post(body), body)
+        await until(lambda: status.forwarded == 1)
+        assert status.replayed == 1
+        assert len(await store.list_jobs(limit=50)) == 1
 
 
 async def test_a_bad_signature_is_refused_and_logged_like_a_direct_post(
@@ -189,6 +208,26 @@ async def test_the_forwarder_reconnects_honouring_retry_and_sends_the_last_event
         await post_as_github(url, github_post(second, delivery=other), second)
         await until(lambda: status.forwarded == 2)
         assert {d.id for d in await store.list_deliveries()} == {DELIVERY, other}
+
+
+async def test_an_id_that_cannot_be_sent_back_is_ignored_and_the_forwarder_connects_again() -> None:
+    """A hostile channel's ids: one not ASCII could not go in the Last-Event-ID header (every
+    reconnection failed before connecting), a long one would be sent on every reconnection."""
+    channel = FakeChannel()
+    async with serve_channel(channel) as base:
+        forwarder = Forwarder(ProxyConfig(f"{base}/c", "http://127.0.0.1:9/x"), sleep=Sleeps())
+        forwarder.start()
+        try:
+            await until(lambda: forwarder.status.connected)
+            channel.send_raw("id: caf\u00e9\nevent: ping\ndata: {}\n\n".encode())
+            channel.send_raw(b"id: " + b"7" * 100_000 + b"\nevent: ping\ndata: {}\n\n")
+            channel.send_raw(b"event: ping\ndata: {}\n\n")
+            await asyncio.sleep(0.2)
+            channel.end_streams()
+            await until(lambda: channel.connections == 2 and forwarder.status.connected)
+        finally:
+            await forwarder.stop()
+    assert channel.last_event_ids == [None, "1"]
 
 
 class Sleeps:
@@ -342,3 +381,77 @@ async def test_a_bug_while_reading_is_logged_and_the_forwarder_connects_again(
     (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert record.getMessage() == "webhook forwarder failed; connecting again"
     assert record.exc_info is not None
+
+
+class Proxy:
+    """An HTTP proxy that takes no request anywhere: it keeps each request line and answers
+    502."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        line = await reader.readline()
+        self.requests.append(line.decode("latin-1").strip())
+        while (await reader.readline()) not in (b"\r\n", b"\n", b""):
+            pass
+        writer.write(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+
+@asynccontextmanager
+async def a_proxy(monkeypatch: pytest.MonkeyPatch, *, no_proxy: str) -> AsyncIterator[Proxy]:
+    """A proxy the environment names for every http:// URL (but `no_proxy`'s hosts)."""
+    proxy = Proxy()
+    server = await asyncio.start_server(proxy.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    if no_proxy:
+        monkeypatch.setenv("NO_PROXY", no_proxy)
+    try:
+        yield proxy
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_our_own_endpoint_is_posted_to_directly_whatever_proxy_the_environment_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A laptop behind a proxy: HTTP_PROXY set and NO_PROXY naming the channel's host only.
+    The delivery still goes straight to our loopback endpoint, never to the proxy."""
+    channel = FakeChannel()
+    endpoint = Endpoint(busy=0)
+    body = compact(PAYLOAD)
+    async with serve_channel(channel) as base, serve_asgi(endpoint, name="endpoint") as target:
+        chan = base.replace("127.0.0.1", "localhost") + "/c"
+        async with a_proxy(monkeypatch, no_proxy="localhost") as proxy:
+            forwarder = Forwarder(ProxyConfig(chan, f"{target}/webhooks/github"), sleep=Sleeps())
+            forwarder.start()
+            try:
+                await until(lambda: forwarder.status.connected)
+                await post_as_github(chan, github_post(body), body)
+                await until(lambda: forwarder.status.forwarded == 1)
+            finally:
+                await forwarder.stop()
+    assert endpoint.bodies == [body]
+    assert proxy.requests == []
+
+
+async def test_the_channel_is_reached_through_the_environments_proxy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A laptop behind a proxy needs it to reach smee.io."""
+    async with a_proxy(monkeypatch, no_proxy="") as proxy:
+        forwarder = Forwarder(ProxyConfig("http://127.0.0.1:9/chan", "http://127.0.0.1:9/x"))
+        forwarder.start()
+        try:
+            await until(lambda: forwarder.status.last_error is not None)
+        finally:
+            await forwarder.stop()
+    assert proxy.requests[:1] == ["GET http://127.0.0.1:9/chan HTTP/1.1"]
+    assert forwarder.status.last_error == "the channel answered 502 (no type)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.webhook_proxy.sse import Event, EventParser, Oversized
+from app.webhook_proxy.sse import MAX_ID_CHARS, Event, EventParser, Oversized
 
 CAP = 1024
 
@@ -69,6 +69,35 @@ def test_the_fields_rules() -> None:
         Event("message", "\nno space\n two spaces", "7"),
         Event("message", "next", "7"),
         Event("message", "plain", "7"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "caf\u00e9".encode(),  # HTTP headers are ASCII: every reconnection would fail
+        b"a\tb",
+        b"a\x7fb",
+        b"\xff\xfe",  # not UTF-8: replaced, so not ASCII
+        b"x" * (MAX_ID_CHARS + 1),
+        b"x" * (4 * 1024 * 1024 - 64),  # under the event cap, but a 4 MB header
+    ],
+)
+def test_an_id_that_cannot_go_back_as_last_event_id_is_ignored(bad: bytes) -> None:
+    stream = b"id: 7\ndata: a\n\nid: " + bad + b"\ndata: b\n\n"
+    assert parse(stream, cap=4 * 1024 * 1024) == [
+        Event("message", "a", "7"),
+        Event("message", "b", "7"),
+    ]
+
+
+def test_a_short_printable_ascii_id_is_kept_and_an_empty_one_resets_it() -> None:
+    longest = "~" * MAX_ID_CHARS
+    stream = f"id: {longest}\ndata: a\n\nid: a b/c=1\ndata: b\n\nid\ndata: c\n\n".encode()
+    assert parse(stream) == [
+        Event("message", "a", longest),
+        Event("message", "b", "a b/c=1"),
+        Event("message", "c", ""),
     ]
 
 
