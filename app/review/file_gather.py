@@ -31,7 +31,7 @@ from app.review.diff_model import Diff, FileDiff
 from app.review.file_context import FileContext, FileText, cut_around
 from app.review.files import classify, ignored_reason, is_code
 from app.review.rules.code_text import lang_of
-from app.review.rules.route_table import may_route
+from app.review.rules.route_table import declares_route
 
 Side = Literal["head", "base"]
 RADII = (200, 80, 30, 10, 3, 0)  # lines kept around each hunk line, widest that fits first
@@ -92,7 +92,7 @@ def _compared(file: FileDiff) -> bool:
     if review_priority(file) <= COMPARED:
         return True
     added = "\n".join(line.text for line in file.added_lines())
-    return may_route(lang_of(file.path), file.path, added)
+    return declares_route(lang_of(file.path), file.path, added)
 
 
 def _wanted(file: FileDiff, ignore: Sequence[str]) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.review.diff import parse_diff
 from app.review.file_gather import (
     ContextLimits,
@@ -82,6 +84,34 @@ def test_a_change_that_may_declare_a_route_reads_the_base_wherever_the_file_live
     go = route.replace("app/users.py", "app/users.go")
     plan = plan_reads(parse_diff(route + plain + go), (), ContextLimits())
     assert [r for r in plan.reads if r.side == "base"] == [Read("base", "app/users.py")]
+
+
+@pytest.mark.parametrize(
+    ("path", "added", "compared"),
+    [
+        ("app/main.py", "@app.post('/items')", True),
+        ("app/users.py", "    @router.api_route('/x', methods=['GET'])", True),
+        ("app/export.py", "class Export(APIView):", True),
+        ("app/misc.py", "@api_view(['POST'])", True),
+        ("src/server.ts", "router.delete('/users/:id', remove)", True),
+        ("src/users.ts", "  @Delete(':id')", True),
+        # Decorators, e-mail addresses and calls that declare nothing: the base is not read.
+        ("app/money.py", "    @property", False),
+        ("app/money.py", "OPS = 'ops@example.com'", False),
+        ("app/money.py", "session.request('GET', url)", False),
+        ("app/money.py", "value = cache.get(key)", False),
+        ("src/util.ts", "const v = headers.get('x-id')", False),
+    ],
+)
+def test_only_a_change_that_declares_a_route_reads_an_ordinary_files_base(
+    path: str, added: str, compared: bool
+) -> None:
+    diff = parse_diff(
+        f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n"
+        f"@@ -9,2 +9,3 @@\n x = 1\n+{added}\n y = 2\n"
+    )
+    plan = plan_reads(diff, (), ContextLimits())
+    assert (Read("base", path) in plan.reads) is compared
 
 
 def test_max_files_leaves_the_least_important_out_with_a_note() -> None:

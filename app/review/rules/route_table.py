@@ -103,7 +103,7 @@ class RouteIndex:
         if reader is None or head is None or f.diff.status == "removed":
             return None
         base = whole_base(f)
-        if not may_route(lang_of(f.path), f.path, head):
+        if not _may_route(lang_of(f.path), f.path, head):
             return FileRoutes(f.path, (), () if base is not None else None, self.added(f.path))
         return FileRoutes(
             f.path,
@@ -113,11 +113,9 @@ class RouteIndex:
         )
 
 
-def may_route(lang: str, path: str, text: str) -> bool:
+def _may_route(lang: str, path: str, text: str) -> bool:
     """Whether `text` can declare a route at all: every route the readers find needs one of
     these (a decorator, a view's `request`, a class view, a controller, an Express call)."""
-    if lang not in _READERS:
-        return False
     if lang == "python":
         return "@" in text or "request" in text or "View" in text or "Resource" in text
     if lang == "ruby":
@@ -126,3 +124,29 @@ def may_route(lang: str, path: str, text: str) -> bool:
 
 
 _JS_ROUTE_HINT = re.compile(r"\.(?:get|post|put|patch|delete|all|use)\(")
+
+# What a route declaration looks like on its own lines, stricter than `may_route` (which only
+# rules files out): a method decorator (`@router.delete(`, `@app.route(`, DRF's `@api_view`),
+# a class view, an Express call on a router-like name, a NestJS method decorator. Bounded
+# repeats, one line each: linear.
+_PY_ROUTE_LINE = re.compile(
+    r"^[ \t]*@[\w.]{1,200}\.(?:get|post|put|patch|delete|route|api_route|websocket|head|options)\("
+    r"|^[ \t]*@(?:api_view|action)\b"
+    r"|^[ \t]*class [\w]{1,200}\([^)\n]{0,300}(?:View|ViewSet|Resource)\b",
+    re.MULTILINE,
+)
+_JS_ROUTE_LINE = re.compile(
+    r"\b(?:router|app|server|api|routes|fastify)\.(?:get|post|put|patch|delete|all)\("
+    r"|^[ \t]*@(?:Get|Post|Put|Patch|Delete|All)\(",
+    re.MULTILINE,
+)
+
+
+def declares_route(lang: str, path: str, lines: str) -> bool:
+    """Whether `lines` (a change's added lines) declare a route: then the file's base is worth
+    reading wherever the file lives, to judge the new route against its siblings."""
+    if lang == "python":
+        return _PY_ROUTE_LINE.search(lines) is not None
+    if lang == "js":
+        return _JS_ROUTE_LINE.search(lines) is not None
+    return lang == "ruby" and path.endswith("_controller.rb")
