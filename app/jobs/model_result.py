@@ -89,7 +89,7 @@ async def finish(
             _mark_unreviewed(not_reviewed, chunk, result.failure)
 
     model_findings = [f for a in answers for f in a.findings]
-    merged = merge_model_findings(request.diff, rules, model_findings)
+    merged = merge_model_findings(request.diff, rules, model_findings, request.config)
     criteria = criteria_of(request)
     verdicts = combine(criteria, [v for a in answers for v in a.criteria])
     unmet = unmet_findings(criteria, verdicts)

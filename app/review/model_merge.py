@@ -2,9 +2,10 @@
 
 The model adds judgement; it never removes a rule finding. What it says is filtered for noise:
 a finding about a file the pull request does not change is dropped (the model invented it),
-and a finding on the lines a rule finding of the same category already covers, at least as
-severely and as surely, is dropped as a repeat. Summaries from several parts of one review
-become one summary.
+and a finding on the lines a rule finding of the same category already covers is dropped as a
+repeat, unless the model's could fail the check where the rule's does not (one comment per
+concern, yet a rule's info question never hides the model's critical evidence from the gate).
+Summaries from several parts of one review become one summary.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 from app.review.diff import Diff, quote_path
 from app.review.findings import Finding, NextAction, ReviewSummary, Source
+from app.review.repo_config import RepoConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +26,10 @@ class Merged:
 
 
 def merge_model_findings(
-    diff: Diff, rule_findings: Sequence[Finding], model_findings: Sequence[Finding]
+    diff: Diff,
+    rule_findings: Sequence[Finding],
+    model_findings: Sequence[Finding],
+    config: RepoConfig,
 ) -> Merged:
     """The model's findings minus invented files and repeats of rule findings.
 
@@ -47,7 +52,7 @@ def merge_model_findings(
             continue
         # A renamed file's old name, or the quoted form the prompt shows: one file, one path.
         finding = _on(paths, finding)
-        if any(_covers(rule, finding) for rule in rules):
+        if any(_covers(rule, finding, config) for rule in rules):
             repeats += 1
         else:
             kept.append(finding)
@@ -86,15 +91,12 @@ def _on(paths: dict[str, str], finding: Finding) -> Finding:
     return finding.model_copy(update={"where": finding.where.model_copy(update={"path": path})})
 
 
-def _covers(rule: Finding, model: Finding) -> bool:
+def _covers(rule: Finding, model: Finding, config: RepoConfig) -> bool:
     """Whether the rule finding already says what the model says: same file, category and
-    lines, and no milder. A rule's question or a minor finding on a line does not stand in for
-    the model's critical evidence there (the gate would never see it)."""
+    lines, and the model's would not fail a check the rule's lets pass."""
     if rule.where.path != model.where.path or rule.category != model.category:
         return False
-    if not rule.severity.at_least(model.severity):
-        return False
-    if model.type == "evidence" and rule.type != "evidence":
+    if _may_block(model, config) and not config.fails(rule.severity):
         return False
     if rule.where.start is None or model.where.start is None:
         return rule.where.start is None and model.where.start is None
@@ -102,6 +104,18 @@ def _covers(rule: Finding, model: Finding) -> bool:
     model_end = model.where.end or model.where.start
     return rule.where.side == model.where.side and (
         rule.where.start <= model_end and model.where.start <= rule_end
+    )
+
+
+def _may_block(model: Finding, config: RepoConfig) -> bool:
+    """What the evidence gate asks of a model finding before its anchoring (see model_gate)."""
+    gate = config.model
+    return (
+        gate.blocking
+        and config.fails(model.severity)
+        and model.type == "evidence"
+        and model.confidence is not None
+        and model.confidence >= gate.block_confidence
     )
 
 

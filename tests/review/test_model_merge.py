@@ -9,6 +9,7 @@ import pytest
 from app.review.diff import parse_diff
 from app.review.findings import Finding, NextAction, ReviewSummary
 from app.review.model_merge import Merged, merge_model_findings, merge_summaries
+from app.review.repo_config import ModelConfig, RepoConfig
 
 DIFF = parse_diff(
     "diff --git a/app/api.py b/app/api.py\n--- a/app/api.py\n+++ b/app/api.py\n"
@@ -47,7 +48,7 @@ def model(path: str = "app/api.py", lines: str | None = "11", **over: Any) -> Fi
 
 
 def merge(rules: list[Finding], models: list[Finding]) -> Merged:
-    return merge_model_findings(DIFF, rules, models)
+    return merge_model_findings(DIFF, rules, models, RepoConfig())
 
 
 def test_nothing_to_merge() -> None:
@@ -127,25 +128,40 @@ def test_other_lines_category_side_or_file_are_kept(where: dict[str, Any]) -> No
     assert (got.findings, got.repeats) == ((finding,), 0)
 
 
+SURE = {"type": "evidence", "confidence": 0.9}
+
+
 @pytest.mark.parametrize(
     ("by_rule", "by_model", "repeat"),
     [
-        ({"severity": "info", "type": "question"}, {"severity": "critical"}, False),
-        ({"severity": "minor"}, {"severity": "major"}, False),
-        ({"severity": "critical", "type": "question"}, {"severity": "critical"}, False),
-        ({"severity": "critical"}, {"severity": "major"}, True),
-        ({"severity": "major"}, {"severity": "minor", "type": "question"}, True),
+        # The model's would fail the check and the rule's would not: both stay.
+        ({"severity": "info", "type": "question"}, {"severity": "critical", **SURE}, False),
+        ({"severity": "minor"}, {"severity": "major", **SURE}, False),
+        # The rule's fails the check already: one comment is enough.
+        ({"severity": "critical", "type": "question"}, {"severity": "critical", **SURE}, True),
+        ({"severity": "major"}, {"severity": "critical", **SURE}, True),
+        # The model's could not block (a question, unsure, below fail_on): a repeat.
+        ({"severity": "info", "type": "question"}, {"severity": "major", "confidence": 0.3}, True),
+        ({"severity": "minor"}, {"severity": "critical", "type": "question", "confidence": 1}, 1),
+        ({"severity": "info"}, {"severity": "minor", **SURE}, True),
     ],
 )
-def test_a_milder_or_less_sure_rule_finding_does_not_stand_in_for_the_models(
-    by_rule: dict[str, Any], by_model: dict[str, Any], repeat: bool
+def test_a_rule_finding_stands_in_unless_the_models_alone_would_fail_the_check(
+    by_rule: dict[str, Any], by_model: dict[str, Any], repeat: int
 ) -> None:
-    # A route's info question on line 11 must not drop the model's critical evidence there:
-    # the gate would never see it and the check would pass.
+    # A route's info question on line 11 must not drop the model's critical evidence there
+    # (the gate would never see it), nor put a second comment on the line for nothing.
     finding = model(**by_model)
     got = merge([rule(**by_rule)], [finding])
     assert got.repeats == int(repeat)
     assert got.findings == (() if repeat else (finding,))
+
+
+def test_with_an_advisory_model_a_rule_finding_always_stands_in() -> None:
+    advisory = RepoConfig(model=ModelConfig(blocking=False))
+    sure = model(severity="critical", **SURE)
+    got = merge_model_findings(DIFF, [rule(severity="info")], [sure], advisory)
+    assert (got.findings, got.repeats) == ((), 1)
 
 
 def test_a_range_ending_before_the_rule_line_is_kept() -> None:
