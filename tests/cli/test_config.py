@@ -12,11 +12,21 @@ import pytest
 import yaml
 
 from app.cli.main import main
+from app.review import config_yaml
 from app.review.repo_config import RepoConfigError, config_schema, parse_repo_config
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "cli.md"
 SCHEMA_FILE = ROOT / "docs" / "backend-review.schema.json"
+
+
+@pytest.fixture(params=["libyaml", "pure"])
+def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both of the YAML parsers a machine may have: libyaml where PyYAML was built with it,
+    else PyYAML's own; every message must be as useful from either."""
+    if request.param == "pure":
+        monkeypatch.setattr(config_yaml, "_Loader", config_yaml._PureLoader)
+    return str(request.param)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -91,14 +101,14 @@ def test_every_problem_in_one_pass(capsys: pytest.CaptureFixture[str], tmp_path:
         ("'fail_on': major\nfail_on: minor\n", "line 2: fail_on: duplicate key"),
     ],
 )
-def test_a_duplicated_key_is_an_error_with_its_line(text: str, problem: str) -> None:
+def test_a_duplicated_key_is_an_error_with_its_line(text: str, problem: str, parser: str) -> None:
     with pytest.raises(RepoConfigError) as err:
         parse_repo_config(text)
     assert any(p.startswith(problem) for p in err.value.problems), err.value.problems
 
 
 def test_an_unquoted_glob_is_named_as_the_likely_cause(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, parser: str
 ) -> None:
     path = tmp_path / "c.yml"
     path.write_text("ignore:\n  - *.py\n", encoding="utf-8")
@@ -190,10 +200,14 @@ def test_what_the_schema_rejects_the_loader_rejects(data: dict[str, object]) -> 
         ("*alias\n", "line 1, column 1: "),  # an alias with no anchor
         ("ignore: [*.py]\n", "line 1, column 11: "),  # an unquoted "*" is an alias in YAML
         ("ignore:\n  - *.py\n", "line 2, column 6: "),
+        ("ignore:\n\t- x\n", "line 2, column 1: found a tab that cannot start any token"),
+        ("persona: *nope\n", "line 1, column 10: found undefined alias 'nope'"),
+        ("persona: a\x1bb\n", "line 1, column 11: U+001B is not allowed in YAML"),
+        ("max_files: 3\npersona: \x00\n", "line 2, column 10: U+0000 is not allowed"),
     ],
 )
 def test_malformed_yaml_is_one_line_each_with_its_position(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, problem: str
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, problem: str, parser: str
 ) -> None:
     path = tmp_path / "c.yml"
     path.write_text(text, encoding="utf-8")
