@@ -9,11 +9,17 @@ from app.review.rules.base import Change, Report, Rule, RuleContext
 
 
 def _check(change: Change, ctx: RuleContext) -> Iterator[Report]:
-    counted = sorted(f.path for f in change.reviewed)
+    # A pure rename or a mode change has no line to review: a mechanical move of 40 files is
+    # one change, and splitting it would be worse advice.
+    counted = sorted(f.path for f in change.reviewed if not f.diff.mode_only)
     if len(counted) <= ctx.max_files:
         return
-    skipped = len(change.files) - len(counted)
-    note = f" ({skipped} skipped file(s) not counted)" if skipped else ""
+    moved = sum(1 for f in change.reviewed if f.diff.mode_only)
+    skipped = len(change.files) - len(change.reviewed)
+    notes = [f"{skipped} skipped file(s)"] * bool(skipped) + [
+        f"{moved} pure rename(s) or mode change(s)"
+    ] * bool(moved)
+    note = f" ({' and '.join(notes)} not counted)" if notes else ""
     # Anchored at file level on the first counted path: one finding per change, whose id
     # does not move when the count does.
     yield Report(

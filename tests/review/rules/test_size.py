@@ -31,6 +31,23 @@ def test_ignored_files_are_listed_but_not_counted() -> None:
     assert "5 skipped" in found[0].evidence
 
 
+def _renamed(n: int) -> list[str]:
+    return [
+        f"diff --git a/app/services/s{i}.py b/app/domain/s{i}.py\nsimilarity index 100%\n"
+        f"rename from app/services/s{i}.py\nrename to app/domain/s{i}.py\n"
+        for i in range(n)
+    ]
+
+
+def test_pure_renames_are_not_counted() -> None:
+    # `git mv app/services app/domain`: 18 files and no line to review is one change.
+    assert of(review(*_renamed(18)), "change-too-large") == []
+    assert of(review(*_renamed(18), *_files(15)), "change-too-large") == []
+    [found] = of(review(*_renamed(18), *_files(16)), "change-too-large")
+    assert "16 files" in found.title
+    assert "18 pure rename(s) or mode change(s) not counted" in found.evidence
+
+
 def test_limit_and_ignores_come_from_the_context() -> None:
     assert of(review(*_files(4), ctx=RuleContext(max_files=3)), "change-too-large")
     ctx = RuleContext(max_files=3, ignore=("app/**",))
