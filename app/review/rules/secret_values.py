@@ -18,11 +18,13 @@ from collections import Counter
 WINDOW = 400
 MIN_ENTROPY = 3.5
 
-# NAME <op> VALUE, the name perhaps quoted (`"password": ...`, `config['MAIL_PASSWORD'] = ...`).
+# NAME <op> VALUE, the name perhaps quoted (`"password": ...`, `config['MAIL_PASSWORD'] = ...`)
+# or annotated (`jwt_secret: str = ...`, pydantic settings' way; TypeScript's `x: string =`).
 # Every part is possessive and the name starts where a run of name characters starts, so a
 # hostile line is read once.
 _ASSIGN = re.compile(
-    r"(?<![\w.-])([A-Za-z_][\w.-]{0,80}+)[\"'`]?+\]?+\s{0,4}+(?::=|=>|\?=|=(?!=)|:(?!:))\s{0,4}+"
+    r"(?<![\w.-])([A-Za-z_][\w.-]{0,80}+)[\"'`]?+\]?+\s{0,4}+"
+    r"(?::=|=>|\?=|=(?!=)|:\s{0,4}+[A-Za-z_][\w.\[\], |]{0,60}+=(?!=)|:(?!:))\s{0,4}+"
     r"([\"'`]?+)([^\s\"'`,;(){}\[\]<>]{8,200}+)([\"'`]?+)"
 )
 # A name holds a secret when a secret noun is its head (its last part): `DATABASE_PASSWORD`,

@@ -148,6 +148,10 @@ def test_sendgrid_key_is_a_provider_format() -> None:
         ("latest/run.py", f'api_key = "{HEX_SECRET}"'),  # "latest" is not a test folder
         ("config/secrets.yml", f"  client_secret: {HEX_SECRET}"),
         ("client_secret.json", f'{{"web": {{"client_secret": "{RANDOM_PASSWORD}"}}}}'),
+        # annotated, as pydantic settings and TypeScript write them
+        ("app/settings.py", f'    jwt_secret: str = "{HEX_SECRET}"'),
+        ("app/settings.py", f'    API_KEY: Optional[str] = "{HEX_SECRET}"'),
+        ("src/config.ts", f'export const apiToken: string = "{RANDOM_PASSWORD}";'),
     ],
 )
 def test_random_literal_assigned_to_a_secret_name_is_major(path: str, line: str) -> None:
@@ -176,6 +180,9 @@ def test_random_literal_assigned_to_a_secret_name_is_major(path: str, line: str)
         ("app/settings.py", f'if token == "{HEX_SECRET}":'),
         ("app/settings.py", 'MAIL_PASSWORD = "${MAIL_PASSWORD}"'),
         ("app/settings.py", 'API_KEY = "your-api-key-goes-here"'),
+        ("app/settings.py", "    jwt_secret: str = Field(default=...)"),
+        ("app/settings.py", "    jwt_secret: SecretStr = SETTINGS_JWT_SECRET"),
+        ("app/settings.py", f'    token_url: str = "{HEX_SECRET}"'),
         # samples: tests, examples, templates, docs
         ("tests/test_auth.py", f'JWT_SECRET_KEY = "{HEX_SECRET}"'),
         (".env.example", f"SECRET_KEY={HEX_SECRET}"),
