@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from app.review.chunking import ChunkPart, ChunkPlan, estimate_tokens, plan_chunks, review_priority
 from app.review.code_view import CodeView, code_views, views_without_outline
 from app.review.diff import Diff
-from app.review.files import ignored_reason
+from app.review.files import ignored_reason, is_code
 from app.review.findings import Finding
 from app.review.model_answer import TOOL_NAME
 from app.review.prompt import render_part, system_blocks, user_message
@@ -141,6 +141,26 @@ def plan_calls(
     return plan, f"over the review's token budget: {dropped} file(s) not given to the model", {}
 
 
+def unseen_code(request: ReviewRequest, chunks: ChunkPlan) -> str | None:
+    """Why the model did not see some changed code, or None: a hunk larger than one call, or a
+    code file that reaches us without a patch (binary-looking, or too large for GitHub to
+    show). Files the configuration ignores, and removed files, are not counted."""
+    shown: list[str] = []
+    for f in request.diff.files:
+        if f.status == "removed" or ignored_reason(f.path, request.config.ignore) is not None:
+            continue
+        if f.path in chunks.too_big:
+            shown.append(f"{f.path} (a hunk larger than one model call)")
+        elif (f.is_binary or f.no_patch) and is_code(f.path):
+            shown.append(f"{f.path} (no text diff: binary-looking or too large to show)")
+    if not shown:
+        return None
+    more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
+    return f"the model could not see {len(shown)} changed code file(s): " + (
+        "; ".join(shown[:3]) + more
+    )
+
+
 class _Planner:
     """`plan_chunks` for one diff under several review budgets, rendering and ranking once."""
 
@@ -230,6 +250,11 @@ def prepare_calls(
     system = system_blocks(request.persona, request.checklists, request.config, tool=TOOL_NAME)
     rule_ids = tuple(item.id for c in request.checklists for item in c.items)
     chunks, over_budget, views = plan_calls(request, rules, system, limits)
+    unseen = unseen_code(request, chunks)
+    if unseen:
+        # Code the model was meant to see and could not: the review is not complete, or an
+        # author could hide a change in one huge hunk or a file that looks binary.
+        over_budget = "; ".join(filter(None, (over_budget, unseen)))
     listed = listed_paths(chunks) if len(chunks.chunks) > 1 else ()
     users = tuple(
         user_message(

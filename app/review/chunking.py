@@ -105,6 +105,8 @@ class ChunkPlan:
     chunks: tuple[Chunk, ...]
     not_reviewed: dict[str, str]  # path -> reason, for files (or parts of files) not sent
     tokens: int  # estimated tokens of all chunks (diff text only)
+    # Files with a hunk no call can hold: no budget would have let the model see it.
+    too_big: tuple[str, ...] = ()
 
 
 Render = Callable[[ChunkPart], str]
@@ -304,4 +306,5 @@ def plan_chunks(
         chunks=packer.chunks(),
         not_reviewed={path: m.reason(budget) for path, m in missed.items()},
         tokens=total,
+        too_big=tuple(path for path, m in missed.items() if m.reasons),
     )

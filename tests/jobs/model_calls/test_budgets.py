@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import httpx2
+import pytest
 
 from app.review.budget import MAX_LISTED_PATHS
 from app.review.chunking import estimate_tokens
+from app.review.diff import Diff, parse_diff
 from app.review.findings import Source
 from tests.fakes.anthropic_api import Answer, FakeAnthropic, tool_answer
 from tests.jobs.model_calls import (
     answer,
     files_in,
     finding,
+    ledger_only,
     many_files,
     request,
     review,
@@ -83,6 +86,51 @@ async def test_past_the_review_budget_the_rest_is_listed_as_not_reviewed() -> No
     assert result.outcome == "over-budget"
     assert result.plan.conclusion == "neutral"
     assert "over the review's token budget" in result.plan.check_title
+
+
+async def test_a_hunk_no_call_can_hold_leaves_the_review_incomplete() -> None:
+    # An author cannot hide a line in one huge hunk: the model never saw it, so the review
+    # is not complete, whatever the rest said.
+    fake = FakeAnthropic()
+    fake.respond_with(lambda _: tool_answer(answer()))
+    huge = many_files(1, lines=2_000, prefix="app/services/huge")
+    diff = Diff(files=(*many_files(2).files, *huge.files))
+
+    result = await review(fake, request(diff, persona=small_persona()), call_input_tokens=4_000)
+
+    assert {n.path for n in result.plan.not_reviewed} == {"app/services/huge0.py"}
+    assert result.plan.conclusion == "neutral"
+    assert result.plan.check_title.startswith(
+        "Review incomplete: the model could not see 1 changed code file(s): "
+        "app/services/huge0.py (a hunk larger than one model call)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "path"),
+    [
+        ("Binary files /dev/null and b/server.js differ\n", "server.js"),
+        ("Binary files /dev/null and b/logo.png differ\n", None),  # not code: nothing unseen
+    ],
+)
+async def test_code_that_reaches_us_without_a_text_diff_leaves_the_review_incomplete(
+    header: str, path: str | None
+) -> None:
+    name = header.split("b/", 1)[1].split(" ", 1)[0]
+    binary = parse_diff(
+        f"diff --git a/{name} b/{name}\nnew file mode 100644\nindex 0000000..e69de29\n{header}"
+    )
+    fake = FakeAnthropic()
+    fake.respond_with(lambda _: tool_answer(answer()))
+    diff = Diff(files=(*ledger_only().files, *binary.files))
+
+    result = await review(fake, request(diff))
+
+    if path is None:
+        assert result.plan.conclusion == "success"
+    else:
+        assert result.plan.conclusion == "neutral"
+        assert f"{path} (no text diff: binary-looking" in result.plan.check_title
 
 
 async def test_a_spent_daily_budget_means_rules_only_and_no_call() -> None:
