@@ -27,12 +27,14 @@ ZWSP = "\u200b"  # what neutralize inserts
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _ACTIVE = re.compile(
     # A mention, also spelled as an entity (GitHub finds mentions in the rendered text, after
-    # entities and escapes are decoded). An e-mail's @ follows a word character: left alone.
-    r"(?<![A-Za-z0-9_])(?:@|&#0{0,8}64;|&#[xX]0{0,8}40;|&commat;)"
+    # entities and escapes are decoded). An e-mail's @ follows a letter or digit: left alone.
+    # An underscore does not protect it: `_@team_` renders as emphasis around a mention.
+    r"(?<![A-Za-z0-9])(?:@|&#0{0,8}64;|&#[xX]0{0,8}40;|&commat;)"
     r"|<(?=[A-Za-z/!?])"  # an HTML tag, comment, declaration or processing instruction
     r"|!(?=\[)"  # an image, inline or by reference
-    r"|^(?= {0,3}\[[^\]\n]{0,999}\]:)",  # a link reference definition (at a line's start)
-    re.MULTILINE,
+    # A link reference definition, wherever it starts (a line, a quote, a list item, a label
+    # over several lines): each needs `]:`, and a `]` followed by `:` is broken up.
+    r"|\](?=:)",
 )
 
 

@@ -27,7 +27,10 @@ _LIVE = re.compile(
     [
         ("ping @alice please", f"ping @{ZWSP}alice please"),
         ("cc @acme/security-team", f"cc @{ZWSP}acme/security-team"),
-        ("(@bob), **@carol**, _@dave_", f"(@{ZWSP}bob), **@{ZWSP}carol**, _@dave_"),
+        # `_@dave_` renders as emphasis around a mention (cmark-gfm: `<em>@dave</em>`).
+        ("(@bob), **@carol**, _@dave_", f"(@{ZWSP}bob), **@{ZWSP}carol**, _@{ZWSP}dave_"),
+        ("_@acme/security-team_", f"_@{ZWSP}acme/security-team_"),
+        ("ops@example.com, first_last@example.com", "ops@example.com, first_last@example.com"),
         ("@@eve", f"@{ZWSP}@{ZWSP}eve"),
         ("\\@frank", f"\\@{ZWSP}frank"),
         ("&#64;gina &#x40;hal &commat;ivy", f"&#64;{ZWSP}gina &#x40;{ZWSP}hal &commat;{ZWSP}ivy"),
@@ -36,9 +39,18 @@ _LIVE = re.compile(
         ("![x](https://evil.example/p.png)", f"!{ZWSP}[x](https://evil.example/p.png)"),
         (
             "![x][1]\n\n[1]: https://evil.example/p.png",
-            f"!{ZWSP}[x][1]\n\n{ZWSP}[1]: https://evil.example/p.png",
+            f"!{ZWSP}[x][1]\n\n[1]{ZWSP}: https://evil.example/p.png",
         ),
-        ("   [ref]: https://x 'title'", f"{ZWSP}   [ref]: https://x 'title'"),
+        ("   [ref]: https://x 'title'", f"   [ref]{ZWSP}: https://x 'title'"),
+        # Definitions that do not start a line render as nothing too: in a quote, in a list
+        # item, indented in our own list, with a label over two lines.
+        ("> [//]: # (hidden note)", f"> [//]{ZWSP}: # (hidden note)"),
+        ("- [x]: https://t.example", f"- [x]{ZWSP}: https://t.example"),
+        (
+            "none\n\n    [x]: https://t.example/p.png",
+            f"none\n\n    [x]{ZWSP}: https://t.example/p.png",
+        ),
+        ("[a\nb]: https://t.example", f"[a\nb]{ZWSP}: https://t.example"),
         ('<img src="https://evil.example/p.png">', f'<{ZWSP}img src="https://evil.example/p.png">'),
         (
             "<details><summary>ok</summary>hidden</details>",
