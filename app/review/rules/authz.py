@@ -15,7 +15,7 @@ from app.review.rules import authz_hunks, authz_whole
 from app.review.rules.authz_hunks import EMPTY_DEPS, IMPORT, OPT_OUT, OPT_OUT_HINTS, in_string
 from app.review.rules.base import Change, ChangedFile, Report, Rule, RuleContext, quote, span
 from app.review.rules.hints import hinted
-from app.review.rules.route_model import PUBLIC
+from app.review.rules.route_model import public_name
 
 _NAMES = re.compile(r"(?:def|class|function)\s++(\w++)|['\"`](/[^'\"`\n]{0,300})['\"`]")
 _OWNER = re.compile(r"^\s*+(?:export\s++)?(?:async\s++)?(?:class|def|function)\s++(\w++)")
@@ -33,7 +33,8 @@ def _near_public(change: Change, f: ChangedFile, index: int) -> bool:
     """Whether the handler next to line `index` is a public-by-design one (health, webhook…)."""
     window = f.visible[max(0, index - 3) : index + 7]
     names = [a or b for ln in window for a, b in _NAMES.findall(ln.text)]
-    if any(PUBLIC.search(n) for n in names) or PUBLIC.search(f.path.rsplit("/", 1)[-1]):
+    named = [public_name(n, "") if n.startswith("/") else public_name("", n) for n in names]
+    if any(named) or public_name("", f.path.rsplit("/", 1)[-1]):
         return True
     routes = change.routes.of(f)
     line = f.visible[index].new_no or 0

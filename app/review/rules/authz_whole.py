@@ -191,14 +191,37 @@ def _missing_shared(r: Route, siblings: list[Route]) -> list[Guard]:
     return [example[n] for n in sorted(shared - mine)]
 
 
+def _writes_one(r: Route) -> bool:
+    return bool(r.methods & _MUTATING) and r.targets_one
+
+
+def _exemption(r: Route) -> str:
+    """Why `r` may be public on purpose (said in the evidence), or "" when nothing says so.
+
+    Either excuse makes a missing guard a question, never silence when the siblings are
+    guarded: a public-sounding name over a write to one resource (`PUT /users/{id}/password`)
+    may be anything, and a read that takes nothing from the request may still return every
+    row (`GET /orders`)."""
+    if r.public:
+        return " Its name sounds public by design" + (
+            ", but it changes one resource named in its path." if _writes_one(r) else "."
+        )
+    if r.static and not r.methods & _MUTATING:
+        return " It takes nothing from the request, which may be public data, or every row."
+    return ""
+
+
 def unguarded(f: ChangedFile, routes: FileRoutes) -> Iterator[Report]:
     base_keys = {r.key for r in routes.base or ()}
     others = [r for r in routes.head if not r.public and not r.opt_out]
     for r in routes.head:
         if r.key in base_keys or (r.line not in routes.added and r.start not in routes.added):
             continue
-        if r.opt_out or r.public or (r.static and not r.methods & _MUTATING):
-            continue  # public on purpose, or a read of nothing but static data
+        if r.opt_out:
+            continue
+        exempt = _exemption(r)
+        if exempt and (r.guards or (r.public and not _writes_one(r))):
+            continue  # public on purpose
         siblings = [s for s in others if s is not r]
         # The convention is what the routes already there do: new routes the same change adds
         # without a guard must not vouch for each other.
@@ -212,6 +235,8 @@ def unguarded(f: ChangedFile, routes: FileRoutes) -> Iterator[Report]:
         severity = _verdict(r, siblings, frozenset(r.carriers))
         if severity is None:
             continue
+        if exempt:
+            severity = Severity.INFO
         guarded = [s for s in siblings if s.guards or s.carriers]
         names = [s.guards[0] for s in guarded if s.guards]
         common = max(names, key=lambda g: sum(1 for n in names if n.name == g.name), default=None)
@@ -225,7 +250,7 @@ def unguarded(f: ChangedFile, routes: FileRoutes) -> Iterator[Report]:
             else f"New route `{r.label}` has no auth guard: public on purpose?",
             evidence=f"{len(guarded)} of {len(siblings)} other routes in this file are guarded "
             f"(e.g. `{shown}`); nothing covers `{r.label}`: no decorator, dependency, class, "
-            "router or middleware guard.",
+            f"router or middleware guard.{exempt}",
             recommendation=f"Add the same guard (`{shown}`) to this route, or if it is public "
             "on purpose, say so next to it.",
             lines=span(r.line),

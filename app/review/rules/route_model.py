@@ -18,15 +18,41 @@ from dataclasses import dataclass
 Scope = str  # "route" | "class" | "router" | "file"
 
 # Paths and names of endpoints public by design: health checks, sign-in and sign-up, webhooks,
-# API docs and static lists. At most a question when they lack a guard.
-PUBLIC = re.compile(
-    r"health|ready|live|\bping\b|/status\b|metrics|log_?in|log_?out|sign_?(in|up|out)|register"
-    r"|/token|oauth|callback|webhook|hook|/docs|openapi|swagger|redoc|public|password"
-    r"|verify[_-]?email|confirm(?:ed)?[_-]?email|/version|robots|favicon|well-known|sitemap"
-    r"|monitoring|prometheus|countr(y|ies)|currenc(y|ies)|languages|locales|timezones|pricing"
-    r"|plans\b|catalog|session|refresh|AuthController|auth_controller|unsubscribe",
-    re.I,
+# API docs and static lists. At most a question when they lack a guard. Each must be a whole
+# word of the path or name (split at `/ - _ .` and camelCase): as a bare substring "live"
+# matched `delivery`, "ready" `already`, "public" `publications`. A password is public only
+# where it is reset or forgotten: `PUT /users/{id}/password` sets someone's password.
+_ANY_PLACE = (
+    r"health(?:z|check)?|ready|readyz|readiness|live|livez|liveness|ping|metrics"
+    r"|log_?in|log_?out|sign_?(?:in|up|out)|register|oauth\d?|callback|webhooks?"
+    r"|openapi|swagger|redoc|public|robots|favicon|well_known|sitemap|monitoring|prometheus"
+    r"|password_?(?:reset|forgot|forgotten|recovery)s?|(?:reset|forgot|forgotten|lost)_?password"
+    r"|verify_?email|confirm(?:ed)?_?email|countr(?:y|ies)|currenc(?:y|ies)|languages|locales"
+    r"|timezones|pricing|plans|catalog|sessions?|refresh|unsubscribe"
 )
+_WHOLE = r"(?<![a-z0-9])(?:{})(?![a-z0-9])"
+# Words that say "public" only as a path segment: `update_status` is no status page.
+PUBLIC_PATH = re.compile(_WHOLE.format(_ANY_PLACE + r"|status|token|docs|version|hooks"))
+PUBLIC_NAME = re.compile(_WHOLE.format(_ANY_PLACE + r"|auth_controller"))
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATOR = re.compile(r"[-_/.]")
+# A path variable: FastAPI `{id}`, Flask `<int:id>`, Express `/:id`. A token in the path is the
+# caller's credential (a reset or confirmation link), not someone else's resource.
+_PATH_PARAMETER = re.compile(r"\{(\w*+)|<(?:\w++:)?(\w*+)|/:(\w*+)")
+_CREDENTIAL = re.compile(r"token|signature", re.I)
+
+
+def _words(text: str) -> str:
+    """`text` in lower case with its words joined by `_`: `handleWebhook` -> `handle_webhook`,
+    `/.well-known/jwks.json` -> `__well_known_jwks_json`."""
+    return _SEPARATOR.sub("_", _CAMEL.sub("_", text[:300])).lower()
+
+
+def public_name(path: str, name: str, owner: str = "") -> bool:
+    """Whether the path, handler or owner names an endpoint public by design."""
+    if path and PUBLIC_PATH.search(_words(path)):
+        return True
+    return any(PUBLIC_NAME.search(_words(t)) for t in (name, owner) if t)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +89,14 @@ class Route:
 
     @property
     def public(self) -> bool:
-        return any(PUBLIC.search(t) for t in (self.path, self.name, self.owner) if t)
+        return public_name(self.path, self.name, self.owner)
+
+    @property
+    def targets_one(self) -> bool:
+        """Whether the path names one resource (`{id}`, `<id>`, `:id`): a write there changes
+        something that belongs to someone, whatever the route is called."""
+        found = ["".join(m.groups("")) for m in _PATH_PARAMETER.finditer(self.path[:300])]
+        return bool(found) and not any(_CREDENTIAL.search(p) for p in found)
 
     @property
     def label(self) -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from app.review.diff import DiffLine
 from app.review.rules.hints import hinted
+from app.review.rules.route_model import public_name
 
 if TYPE_CHECKING:  # base builds a file's endpoints once, with find_endpoints
     from app.review.rules.base import ChangedFile
@@ -65,12 +66,6 @@ MIDDLEWARE = re.compile(
     r"|passport\.authenticate\([^)]{0,256}\))\b",
     re.I,
 )
-PUBLIC = re.compile(
-    r"health|ready|live|\bping\b|/status\b|metrics|log_?in|log_?out|sign_?(in|up|out)|register"
-    r"|/token|oauth|callback|webhook|hook|/docs|openapi|swagger|redoc|public|password"
-    r"|verify[_-]?email|/version|robots|favicon|well-known",
-    re.I,
-)
 
 
 @dataclass(frozen=True)
@@ -86,7 +81,7 @@ class Endpoint:
 
     @property
     def public(self) -> bool:
-        return bool(PUBLIC.search(self.path) or PUBLIC.search(self.name))
+        return public_name(self.path, self.name)
 
     @cached_property
     def guards(self) -> list[str]:

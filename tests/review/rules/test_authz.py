@@ -162,3 +162,23 @@ def test_guard_swapped_for_an_opt_out_is_reported_once() -> None:
     )
     findings = review(diff)
     assert [f.rule for f in findings if f.rule.startswith("authz-")] == ["authz-opt-out"]
+
+
+def test_a_public_word_inside_another_word_does_not_exempt_a_new_route_in_a_hunk() -> None:
+    hunk = (
+        ' @router.get("/orders/{id}")\n'
+        " def get_order(id: int, user: User = Depends(get_current_user)):\n"
+        "     return {}\n"
+        " \n"
+        " \n"
+        ' @router.delete("/orders/{id}")\n'
+        " def delete_order(id: int, user: User = Depends(get_current_user)):\n"
+        "     return {}\n"
+        "+\n"
+        "+\n"
+        '+@router.post("/orders/{id}/delivery")\n'
+        "+def schedule_delivery(id: int, db: Session = Depends(get_db)):\n"
+        "+    return {}\n"
+    )
+    found = of(review(modified("app/api/orders.py", hunk, 10)), "authz-unguarded-route")
+    assert [f.where.lines for f in found] == ["20"]
