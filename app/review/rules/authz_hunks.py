@@ -1,9 +1,11 @@
 """Authorization read from the hunks alone: what the rules fall back to without whole files.
 
 Only the lines the diff shows are known, so these checks prefer silence to a guess: a guard
-whose name any added line of the change mentions again, or a change that adds a place a guard
-could have moved to (a router's dependencies, a custom router or base class, permission
-classes, a `before_action`, a `.use(...)`, `@UseGuards`), is taken as moved.
+that an added line of application code attaches again (`Depends(name)`, `@name`, a call
+`name(...)`, a line giving it a new home), or a change whose application code adds a place a
+guard could have moved to (a router's dependencies, a custom router or base class, permission
+classes, a `before_action`, a `.use(...)`, `@UseGuards`), is taken as moved. A test, a doc,
+an import or a comment naming the guard is not: it covers no endpoint.
 """
 
 from __future__ import annotations
@@ -64,6 +66,11 @@ _NEW_HOME = re.compile(
     re.M,
 )
 _WORD = re.compile(r"[\w!?]++")
+# The name a decorator or a dependency attaches: `@auth.require_admin`, `Depends(require_admin`.
+_ATTACHED = re.compile(r"(?:@|\b(?:Depends|Security|UseGuards)\(\s*+)(?:\w++\.)*+([\w!?]++)")
+_DEFINITION = re.compile(r"(?:\bdef|\bfunction|\bclass)\s++$")
+_COMMENT = ("#", "//", "*", "/*")
+_CLOSERS = {"(": ")", "[": "]"}
 
 
 def in_string(text: str, pos: int) -> bool:
@@ -115,15 +122,61 @@ def _core_name(guard: str) -> str:
     return max(words, key=len, default=guard)
 
 
-def _moved(change: Change, guard: str) -> bool:
-    """Some added line of the change names the guard again, or gives it a new home."""
-    name = _core_name(guard)
-    for g in change.reviewed:
-        if name in g.added_text and name in _WORD.findall(g.added_text):
-            return True
-        if _NEW_HOME.search(g.added_text) and g.is_code:
+def _attaches(text: str, name: str) -> bool:
+    """Whether the added line `text` puts the guard `name` to work: a decorator, a dependency
+    or a call (a line giving it a new home, `dependencies=[...]`, `.use(...)`, `_moved` has
+    already taken as a move)."""
+    if IMPORT.match(text) or text.lstrip().startswith(_COMMENT):
+        return False
+    if any(m.group(1) == name and not in_string(text, m.start()) for m in _ATTACHED.finditer(text)):
+        return True
+    for m in _WORD.finditer(text):
+        if m.group(0) != name or in_string(text, m.start()):
+            continue
+        called = text[m.end() :].lstrip().startswith("(")
+        if called and not _DEFINITION.search(text[max(0, m.start() - 64) : m.start()]):
             return True
     return False
+
+
+def _moved(change: Change, guard: str) -> bool:
+    """Application code in the change attaches the guard again, or gives guards a new home.
+
+    Only application code counts: a test importing the guard, or a doc naming it, covers no
+    endpoint."""
+    name = _core_name(guard)
+    for g in change.reviewed:
+        if not g.is_source:
+            continue
+        if _NEW_HOME.search(g.added_text):
+            return True
+        if name in g.added_text and any(_attaches(ln.text, name) for ln in g.diff.added_lines()):
+            return True
+    return False
+
+
+def _closed(guard: str) -> str:
+    """The guard with the brackets its match left open closed: `Depends(require_admin)`."""
+    opened: list[str] = []
+    for ch in guard:
+        if ch in _CLOSERS:
+            opened.append(_CLOSERS[ch])
+        elif opened and ch == opened[-1]:
+            opened.pop()
+    return guard + "".join(reversed(opened))
+
+
+def shown_guard(name: str, line: str) -> str:
+    """The guard `name` as the line `line` writes it (`Depends(get_current_user)`), not the
+    whole line it sits on (a `def` with every parameter); else just its name."""
+    last = name.rsplit(".", 1)[-1]
+    for m in GUARD.finditer(line):
+        if last in _WORD.findall(m.group(0)) and not in_string(line, m.start()):
+            return _closed(m.group(0))
+    for m in _ATTACHED.finditer(line):
+        if m.group(1) == last and not in_string(line, m.start()):
+            return _closed(m.group(0))
+    return name
 
 
 def guard_removed(change: Change, f: ChangedFile) -> Iterator[Report]:
@@ -147,7 +200,7 @@ def guard_removed(change: Change, f: ChangedFile) -> Iterator[Report]:
             yield Report(
                 path=f.path,
                 key=ln.text,
-                title=f"Auth guard removed: `{quote(guard, 60)}`",
+                title=f"Auth guard removed: `{quote(_closed(guard), 60)}`",
                 evidence=f"Removed line {old_no}: `{quote(ln.text)}`; the change adds no "
                 "equivalent guard in this file.",
                 recommendation="Restore the guard, or move it somewhere that still covers "
@@ -167,6 +220,7 @@ def unguarded(f: ChangedFile) -> Iterator[Report]:
         if len(siblings) < 2 or len(guarded) * 2 <= len(siblings):
             continue
         common = Counter(" ".join(s.guards[0].split()) for s in guarded).most_common(1)[0][0]
+        common = _closed(common)
         route = f"{'/'.join(sorted(e.methods))} {e.path or e.name}".strip()
         yield Report(
             path=f.path,

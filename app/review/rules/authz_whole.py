@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from app.review.findings import Severity
+from app.review.rules.authz_hunks import IMPORT, in_string, shown_guard
 from app.review.rules.base import Change, ChangedFile, Report, quote, span
 from app.review.rules.guard_words import plain_decorator
 from app.review.rules.route_model import Guard, Route
@@ -53,18 +54,26 @@ def _auth_middleware_added(change: Change) -> bool:
     return False
 
 
+def _names_outside_strings(text: str, name: str) -> bool:
+    """Whether the line `text` names `name` in code: not in an import, a comment or a string."""
+    if IMPORT.match(text) or text.lstrip().startswith(("#", "//", "*")):
+        return False
+    return any(m.group(0) == name and not in_string(text, m.start()) for m in _WORD.finditer(text))
+
+
 def _moved_elsewhere(change: Change, f: ChangedFile, routes: FileRoutes, name: str) -> bool:
-    """Whether an added line outside this file's routes names `name` (a router class, base
-    class, decorator or include_router that now carries the guard), or the change registers
-    an auth middleware."""
+    """Whether an added line of application code outside this file's routes names `name` (a
+    router class, base class, decorator or include_router that now carries the guard), or the
+    change registers an auth middleware. A test, an import or a comment naming it carries
+    nothing."""
     if _auth_middleware_added(change):
         return True
     spans = [(r.start, r.end) for r in routes.head]
     for g in change.reviewed:
-        if name not in g.added_text:
+        if not g.is_source or name not in g.added_text:
             continue
         for ln in g.diff.added_lines():
-            if name not in ln.text or name not in _WORD.findall(ln.text):
+            if name not in ln.text or not _names_outside_strings(ln.text, name):
                 continue
             n = ln.new_no or 0
             if g.path != f.path or not any(a <= n <= b for a, b in spans):
@@ -240,7 +249,7 @@ def unguarded(f: ChangedFile, routes: FileRoutes) -> Iterator[Report]:
         guarded = [s for s in siblings if s.guards or s.carriers]
         names = [s.guards[0] for s in guarded if s.guards]
         common = max(names, key=lambda g: sum(1 for n in names if n.name == g.name), default=None)
-        shown = quote(common.text if common else "a guard", 80)
+        shown = quote(shown_guard(common.name, common.text) if common else "a guard", 80)
         question = severity == Severity.INFO
         yield Report(
             path=f.path,

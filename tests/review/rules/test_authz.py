@@ -182,3 +182,55 @@ def test_a_public_word_inside_another_word_does_not_exempt_a_new_route_in_a_hunk
     )
     found = of(review(modified("app/api/orders.py", hunk, 10)), "authz-unguarded-route")
     assert [f.where.lines for f in found] == ["20"]
+
+
+DELETE_USER = modified(
+    "app/main.py",
+    ' @app.delete("/users/{user_id}")\n'
+    "-def delete_user(user_id: int, admin=Depends(require_admin)):\n"
+    "+def delete_user(user_id: int):\n"
+    "     return users.delete(user_id)\n",
+    old_start=26,
+)
+
+
+def test_a_test_that_imports_the_guard_does_not_make_its_removal_a_move() -> None:
+    test = added(
+        "tests/test_main.py",
+        "from app.auth import require_admin\n\ndef test_admin():\n    assert require_admin\n",
+    )
+    found = of(review(DELETE_USER, test), "authz-guard-removed")
+    assert [(f.where.path, f.where.lines) for f in found] == [("app/main.py", "27")]
+
+
+def test_a_bare_mention_or_import_in_code_is_not_a_move() -> None:
+    other = modified(
+        "app/admin.py",
+        " import logging\n+from app.auth import require_admin\n+# see require_admin\n",
+    )
+    assert of(review(DELETE_USER, other), "authz-guard-removed")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "+router = APIRouter(dependencies=[Depends(require_admin)])",
+        "+def purge(admin=Security(auth.require_admin)):",
+        "+@require_admin",
+        "+    require_admin(request.user)",
+    ],
+)
+def test_the_guard_attached_in_other_code_is_a_move(line: str) -> None:
+    other = modified("app/admin.py", f" import logging\n{line}\n")
+    assert of(review(DELETE_USER, other), "authz-guard-removed") == []
+
+
+def test_the_removed_guard_title_shows_the_guard_whole() -> None:
+    found = of(review(DELETE_USER), "authz-guard-removed")
+    assert [f.title for f in found] == ["Auth guard removed: `Depends(require_admin)`"]
+    nest = modified(
+        "src/orders.controller.ts",
+        " @Get(':id')\n-@UseGuards(AuthGuard('jwt'))\n getOrder() {}\n",
+    )
+    titles = [f.title for f in of(review(nest), "authz-guard-removed")]
+    assert titles == ["Auth guard removed: `@UseGuards(AuthGuard('jwt'))`"]

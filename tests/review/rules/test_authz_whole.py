@@ -787,3 +787,40 @@ def test_dropping_a_skip_of_an_inherited_filter_removes_no_guard() -> None:
 def test_an_empty_dependencies_list_outside_a_route_is_no_opt_out() -> None:
     text = "class GemInfo\n  def deps\n    dependencies = []\n  end\nend\n"
     assert _rules(whole({}, {"app/models/gem_info.rb": text})) == []
+
+
+def test_a_test_that_imports_the_guard_does_not_make_its_removal_a_move() -> None:
+    head = FASTAPI.replace(
+        "delete_order(order_id: int, user: User = Depends(get_current_user))",
+        "delete_order(order_id: int)",
+    )
+    test = "from app.auth import get_current_user\n\ndef test_x():\n    assert get_current_user\n"
+    path = "app/api/orders.py"
+    found = whole({path: FASTAPI}, {path: head, "tests/test_orders.py": test})
+    assert _rules(found) == [REMOVED]
+
+
+def test_the_unguarded_advice_names_the_guard_not_its_line() -> None:
+    head = FASTAPI + (
+        '\n\n@router.post("/{order_id}/refund")\ndef refund_order(order_id: int):\n'
+        "    return orders.refund(order_id)\n"
+    )
+    path = "app/api/orders.py"
+    found = [f for f in whole({path: FASTAPI}, {path: head}) if f.rule == UNGUARDED]
+    assert len(found) == 1
+    assert "Add the same guard (`Depends(get_current_user)`)" in found[0].recommendation
+    assert "(e.g. `Depends(get_current_user)`)" in found[0].evidence
+
+
+def test_an_import_or_comment_in_other_code_is_not_a_move() -> None:
+    head = FASTAPI.replace(
+        "delete_order(order_id: int, user: User = Depends(get_current_user))",
+        "delete_order(order_id: int)",
+    )
+    other = "from app.auth import get_current_user  # noqa\n# get_current_user lives here\n"
+    path = "app/api/orders.py"
+    found = whole({path: FASTAPI, "app/api/misc.py": ""}, {path: head, "app/api/misc.py": other})
+    assert _rules(found) == [REMOVED]
+    used = other + "\n\ndef check(request):\n    return get_current_user(request)\n"
+    found = whole({path: FASTAPI, "app/api/misc.py": ""}, {path: head, "app/api/misc.py": used})
+    assert _rules(found) == []
