@@ -86,6 +86,9 @@ def heading(finding: Finding) -> str:
     return f"{_ICON[finding.severity.value]} **{finding.severity.value.capitalize()}**"
 
 
+_MAX_COMMENT = 60_000  # characters before the marker (GitHub refuses bodies over 65,536)
+
+
 def comment_body(finding: Finding, anchor: Anchor, *, suggest: bool) -> str:
     """The body of one inline or file-level comment, ending with its fingerprint marker."""
     parts = [
@@ -98,16 +101,20 @@ def comment_body(finding: Finding, anchor: Anchor, *, suggest: bool) -> str:
         parts.append(f"**How it fails:** {defuse(finding.failure_scenario.strip())}")
     if finding.recommendation.strip():
         parts.append(f"**Recommendation:** {defuse(finding.recommendation.strip())}")
+    note = f"<sub>Lines {finding.where.lines or '-'}: {anchor.note}.</sub>" if anchor.note else ""
     if suggest and finding.suggestion is not None:
         fence = _fence(finding.suggestion)
         code = finding.suggestion.rstrip("\n")
         # An empty suggestion deletes the lines: no line at all between the fences.
-        parts.append(
-            f"{fence}suggestion\n{code}\n{fence}" if code else f"{fence}suggestion\n{fence}"
-        )
-    if anchor.note:
-        parts.append(f"<sub>Lines {finding.where.lines or '-'}: {anchor.note}.</sub>")
-    body = truncate("\n\n".join(parts), 60_000)
+        block = f"{fence}suggestion\n{code}\n{fence}" if code else f"{fence}suggestion\n{fence}"
+        whole = "\n\n".join([*parts, block, *([note] if note else [])])
+        if len(whole) <= _MAX_COMMENT:
+            return f"{whole}\n\n{finding_marker(finding.id)}"
+        # Cut, the fence would stay open and "Commit suggestion" would apply half of it.
+        parts.append("<sub>The suggested change is left out: the comment would be too long.</sub>")
+    if note:
+        parts.append(note)
+    body = truncate("\n\n".join(parts), _MAX_COMMENT)
     return f"{body}\n\n{finding_marker(finding.id)}"
 
 

@@ -288,6 +288,18 @@ def test_model_text_in_rule_or_suggestion_cannot_forge_a_marker() -> None:
     assert "<!--" not in comment.body.split("```suggestion")[0]
 
 
+def test_a_suggestion_too_long_to_post_whole_is_left_out_never_cut() -> None:
+    # Cut inside its fence, the fence would stay open and "Commit suggestion" would apply half
+    # of it (and our marker as code).
+    long = _f(evidence="e" * 57_000, suggestion="".join(f"line_{i} = 1\n" for i in range(300)))
+    [comment] = _plan(long).comments
+    assert "```suggestion" not in comment.body
+    assert "The suggested change is left out: the comment would be too long." in comment.body
+    assert finding_ids(comment.body) == {_plan(long).findings[0].id}
+    short = _f(suggestion="x = 1\n")
+    assert "```suggestion\nx = 1\n```" in _plan(short).comments[0].body
+
+
 def test_empty_suggestion_deletes_the_lines() -> None:
     plan = _plan(_f(suggestion=""))
     assert "```suggestion\n```" in plan.comments[0].body
