@@ -195,7 +195,8 @@ def build_plan(given: PlanInput) -> ReviewPlan:
         plural = "s" if blocking != 1 else ""
         title = f"{blocking} blocking finding{plural} (fail_on: {config.fail_on.value})"
     elif incomplete_for_check:
-        conclusion, title = "neutral", f"Review incomplete: {incomplete_for_check}"
+        conclusion = "failure" if config.model.incomplete == "failure" else "neutral"
+        title = f"Review incomplete: {incomplete_for_check}"
     else:
         conclusion = "success"
         title = "No blocking findings" + (f" ({counts_line(live)})" if live else "")

@@ -177,6 +177,12 @@ class ModelConfig(BaseModel):
         description="true: each model finding that would fail the check is first shown to the "
         "model once more, with the code around it, and blocks only if that call confirms it",
     )
+    incomplete: Literal["neutral", "failure"] = Field(
+        default="neutral",
+        description="the check's conclusion when the model did not review all it should have "
+        "(an outage, a budget, a refusal, code it could not see): neutral (GitHub counts it as "
+        "passing a required check) or failure (a strict gate: nothing unreviewed merges)",
+    )
 
 
 class RepoConfig(BaseModel):

@@ -162,6 +162,18 @@ def test_an_unfinished_model_review_is_at_best_neutral_whatever_was_dismissed() 
     assert got.check_title == "Review incomplete: the model was unavailable: 529 overloaded"
 
 
+def test_a_strict_repository_fails_an_incomplete_review() -> None:
+    # GitHub counts neutral as passing a required check; `model.incomplete: failure` makes
+    # an unreviewed change unmergeable (an author cannot drain the budget to get through).
+    strict = parse_repo_config("model:\n  incomplete: failure\n")
+    got = plan(rule(severity="minor"), config=strict, incomplete="the daily budget is spent")
+    assert (got.conclusion, got.blocking) == ("failure", 0)
+    assert got.check_title == "Review incomplete: the daily budget is spent"
+    assert plan(rule(severity="minor"), config=strict).conclusion == "success"
+    with pytest.raises(RepoConfigError, match=r"model\.incomplete: expected one of"):
+        parse_repo_config("model:\n  incomplete: fail\n")
+
+
 def test_with_an_advisory_model_its_absence_does_not_hold_the_check_but_is_said() -> None:
     advisory = RepoConfig(model=ModelConfig(blocking=False))
     got = plan(rule(severity="minor"), config=advisory, incomplete="the daily budget is spent")
