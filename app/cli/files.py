@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,9 @@ from app.review.file_gather import (
     ContextLimits,
     Fetched,
     Read,
+    ReadPlan,
     assemble,
+    base_from_head,
     known_texts,
     plan_reads,
 )
@@ -52,6 +54,8 @@ def read_local_files(
         return assemble(plan, {}, limits)
     reader = _Reader(root, revisions)
     found = reader.read(plan.reads)
+    if revisions is None:
+        found |= _bases_from_heads(plan, found)
     planned = {f.path for f in plan.files}
     hops = [p for p in hops_for(known_texts(plan), limit=limits.hop_files) if p not in planned]
     routes = [
@@ -65,6 +69,21 @@ def read_local_files(
     heads = reader.read([Read("head", p) for p in dict.fromkeys(hops)])
     extra = [(r.path, fetched) for r, fetched in heads.items()]
     return assemble(plan, found, limits, extra=extra, notes=reader.notes)
+
+
+def _bases_from_heads(plan: ReadPlan, found: Mapping[Read, Fetched | None]) -> dict[Read, Fetched]:
+    """The planned bases, rebuilt from the working tree's heads (a diff file has no commits)."""
+    out: dict[Read, Fetched] = {}
+    wanted = {r for r in plan.reads if r.side == "base"}
+    for file in plan.files:
+        base = Read("base", file.old_path or file.path)
+        head = found.get(Read("head", file.path))
+        if base not in wanted or head is None or head.text is None or head.truncated:
+            continue
+        text = base_from_head(file, head.text)
+        if text is not None:
+            out[base] = Fetched(text, len(text.encode("utf-8", "surrogatepass")))
+    return out
 
 
 class _Reader:

@@ -111,6 +111,35 @@ def diff_text(file: FileDiff, side: Side) -> str | None:
     return "".join(ln.text + "\n" for ln in file.lines() if ln.kind == kind)
 
 
+def base_from_head(file: FileDiff, head: str) -> str | None:
+    """The file before the change, rebuilt from its text after the change and the diff's
+    hunks read backwards; None when `head` does not match the diff (it was edited since).
+
+    For a diff with no commits to read from (a file, stdin), where the working tree holds
+    the head only: the rules that compare before and after (a new route against its
+    siblings, a guard removed) see the same base a branch review reads from git."""
+    lines = head.split("\n")
+    out: list[str] = []
+    at = 0  # the next head line (0-based) not yet copied
+    for hunk in file.hunks:
+        first = hunk.new_start - 1 if hunk.new_len else hunk.new_start
+        if first < at or first > len(lines):
+            return None
+        out.extend(lines[at:first])
+        at = first
+        for line in hunk.lines:
+            if line.kind == "removed":
+                out.append(line.text)
+                continue
+            if at >= len(lines) or lines[at] != line.text:
+                return None
+            if line.kind == "context":
+                out.append(line.text)
+            at += 1
+    out.extend(lines[at:])
+    return "\n".join(out)
+
+
 def known_texts(plan: ReadPlan) -> list[tuple[str, str]]:
     """(path, head text) of the planned files whose head the diff already holds."""
     out = []

@@ -65,7 +65,8 @@ def test_a_diff_file_review_reads_the_working_tree_and_checks_it_against_the_dif
     diff = parse_diff(text)
     context = read_local_files(diff, root=repo, revisions=None, ignore=(), limits=ContextLimits())
     assert context.head("app/api/refunds.py") == ROUTE_HEAD
-    assert context.base("app/api/refunds.py") is None  # no base without the commits
+    # No commits to read it from: the base is rebuilt from the working tree and the hunks.
+    assert context.base("app/api/refunds.py") == ROUTE_BASE
     (repo / "app" / "api" / "refunds.py").write_text("edited since\n", encoding="utf-8")
     edited = read_local_files(diff, root=repo, revisions=None, ignore=(), limits=ContextLimits())
     assert edited.get("app/api/refunds.py") is None

@@ -234,6 +234,29 @@ def test_a_new_unguarded_route_is_found_wherever_the_file_lives(
     assert code == 1
 
 
+def test_a_diff_on_stdin_judges_a_new_route_against_its_siblings_too(
+    capsys: pytest.CaptureFixture[str], repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `git diff | backend-review review -`: no commits to read the base from, so it is rebuilt
+    # from the working tree and the hunks; the siblings' guard is seen as a branch review sees it.
+    target = repo / "app" / "users.py"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(USERS_BASE, encoding="utf-8")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "users")
+    target.write_text(USERS_HEAD, encoding="utf-8")
+    diff = subprocess.run(
+        ["git", "diff"], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(diff.encode())))
+
+    code, out, _ = _run(capsys, "-", "--format", "json")
+
+    found = FindingsReport.model_validate_json(out).findings
+    assert [f.rule for f in found if f.rule.startswith("authz")] == ["authz-unguarded-route"]
+    assert code == 1
+
+
 def test_base_ref(capsys: pytest.CaptureFixture[str], repo: Path) -> None:
     assert _run(capsys, "--base", "feature")[0] == 0  # nothing between feature and HEAD
     code, _, err = _run(capsys, "--base", "no-such-branch")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.review.diff import parse_diff
 from app.review.file_gather import (
@@ -10,6 +14,7 @@ from app.review.file_gather import (
     Fetched,
     Read,
     assemble,
+    base_from_head,
     diff_text,
     kept_bytes,
     known_texts,
@@ -219,3 +224,37 @@ def test_diff_text_only_for_added_heads_and_removed_bases() -> None:
     assert diff_text(by_path["app/api/new.py"], "base") is None
     assert diff_text(by_path["app/gone.py"], "head") is None
     assert diff_text(by_path["app/api/refunds.py"], "head") is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", "", "def f():", "    return 1"]), max_size=30),
+    st.lists(st.sampled_from(["a", "b", "x", "", "def g():", "    return 2"]), max_size=30),
+    st.integers(min_value=0, max_value=5),
+)
+def test_the_base_is_rebuilt_exactly_from_the_head_and_the_diff(
+    before: list[str], after: list[str], context: int
+) -> None:
+    old = "".join(f"{line}\n" for line in before)
+    new = "".join(f"{line}\n" for line in after)
+    if old == new or not old or not new:
+        return
+    body = "".join(
+        ln if ln.endswith("\n") else ln + "\n"
+        for ln in difflib.unified_diff(
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            "a/m.py",
+            "b/m.py",
+            n=context,
+        )
+    )
+    [file] = parse_diff(f"diff --git a/m.py b/m.py\n{body}").files
+    assert base_from_head(file, new) == old
+
+
+def test_a_head_edited_since_the_diff_gives_no_base() -> None:
+    [file] = parse_diff(_modified("app/api/refunds.py")).files
+    assert base_from_head(file, HEAD) == BASE
+    assert base_from_head(file, HEAD.replace("line 51\n", "edited 51\n")) is None
+    assert base_from_head(file, "line 1\n") is None
