@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from app.review.chunking import ChunkPart, ChunkPlan, estimate_tokens, plan_chunks, review_priority
 from app.review.code_view import CodeView, code_views, views_without_outline
 from app.review.diff import Diff
-from app.review.files import ignored_reason, is_code
+from app.review.files import classify, ignored_reason, is_code
 from app.review.findings import Finding
 from app.review.model_answer import TOOL_NAME
 from app.review.prompt import render_part, system_blocks, user_message
@@ -142,22 +142,24 @@ def plan_calls(
 
 
 def unseen_code(request: ReviewRequest, chunks: ChunkPlan) -> str | None:
-    """Why the model did not see some changed code, or None: a hunk larger than one call, or a
-    code file that reaches us without a patch (binary-looking, or too large for GitHub to
-    show). Files the configuration ignores, and removed files, are not counted."""
-    shown: list[str] = []
-    for f in request.diff.files:
-        if f.status == "removed" or ignored_reason(f.path, request.config.ignore) is not None:
-            continue
-        if f.path in chunks.too_big:
-            shown.append(f"{f.path} (a hunk larger than one model call)")
-        elif (f.is_binary or f.no_patch) and is_code(f.path):
-            shown.append(f"{f.path} (no text diff: binary-looking or too large to show)")
+    """Why the model did not see some added code, or None: a code file (not a test) with a
+    hunk that adds lines and is larger than one model call. Data, docs, tests, files the
+    configuration ignores and removed lines are not counted: a 2,000-line JSON fixture is no
+    reason to hold a review."""
+    shown = [
+        path
+        for path in chunks.too_big
+        if is_code(path)
+        and classify(path).kind not in ("test", "docs")
+        and ignored_reason(path, request.config.ignore) is None
+    ]
     if not shown:
         return None
     more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
-    return f"the model could not see {len(shown)} changed code file(s): " + (
-        "; ".join(shown[:3]) + more
+    return (
+        f"the model could not see {len(shown)} changed code file(s), each with a hunk larger "
+        f"than one model call: {', '.join(shown[:3])}{more} (split the change, or add the "
+        "path to `ignore:` if it is generated)"
     )
 
 

@@ -105,7 +105,8 @@ class ChunkPlan:
     chunks: tuple[Chunk, ...]
     not_reviewed: dict[str, str]  # path -> reason, for files (or parts of files) not sent
     tokens: int  # estimated tokens of all chunks (diff text only)
-    # Files with a hunk no call can hold: no budget would have let the model see it.
+    # Files with a hunk that adds lines and that no call can hold: no budget would have let the
+    # model see what it adds (a hunk that only removes lines is not counted).
     too_big: tuple[str, ...] = ()
 
 
@@ -234,6 +235,7 @@ class _Missed:
     sent: bool = False
     reasons: list[str] = field(default_factory=list)
     over_budget: tuple[Hunk, ...] = ()  # hunks left out once the review's budget was spent
+    adds_unseen: bool = False  # a hunk too big for any call adds lines
 
     def reason(self, budget: str) -> str:
         reasons = list(self.reasons)
@@ -293,6 +295,7 @@ def plan_chunks(
             total += tokens
             miss.sent = True
         miss.reasons = [reason for index, reason in cut.too_big if index < stop_at]
+        miss.adds_unseen = any(file.hunks[i].new_len for i, _ in cut.too_big if i < stop_at)
         if miss.reasons or miss.over_budget:
             missed[file.path] = miss
     # Said so it cannot read as "under budget": what the budget is, what went to the files
@@ -306,5 +309,5 @@ def plan_chunks(
         chunks=packer.chunks(),
         not_reviewed={path: m.reason(budget) for path, m in missed.items()},
         tokens=total,
-        too_big=tuple(path for path, m in missed.items() if m.reasons),
+        too_big=tuple(path for path, m in missed.items() if m.adds_unseen),
     )

@@ -32,14 +32,16 @@ _ANY_PLACE = (
 )
 _WHOLE = r"(?<![a-z0-9])(?:{})(?![a-z0-9])"
 # Words that say "public" only as a path segment: `update_status` is no status page.
-PUBLIC_PATH = re.compile(_WHOLE.format(_ANY_PLACE + r"|status|token|docs|version|hooks"))
-PUBLIC_NAME = re.compile(_WHOLE.format(_ANY_PLACE + r"|auth_controller"))
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+PUBLIC_PATH = re.compile(_WHOLE.format(_ANY_PLACE + r"|status|token|docs|version|hooks?"))
+PUBLIC_NAME = re.compile(_WHOLE.format(_ANY_PLACE + r"|hooks?|auth_controller"))
+# Word starts: `handleWebhook`, and an acronym's end (`SSOCallback`, `JWTLogin`).
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SEPARATOR = re.compile(r"[-_/.]")
-# A path variable: FastAPI `{id}`, Flask `<int:id>`, Express `/:id`. A token in the path is the
-# caller's credential (a reset or confirmation link), not someone else's resource.
-_PATH_PARAMETER = re.compile(r"\{(\w*+)|<(?:\w++:)?(\w*+)|/:(\w*+)")
-_CREDENTIAL = re.compile(r"token|signature", re.I)
+# A path variable: FastAPI `{id}`, Flask `<int:id>`, Express `/:id`. Its name is not a word of
+# the path (`{token_id}` says nothing of a public route); a variable that is a token (a reset
+# or confirmation link's `{token}`, `<reset_token>`) or a signature is the caller's credential.
+_PATH_PARAMETER = re.compile(r"\{(\w*+)[^}/]{0,100}+\}?+|<(?:\w++:)?(\w*+)>?+|/:(\w*+)")
+_CREDENTIAL = re.compile(r"token$|^signature$|^sig$")
 
 
 def _words(text: str) -> str:
@@ -48,10 +50,18 @@ def _words(text: str) -> str:
     return _SEPARATOR.sub("_", _CAMEL.sub("_", text[:300])).lower()
 
 
+def path_parameters(path: str) -> list[str]:
+    """The names of `path`'s variables, in lower case."""
+    return ["".join(m.groups("")).lower() for m in _PATH_PARAMETER.finditer(path[:300])]
+
+
 def public_name(path: str, name: str, owner: str = "") -> bool:
     """Whether the path, handler or owner names an endpoint public by design."""
-    if path and PUBLIC_PATH.search(_words(path)):
-        return True
+    if path:
+        if any(_CREDENTIAL.search(p) for p in path_parameters(path)):
+            return True
+        if PUBLIC_PATH.search(_words(_PATH_PARAMETER.sub("/", path[:300]))):
+            return True
     return any(PUBLIC_NAME.search(_words(t)) for t in (name, owner) if t)
 
 
@@ -95,7 +105,7 @@ class Route:
     def targets_one(self) -> bool:
         """Whether the path names one resource (`{id}`, `<id>`, `:id`): a write there changes
         something that belongs to someone, whatever the route is called."""
-        found = ["".join(m.groups("")) for m in _PATH_PARAMETER.finditer(self.path[:300])]
+        found = path_parameters(self.path)
         return bool(found) and not any(_CREDENTIAL.search(p) for p in found)
 
     @property

@@ -89,8 +89,8 @@ async def test_past_the_review_budget_the_rest_is_listed_as_not_reviewed() -> No
 
 
 async def test_a_hunk_no_call_can_hold_leaves_the_review_incomplete() -> None:
-    # An author cannot hide a line in one huge hunk: the model never saw it, so the review
-    # is not complete, whatever the rest said.
+    # An author cannot hide a line in one huge hunk of code: the model never saw it, so the
+    # review is not complete, whatever the rest said.
     fake = FakeAnthropic()
     fake.respond_with(lambda _: tool_answer(answer()))
     huge = many_files(1, lines=2_000, prefix="app/services/huge")
@@ -101,36 +101,48 @@ async def test_a_hunk_no_call_can_hold_leaves_the_review_incomplete() -> None:
     assert {n.path for n in result.plan.not_reviewed} == {"app/services/huge0.py"}
     assert result.plan.conclusion == "neutral"
     assert result.plan.check_title.startswith(
-        "Review incomplete: the model could not see 1 changed code file(s): "
-        "app/services/huge0.py (a hunk larger than one model call)"
+        "Review incomplete: the model could not see 1 changed code file(s), each with a hunk "
+        "larger than one model call: app/services/huge0.py (split the change, or add the path "
+        "to `ignore:` if it is generated)"
+    )
+
+
+def _huge(path: str, *, removed: bool = False) -> Diff:
+    sign, header = ("-", "@@ -1,2000 +0,0 @@") if removed else ("+", "@@ -0,0 +1,2000 @@")
+    body = "".join(f"{sign}value_{j} = compute({j})  # step {j} of the job\n" for j in range(2000))
+    mode = "" if removed else "new file mode 100644\n"
+    old = "a/" + path if removed else "/dev/null"
+    return parse_diff(
+        f"diff --git a/{path} b/{path}\n{mode}--- {old}\n+++ b/{path}\n{header}\n{body}"
     )
 
 
 @pytest.mark.parametrize(
-    ("header", "path"),
-    [
-        ("Binary files /dev/null and b/server.js differ\n", "server.js"),
-        ("Binary files /dev/null and b/logo.png differ\n", None),  # not code: nothing unseen
-    ],
+    "path",
+    ["tests/fixtures/users.json", "api/openapi.json", "docs/api.md", "tests/test_big.py"],
 )
-async def test_code_that_reaches_us_without_a_text_diff_leaves_the_review_incomplete(
-    header: str, path: str | None
-) -> None:
-    name = header.split("b/", 1)[1].split(" ", 1)[0]
-    binary = parse_diff(
-        f"diff --git a/{name} b/{name}\nnew file mode 100644\nindex 0000000..e69de29\n{header}"
-    )
+async def test_a_huge_hunk_of_data_docs_or_tests_holds_nothing(path: str) -> None:
+    # Listed as not reviewed, as before; a 2,000-line fixture is no reason to hold a review.
     fake = FakeAnthropic()
     fake.respond_with(lambda _: tool_answer(answer()))
-    diff = Diff(files=(*ledger_only().files, *binary.files))
+    diff = Diff(files=(*ledger_only().files, *_huge(path).files))
 
-    result = await review(fake, request(diff))
+    result = await review(fake, request(diff, persona=small_persona()), call_input_tokens=4_000)
 
-    if path is None:
-        assert result.plan.conclusion == "success"
-    else:
-        assert result.plan.conclusion == "neutral"
-        assert f"{path} (no text diff: binary-looking" in result.plan.check_title
+    assert path in {n.path for n in result.plan.not_reviewed}
+    assert result.plan.conclusion == "success"
+
+
+async def test_a_huge_hunk_that_only_removes_code_holds_nothing() -> None:
+    fake = FakeAnthropic()
+    fake.respond_with(lambda _: tool_answer(answer()))
+    gone = _huge("app/legacy.py", removed=True)
+    diff = Diff(files=(*ledger_only().files, *gone.files))
+
+    result = await review(fake, request(diff, persona=small_persona()), call_input_tokens=4_000)
+    assert "app/legacy.py" in {n.path for n in result.plan.not_reviewed}
+
+    assert result.plan.conclusion == "success"
 
 
 async def test_a_spent_daily_budget_means_rules_only_and_no_call() -> None:

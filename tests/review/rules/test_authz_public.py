@@ -56,6 +56,14 @@ def test_a_public_word_inside_another_word_does_not_exempt_a_write(route: str) -
     assert _added("\n\n" + route) == [("evidence", Severity.MAJOR)]
 
 
+def test_an_api_token_revoked_by_id_is_not_a_credential_in_the_path() -> None:
+    route = (
+        '\n\n@app.delete("/api-tokens/{token_id}")\ndef revoke(token_id: int):\n'
+        "    return TOKENS.revoke(token_id)\n"
+    )
+    assert _added(route) == [("evidence", Severity.MAJOR)]
+
+
 def test_a_public_sounding_write_to_one_resource_is_still_a_question() -> None:
     route = (
         '\n\n@app.delete("/users/{user_id}/sessions")\ndef delete_sessions(user_id: int):\n'
@@ -104,6 +112,10 @@ def test_routes_public_by_design_stay_at_most_a_question(route: str) -> None:
         ("", "create", "PasswordResetsController"),
         ("", "index", "AuthController"),
         ("/forgot-password", "", ""),
+        ("/stripe/hook", "stripe_hook", ""),  # a webhook, singular
+        ("/sso/cb", "SSOCallback", ""),  # an acronym before the word
+        ("/api/jwt", "JWTLogin", ""),
+        ("/confirm/<reset_token>", "", ""),  # the caller's credential in the path
     ],
 )
 def test_public_by_design_names(path: str, name: str, owner: str) -> None:
@@ -120,6 +132,10 @@ def test_public_by_design_names(path: str, name: str, owner: str) -> None:
         ("/orders/{id}", "update_status", ""),
         ("/deliverables", "", "DeliverablesController"),
         ("/hookah", "", ""),
+        # A path variable's name is no word of the path: `{token_id}` names an API token.
+        ("/api-tokens/{token_id}", "revoke", ""),
+        ("/users/{user_id}/api-keys/{token_id}", "rotate", ""),
+        ("/users/:tokenId", "remove", ""),
     ],
 )
 def test_words_that_merely_contain_a_public_one(path: str, name: str, owner: str) -> None:
