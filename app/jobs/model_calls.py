@@ -105,7 +105,16 @@ async def run_review(
         # Nothing for the model: every file is binary, ignored, or unchanged since the last
         # review (whose findings are carried). The review is complete as it is.
         result = await finish(request, rules, chunks, [], None, model.model, cpu)
-        return await _verified(result, request, model, limits, deadline, clock, cpu, progress)
+        return await verified(
+            result,
+            request,
+            model,
+            limits,
+            deadline=deadline,
+            clock=clock,
+            cpu=cpu,
+            progress=progress,
+        )
 
     criteria = criteria_of(request)
     schema = answer_schema(list(prepared.rule_ids))  # the same for every review of the repo
@@ -129,23 +138,6 @@ async def run_review(
     spend = Spend(review_budget(limits), per_call)
     results = await run_parts(model, requests, expect, limits, spend, progress, deadline)
     result = await finish(request, rules, chunks, results, over_budget, model.model, cpu)
-    return await _verified(result, request, model, limits, deadline, clock, cpu, progress)
-
-
-async def _verified(
-    result: ReviewResult,
-    request: ReviewRequest,
-    model: ReviewModel,
-    limits: ModelLimits,
-    deadline: float,
-    clock: Callable[[], float],
-    cpu: CpuRunner,
-    progress: Callable[[str], None] | None,
-) -> ReviewResult:
-    """With `model.verify`, the model findings that would block get their second look (also
-    those carried from the last review: what it verified is not remembered)."""
-    if not (request.config.model.verify and request.config.model.blocking):
-        return result
     return await verified(
         result, request, model, limits, deadline=deadline, clock=clock, cpu=cpu, progress=progress
     )

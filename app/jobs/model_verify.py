@@ -63,8 +63,11 @@ async def verified(
     cpu: CpuRunner,
     progress: Callable[[str], None] | None = None,
 ) -> ReviewResult:
-    """`result` with its blocking model findings verified: those not confirmed are advisory,
-    the calls' usage is added. Unchanged when no model finding would block."""
+    """With `model.verify`, `result` with its blocking model findings verified (also those
+    carried from the last review whose file changed): those not confirmed are advisory, the
+    calls' usage is added. Unchanged when no model finding would block."""
+    if not (request.config.model.verify and request.config.model.blocking):
+        return result
     chosen, beyond = to_verify(result.plan, request.config)
     if not chosen:
         return result
